@@ -1,0 +1,121 @@
+/**
+ * Contracts inside the simulator. The simulator is the device side of every scheme, written
+ * from ../shared/protocol and deliberately independent of the client: nothing under
+ * src/simulator may import src/protocol, src/connection or src/devices.
+ */
+
+/** A JSON value (own copy: the simulator shares no module with the client). */
+export type SimJson = string | number | boolean | null | SimJson[] | SimJsonObject;
+
+/** A JSON object. */
+export interface SimJsonObject {
+  [key: string]: SimJson;
+}
+
+/** The schemes the simulator can speak. */
+export type SimScheme = 'klap' | 'klap-v1' | 'passthrough' | 'camera-secure' | 'camera-legacy' | 'tpap';
+
+/** Device family. */
+export type SimFamily = 'smart' | 'camera';
+
+/** Injectable wall clock in ms since the epoch. Tests pass a manual clock; time never sleeps. */
+export interface SimClock {
+  now(): number;
+}
+
+/** An HTTP request as a scheme handler sees it. */
+export interface SimRequest {
+  /** `GET` or `POST`. */
+  method: string;
+  /** Path without query, e.g. `/app/request` or `/stok=abc/ds`. */
+  path: string;
+  /** Parsed query. */
+  query: URLSearchParams;
+  /** Lower-case header names. */
+  headers: Record<string, string>;
+  /** Raw body bytes exactly as received. */
+  body: Buffer;
+  /** Client address (for "a new camera login from the same host replaces the old session"). */
+  remoteAddress: string;
+}
+
+/** What a scheme handler answers. */
+export interface SimResponse {
+  status: number;
+  headers?: Record<string, string | string[]>;
+  body?: Buffer | string;
+}
+
+/**
+ * The functional device: decrypted request envelope in, reply envelope out.
+ * SMART: `{method, params}` → `{error_code, result?}`; `multipleRequest` handled inside.
+ * Camera: named method in `multipleRequest`, or style-B `{method: "get"|"set"|"do", <module>: ...}`.
+ */
+export interface DeviceLogic {
+  readonly family: SimFamily;
+  handle(request: SimJsonObject): SimJsonObject;
+}
+
+/** Counts failed logins and locks a camera out (errors.md -40404 with `sec_left`). */
+export interface LoginGuard {
+  /** Seconds the device stays locked, 0 when not locked. */
+  lockedSecondsLeft(): number;
+  /** Records one failed login (may start a lockout). */
+  recordFailure(): void;
+  /** Records a successful login (clears the failure count). */
+  recordSuccess(): void;
+  /** Failed attempts so far in this window. */
+  readonly failures: number;
+}
+
+/** Switches that make the device misbehave as real ones do (issue "Fault injection"). */
+export interface SimFaults {
+  /** KLAP: 403 on handshake1; cameras: admin login refused. */
+  thirdPartyOff: boolean;
+  /** Delay every reply by this many ms. */
+  delayMs: number;
+  /** Never answer (the socket stays open until the client gives up). */
+  hang: boolean;
+  /** Destroy the socket instead of answering (after reading the request). */
+  dropConnections: boolean;
+  /** Answer HTTP 500 to everything. */
+  http500: boolean;
+  /** Close the TCP connection after every response (P100 behaviour). */
+  closeAfterResponse: boolean;
+  /** Reject every `multipleRequest` with -1003 (P100 batch bug). */
+  batchBug: boolean;
+  /** Forced error codes per method name (applied by the device before the logic runs). */
+  methodErrors: Record<string, number>;
+  /** Expire a session after this many requests in it (0 = never). */
+  expireAfterRequests: number;
+}
+
+/** Everything a scheme handler may use. */
+export interface SchemeContext {
+  /** The account this device is bound to. */
+  readonly credentials: { username: string; password: string };
+  /** The functional device. */
+  readonly logic: DeviceLogic;
+  readonly clock: SimClock;
+  readonly faults: SimFaults;
+  readonly guard: LoginGuard;
+  /** MAC as `AA-BB-CC-DD-EE-FF`. */
+  readonly mac: string;
+  /** The fixture's `discovery_result.result` (identity, advertised schemes). */
+  readonly discovery: SimJsonObject;
+  /** Session lifetime in seconds announced to clients (KLAP/passthrough `TIMEOUT`, TPAP `expired`). */
+  readonly sessionTtlSeconds: number;
+}
+
+/** The server side of one scheme. One instance per simulated device. */
+export interface SchemeServer {
+  readonly scheme: SimScheme;
+  /** Handles one HTTP request (any path: real devices answer foreign endpoints in their own way). */
+  handle(req: SimRequest, ctx: SchemeContext): Promise<SimResponse> | SimResponse;
+  /** Drops every session now (fault "expire sessions"; reboot). */
+  expireSessions(): void;
+  /** Live sessions, for tests. */
+  sessionCount(): number;
+  /** Logins completed since start, for tests and benchmarks. */
+  readonly loginCount: number;
+}
