@@ -1,0 +1,319 @@
+/**
+ * Camera secure-login transport (`encrypt_type` "3": cameras, H200 hub, doorbells on firmware
+ * from late 2023), following ../shared/protocol/camera.md §1-§10. The handshake:
+ *
+ * 1. `POST https://<ip>:443/` `{"method":"login","params":{"cnonce":…,"encrypt_type":"3","username":…}}`
+ *    with a fresh 16-hex-character `cnonce` (§5). If the camera does not know the user name
+ *    (-40411 in `data.code`, or HTTP 401) and it is not `admin`, step 1 is repeated once with `admin`.
+ * 2. Read the reply (§5 table): `nonce` + `device_confirm` ⇒ secure login; `data.code` -40404 ⇒
+ *    locked out for `sec_left` s; -40211 ⇒ TPAP-only firmware; -40401 with `encrypt_type` other
+ *    than ["3"] ⇒ legacy-only firmware.
+ * 3. Verify `device_confirm` with the SHA-256, then the MD5 password hash (§6.1). No match ⇒ wrong
+ *    password: stop at once, with no step 2 and no retry, because every attempt counts to the lockout.
+ * 4. Step 2: `digest_passwd` (§6.2). Success carries `stok` and `start_seq`; -40413 ⇒ wrong password.
+ * 5. Derive `lsk`, `ivb` and the tag prefix (§6.3).
+ * 6. Each command (§8): encrypt the compact JSON, wrap it in `securePassthrough`, sign the exact
+ *    body bytes with `Tapo_tag` for the current `Seq` (post-increment from `start_seq`), and POST
+ *    those same bytes to `/stok=<stok>/ds` (stok unencoded). -40401, -1 "Check tapo tag failed",
+ *    HTTP 500 and undecryptable replies mean the session is gone; plain JSON replies without
+ *    `result.response` are returned as they are.
+ */
+import { randomBytes } from 'node:crypto';
+import { THIRD_PARTY_HINT, TapoError, errorFromCode, type DeviceFamily } from './errors';
+import { HttpClient, type HttpResponse } from './http';
+import { parseJsonObject, urlHost } from './klap';
+import {
+  cameraDecrypt,
+  cameraDigestPasswd,
+  cameraSignRequest,
+  cameraStep1Body,
+  cameraStep2Body,
+  deriveCameraSession,
+  matchCameraPasswordHash,
+  type CameraSessionKeys,
+} from './camera-secure-cipher';
+import type { Transport, TransportOptions } from './transport';
+import type { Credentials, JsonObject, JsonValue } from './types';
+
+const CHECK_CAMERA_CREDENTIALS = 'Use the user name admin with the TP-Link cloud account password.';
+const THIRD_PARTY_OR_CREDENTIALS =
+  'Check the password, and turn on Third-Party Compatibility in the Tapo app (Me > Tapo Lab).';
+
+function objectAt(obj: JsonObject | undefined, key: string): JsonObject | undefined {
+  const v: JsonValue | undefined = obj?.[key];
+  return v !== null && typeof v === 'object' && !Array.isArray(v) ? v : undefined;
+}
+
+function numberAt(obj: JsonObject | undefined, key: string): number | undefined {
+  const v = obj?.[key];
+  return typeof v === 'number' ? v : undefined;
+}
+
+/** The `data` object of a camera login reply: `result.data`, or `data` at the top level (lockout). */
+export function cameraLoginData(reply: JsonObject): JsonObject | undefined {
+  return objectAt(objectAt(reply, 'result'), 'data') ?? objectAt(reply, 'data');
+}
+
+/**
+ * A `Locked` error when a camera reply says it is locked out (camera.md §10): `data.code` -40404
+ * at the top level or in `result.data`, or a positive `sec_left` there. Undefined otherwise.
+ */
+export function cameraLockout(reply: JsonObject, context: string): TapoError | undefined {
+  for (const data of [objectAt(reply, 'data'), objectAt(objectAt(reply, 'result'), 'data')]) {
+    if (data === undefined) continue;
+    const secLeft = numberAt(data, 'sec_left');
+    if (numberAt(data, 'code') === -40404 || (secLeft !== undefined && secLeft > 0)) {
+      return errorFromCode('camera', -40404, context, secLeft);
+    }
+  }
+  return undefined;
+}
+
+/** True when a login reply says the user name is unknown (-40411; python-kasa's fake uses -60502). */
+export function isUnknownUser(status: number, reply: JsonObject | undefined): boolean {
+  if (status === 401) return true;
+  const code = reply !== undefined ? numberAt(cameraLoginData(reply), 'code') : undefined;
+  return code === -40411 || code === -60502;
+}
+
+/**
+ * The error for an unknown user name. When even `admin` is refused, the usual cause is
+ * Third-Party Compatibility being off (camera.md §4), so the hint says that.
+ */
+export function unknownUserError(username: string): TapoError {
+  if (username !== 'admin') return errorFromCode('camera', -40411, 'login');
+  return new TapoError('Authentication', 'the camera refused the user admin (error -40411)', {
+    code: -40411,
+    hint: THIRD_PARTY_HINT,
+  });
+}
+
+/** The headers pytapo and python-kasa send to cameras (camera.md §3), minus compression. */
+export function cameraHeaders(host: string, port: number): Record<string, string> {
+  return {
+    referer: `https://${urlHost(host)}:${port}`,
+    accept: 'application/json',
+    'user-agent': 'Tapo CameraClient Android',
+    requestByApp: 'true',
+    'content-type': 'application/json; charset=UTF-8',
+  };
+}
+
+/** The error for a camera reply that is not JSON (login) or that carries no usable fields. */
+export function garbledCameraReply(res: HttpResponse, what: string): TapoError {
+  return new TapoError('Transport', `garbled camera reply to ${what} (HTTP ${res.status})`, { httpStatus: res.status });
+}
+
+interface CameraSession {
+  keys: CameraSessionKeys;
+  stok: string;
+  seq: number;
+}
+
+interface Nonces {
+  username: string;
+  nonce: string;
+  deviceConfirm: string;
+}
+
+/** The camera secure-login client transport (scheme `camera-secure`). */
+export class CameraSecureTransport implements Transport {
+  /** Always `camera-secure`. */
+  readonly scheme = 'camera-secure' as const;
+  /** Cameras, camera hubs and doorbells. */
+  readonly family: DeviceFamily = 'camera';
+  private readonly baseUrl: string;
+  private readonly headers: Record<string, string>;
+  private readonly credentials: Credentials;
+  private readonly http: HttpClient;
+  private session: CameraSession | undefined;
+
+  constructor(options: TransportOptions) {
+    const port = options.port ?? 443;
+    this.baseUrl = `https://${urlHost(options.host)}:${port}`;
+    this.headers = cameraHeaders(options.host, port);
+    this.credentials = options.credentials;
+    this.http = new HttpClient(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {});
+  }
+
+  /** True after a successful login until the camera ends the session (no lifetime is announced). */
+  get hasSession(): boolean {
+    return this.session !== undefined;
+  }
+
+  /** Steps 1 and 2 of the secure login; stores stok, keys and seq. */
+  async login(signal?: AbortSignal): Promise<void> {
+    this.session = undefined;
+    const cnonce = randomBytes(8).toString('hex').toUpperCase();
+    const first = this.credentials.username || 'admin';
+    let nonces = await this.step1(cnonce, first, first !== 'admin', signal);
+    if (nonces === 'retry-admin') nonces = await this.step1(cnonce, 'admin', false, signal);
+    if (nonces === 'retry-admin') throw unknownUserError('admin');
+
+    const pwdHash = matchCameraPasswordHash(this.credentials.password, cnonce, nonces.nonce, nonces.deviceConfirm);
+    if (pwdHash === undefined) {
+      throw new TapoError('Authentication', 'wrong camera password (device_confirm does not match)', {
+        hint: CHECK_CAMERA_CREDENTIALS,
+      });
+    }
+
+    const digest = cameraDigestPasswd(pwdHash, cnonce, nonces.nonce);
+    const res = await this.post('/', cameraStep2Body(cnonce, digest, nonces.username), undefined, signal);
+    const reply = parseJsonObject(res.body);
+    if (reply === undefined) throw garbledCameraReply(res, 'login step 2');
+    const locked = cameraLockout(reply, 'login');
+    if (locked) throw locked;
+    const code = numberAt(reply, 'error_code');
+    if (code === -40413) {
+      throw new TapoError('Authentication', 'the camera rejected the login digest (error -40413)', {
+        code,
+        hint: CHECK_CAMERA_CREDENTIALS,
+      });
+    }
+    if (code !== 0) {
+      throw code !== undefined ? errorFromCode('camera', code, 'login') : garbledCameraReply(res, 'login step 2');
+    }
+    const result = objectAt(reply, 'result');
+    const stok = result?.['stok'];
+    const startSeq = numberAt(result, 'start_seq');
+    if (typeof stok !== 'string' || stok === '' || startSeq === undefined) {
+      throw garbledCameraReply(res, 'login step 2 (no stok or start_seq)');
+    }
+    this.session = { keys: deriveCameraSession(pwdHash, cnonce, nonces.nonce), stok, seq: startSeq };
+  }
+
+  /** Encrypts, signs and sends one command; returns the decrypted (or plain) reply envelope. */
+  async send(request: JsonObject, signal?: AbortSignal): Promise<JsonObject> {
+    const session = this.session;
+    if (session === undefined) {
+      throw new TapoError('SessionExpired', 'no camera session; log in first', { sent: false });
+    }
+    const signed = cameraSignRequest(session.keys, session.seq, JSON.stringify(request));
+    session.seq += 1;
+    const res = await this.post(
+      `/stok=${session.stok}/ds`,
+      signed.body,
+      { Seq: signed.seq, Tapo_tag: signed.tag },
+      signal,
+    );
+    if (res.status === 500) {
+      this.dropSession(session);
+      throw new TapoError('SessionExpired', 'the camera ended the session (HTTP 500)', { httpStatus: 500 });
+    }
+    if (res.status !== 200) {
+      throw new TapoError('Transport', `camera request failed with HTTP ${res.status}`, { httpStatus: res.status });
+    }
+    const outer = parseJsonObject(res.body);
+    if (outer === undefined) throw garbledCameraReply(res, 'a command');
+    const response = objectAt(outer, 'result')?.['response'];
+    if (typeof response === 'string') {
+      let inner: JsonObject | undefined;
+      try {
+        inner = parseJsonObject(cameraDecrypt(session.keys, response));
+      } catch {
+        inner = undefined;
+      }
+      if (inner === undefined) {
+        this.dropSession(session);
+        throw new TapoError('SessionExpired', 'the camera reply could not be decrypted; the session is out of sync');
+      }
+      return inner;
+    }
+    const code = numberAt(outer, 'error_code');
+    if (code === -40401) {
+      this.dropSession(session);
+      throw new TapoError('SessionExpired', 'the camera session expired or was replaced (error -40401)', { code });
+    }
+    if (code === -1 && isTagFailure(outer)) {
+      this.dropSession(session);
+      throw errorFromCode('camera', -1);
+    }
+    return outer;
+  }
+
+  /** Forgets the session. */
+  reset(): void {
+    this.session = undefined;
+  }
+
+  /** Forgets the session and closes the sockets. */
+  async close(): Promise<void> {
+    this.session = undefined;
+    await this.http.close();
+  }
+
+  private dropSession(session: CameraSession): void {
+    if (this.session === session) this.session = undefined;
+  }
+
+  /** Step 1; returns the nonces, `'retry-admin'` when the user is unknown and a retry is allowed, or throws. */
+  private async step1(
+    cnonce: string,
+    username: string,
+    mayRetryAsAdmin: boolean,
+    signal?: AbortSignal,
+  ): Promise<Nonces | 'retry-admin'> {
+    const res = await this.post('/', cameraStep1Body(cnonce, username), undefined, signal);
+    const reply = parseJsonObject(res.body);
+    if (reply !== undefined) {
+      const locked = cameraLockout(reply, 'login');
+      if (locked) throw locked;
+    }
+    if (isUnknownUser(res.status, reply)) {
+      if (mayRetryAsAdmin) return 'retry-admin';
+      throw unknownUserError(username);
+    }
+    if (reply === undefined) throw garbledCameraReply(res, 'login step 1');
+    const code = numberAt(reply, 'error_code');
+    if (code === -40211) {
+      throw new TapoError('Unsupported', 'this camera firmware only accepts the TPAP login (error -40211)', {
+        code,
+        suggestedScheme: 'tpap',
+        hint: 'Set the scheme to auto or TPAP.',
+      });
+    }
+    const data = cameraLoginData(reply);
+    const nonce = data?.['nonce'];
+    const deviceConfirm = data?.['device_confirm'];
+    if (typeof nonce === 'string' && typeof deviceConfirm === 'string') {
+      return { username, nonce, deviceConfirm };
+    }
+    const encryptType = data?.['encrypt_type'];
+    const secureOffered = Array.isArray(encryptType) && encryptType.length === 1 && encryptType[0] === '3';
+    if (code === -40401 && !secureOffered) {
+      throw new TapoError('Unsupported', 'this camera firmware only offers the legacy login', {
+        code,
+        suggestedScheme: 'camera-legacy',
+        hint: 'Set the scheme to auto or camera-legacy.',
+      });
+    }
+    if (code === -40401) {
+      // Secure login is offered but no nonce came back: the camera refuses this account.
+      throw new TapoError('Authentication', 'the camera refused the login (error -40401)', {
+        code,
+        hint: THIRD_PARTY_OR_CREDENTIALS,
+      });
+    }
+    throw code !== undefined && code !== 0 ? errorFromCode('camera', code, 'login') : garbledCameraReply(res, 'login step 1');
+  }
+
+  private post(
+    path: string,
+    body: string,
+    extra: Record<string, string> | undefined,
+    signal?: AbortSignal,
+  ): Promise<HttpResponse> {
+    const headers = extra ? { ...this.headers, ...extra } : this.headers;
+    return this.http.request(`${this.baseUrl}${path}`, signal ? { body, headers, signal } : { body, headers });
+  }
+}
+
+/** True for the plain `-1` "Check tapo tag failed" reply (camera.md §8), top level or per response. */
+function isTagFailure(outer: JsonObject): boolean {
+  if (outer['msg'] === 'Check tapo tag failed') return true;
+  const responses = objectAt(outer, 'result')?.['responses'];
+  if (!Array.isArray(responses)) return false;
+  return responses.some(
+    (r) => r !== null && typeof r === 'object' && !Array.isArray(r) && (r as JsonObject)['msg'] === 'Check tapo tag failed',
+  );
+}

@@ -1,0 +1,227 @@
+/**
+ * KLAP transport (v2 for Tapo plugs, bulbs, strips, hubs; v1 for Kasa IOT), following
+ * ../shared/protocol/plug-klap.md. The handshake:
+ *
+ * 1. `POST /app/handshake1` with 16 random bytes (`local_seed`). The device answers 200 with
+ *    `remote_seed`(16) ‖ `server_hash`(32) and sets `TP_SESSIONID` and `TIMEOUT` cookies.
+ *    403 here means Third-Party Compatibility is off (or TPAP mode); 404 means no KLAP on this
+ *    firmware (use passthrough); any body that is not 48 bytes is garbled.
+ * 2. The client finds which account the device is bound to: the user's credentials first, then
+ *    python-kasa's defaults, then blank (§3); the first candidate whose `server_hash` matches
+ *    fixes the auth hash. When no v2 candidate matches but a v1 one does, the device speaks KLAP v1.
+ * 3. `POST /app/handshake2` with the client hash and `Cookie: TP_SESSIONID=…` only (never the
+ *    `TIMEOUT` cookie, which devices dislike, §4).
+ * 4. Key, IV prefix, initial seq and signature prefix are derived from both seeds and the auth
+ *    hash (§5; pure functions in ./klap-cipher).
+ * 5. Each request pre-increments the int32 seq, encrypts and signs, and goes to
+ *    `POST /app/request?seq=<signed decimal>` (§6). The reply is decrypted with the same IV (§7).
+ *    403/401 means the session is gone; an undecryptable 200 means the keys are out of sync.
+ *
+ * The session is treated as over at TIMEOUT − 1200 s on the injected monotonic clock (§8).
+ */
+import { randomBytes } from 'node:crypto';
+import { THIRD_PARTY_HINT, TapoError, type DeviceFamily } from './errors';
+import { HttpClient, parseCookies, type HttpResponse } from './http';
+import {
+  KLAP_FALLBACK_CREDENTIALS,
+  deriveKlapSession,
+  klapAuthHash,
+  klapClientHash,
+  klapDecrypt,
+  klapEncrypt,
+  klapServerHash,
+  nextKlapSeq,
+  sessionRefreshSeconds,
+  type KlapSessionKeys,
+  type KlapVersion,
+} from './klap-cipher';
+import { monotonicNow, type Transport, type TransportOptions } from './transport';
+import type { Credentials, JsonObject, SchemeName } from './types';
+
+const CHECK_CREDENTIALS = 'Check the TP-Link account e-mail (case-sensitive) and password in the device configuration.';
+
+/** Options of {@link KlapTransport}: the common ones plus the hash version (default 2). */
+export type KlapTransportOptions = TransportOptions & { version?: KlapVersion };
+
+interface KlapSession {
+  keys: KlapSessionKeys;
+  seq: number;
+  cookie: string;
+  expiresAt: number;
+}
+
+/** Formats a host for a URL (brackets around a bare IPv6 address). */
+export function urlHost(host: string): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+}
+
+/** Parses a reply body as a JSON object; undefined when it is not one. */
+export function parseJsonObject(body: Buffer | string): JsonObject | undefined {
+  try {
+    const value: unknown = JSON.parse(typeof body === 'string' ? body : body.toString('utf8'));
+    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as JsonObject) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The KLAP client transport (scheme `klap` for v2, `klap-v1` for v1). */
+export class KlapTransport implements Transport {
+  /** `klap` (v2) or `klap-v1`. */
+  readonly scheme: SchemeName;
+  /** KLAP devices are SMART devices. */
+  readonly family: DeviceFamily = 'smart';
+  private readonly version: KlapVersion;
+  private readonly baseUrl: string;
+  private readonly credentials: Credentials;
+  private readonly now: () => number;
+  private readonly http: HttpClient;
+  private session: KlapSession | undefined;
+
+  constructor(options: KlapTransportOptions) {
+    this.version = options.version ?? 2;
+    this.scheme = this.version === 2 ? 'klap' : 'klap-v1';
+    this.baseUrl = `http://${urlHost(options.host)}:${options.port ?? 80}/app`;
+    this.credentials = options.credentials;
+    this.now = options.now ?? monotonicNow;
+    this.http = new HttpClient(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {});
+  }
+
+  /** True while a handshake is done and its lifetime (TIMEOUT − 1200 s) has not run out. */
+  get hasSession(): boolean {
+    return this.session !== undefined && this.now() < this.session.expiresAt;
+  }
+
+  /** Performs handshake 1 and 2 and stores the session keys. */
+  async login(signal?: AbortSignal): Promise<void> {
+    this.session = undefined;
+    const localSeed = randomBytes(16);
+    const startedAt = this.now();
+    const h1 = await this.post('/handshake1', localSeed, undefined, signal);
+    if (h1.status === 403) {
+      throw new TapoError('Authentication', 'the device refused the KLAP handshake (HTTP 403)', {
+        httpStatus: 403,
+        hint: THIRD_PARTY_HINT,
+      });
+    }
+    if (h1.status === 404) {
+      throw new TapoError('Unsupported', 'the device has no KLAP endpoint (HTTP 404 on handshake1)', {
+        httpStatus: 404,
+        suggestedScheme: 'passthrough',
+        hint: 'Set the scheme to auto or passthrough.',
+      });
+    }
+    if (h1.status !== 200) {
+      throw new TapoError('Transport', `KLAP handshake1 failed with HTTP ${h1.status}`, { httpStatus: h1.status });
+    }
+    if (h1.body.length !== 48) {
+      throw new TapoError('Transport', `garbled reply to KLAP handshake1 (${h1.body.length} bytes, expected 48)`);
+    }
+    const remoteSeed = h1.body.subarray(0, 16);
+    const serverHash = h1.body.subarray(16, 48);
+    const cookies = parseCookies(h1.setCookies);
+    const sessionId = cookies['TP_SESSIONID'];
+    const cookie = sessionId !== undefined ? `TP_SESSIONID=${sessionId}` : '';
+    const timeout = cookies['TIMEOUT'] !== undefined ? Number(cookies['TIMEOUT']) : undefined;
+
+    const authHash = this.matchCandidate(this.version, localSeed, remoteSeed, serverHash);
+    if (authHash === undefined) {
+      const other: KlapVersion = this.version === 2 ? 1 : 2;
+      if (this.matchCandidate(other, localSeed, remoteSeed, serverHash) !== undefined) {
+        const suggested: SchemeName = other === 1 ? 'klap-v1' : 'klap';
+        throw new TapoError('Unsupported', `the device answers with KLAP v${other} hashes, not v${this.version}`, {
+          suggestedScheme: suggested,
+          hint: `Set the scheme to auto or ${suggested}.`,
+        });
+      }
+      throw new TapoError('Authentication', 'the device is bound to other credentials (KLAP hash mismatch)', {
+        hint: CHECK_CREDENTIALS,
+      });
+    }
+
+    const h2 = await this.post(
+      '/handshake2',
+      klapClientHash(this.version, localSeed, remoteSeed, authHash),
+      cookie,
+      signal,
+    );
+    if (h2.status !== 200) {
+      throw new TapoError('Transport', `the device rejected KLAP handshake2 (HTTP ${h2.status})`, {
+        httpStatus: h2.status,
+      });
+    }
+    const keys = deriveKlapSession(localSeed, remoteSeed, authHash);
+    this.session = {
+      keys,
+      seq: keys.initialSeq,
+      cookie,
+      expiresAt: startedAt + sessionRefreshSeconds(timeout) * 1000,
+    };
+  }
+
+  /** Encrypts one request envelope, sends it and returns the decrypted reply envelope. */
+  async send(request: JsonObject, signal?: AbortSignal): Promise<JsonObject> {
+    const session = this.session;
+    if (session === undefined || !this.hasSession) {
+      throw new TapoError('SessionExpired', 'no KLAP session; log in first', { sent: false });
+    }
+    session.seq = nextKlapSeq(session.seq);
+    const seq = session.seq;
+    const { body } = klapEncrypt(session.keys, seq, JSON.stringify(request));
+    const res = await this.post(`/request?seq=${seq}`, body, session.cookie, signal);
+    if (res.status === 401 || res.status === 403) {
+      this.dropSession(session);
+      throw new TapoError('SessionExpired', `the device ended the KLAP session (HTTP ${res.status})`, {
+        httpStatus: res.status,
+      });
+    }
+    if (res.status !== 200) {
+      throw new TapoError('Transport', `KLAP request failed with HTTP ${res.status}`, { httpStatus: res.status });
+    }
+    let reply: JsonObject | undefined;
+    try {
+      reply = parseJsonObject(klapDecrypt(session.keys, seq, res.body));
+    } catch {
+      reply = undefined;
+    }
+    if (reply === undefined) {
+      this.dropSession(session);
+      throw new TapoError('SessionExpired', 'the KLAP reply could not be decrypted; the session is out of sync');
+    }
+    return reply;
+  }
+
+  /** Forgets the session keys. */
+  reset(): void {
+    this.session = undefined;
+  }
+
+  /** Forgets the session and closes the sockets. */
+  async close(): Promise<void> {
+    this.session = undefined;
+    await this.http.close();
+  }
+
+  private dropSession(session: KlapSession): void {
+    if (this.session === session) this.session = undefined;
+  }
+
+  private matchCandidate(
+    version: KlapVersion,
+    localSeed: Buffer,
+    remoteSeed: Buffer,
+    serverHash: Buffer,
+  ): Buffer | undefined {
+    for (const candidate of [this.credentials, ...KLAP_FALLBACK_CREDENTIALS]) {
+      const authHash = klapAuthHash(version, candidate);
+      if (klapServerHash(version, localSeed, remoteSeed, authHash).equals(serverHash)) return authHash;
+    }
+    return undefined;
+  }
+
+  private post(path: string, body: Buffer, cookie: string | undefined, signal?: AbortSignal): Promise<HttpResponse> {
+    const headers: Record<string, string> = { 'content-type': 'application/octet-stream' };
+    if (cookie) headers['cookie'] = cookie;
+    return this.http.request(`${this.baseUrl}${path}`, signal ? { body, headers, signal } : { body, headers });
+  }
+}

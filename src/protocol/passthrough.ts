@@ -1,0 +1,268 @@
+/**
+ * SMART-AES ("securePassthrough") transport for plugs, bulbs and hubs on pre-KLAP firmware,
+ * following ../shared/protocol/plug-passthrough.md. The handshake:
+ *
+ * 1. Generate an RSA-1024 key pair (exponent 65537) for this handshake and `POST /app`
+ *    `{"method":"handshake","params":{"key":"<PEM SPKI>"}}` with an explicit Content-Length
+ *    (devices answer 500 to chunked bodies, §1). KLAP-only firmware answers `error_code` 1003 or a
+ *    small HTML page: the device wants KLAP.
+ * 2. Decrypt `result.key` (RSA PKCS#1 v1.5, unpadded by hand for Node 20+) into the AES key and IV;
+ *    keep the `TP_SESSIONID` (or `SESSIONID`) cookie and the `TIMEOUT` lifetime (§2).
+ * 3. `login_device` through `securePassthrough` to `/app` (§4): version 1 sends `password`,
+ *    version 2 `password2`. Without a configured version: v1, and on -1501 one new handshake
+ *    (the device kills the session after a failed login) and v2. Never more attempts.
+ * 4. Commands go to `/app?token=<token>` wrapped in `securePassthrough`, with a stable
+ *    `terminalUUID` (§5). Outer 9999 means the session is gone; the decrypted inner envelope is
+ *    returned as is (method-level codes are the devices layer's business).
+ */
+import { generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
+import { TapoError, errorFromCode, isTapoError, type DeviceFamily } from './errors';
+import { HttpClient, parseCookies, type HttpResponse } from './http';
+import { parseJsonObject, urlHost } from './klap';
+import { sessionRefreshSeconds } from './klap-cipher';
+import {
+  decodeHandshakeKey,
+  handshakeBody,
+  loginDeviceRequest,
+  passthroughDecrypt,
+  passthroughEncrypt,
+  securePassthroughBody,
+  type PassthroughSessionKeys,
+} from './passthrough-cipher';
+import { monotonicNow, type Transport, type TransportOptions } from './transport';
+import type { Credentials, JsonObject, JsonValue } from './types';
+
+/** Options of {@link PassthroughTransport}: `loginVersion` forces `login_device` v1 or v2. */
+export type PassthroughTransportOptions = TransportOptions & { loginVersion?: 1 | 2 };
+
+/** Session timeout error code of the outer envelope (errors.md §1). */
+const SESSION_TIMEOUT = 9999;
+/** `login_device` wrong credentials (errors.md §2). */
+const LOGIN_ERROR = -1501;
+/** "Use KLAP" answer of migrated firmware (errors.md §1). */
+const USE_KLAP = 1003;
+
+interface Handshake {
+  keys: PassthroughSessionKeys;
+  cookie: string;
+  expiresAt: number;
+}
+
+interface PassthroughSession extends Handshake {
+  token: string;
+}
+
+function codeOf(obj: JsonObject): number | undefined {
+  const code = obj['error_code'];
+  return typeof code === 'number' ? code : undefined;
+}
+
+function objectAt(obj: JsonObject | undefined, key: string): JsonObject | undefined {
+  const v: JsonValue | undefined = obj?.[key];
+  return v !== null && typeof v === 'object' && !Array.isArray(v) ? v : undefined;
+}
+
+/** The SMART-AES client transport (scheme `passthrough`). */
+export class PassthroughTransport implements Transport {
+  /** Always `passthrough`. */
+  readonly scheme = 'passthrough' as const;
+  /** SMART devices only. */
+  readonly family: DeviceFamily = 'smart';
+  private readonly baseUrl: string;
+  private readonly credentials: Credentials;
+  private readonly loginVersion: 1 | 2 | undefined;
+  private readonly now: () => number;
+  private readonly http: HttpClient;
+  /** Stable per transport: tp-link-tapo-connect maps -1012 to a missing terminal UUID. */
+  private readonly terminalUUID = randomUUID();
+  private session: PassthroughSession | undefined;
+
+  constructor(options: PassthroughTransportOptions) {
+    this.baseUrl = `http://${urlHost(options.host)}:${options.port ?? 80}/app`;
+    this.credentials = options.credentials;
+    this.loginVersion = options.loginVersion;
+    this.now = options.now ?? monotonicNow;
+    this.http = new HttpClient(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {});
+  }
+
+  /** True while logged in and the `TIMEOUT` lifetime (minus the refresh margin) has not run out. */
+  get hasSession(): boolean {
+    return this.session !== undefined && this.now() < this.session.expiresAt;
+  }
+
+  /** Handshake and `login_device` (v1, then v2 after one new handshake when no version is set). */
+  async login(signal?: AbortSignal): Promise<void> {
+    this.session = undefined;
+    const versions: (1 | 2)[] = this.loginVersion !== undefined ? [this.loginVersion] : [1, 2];
+    let failure: TapoError | undefined;
+    for (const version of versions) {
+      const handshake = await this.handshake(signal);
+      const token = await this.loginDevice(handshake, version, signal);
+      if (token !== undefined) {
+        this.session = { ...handshake, token };
+        return;
+      }
+      failure = errorFromCode('smart', LOGIN_ERROR, 'login_device');
+    }
+    throw failure ?? errorFromCode('smart', LOGIN_ERROR, 'login_device');
+  }
+
+  /** Sends one request envelope through `securePassthrough` and returns the inner reply. */
+  async send(request: JsonObject, signal?: AbortSignal): Promise<JsonObject> {
+    const session = this.session;
+    if (session === undefined || !this.hasSession) {
+      throw new TapoError('SessionExpired', 'no passthrough session; log in first', { sent: false });
+    }
+    const inner: JsonObject = { ...request };
+    if (inner['terminalUUID'] === undefined && inner['terminal_uuid'] === undefined) {
+      inner['terminalUUID'] = this.terminalUUID;
+    }
+    if (inner['requestTimeMils'] === undefined && inner['request_time_milis'] === undefined) {
+      inner['requestTimeMils'] = Date.now();
+    }
+    let reply: JsonObject | undefined;
+    try {
+      reply = await this.exchange(session, `?token=${session.token}`, JSON.stringify(inner), signal);
+    } catch (e) {
+      if (isTapoError(e, 'SessionExpired')) this.dropSession(session);
+      throw e;
+    }
+    if (reply === undefined) {
+      this.dropSession(session);
+      throw new TapoError('SessionExpired', 'the passthrough reply could not be decrypted; the session is out of sync');
+    }
+    return reply;
+  }
+
+  /** Forgets the session. */
+  reset(): void {
+    this.session = undefined;
+  }
+
+  /** Forgets the session and closes the sockets. */
+  async close(): Promise<void> {
+    this.session = undefined;
+    await this.http.close();
+  }
+
+  private dropSession(session: PassthroughSession): void {
+    if (this.session === session) this.session = undefined;
+  }
+
+  private async handshake(signal?: AbortSignal): Promise<Handshake> {
+    const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 1024, publicExponent: 65537 });
+    const pem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    const startedAt = this.now();
+    const res = await this.post('', handshakeBody(pem, Date.now()), undefined, signal);
+    const reply = parseJsonObject(res.body);
+    if (reply === undefined) {
+      if (res.status === 200 || /<\s*html|200 OK/i.test(res.body.toString('utf8'))) {
+        throw new TapoError('Unsupported', 'the device does not speak the passthrough scheme (HTML reply)', {
+          httpStatus: res.status,
+          suggestedScheme: 'klap',
+          hint: 'Set the scheme to auto or KLAP.',
+        });
+      }
+      throw new TapoError('Transport', `passthrough handshake failed with HTTP ${res.status}`, { httpStatus: res.status });
+    }
+    const code = codeOf(reply);
+    if (code === USE_KLAP) {
+      throw new TapoError('Unsupported', 'the device does not speak the passthrough scheme (error 1003: use KLAP)', {
+        code,
+        suggestedScheme: 'klap',
+        hint: 'Set the scheme to auto or KLAP.',
+      });
+    }
+    if (code !== 0) {
+      if (code !== undefined) throw errorFromCode('smart', code, 'handshake');
+      throw new TapoError('Transport', `garbled reply to the passthrough handshake (HTTP ${res.status})`, {
+        httpStatus: res.status,
+      });
+    }
+    const keyB64 = objectAt(reply, 'result')?.['key'];
+    if (typeof keyB64 !== 'string') {
+      throw new TapoError('Transport', 'garbled reply to the passthrough handshake (no key)');
+    }
+    let keys: PassthroughSessionKeys;
+    try {
+      keys = decodeHandshakeKey(privateKey as KeyObject, keyB64);
+    } catch (e) {
+      throw new TapoError('Transport', 'the passthrough handshake key could not be decrypted', { cause: e });
+    }
+    const cookies = parseCookies(res.setCookies);
+    const cookieName = cookies['TP_SESSIONID'] !== undefined ? 'TP_SESSIONID' : 'SESSIONID';
+    const cookieValue = cookies[cookieName];
+    const timeout = cookies['TIMEOUT'] !== undefined ? Number(cookies['TIMEOUT']) : undefined;
+    return {
+      keys,
+      cookie: cookieValue !== undefined ? `${cookieName}=${cookieValue}` : '',
+      expiresAt: startedAt + sessionRefreshSeconds(timeout) * 1000,
+    };
+  }
+
+  /** Returns the token, or undefined on -1501 (wrong credentials for this login version). */
+  private async loginDevice(handshake: Handshake, version: 1 | 2, signal?: AbortSignal): Promise<string | undefined> {
+    const inner = loginDeviceRequest(version, this.credentials.username, this.credentials.password, Date.now());
+    const reply = await this.exchange(handshake, '', inner, signal);
+    if (reply === undefined) {
+      throw new TapoError('Transport', 'the login_device reply could not be decrypted');
+    }
+    const code = codeOf(reply);
+    if (code === LOGIN_ERROR) return undefined;
+    if (code !== 0) {
+      throw code !== undefined
+        ? errorFromCode('smart', code, 'login_device')
+        : new TapoError('Transport', 'garbled login_device reply');
+    }
+    const token = objectAt(reply, 'result')?.['token'];
+    if (typeof token !== 'string' || token === '') {
+      throw new TapoError('Transport', 'the login_device reply carries no token');
+    }
+    return token;
+  }
+
+  /**
+   * One `securePassthrough` round trip. Throws for HTTP failures and outer error codes; returns
+   * undefined when the inner reply does not decrypt or parse.
+   */
+  private async exchange(
+    handshake: Handshake,
+    query: string,
+    innerJson: string,
+    signal?: AbortSignal,
+  ): Promise<JsonObject | undefined> {
+    const body = securePassthroughBody(passthroughEncrypt(handshake.keys, innerJson));
+    const res = await this.post(query, body, handshake.cookie, signal);
+    if (res.status !== 200) {
+      throw new TapoError('Transport', `passthrough request failed with HTTP ${res.status}`, { httpStatus: res.status });
+    }
+    const outer = parseJsonObject(res.body);
+    if (outer === undefined) {
+      throw new TapoError('Transport', 'garbled passthrough reply (not JSON)');
+    }
+    const code = codeOf(outer);
+    if (code === SESSION_TIMEOUT) {
+      throw new TapoError('SessionExpired', 'the device ended the passthrough session (error 9999)', { code });
+    }
+    if (code !== undefined && code !== 0) throw errorFromCode('smart', code);
+    const response = objectAt(outer, 'result')?.['response'];
+    if (typeof response !== 'string') return outer;
+    // python-kasa accepts a `response` that is already plain JSON instead of ciphertext.
+    if (response.trimStart().startsWith('{')) return parseJsonObject(response);
+    try {
+      return parseJsonObject(passthroughDecrypt(handshake.keys, response));
+    } catch {
+      return undefined;
+    }
+  }
+
+  private post(query: string, body: string, cookie: string | undefined, signal?: AbortSignal): Promise<HttpResponse> {
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      accept: 'application/json',
+      requestByApp: 'true',
+    };
+    if (cookie) headers['cookie'] = cookie;
+    return this.http.request(`${this.baseUrl}${query}`, signal ? { body, headers, signal } : { body, headers });
+  }
+}
