@@ -1,0 +1,456 @@
+/**
+ * TPAP transport (SPAKE2+ on P-256, AES-128-CCM sessions) for cameras on late-2025/2026 firmware
+ * and SMART plugs/bulbs that advertise `encrypt_type: "TPAP"`, following
+ * ../shared/protocol/tpap.md (section numbers below refer to it). The handshake:
+ *
+ * 1. `POST /` `{"method":"login","params":{"sub_method":"discover"}}` (§2). The reply's `tpap`
+ *    object gives `pake` (passcode types), `user_hash_type`, `tls`/`port`, `dac`; a reply with
+ *    `tpap_preferred: false` and no `tpap` object means "use KLAP". A refusal with an error code
+ *    (cameras need not implement discover) falls back to the defaults `pake: [2]`, hash type 0.
+ * 2. For each passcode candidate in order (§4.1; cameras: md5 then SHA-256 of the password;
+ *    SMART: the password): `pake_register` (§3) with the hashed user name `admin` and 32 random
+ *    bytes. The reply carries `dev_random`, `dev_salt`, `dev_share` (Y), `iterations` and maybe
+ *    `extra_crypt`, which turns the passcode into the credential (§4.2).
+ * 3. SPAKE2+ (§5, pure functions in ./tpap-cipher): X = x·G + w0·M, Z, V, transcript, confirmation
+ *    keys. `pake_share` (§6) sends X and `user_confirm`; the device answers `dev_confirm`, which must
+ *    equal HMAC(KcB, X) (otherwise the peer does not know our password: abort), plus `stok`,
+ *    `start_seq` and `expired`. A wrong credential is refused at `pake_share` with -40401: the next
+ *    candidate starts again at step 2 with a fresh register. The first lockout code stops everything.
+ * 4. Session key and base nonce from SharedKey (§7).
+ * 5. Each request: `POST /stok=<stok>/ds`, body `uint32_be(seq) ‖ AES-CCM(plaintext) ‖ tag`, seq
+ *    starting at `start_seq` and +1 per request sent, failed ones included (§8). The reply is a frame
+ *    of the same shape, opened with the nonce of the reply's own seq prefix; a reply that parses as a
+ *    whole JSON object with `error_code` is a refusal in clear.
+ *
+ * Cameras only accept `multipleRequest` plaintexts: a lone `{method, params}` is wrapped into one and
+ * `responses[0]` is unwrapped again, so callers see the same envelope as with the other schemes.
+ * The session counts as over 60 s before `expired` on the injected monotonic clock (§9).
+ */
+import { randomBytes } from 'node:crypto';
+import { TapoError, errorFromCode, type DeviceFamily } from './errors';
+import { HttpClient, type HttpResponse } from './http';
+import {
+  buildDiscoverBody,
+  buildPakeRegisterBody,
+  buildPakeShareBody,
+  decryptDsFrame,
+  deriveSessionKeys,
+  devConfirmMatches,
+  encryptDsFrame,
+  spake2PlusClient,
+  toInt32,
+  tpapCredential,
+  tpapPasscodeCandidates,
+  tpapUserName,
+  type TpapPasscode,
+  type TpapSessionKeys,
+} from './tpap-cipher';
+import { monotonicNow, type Transport, type TransportOptions } from './transport';
+import type { JsonObject, JsonValue, SchemeName } from './types';
+
+const CHECK_PASSWORD =
+  'Check the password in the device configuration: it is the TP-Link cloud account password (cameras: the same password with user admin).';
+
+/** Session lifetime assumed when the device does not announce `expired` (§9: 3600 s observed). */
+const DEFAULT_EXPIRED_SECONDS = 3600;
+/** Log in again this long before the announced expiry. */
+const EXPIRY_MARGIN_MS = 60_000;
+/** Upper bound for the device-chosen PBKDF2 count (5000 observed); guards against a hostile peer. */
+const MAX_ITERATIONS = 1_000_000;
+
+/** Codes that lock the account (errors.md: -40404 DEVICE_BLOCKED with `sec_left`, -40408 SYSTEM_BLOCKED). */
+const LOCKOUT_CODES = new Set([-40404, -40408]);
+/** Codes `pake_share` uses for "this credential is wrong" (§4.2, errors.md). */
+const WRONG_CREDENTIAL_CODES = new Set([-40401, -40413, -40418]);
+/** Refusals on `/ds` meaning the session is gone (§8). */
+const SESSION_GONE_CODES = new Set([-40401, -40421, -2203]);
+
+/** The `tpap` object of a discover reply (§2), normalised. */
+export interface TpapCapabilities {
+  /** 0 ⇒ HTTP, 1 ⇒ HTTPS without certificate checks, 2 ⇒ HTTPS with TP-Link's device CA. */
+  tls: number;
+  /** Port for the session; undefined when absent or 0 (use the port discover went to). */
+  port?: number;
+  /** Device attestation available (only used when `tls` is 0). */
+  dac: boolean;
+  /** Supported passcode types. */
+  pake: number[];
+  /** 0 ⇒ md5_hex_lower("admin"), 1 ⇒ SHA256_HEX_UPPER("admin"). */
+  userHashType: number;
+}
+
+/** What `sub_method: discover` told us. */
+export interface TpapDiscoverResult {
+  /** The device MAC, when given. */
+  mac?: string;
+  /** The TPAP capabilities, when given. */
+  tpap?: TpapCapabilities;
+  /** False only when the device said `tpap_preferred: false` (it wants KLAP). */
+  tpapPreferred: boolean;
+}
+
+/** Parses a body as a JSON object; undefined when the whole body is not one. */
+function parseJsonObject(body: Buffer): JsonObject | undefined {
+  try {
+    const v: unknown = JSON.parse(body.toString('utf8'));
+    return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as JsonObject) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function obj(v: JsonValue | undefined): JsonObject | undefined {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) ? v : undefined;
+}
+
+function num(v: JsonValue | undefined): number | undefined {
+  if (typeof v === 'number' && Number.isFinite(v)) return v;
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  if (typeof v === 'string' && /^-?\d+$/.test(v)) return Number.parseInt(v, 10);
+  return undefined;
+}
+
+function b64(v: JsonValue | undefined): Buffer | undefined {
+  return typeof v === 'string' && v.length > 0 ? Buffer.from(v, 'base64') : undefined;
+}
+
+/** Formats a host for a URL (brackets around a bare IPv6 address). */
+function urlHost(host: string): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+}
+
+/** TPAP codes are camera-table codes even on SMART devices; -2203 and friends are SMART's. */
+function tableFor(family: DeviceFamily, code: number): DeviceFamily {
+  return code <= -40000 ? 'camera' : family;
+}
+
+/** The error code of a login reply, preferring a nested lockout code (`data.code`, errors.md §5). */
+function replyCode(reply: JsonObject): number {
+  const top = num(reply['error_code']) ?? 0;
+  const nested = [obj(reply['data'])?.['code'], obj(obj(reply['result'])?.['data'])?.['code']]
+    .map((c) => num(c))
+    .find((c) => c !== undefined && LOCKOUT_CODES.has(c));
+  return nested ?? top;
+}
+
+/** Seconds a lockout lasts, from `sec_left` wherever the device put it, or `error_info.lockedMinute`. */
+function lockSeconds(reply: JsonObject): number | undefined {
+  const result = obj(reply['result']);
+  const places = [reply, obj(reply['data']), result, obj(result?.['data'])];
+  for (const p of places) {
+    const s = num(p?.['sec_left']);
+    if (s !== undefined && s >= 0) return s;
+  }
+  for (const p of places) {
+    const minutes = num(obj(p?.['error_info'])?.['lockedMinute']);
+    if (minutes !== undefined && minutes >= 0) return minutes * 60;
+  }
+  return undefined;
+}
+
+/**
+ * Sends `sub_method: discover` to `baseUrl` (e.g. `http://192.0.2.10:80`) and parses the reply (§2).
+ * Throws `Unsupported` when the endpoint is not there (HTTP 4xx), `Transport` for other statuses or a
+ * body that is not JSON, and the mapped error for a non-zero `error_code` (its `code` is set).
+ */
+export async function tpapDiscover(http: HttpClient, baseUrl: string, signal?: AbortSignal): Promise<TpapDiscoverResult> {
+  const res = await http.request(`${baseUrl}/`, {
+    headers: { 'content-type': 'application/json' },
+    body: buildDiscoverBody(),
+    ...(signal ? { signal } : {}),
+  });
+  if (res.status >= 400 && res.status < 500) {
+    throw new TapoError('Unsupported', `the device does not answer the TPAP discover (HTTP ${res.status})`, {
+      httpStatus: res.status,
+    });
+  }
+  if (res.status !== 200) {
+    throw new TapoError('Transport', `TPAP discover failed with HTTP ${res.status}`, { httpStatus: res.status });
+  }
+  const reply = parseJsonObject(res.body);
+  if (!reply) throw new TapoError('Transport', 'the TPAP discover reply is not JSON');
+  const code = replyCode(reply);
+  if (code !== 0) {
+    if (LOCKOUT_CODES.has(code)) throw errorFromCode('camera', code, 'TPAP discover', lockSeconds(reply));
+    throw errorFromCode('camera', code, 'TPAP discover');
+  }
+  const result = obj(reply['result']) ?? {};
+  const out: TpapDiscoverResult = { tpapPreferred: result['tpap_preferred'] !== false };
+  const mac = result['mac'];
+  if (typeof mac === 'string') out.mac = mac;
+  const t = obj(result['tpap']);
+  if (t) {
+    const pake = Array.isArray(t['pake']) ? t['pake'].map((p) => num(p)).filter((p): p is number => p !== undefined) : [];
+    const caps: TpapCapabilities = {
+      tls: num(t['tls']) ?? 0,
+      dac: (num(t['dac']) ?? 0) !== 0,
+      pake: pake.length > 0 ? pake : [2],
+      userHashType: num(t['user_hash_type']) ?? 0,
+    };
+    const port = num(t['port']);
+    if (port !== undefined && port > 0 && port < 65536) caps.port = port;
+    out.tpap = caps;
+  }
+  return out;
+}
+
+interface TpapSession {
+  baseUrl: string;
+  stok: string;
+  keys: TpapSessionKeys;
+  seq: number;
+  expiresAt: number;
+}
+
+/** The TPAP client transport (see the file comment for the handshake). */
+export class TpapTransport implements Transport {
+  /** Always `tpap`. */
+  readonly scheme: SchemeName = 'tpap';
+  /** `camera` (HTTPS 443, multipleRequest only) or `smart` (HTTP 80, the default). */
+  readonly family: DeviceFamily;
+  private readonly options: TransportOptions;
+  private readonly http: HttpClient;
+  private readonly now: () => number;
+  private session: TpapSession | undefined;
+
+  constructor(options: TransportOptions) {
+    this.options = options;
+    this.family = options.family ?? 'smart';
+    this.now = options.now ?? monotonicNow;
+    this.http = new HttpClient(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {});
+  }
+
+  /** True while a session exists and is more than 60 s away from its announced expiry. */
+  get hasSession(): boolean {
+    return this.session !== undefined && this.now() < this.session.expiresAt - EXPIRY_MARGIN_MS;
+  }
+
+  /** Where discover and the login go: `https://host:443` (camera) or `http://host:80` (SMART), port overridable. */
+  private get baseUrl(): string {
+    const camera = this.family === 'camera';
+    const port = this.options.port ?? (camera ? 443 : 80);
+    return `${camera ? 'https' : 'http'}://${urlHost(this.options.host)}:${port}`;
+  }
+
+  /** Discovers, then runs register/share for each passcode candidate until one is accepted (steps 1–4). */
+  async login(signal?: AbortSignal): Promise<void> {
+    this.session = undefined;
+    const base = this.baseUrl;
+    let discovered: TpapDiscoverResult = { tpapPreferred: true };
+    try {
+      discovered = await tpapDiscover(this.http, base, signal);
+    } catch (e) {
+      // A device-level refusal of discover (it is optional on cameras) leaves the defaults; a lockout,
+      // a network failure or a missing endpoint ends the login.
+      if (!(e instanceof TapoError) || e.code === undefined || e.kind === 'Locked') throw e;
+    }
+    if (!discovered.tpap && !discovered.tpapPreferred) {
+      throw new TapoError('Unsupported', 'the device does not prefer TPAP (tpap_preferred: false)', {
+        suggestedScheme: this.family === 'camera' ? 'camera-secure' : 'klap',
+        hint: 'Set the scheme to auto or KLAP.',
+      });
+    }
+    const caps = discovered.tpap;
+    const sessionBase = this.sessionBaseUrl(base, caps);
+    const candidates = tpapPasscodeCandidates(this.family, this.options.credentials.password, caps?.pake, discovered.mac);
+    if (candidates.length === 0) {
+      throw new TapoError('Unsupported', `the device offers no passcode type this client knows (pake ${JSON.stringify(caps?.pake ?? [])})`);
+    }
+    const userName = tpapUserName(caps?.userHashType);
+    for (const candidate of candidates) {
+      const session = await this.tryCandidate(sessionBase, userName, candidate, caps, discovered.mac, signal);
+      if (session) {
+        this.session = session;
+        return;
+      }
+    }
+    throw new TapoError('Authentication', `the device refused the password (tried ${candidates.map((c) => c.label).join(', ')})`, {
+      hint: CHECK_PASSWORD,
+    });
+  }
+
+  /** The discover port/tls only apply when the user did not pin a port. */
+  private sessionBaseUrl(base: string, caps: TpapCapabilities | undefined): string {
+    if (this.options.port !== undefined || caps?.port === undefined) return base;
+    return `${caps.tls === 0 ? 'http' : 'https'}://${urlHost(this.options.host)}:${caps.port}`;
+  }
+
+  /** POSTs one login body and returns the parsed reply. */
+  private async postLogin(baseUrl: string, body: string, step: string, signal?: AbortSignal): Promise<JsonObject> {
+    const res: HttpResponse = await this.http.request(`${baseUrl}/`, {
+      headers: { 'content-type': 'application/json' },
+      body,
+      ...(signal ? { signal } : {}),
+    });
+    if (res.status !== 200) {
+      throw new TapoError('Transport', `TPAP ${step} failed with HTTP ${res.status}`, { httpStatus: res.status });
+    }
+    const reply = parseJsonObject(res.body);
+    if (!reply) throw new TapoError('Transport', `the TPAP ${step} reply is not JSON`);
+    const code = replyCode(reply);
+    if (LOCKOUT_CODES.has(code)) throw errorFromCode('camera', code, `TPAP ${step}`, lockSeconds(reply));
+    return reply;
+  }
+
+  /**
+   * One register/share round. Resolves with the session, or undefined when the device refused this
+   * credential at `pake_share` (the caller moves on to the next candidate).
+   */
+  private async tryCandidate(
+    baseUrl: string,
+    userName: string,
+    candidate: TpapPasscode,
+    caps: TpapCapabilities | undefined,
+    mac: string | undefined,
+    signal?: AbortSignal,
+  ): Promise<TpapSession | undefined> {
+    const userRandom = randomBytes(32);
+    const reg = await this.postLogin(baseUrl, buildPakeRegisterBody(userName, userRandom, candidate.type), 'pake_register', signal);
+    const regCode = replyCode(reg);
+    if (regCode === -40209) {
+      throw new TapoError('Authentication', 'the device does not know the user name (error -40209 at pake_register)', {
+        code: regCode,
+        hint: 'TPAP logs in as admin; check that the device is bound to your TP-Link account.',
+      });
+    }
+    if (regCode !== 0) throw errorFromCode(tableFor(this.family, regCode), regCode, 'TPAP pake_register');
+    const r = obj(reg['result']);
+    const devRandom = b64(r?.['dev_random']);
+    const devSalt = b64(r?.['dev_salt']);
+    const devShare = b64(r?.['dev_share']);
+    const iterations = num(r?.['iterations']);
+    if (!r || !devRandom || !devSalt || !devShare || iterations === undefined) {
+      throw new TapoError('Transport', 'the pake_register reply lacks dev_random, dev_salt, dev_share or iterations');
+    }
+    if (!Number.isInteger(iterations) || iterations < 1 || iterations > MAX_ITERATIONS) {
+      throw new TapoError('Unsupported', `the device asks for ${iterations} PBKDF2 iterations, outside 1..${MAX_ITERATIONS}`);
+    }
+    const suite = num(r['cipher_suites']) ?? 1;
+    const encryption = r['encryption'] ?? 'aes_128_ccm';
+    if (suite !== 1 || encryption !== 'aes_128_ccm') {
+      throw new TapoError('Unsupported', `the device chose cipher suite ${suite} with ${JSON.stringify(encryption)}; only 1 with aes_128_ccm is supported`);
+    }
+    const credential = tpapCredential({
+      family: this.family,
+      username: this.options.credentials.username,
+      passcode: candidate.passcode,
+      ...(r['extra_crypt'] !== undefined ? { extraCrypt: r['extra_crypt'] } : {}),
+      ...(mac !== undefined ? { mac } : {}),
+    });
+    const spake = spake2PlusClient({ credential, devSalt, iterations, userRandom, devRandom, devShare });
+    const dacNonce = caps !== undefined && caps.tls === 0 && caps.dac ? randomBytes(32) : undefined;
+    const share = await this.postLogin(baseUrl, buildPakeShareBody(spake.userShare, spake.userConfirm, dacNonce), 'pake_share', signal);
+    const shareCode = replyCode(share);
+    if (WRONG_CREDENTIAL_CODES.has(shareCode)) return undefined;
+    if (shareCode !== 0) throw errorFromCode(tableFor(this.family, shareCode), shareCode, 'TPAP pake_share');
+    const s = obj(share['result']);
+    const devConfirm = b64(s?.['dev_confirm']);
+    if (!devConfirm || !devConfirmMatches(spake.expectedDevConfirm, devConfirm)) {
+      throw new TapoError('Authentication', 'the device could not prove it knows the password (dev_confirm mismatch); login aborted', {
+        hint: 'Check the host address: another device may be answering.',
+      });
+    }
+    const stok = s?.['stok'] ?? s?.['sessionId'];
+    const startSeq = num(s?.['start_seq']);
+    if (typeof stok !== 'string' || stok.length === 0 || startSeq === undefined) {
+      throw new TapoError('Transport', 'the pake_share reply lacks stok or start_seq');
+    }
+    const expired = num(s?.['expired']);
+    const lifetime = expired !== undefined && expired > 0 ? expired : DEFAULT_EXPIRED_SECONDS;
+    return {
+      baseUrl,
+      stok,
+      keys: deriveSessionKeys(spake.sharedKey),
+      seq: toInt32(startSeq),
+      expiresAt: this.now() + lifetime * 1000,
+    };
+  }
+
+  /** Turns the caller's envelope into the plaintext the device accepts, and says how to map the reply back. */
+  private prepare(request: JsonObject): { plaintext: string; unwrap: boolean } {
+    if (this.family !== 'camera' || request['method'] === 'multipleRequest') {
+      return { plaintext: JSON.stringify(request), unwrap: false };
+    }
+    const method = request['method'];
+    const moduleKeys = Object.keys(request).filter((k) => k !== 'method' && k !== 'params');
+    if (typeof method !== 'string' || ((method === 'get' || method === 'set' || method === 'do') && moduleKeys.length > 0)) {
+      throw new TapoError(
+        'Input',
+        'TPAP cameras take named methods (e.g. getLensMaskConfig) in a multipleRequest, not get/set/do module objects',
+        { sent: false },
+      );
+    }
+    const inner: JsonObject = { method };
+    if (request['params'] !== undefined) inner['params'] = request['params'];
+    return { plaintext: JSON.stringify({ method: 'multipleRequest', params: { requests: [inner] } }), unwrap: true };
+  }
+
+  /** Encrypts one envelope into a `/ds` frame, posts it and returns the decrypted reply envelope (step 5). */
+  async send(request: JsonObject, signal?: AbortSignal): Promise<JsonObject> {
+    const session = this.session;
+    if (!session) throw new TapoError('SessionExpired', 'no TPAP session; log in first', { sent: false });
+    const { plaintext, unwrap } = this.prepare(request);
+    const seq = session.seq;
+    session.seq = toInt32(seq + 1);
+    const res = await this.http.request(`${session.baseUrl}/stok=${session.stok}/ds`, {
+      headers: { 'content-type': 'application/octet-stream', accept: 'application/octet-stream' },
+      body: encryptDsFrame(session.keys, seq, plaintext),
+      ...(signal ? { signal } : {}),
+    });
+    if (res.status !== 200) {
+      if (res.status === 401 || res.status === 403 || res.status === 500) {
+        this.dropSession(session);
+        throw new TapoError('SessionExpired', `the device refused the TPAP session (HTTP ${res.status})`, {
+          httpStatus: res.status,
+        });
+      }
+      throw new TapoError('Transport', `TPAP request failed with HTTP ${res.status}`, { httpStatus: res.status });
+    }
+    // A refusal comes in clear. Parse the whole body: a frame whose seq starts with 0x7B also begins with "{".
+    const refusal = parseJsonObject(res.body);
+    if (refusal && refusal['error_code'] !== undefined) {
+      const code = num(refusal['error_code']) ?? -1;
+      if (code === 0) throw new TapoError('Transport', 'the device answered a TPAP request in clear instead of a frame');
+      if (SESSION_GONE_CODES.has(code)) {
+        this.dropSession(session);
+        throw new TapoError('SessionExpired', `the device ended the TPAP session (error ${code})`, { code });
+      }
+      throw errorFromCode(tableFor(this.family, code), code, 'TPAP request');
+    }
+    let opened: { seq: number; plaintext: Buffer };
+    try {
+      opened = decryptDsFrame(session.keys, res.body);
+    } catch (e) {
+      this.dropSession(session);
+      throw e;
+    }
+    const reply = parseJsonObject(opened.plaintext);
+    if (!reply) throw new TapoError('Transport', 'the decrypted TPAP reply is not a JSON object');
+    return unwrap ? unwrapSingle(reply) : reply;
+  }
+
+  private dropSession(session: TpapSession): void {
+    if (this.session === session) this.session = undefined;
+  }
+
+  /** Forgets the session. */
+  reset(): void {
+    this.session = undefined;
+  }
+
+  /** Forgets the session and releases every socket. */
+  async close(): Promise<void> {
+    this.session = undefined;
+    await this.http.close();
+  }
+}
+
+/** `multipleRequest` reply → the single `{error_code, result}` envelope of `responses[0]`. */
+function unwrapSingle(reply: JsonObject): JsonObject {
+  const responses = obj(reply['result'])?.['responses'];
+  const first = Array.isArray(responses) ? obj(responses[0]) : undefined;
+  if (!first) return reply;
+  const out: JsonObject = { error_code: num(first['error_code']) ?? num(reply['error_code']) ?? 0 };
+  if (first['result'] !== undefined) out['result'] = first['result'];
+  return out;
+}

@@ -1,0 +1,444 @@
+/**
+ * TpapTransport against a scripted TPAP device on 127.0.0.1. The fake computes the verifier side of
+ * SPAKE2+ itself (Y = y·G + w0·N, Z = y·(X − w0·M), V = y·L, its own transcript) so it can also
+ * misbehave in ways the simulator does not: refuse discover, answer -40209 at register, send a wrong
+ * dev_confirm, lock out with sec_left, or refuse /ds requests with chosen codes.
+ */
+import { strict as assert } from 'node:assert';
+import { createHash, createHmac, hkdfSync, randomBytes } from 'node:crypto';
+import * as http from 'node:http';
+import * as https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { TapoError } from '../../src/protocol/errors';
+import {
+  bytesToBigInt,
+  decodePoint,
+  encodePoint,
+  P256_G,
+  pointAdd,
+  pointSubtract,
+  scalarMult,
+} from '../../src/protocol/p256';
+import {
+  decryptDsFrame,
+  deriveSessionKeys,
+  deriveW0W1,
+  encryptDsFrame,
+  md5HexLower,
+  sha256HexUpper,
+  SPAKE2P_M,
+  SPAKE2P_N,
+  type TpapSessionKeys,
+} from '../../src/protocol/tpap-cipher';
+import { TpapTransport } from '../../src/protocol/tpap';
+import { getSimCertificate } from '../../src/simulator/cert';
+import type { JsonObject } from '../../src/protocol/types';
+
+type Json = JsonObject;
+
+interface FakeOptions {
+  family: 'smart' | 'camera';
+  /** The credential the device accepts (already in its final string form). */
+  credential: string;
+  /** Replaces the discover reply. */
+  discoverReply?: Json;
+  /** Answer every pake_register with this reply. */
+  registerReply?: Json;
+  /** Answer every pake_share with this reply instead of checking. */
+  shareReply?: Json;
+  /** Corrupt dev_confirm. */
+  badDevConfirm?: boolean;
+  startSeq?: number;
+  expired?: number;
+  /** Seq offset the device uses for its reply frames. */
+  replySeqOffset?: number;
+}
+
+interface Pending {
+  userRandom: Buffer;
+  devRandom: Buffer;
+  y: bigint;
+  Y: Buffer;
+}
+
+class FakeTpapDevice {
+  readonly registers: Json[] = [];
+  readonly shares: Json[] = [];
+  readonly dsSeqs: number[] = [];
+  readonly dsPlaintexts: Json[] = [];
+  readonly dsContentTypes: string[] = [];
+  /** Refuse the next /ds requests with these codes, in order. */
+  readonly dsRefusals: number[] = [];
+  stok = 'fakestok' + randomBytes(8).toString('hex');
+  private server!: http.Server;
+  private pending: Pending | undefined;
+  private keys: TpapSessionKeys | undefined;
+  private readonly salt = randomBytes(16);
+  private readonly w0: bigint;
+  private readonly w1: bigint;
+  port = 0;
+
+  constructor(readonly opts: FakeOptions) {
+    const w = deriveW0W1(opts.credential, this.salt, 1000);
+    this.w0 = w.w0;
+    this.w1 = w.w1;
+  }
+
+  async start(): Promise<this> {
+    const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const { status, body, type } = this.handle(req, Buffer.concat(chunks));
+        res.writeHead(status, { 'content-type': type, 'content-length': body.length });
+        res.end(body);
+      });
+    };
+    if (this.opts.family === 'camera') {
+      const cert = getSimCertificate();
+      this.server = https.createServer({ key: cert.key, cert: cert.cert, ciphers: 'DEFAULT:@SECLEVEL=0' }, handler);
+    } else {
+      this.server = http.createServer(handler);
+    }
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.port = (this.server.address() as AddressInfo).port;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private json(body: Json): { status: number; body: Buffer; type: string } {
+    return { status: 200, body: Buffer.from(JSON.stringify(body)), type: 'application/json' };
+  }
+
+  private handle(req: http.IncomingMessage, body: Buffer): { status: number; body: Buffer; type: string } {
+    const url = req.url ?? '/';
+    if (url === '/') return this.login(JSON.parse(body.toString('utf8')) as Json);
+    if (url === `/stok=${this.stok}/ds` && this.keys) {
+      this.dsContentTypes.push(String(req.headers['content-type']));
+      const refusal = this.dsRefusals.shift();
+      const { seq, plaintext } = decryptDsFrame(this.keys, body);
+      this.dsSeqs.push(seq);
+      if (refusal !== undefined) {
+        if (refusal === -40401 || refusal === -2203) this.keys = undefined;
+        return this.json({ error_code: refusal });
+      }
+      const request = JSON.parse(plaintext.toString('utf8')) as Json;
+      this.dsPlaintexts.push(request);
+      let reply: Json;
+      if (request['method'] === 'multipleRequest') {
+        const reqs = (request['params'] as Json)['requests'] as Json[];
+        reply = {
+          error_code: 0,
+          result: { responses: reqs.map((r) => ({ method: r['method'] as string, result: { echo: r['params'] ?? null }, error_code: 0 })) },
+        };
+      } else {
+        reply = { error_code: 0, result: { echo: request } };
+      }
+      const frame = encryptDsFrame(this.keys, seq + (this.opts.replySeqOffset ?? 0), JSON.stringify(reply));
+      return { status: 200, body: frame, type: 'application/octet-stream' };
+    }
+    return this.json({ error_code: -40401 });
+  }
+
+  private login(req: Json): { status: number; body: Buffer; type: string } {
+    const params = req['params'] as Json;
+    const sub = params['sub_method'];
+    if (sub === 'discover') {
+      return this.json(
+        this.opts.discoverReply ?? {
+          error_code: 0,
+          result: { mac: 'AA-BB-CC-DD-EE-FF', tpap: { tls: this.opts.family === 'camera' ? 1 : 0, port: 443, dac: false, pake: [2], user_hash_type: 0 } },
+        },
+      );
+    }
+    if (sub === 'pake_register') {
+      this.registers.push(params);
+      if (this.opts.registerReply) return this.json(this.opts.registerReply);
+      const y = (bytesToBigInt(randomBytes(32)) % (2n ** 255n)) + 1n;
+      const Y = encodePoint(pointAdd(scalarMult(y, P256_G), scalarMult(this.w0, SPAKE2P_N)));
+      const devRandom = randomBytes(32);
+      this.pending = { userRandom: Buffer.from(params['user_random'] as string, 'base64'), devRandom, y, Y };
+      return this.json({
+        error_code: 0,
+        result: {
+          dev_random: devRandom.toString('base64'),
+          dev_salt: this.salt.toString('base64'),
+          dev_share: Y.toString('base64'),
+          cipher_suites: 1,
+          iterations: 1000,
+          encryption: 'aes_128_ccm',
+        },
+      });
+    }
+    if (sub === 'pake_share') {
+      this.shares.push(params);
+      if (this.opts.shareReply) return this.json(this.opts.shareReply);
+      const p = this.pending;
+      if (!p) return this.json({ error_code: -40401 });
+      this.pending = undefined;
+      const X = Buffer.from(params['user_share'] as string, 'base64');
+      const unblinded = pointSubtract(decodePoint(X), scalarMult(this.w0, SPAKE2P_M));
+      const Z = encodePoint(scalarMult(p.y, unblinded));
+      const V = encodePoint(scalarMult(p.y, scalarMult(this.w1, P256_G)));
+      const lv = (b: Buffer): Buffer => {
+        const l = Buffer.alloc(8);
+        l.writeBigUInt64LE(BigInt(b.length));
+        return Buffer.concat([l, b]);
+      };
+      const context = createHash('sha256').update('PAKE V1').update(p.userRandom).update(p.devRandom).digest();
+      const w0b = Buffer.from(this.w0.toString(16).padStart(64, '0'), 'hex');
+      const tt = Buffer.concat([context, Buffer.alloc(0), Buffer.alloc(0), encodePoint(SPAKE2P_M), encodePoint(SPAKE2P_N), X, p.Y, Z, V, w0b].map(lv));
+      const ke = createHash('sha256').update(tt).digest();
+      const kc = Buffer.from(hkdfSync('sha256', ke, Buffer.alloc(32), 'ConfirmationKeys', 64));
+      const expectUserConfirm = createHmac('sha256', kc.subarray(0, 32)).update(p.Y).digest('base64');
+      if (params['user_confirm'] !== expectUserConfirm) return this.json({ error_code: -40401 });
+      const devConfirm = createHmac('sha256', kc.subarray(32)).update(X).digest();
+      if (this.opts.badDevConfirm) devConfirm[0] = devConfirm[0]! ^ 1;
+      this.keys = deriveSessionKeys(Buffer.from(hkdfSync('sha256', ke, Buffer.alloc(32), 'SharedKey', 32)));
+      return this.json({
+        error_code: 0,
+        result: { dev_confirm: devConfirm.toString('base64'), stok: this.stok, start_seq: this.opts.startSeq ?? 1000, expired: this.opts.expired ?? 3600 },
+      });
+    }
+    return this.json({ error_code: -40210 });
+  }
+}
+
+const PASSWORD = 'correct horse';
+
+function transportFor(dev: FakeTpapDevice, password = PASSWORD, now?: () => number): TpapTransport {
+  return new TpapTransport({
+    host: '127.0.0.1',
+    port: dev.port,
+    family: dev.opts.family,
+    credentials: { username: dev.opts.family === 'camera' ? 'admin' : 'me@example.com', password },
+    ...(now ? { now } : {}),
+  });
+}
+
+async function rejects(p: Promise<unknown>): Promise<TapoError> {
+  try {
+    await p;
+  } catch (e) {
+    assert.ok(e instanceof TapoError, `expected a TapoError, got ${String(e)}`);
+    return e;
+  }
+  assert.fail('expected a rejection');
+}
+
+function assertNoSecrets(e: TapoError, ...secrets: string[]): void {
+  const text = `${e.message} ${e.hint ?? ''}`;
+  for (const s of secrets) assert.ok(!text.includes(s), `error text leaks a secret: ${text}`);
+}
+
+describe('TpapTransport (fake device on 127.0.0.1)', () => {
+  let dev: FakeTpapDevice | undefined;
+  let t: TpapTransport | undefined;
+
+  afterEach(async () => {
+    await t?.close();
+    await dev?.stop();
+    t = undefined;
+    dev = undefined;
+  });
+
+  async function setup(opts: FakeOptions, password = PASSWORD, now?: () => number): Promise<[FakeTpapDevice, TpapTransport]> {
+    dev = await new FakeTpapDevice(opts).start();
+    t = transportFor(dev, password, now);
+    return [dev, t];
+  }
+
+  it('SMART: logs in with "<e-mail>/<password>" and exchanges frames with increasing seq', async () => {
+    const [d, tr] = await setup({ family: 'smart', credential: `me@example.com/${PASSWORD}`, startSeq: 2147483646 });
+    assert.equal(tr.scheme, 'tpap');
+    assert.equal(tr.family, 'smart');
+    assert.equal(tr.hasSession, false);
+    await tr.login();
+    assert.equal(tr.hasSession, true);
+    assert.equal(d.registers.length, 1);
+    assert.equal(d.registers[0]!['username'], md5HexLower('admin'));
+    assert.equal(d.registers[0]!['passcode_type'], 'userpw');
+    const r1 = await tr.send({ method: 'get_device_info' });
+    assert.deepEqual(r1, { error_code: 0, result: { echo: { method: 'get_device_info' } } });
+    await tr.send({ method: 'set_device_info', params: { device_on: true } });
+    await tr.send({ method: 'get_device_info' });
+    assert.deepEqual(d.dsSeqs, [2147483646, 2147483647, -2147483648]);
+    assert.deepEqual(d.dsPlaintexts[1], { method: 'set_device_info', params: { device_on: true } });
+    assert.deepEqual(d.dsContentTypes, ['application/octet-stream', 'application/octet-stream', 'application/octet-stream']);
+  });
+
+  it('camera: falls back from the MD5 to the SHA-256 passcode, wraps and unwraps single requests', async () => {
+    const [d, tr] = await setup({ family: 'camera', credential: sha256HexUpper(PASSWORD) });
+    await tr.login();
+    assert.equal(d.registers.length, 2, 'one register per candidate');
+    assert.equal(d.shares.length, 2);
+    const reply = await tr.send({ method: 'getLensMaskConfig', params: { lens_mask: { name: ['lens_mask_info'] } } });
+    assert.deepEqual(d.dsPlaintexts[0], {
+      method: 'multipleRequest',
+      params: { requests: [{ method: 'getLensMaskConfig', params: { lens_mask: { name: ['lens_mask_info'] } } }] },
+    });
+    assert.deepEqual(reply, { error_code: 0, result: { echo: { lens_mask: { name: ['lens_mask_info'] } } } });
+    const batch = { method: 'multipleRequest', params: { requests: [{ method: 'getDeviceInfo', params: {} }, { method: 'getLedStatus', params: {} }] } };
+    const many = await tr.send(batch);
+    assert.deepEqual(d.dsPlaintexts[1], batch);
+    assert.equal(((many['result'] as Json)['responses'] as Json[]).length, 2);
+  });
+
+  it('camera: a style-B get/set/do object is an Input error and never leaves', async () => {
+    const [d, tr] = await setup({ family: 'camera', credential: md5HexLower(PASSWORD) });
+    await tr.login();
+    const e = await rejects(tr.send({ method: 'get', lens_mask: { name: ['lens_mask_info'] } }));
+    assert.equal(e.kind, 'Input');
+    assert.equal(e.sent, false);
+    assert.match(e.message, /named methods/);
+    assert.equal(d.dsSeqs.length, 0);
+  });
+
+  it('decrypts a reply with the seq prefix of the reply', async () => {
+    const [, tr] = await setup({ family: 'smart', credential: `me@example.com/${PASSWORD}`, replySeqOffset: 7 });
+    await tr.login();
+    assert.equal(((await tr.send({ method: 'x' }))['error_code']), 0);
+  });
+
+  it('camera: a wrong password is Authentication after exactly two register/share rounds', async () => {
+    const [d, tr] = await setup({ family: 'camera', credential: md5HexLower(PASSWORD) }, 'wrong-password');
+    const e = await rejects(tr.login());
+    assert.equal(e.kind, 'Authentication');
+    assert.match(e.hint ?? '', /password/);
+    assert.equal(d.registers.length, 2);
+    assert.equal(d.shares.length, 2);
+    assert.equal(tr.hasSession, false);
+    assertNoSecrets(e, 'wrong-password', md5HexLower('wrong-password'), sha256HexUpper('wrong-password'));
+  });
+
+  it('stops at the first lockout code and reports the seconds left', async () => {
+    const [d, tr] = await setup({
+      family: 'camera',
+      credential: 'x',
+      shareReply: { error_code: -40404, result: { data: { code: -40404, sec_left: 1200 } } },
+    });
+    const e = await rejects(tr.login());
+    assert.equal(e.kind, 'Locked');
+    assert.equal(e.secondsLeft, 1200);
+    assert.equal(d.registers.length, 1);
+    assert.equal(d.shares.length, 1);
+  });
+
+  it('a lockout at register (nested data.code) also stops at once', async () => {
+    const [d, tr] = await setup({ family: 'camera', credential: 'x', registerReply: { error_code: -40401, data: { code: -40404, sec_left: 30 } } });
+    const e = await rejects(tr.login());
+    assert.equal(e.kind, 'Locked');
+    assert.equal(e.secondsLeft, 30);
+    assert.equal(d.registers.length, 1);
+    assert.equal(d.shares.length, 0);
+  });
+
+  it('-40209 at pake_register is an Authentication error about the user name', async () => {
+    const [d, tr] = await setup({ family: 'smart', credential: 'x', registerReply: { error_code: -40209 } });
+    const e = await rejects(tr.login());
+    assert.equal(e.kind, 'Authentication');
+    assert.equal(e.code, -40209);
+    assert.match(e.message, /user name/);
+    assert.equal(d.shares.length, 0);
+  });
+
+  it('tpap_preferred: false is Unsupported and suggests KLAP', async () => {
+    const [d, tr] = await setup({
+      family: 'smart',
+      credential: 'x',
+      discoverReply: { result: { sub_method: 'discover', tpap_preferred: false }, error_code: 0 },
+    });
+    const e = await rejects(tr.login());
+    assert.equal(e.kind, 'Unsupported');
+    assert.equal(e.suggestedScheme, 'klap');
+    assert.equal(d.registers.length, 0);
+  });
+
+  it('a discover refused with an error code falls back to the defaults', async () => {
+    const [d, tr] = await setup({ family: 'camera', credential: md5HexLower(PASSWORD), discoverReply: { error_code: -40210 } });
+    await tr.login();
+    assert.equal(d.registers[0]!['username'], md5HexLower('admin'));
+    assert.equal(tr.hasSession, true);
+  });
+
+  it('user_hash_type 1 sends SHA256_HEX_UPPER("admin")', async () => {
+    const [d, tr] = await setup({
+      family: 'smart',
+      credential: `me@example.com/${PASSWORD}`,
+      discoverReply: { error_code: 0, result: { tpap: { tls: 0, pake: [2], user_hash_type: 1 } } },
+    });
+    await tr.login();
+    assert.equal(d.registers[0]!['username'], sha256HexUpper('admin'));
+  });
+
+  it('a wrong dev_confirm aborts the login after one round', async () => {
+    const [d, tr] = await setup({ family: 'camera', credential: md5HexLower(PASSWORD), badDevConfirm: true });
+    const e = await rejects(tr.login());
+    assert.equal(e.kind, 'Authentication');
+    assert.match(e.message, /dev_confirm/);
+    assert.equal(d.shares.length, 1);
+    assert.equal(tr.hasSession, false);
+  });
+
+  it('/ds refusals: -40401 and -2203 end the session, others keep it; failed requests use up a seq', async () => {
+    const [d, tr] = await setup({ family: 'smart', credential: `me@example.com/${PASSWORD}` });
+    await tr.login();
+    d.dsRefusals.push(-1008);
+    const bad = await rejects(tr.send({ method: 'set_device_info', params: { nope: 1 } }));
+    assert.equal(bad.kind, 'Input');
+    assert.equal(bad.code, -1008);
+    assert.equal(tr.hasSession, true);
+    await tr.send({ method: 'get_device_info' });
+    assert.deepEqual(d.dsSeqs, [1000, 1001]);
+
+    d.dsRefusals.push(-2203);
+    const expired = await rejects(tr.send({ method: 'get_device_info' }));
+    assert.equal(expired.kind, 'SessionExpired');
+    assert.equal(expired.code, -2203);
+    assert.equal(tr.hasSession, false);
+    assertNoSecrets(expired, d.stok, PASSWORD);
+    const none = await rejects(tr.send({ method: 'get_device_info' }));
+    assert.equal(none.kind, 'SessionExpired');
+    assert.equal(none.sent, false);
+
+    await tr.login();
+    d.dsRefusals.push(-40401);
+    assert.equal((await rejects(tr.send({ method: 'get_device_info' }))).kind, 'SessionExpired');
+    assert.equal(tr.hasSession, false);
+  });
+
+  it('hasSession turns false 60 s before the announced expiry (injected clock)', async () => {
+    let now = 5_000;
+    const [, tr] = await setup({ family: 'smart', credential: `me@example.com/${PASSWORD}`, expired: 600 }, PASSWORD, () => now);
+    await tr.login();
+    now += 539_000;
+    assert.equal(tr.hasSession, true);
+    now += 2_000;
+    assert.equal(tr.hasSession, false);
+    tr.reset();
+    now = 5_000;
+    assert.equal(tr.hasSession, false);
+  });
+
+  it('an endpoint that is not TPAP (HTTP 404 on discover) is Unsupported', async () => {
+    const server = http.createServer((_req, res) => {
+      res.writeHead(404);
+      res.end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const tr = new TpapTransport({ host: '127.0.0.1', port: (server.address() as AddressInfo).port, credentials: { username: 'u', password: 'p' } });
+    try {
+      const e = await rejects(tr.login());
+      assert.equal(e.kind, 'Unsupported');
+      assert.equal(e.httpStatus, 404);
+    } finally {
+      await tr.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+});
