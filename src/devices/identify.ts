@@ -1,0 +1,49 @@
+/**
+ * One call that says what is on the other end: model, firmware, name and MAC, for either family.
+ * Used by `probeDevice` (src/connection) and the CLI. Plugs answer `get_device_info`; cameras
+ * answer `getDeviceInfo` (methods-plug.md §3, methods-camera.md §1).
+ */
+import type { DeviceKind } from '../protocol/types';
+import type { Requester } from './requester';
+import { Camera } from './camera';
+import { Plug, parsePlugInfo } from './plug';
+
+/** What identifies a device. */
+export interface DeviceIdentity {
+  /** Model, e.g. `P110` or `C210`. */
+  model: string;
+  /** Firmware version string. */
+  firmware: string;
+  /** Hardware version. */
+  hardware: string;
+  /** User-visible name. */
+  nickname: string;
+  /** MAC address as the device reports it. */
+  mac: string;
+  /** Device type, e.g. `SMART.TAPOPLUG` or `SMART.IPCAMERA`. */
+  deviceType: string;
+}
+
+/** Reads the identity of the device behind `requester` with one read request. */
+export async function identify(requester: Requester, kind: DeviceKind): Promise<DeviceIdentity> {
+  if (kind === 'camera') {
+    const { deviceInfo } = await new Camera(requester).read(['deviceInfo']);
+    return {
+      model: deviceInfo.model,
+      firmware: deviceInfo.firmware,
+      hardware: deviceInfo.hardware,
+      nickname: deviceInfo.nickname,
+      mac: deviceInfo.mac,
+      deviceType: deviceInfo.type,
+    };
+  }
+  const info = parsePlugInfo(await new Plug(requester).call('get_device_info'));
+  return {
+    model: info.model,
+    firmware: info.firmware,
+    hardware: info.hardware,
+    nickname: info.nickname,
+    mac: info.mac,
+    deviceType: info.type,
+  };
+}

@@ -1,0 +1,7 @@
+/** The devices layer: verbs over a {@link Requester} for plugs, strips and cameras, and the payload parsers. */
+export * from './requester';
+export { checkReply, checkChildReply, replyCode } from './check';
+export * from './plug';
+export * from './camera';
+export * from './identify';
+export * from './parse';
