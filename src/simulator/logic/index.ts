@@ -1,0 +1,30 @@
+/**
+ * Builds the functional device for a fixture: `PlugLogic` for the SMART family (plugs, strips),
+ * `CameraLogic` for cameras. Scheme servers sit in front of it and hand it decrypted requests.
+ */
+import type { LoadedFixture } from '../fixtures';
+import type { SimClock } from '../types';
+import { CameraLogic } from './camera';
+import { PlugLogic } from './plug';
+
+export { CameraLogic, MOVE_STEP, PAN_LIMIT, TILT_LIMIT } from './camera';
+export type { CameraLogicOptions, CameraPreset, CameraState } from './camera';
+export { DEFAULT_CHILD_PAGE_SIZE, DEFAULT_LOAD_WATTS, PlugLogic } from './plug';
+export type { PlugChildState, PlugCountdownState, PlugLogicOptions, PlugState } from './plug';
+export { MANUAL_CLOCK_DEFAULT_START, ManualClock, systemClock } from './clock';
+export { MethodError } from './json';
+
+/** Options for `createLogic`. */
+export interface CreateLogicOptions {
+  clock: SimClock;
+  /** Watts drawn by an energy-monitoring plug while on (default 60). Ignored for cameras. */
+  loadWatts?: number;
+  /** Called when the client reboots the device. */
+  onReboot?: () => void;
+}
+
+/** The logic for a fixture's family. */
+export function createLogic(fixture: LoadedFixture, options: CreateLogicOptions): PlugLogic | CameraLogic {
+  if (fixture.family === 'camera') return new CameraLogic(fixture.data, { clock: options.clock, onReboot: options.onReboot });
+  return new PlugLogic(fixture.data, { clock: options.clock, loadWatts: options.loadWatts, onReboot: options.onReboot });
+}
