@@ -1,0 +1,512 @@
+/**
+ * One session per device: `DeviceConnection` owns the transport, picks the scheme, logs in lazily
+ * and once for many callers, sends one request at a time in arrival order, re-logs in once when a
+ * session expires and keeps away from the device while a camera is locked.
+ *
+ * The rules come from ../shared/protocol: README "How a client should pick the scheme",
+ * plug-klap.md §8 (403 ⇒ new handshake, retry), camera.md §10 (re-login once, never loop logins,
+ * honour `sec_left`), errors.md and field-issues.md §1–§9, and DESIGN.md house rules 3–5.
+ *
+ * Request lifecycle:
+ * 1. `request()` puts a job at the end of a FIFO queue and starts its deadline (`timeoutMs`,
+ *    counted from arrival so a caller is answered in bounded time even behind a dead device).
+ * 2. At the head of the queue the job fails fast when the camera is locked (injected monotonic
+ *    clock) or, for cameras, inside the hold-off after a rejected password.
+ * 3. Without a live session it logs in: forced scheme, or the cached one, or the family's first
+ *    guess (`klap` for plugs, `camera-secure` for cameras). A login error naming a
+ *    `suggestedScheme` moves to that scheme, at most twice and never back to one already tried.
+ *    Jobs that were waiting while a login failed share that failure instead of trying again,
+ *    so 20 concurrent requests cost one login whether it succeeds or not.
+ * 4. It sends. `SessionExpired` (KLAP 403, camera -40401, TPAP refusal: the device did not act)
+ *    ⇒ reset, log in, replay once. A lost reply (`Transport`/`Timeout` with `sent: true`) is
+ *    replayed once only for idempotent requests; one that never left (`sent: false`) is resent
+ *    once. Rate limiting backs off 1 s then 2 s, idempotent requests only.
+ */
+import { EventEmitter } from 'node:events';
+import { errorFromCode, isTapoError, TapoError } from '../protocol/errors';
+import type { DeviceFamily, TapoErrorDetails } from '../protocol/errors';
+import { monotonicNow } from '../protocol/transport';
+import type { Transport, TransportOptions } from '../protocol/transport';
+import type { Credentials, DeviceKind, JsonObject, SchemeName } from '../protocol/types';
+import type { RequestOptions, Requester } from '../devices/requester';
+import { createTransport } from './transports';
+import type { TransportFactory } from './transports';
+
+/** Where a connection is in its life. */
+export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'error' | 'locked' | 'closed';
+
+/** Payload of the `'state'` event. */
+export interface ConnectionStateEvent {
+  /** The new state. */
+  state: ConnectionState;
+  /** The failure that caused `error` or `locked`. */
+  error?: TapoError;
+  /** The scheme in use, when known. */
+  scheme?: SchemeName;
+}
+
+/** How to reach and log in to one device. */
+export interface ConnectionOptions {
+  /** Host name or IP address, optionally with `:port` (`[v6]:port` for IPv6). */
+  host: string;
+  /** Plug (SMART family) or camera. */
+  kind: DeviceKind;
+  /** A fixed scheme, or `'auto'` (default) to detect and cache it. */
+  scheme?: SchemeName | 'auto';
+  /** Account e-mail (plugs) or `admin` (cameras), and the password. */
+  credentials: Credentials;
+  /** Per-request deadline in ms, counted from the call (default 10 000). */
+  timeoutMs?: number;
+  /** Monotonic clock in ms (default `performance.now`); tests inject one. */
+  now?: () => number;
+  /** For tests: builds transports instead of {@link createTransport}. */
+  transportFactory?: TransportFactory;
+  /**
+   * After a rejected password, requests fail fast for this long before one new login is tried;
+   * it doubles per consecutive rejection up to 30 minutes. Default 60 000 ms for cameras (they lock
+   * the owner out after a few failures, camera.md §10) and 0 for plugs.
+   */
+  authHoldOffMs?: number;
+}
+
+/** Counters for status displays, tests and benchmarks. */
+export interface ConnectionStats {
+  /** Login attempts made (each scheme tried counts once). */
+  logins: number;
+  /** Envelopes handed to the transport (replays included). */
+  requests: number;
+}
+
+/** Options for {@link DeviceConnection.connect}. */
+export interface ConnectOptions {
+  /** Aborts the login. */
+  signal?: AbortSignal;
+  /** Deadline in ms (default: the connection's). */
+  timeoutMs?: number;
+}
+
+interface Job {
+  ticket: number;
+  /** The envelope, or undefined for a bare login ({@link DeviceConnection.connect}). */
+  req: JsonObject | undefined;
+  options: RequestOptions;
+  controller: AbortController;
+  /** Why the job was aborted (deadline, caller, close). */
+  abortError?: TapoError;
+  /** True once the envelope was handed to the transport at least once. */
+  sent: boolean;
+  settled: boolean;
+  resolve: (reply: JsonObject) => void;
+  reject: (error: TapoError) => void;
+  cleanup: () => void;
+}
+
+const DEFAULT_TIMEOUT_MS = 10_000;
+/** Lock length assumed when a camera says "blocked" without `sec_left`. */
+const DEFAULT_LOCK_SECONDS = 60;
+const MAX_AUTH_HOLD_OFF_MS = 30 * 60_000;
+const MAX_SUGGESTIONS = 2;
+const RATE_LIMIT_BACKOFF_MS = [1_000, 2_000];
+const SEND_HINT = 'Check that the device is powered and reachable.';
+
+/** Splits `host`, `host:port`, `[v6]` or `[v6]:port`. Throws an `Input` error for a bad port. */
+export function parseHostPort(value: string): { host: string; port?: number } {
+  const text = value.trim();
+  let host = text;
+  let portText: string | undefined;
+  const bracket = /^\[([^\]]+)\](?::(.*))?$/.exec(text);
+  if (bracket) {
+    host = bracket[1] ?? '';
+    portText = bracket[2];
+  } else if (text.indexOf(':') !== -1 && text.indexOf(':') === text.lastIndexOf(':')) {
+    host = text.slice(0, text.indexOf(':'));
+    portText = text.slice(text.indexOf(':') + 1);
+  }
+  if (!host) {
+    throw new TapoError('Input', `no host in "${value}"`, { hint: 'Give a host name or IP address, e.g. 192.168.1.20 or 192.168.1.20:8080.', sent: false });
+  }
+  if (portText === undefined) return { host };
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || port < 1 || port > 65535) {
+    throw new TapoError('Input', `invalid port in "${value}"`, { hint: 'The port must be a number from 1 to 65535.', sent: false });
+  }
+  return { host, port };
+}
+
+/**
+ * The session to one device, shared by every caller. Implements {@link Requester} for the
+ * devices layer. Emits `'state'` with a {@link ConnectionStateEvent} on every state change.
+ */
+export class DeviceConnection extends EventEmitter implements Requester {
+  /** Where the connection is in its life. */
+  state: ConnectionState = 'idle';
+  /** The scheme in use: the forced one, or the detected one once known. */
+  scheme: SchemeName | undefined;
+  /** The last failure, until a later success clears it. */
+  lastError: TapoError | undefined;
+  /** Counters. */
+  readonly stats: ConnectionStats = { logins: 0, requests: 0 };
+  /** Device family on the other end. */
+  readonly family: DeviceFamily;
+
+  private readonly options: ConnectionOptions;
+  private readonly address: { host: string; port?: number };
+  private readonly forcedScheme: SchemeName | undefined;
+  private readonly now: () => number;
+  private readonly timeoutMs: number;
+  private readonly factory: TransportFactory;
+  private readonly authHoldOffMs: number;
+  private transport: Transport | undefined;
+  private cachedScheme: SchemeName | undefined;
+  private readonly queue: Job[] = [];
+  private running: Job | undefined;
+  private nextTicket = 0;
+  private closed = false;
+  /** The last login failure and the first ticket that may try again. */
+  private loginFailure: { ticket: number; error: TapoError } | undefined;
+  private lockedUntil: number | undefined;
+  private lockCode: number | undefined;
+  private authFailures = 0;
+  /** Cameras: the rejected-password error and when one new login may be tried. */
+  private authHold: { until: number; error: TapoError } | undefined;
+  private lastEmittedError: TapoError | undefined;
+
+  constructor(options: ConnectionOptions) {
+    super();
+    this.options = options;
+    this.address = parseHostPort(options.host);
+    this.family = options.kind === 'camera' ? 'camera' : 'smart';
+    this.forcedScheme = options.scheme === undefined || options.scheme === 'auto' ? undefined : options.scheme;
+    this.scheme = this.forcedScheme;
+    this.now = options.now ?? monotonicNow;
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.factory = options.transportFactory ?? createTransport;
+    this.authHoldOffMs = options.authHoldOffMs ?? (options.kind === 'camera' ? 60_000 : 0);
+  }
+
+  /** Sends one envelope through the session (logging in first if needed) and returns the reply envelope. */
+  request(req: JsonObject, options: RequestOptions = {}): Promise<JsonObject> {
+    return this.enqueue(req, options);
+  }
+
+  /** Logs in now unless a session exists (a bare login in the queue like any request). */
+  async connect(options: ConnectOptions = {}): Promise<void> {
+    const jobOptions: RequestOptions = {};
+    if (options.signal) jobOptions.signal = options.signal;
+    if (options.timeoutMs !== undefined) jobOptions.timeoutMs = options.timeoutMs;
+    await this.enqueue(undefined, jobOptions);
+  }
+
+  /**
+   * Rejects queued and in-flight requests with a `Transport` error "connection closed", closes the
+   * transport and its sockets and clears every timer. Later requests reject. Safe to call twice.
+   */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const jobs = [...this.queue];
+    this.queue.length = 0;
+    if (this.running) jobs.unshift(this.running);
+    for (const job of jobs) this.abortJob(job, closedError(job.sent));
+    const transport = this.transport;
+    this.transport = undefined;
+    this.setState('closed');
+    if (transport) await transport.close().catch(() => undefined);
+  }
+
+  private enqueue(req: JsonObject | undefined, options: RequestOptions): Promise<JsonObject> {
+    if (this.closed) return Promise.reject(closedError(false));
+    return new Promise<JsonObject>((resolve, reject) => {
+      const controller = new AbortController();
+      const job: Job = {
+        ticket: this.nextTicket++,
+        req,
+        options,
+        controller,
+        sent: false,
+        settled: false,
+        resolve,
+        reject,
+        cleanup: () => undefined,
+      };
+      const ms = options.timeoutMs ?? this.timeoutMs;
+      const timer = setTimeout(() => {
+        this.abortJob(
+          job,
+          new TapoError('Timeout', `no answer within ${ms} ms`, {
+            sent: job.sent,
+            hint: 'Check that the device is powered and reachable, or raise the timeout.',
+          }),
+        );
+      }, ms);
+      const callerSignal = options.signal;
+      const onCallerAbort = (): void => {
+        this.abortJob(job, new TapoError('Transport', 'the request was aborted', { sent: job.sent, cause: callerSignal?.reason }));
+      };
+      job.cleanup = () => {
+        clearTimeout(timer);
+        callerSignal?.removeEventListener('abort', onCallerAbort);
+      };
+      if (callerSignal?.aborted) {
+        job.cleanup();
+        reject(new TapoError('Transport', 'the request was aborted', { sent: false, cause: callerSignal.reason }));
+        return;
+      }
+      callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
+      this.queue.push(job);
+      this.pump();
+    });
+  }
+
+  /** Settles a job with `error` now; a queued job leaves the queue, a running one is aborted. */
+  private abortJob(job: Job, error: TapoError): void {
+    if (job.settled) return;
+    job.abortError = error;
+    const index = this.queue.indexOf(job);
+    if (index !== -1) this.queue.splice(index, 1);
+    job.controller.abort(error);
+    this.settle(job, error);
+  }
+
+  private settle(job: Job, outcome: JsonObject | TapoError): void {
+    if (job.settled) return;
+    job.settled = true;
+    job.cleanup();
+    if (outcome instanceof TapoError) job.reject(outcome);
+    else job.resolve(outcome);
+  }
+
+  /** Starts the head of the queue when nothing runs: one request at a time, in arrival order. */
+  private pump(): void {
+    if (this.running || this.closed) return;
+    const job = this.queue.shift();
+    if (!job) return;
+    this.running = job;
+    void this.executeAndRecord(job)
+      .then(
+        (reply) => this.settle(job, reply),
+        (e: unknown) => this.settle(job, job.abortError ?? toTapoError(e)),
+      )
+      .finally(() => {
+        this.running = undefined;
+        this.pump();
+      });
+  }
+
+  /** Runs a job; a login cut short by the job's own deadline or abort still leaves `connecting`. */
+  private async executeAndRecord(job: Job): Promise<JsonObject> {
+    try {
+      return await this.execute(job);
+    } catch (e) {
+      const err = job.abortError ?? toTapoError(e);
+      if (!this.closed && this.state === 'connecting') {
+        this.lastError = err;
+        this.setState('error', err);
+      }
+      throw err;
+    }
+  }
+
+  private async execute(job: Job): Promise<JsonObject> {
+    const signal = job.controller.signal;
+    this.failIfLocked();
+    let logins = 0;
+    let expiryReplays = 0;
+    let lostReplays = 0;
+    let rateTries = 0;
+    for (;;) {
+      throwIfAborted(signal);
+      if (!this.transport || !this.transport.hasSession) {
+        if (logins >= 2) throw this.lastError ?? new TapoError('SessionExpired', 'the session could not be kept', { sent: false });
+        logins++;
+        await this.login(job);
+      }
+      const transport = this.transport;
+      if (!transport) throw closedError(false);
+      if (job.req === undefined) return {};
+      try {
+        this.stats.requests++;
+        job.sent = true;
+        const reply = await transport.send(job.req, signal);
+        if (isRateLimitedReply(reply, this.family) && job.options.idempotent && rateTries < RATE_LIMIT_BACKOFF_MS.length) {
+          await delay(RATE_LIMIT_BACKOFF_MS[rateTries++] ?? 0, signal);
+          continue;
+        }
+        this.lastError = undefined;
+        this.setState('connected');
+        return reply;
+      } catch (e) {
+        throwIfAborted(signal);
+        const err = toTapoError(e);
+        if (err.kind === 'SessionExpired' && expiryReplays < 1) {
+          expiryReplays++;
+          transport.reset();
+          continue;
+        }
+        if ((err.kind === 'Transport' || err.kind === 'Timeout') && lostReplays < 1 && (!err.sent || job.options.idempotent)) {
+          lostReplays++;
+          continue;
+        }
+        if (err.kind === 'RateLimited' && job.options.idempotent && rateTries < RATE_LIMIT_BACKOFF_MS.length) {
+          await delay(RATE_LIMIT_BACKOFF_MS[rateTries++] ?? 0, signal);
+          continue;
+        }
+        if (err.kind === 'SessionExpired') transport.reset();
+        this.lastError = err;
+        this.setState('error', err);
+        throw err;
+      }
+    }
+  }
+
+  /** Throws a fresh `Locked` error (with the seconds still left) while a lockout lasts. */
+  private failIfLocked(): void {
+    if (this.lockedUntil === undefined) return;
+    const leftMs = this.lockedUntil - this.now();
+    if (leftMs <= 0) {
+      this.lockedUntil = undefined;
+      return;
+    }
+    const secondsLeft = Math.ceil(leftMs / 1000);
+    const base = errorFromCode('camera', this.lockCode ?? -40404, 'login', secondsLeft);
+    const details: TapoErrorDetails = { secondsLeft, sent: false };
+    if (base.code !== undefined) details.code = base.code;
+    if (base.hint !== undefined) details.hint = base.hint;
+    throw new TapoError('Locked', base.message, details);
+  }
+
+  /** One login for `job`, following at most {@link MAX_SUGGESTIONS} scheme suggestions. */
+  private async login(job: Job): Promise<void> {
+    const signal = job.controller.signal;
+    if (this.loginFailure && job.ticket < this.loginFailure.ticket) throw this.loginFailure.error;
+    if (this.authHold && this.now() < this.authHold.until) throw this.authHold.error;
+    this.setState('connecting');
+    const tried = new Set<SchemeName>();
+    let scheme: SchemeName = this.forcedScheme ?? this.cachedScheme ?? (this.options.kind === 'camera' ? 'camera-secure' : 'klap');
+    let hops = 0;
+    for (;;) {
+      throwIfAborted(signal);
+      tried.add(scheme);
+      const transport = await this.useTransport(scheme);
+      throwIfAborted(signal);
+      this.stats.logins++;
+      try {
+        await transport.login(signal);
+      } catch (e) {
+        throwIfAborted(signal);
+        const err = toTapoError(e);
+        const next = err.suggestedScheme;
+        if (!this.forcedScheme && next && !tried.has(next) && hops < MAX_SUGGESTIONS) {
+          hops++;
+          scheme = next;
+          continue;
+        }
+        this.recordLoginFailure(err);
+        throw err;
+      }
+      if (!this.forcedScheme) this.cachedScheme = scheme;
+      this.scheme = scheme;
+      this.loginFailure = undefined;
+      this.authFailures = 0;
+      this.authHold = undefined;
+      this.lastError = undefined;
+      this.setState('connected');
+      return;
+    }
+  }
+
+  private recordLoginFailure(err: TapoError): void {
+    this.loginFailure = { ticket: this.nextTicket, error: err };
+    this.lastError = err;
+    this.transport?.reset();
+    if (err.kind === 'Locked') {
+      this.lockedUntil = this.now() + (err.secondsLeft ?? DEFAULT_LOCK_SECONDS) * 1000;
+      this.lockCode = err.code;
+      this.setState('locked', err);
+      return;
+    }
+    if (err.kind === 'Authentication') {
+      this.authFailures++;
+      // Firmware updates switch schemes in place: a rejection that survives a second login
+      // on the cached scheme sends the next attempt back to probing (README, step 3).
+      if (!this.forcedScheme && this.authFailures >= 2) {
+        this.cachedScheme = undefined;
+        this.scheme = undefined;
+      }
+      if (this.authHoldOffMs > 0) {
+        const holdOff = Math.min(this.authHoldOffMs * 2 ** (this.authFailures - 1), MAX_AUTH_HOLD_OFF_MS);
+        this.authHold = { until: this.now() + holdOff, error: err };
+      }
+    }
+    this.setState('error', err);
+  }
+
+  /** Returns the transport for `scheme`, replacing (and closing) one of another scheme. */
+  private async useTransport(scheme: SchemeName): Promise<Transport> {
+    if (this.transport && this.transport.scheme === scheme) return this.transport;
+    const old = this.transport;
+    this.transport = undefined;
+    if (old) await old.close().catch(() => undefined);
+    if (this.closed) throw closedError(false);
+    const options: TransportOptions = {
+      host: this.address.host,
+      credentials: this.options.credentials,
+      family: this.family,
+      timeoutMs: this.timeoutMs,
+      now: this.now,
+    };
+    if (this.address.port !== undefined) options.port = this.address.port;
+    this.transport = this.factory(scheme, options);
+    return this.transport;
+  }
+
+  private setState(state: ConnectionState, error?: TapoError): void {
+    if (this.state === 'closed') return;
+    if (state === this.state && (error === undefined || error === this.lastEmittedError)) return;
+    this.state = state;
+    this.lastEmittedError = error;
+    const event: ConnectionStateEvent = { state };
+    if (error) event.error = error;
+    if (this.scheme) event.scheme = this.scheme;
+    this.emit('state', event);
+  }
+}
+
+function closedError(sent: boolean): TapoError {
+  return new TapoError('Transport', 'connection closed', { sent });
+}
+
+function throwIfAborted(signal: AbortSignal): void {
+  if (signal.aborted) throw toTapoError(signal.reason);
+}
+
+function toTapoError(e: unknown): TapoError {
+  if (isTapoError(e)) return e;
+  const message = e instanceof Error ? e.message : String(e);
+  return new TapoError('Transport', message, { cause: e, hint: SEND_HINT });
+}
+
+/** True when the reply's top-level `error_code` is one of the family's rate-limit codes. */
+function isRateLimitedReply(reply: JsonObject, family: DeviceFamily): boolean {
+  const code = reply['error_code'];
+  return typeof code === 'number' && code !== 0 && errorFromCode(family, code).kind === 'RateLimited';
+}
+
+/** Waits `ms`, or rejects when `signal` aborts (the timer is cleared either way). */
+function delay(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    if (signal.aborted) {
+      reject(toTapoError(signal.reason));
+      return;
+    }
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(toTapoError(signal.reason));
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -1,0 +1,7 @@
+/** The connection layer: one session per device, scheme detection, and the one-shot probe. */
+export { DeviceConnection, parseHostPort } from './connection';
+export type { ConnectionOptions, ConnectionState, ConnectionStateEvent, ConnectionStats, ConnectOptions } from './connection';
+export { probeDevice } from './probe';
+export type { ProbeResult } from './probe';
+export { createTransport } from './transports';
+export type { TransportFactory } from './transports';

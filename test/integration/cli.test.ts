@@ -1,0 +1,166 @@
+/**
+ * The `tapo` CLI as a user runs it: a child process (ts-node on src/cli/tapo.ts, so no build is
+ * needed) against simulated devices on 127.0.0.1. Checks stdout JSON, the simulator's state,
+ * exit codes and the one-line stderr.
+ */
+import { strict as assert } from 'node:assert';
+import { spawn } from 'node:child_process';
+import * as path from 'node:path';
+import { EXIT_CODES, main } from '../../src/cli/tapo';
+import type { CliIo } from '../../src/cli/tapo';
+import { startDevice } from '../../src/simulator';
+import type { SimulatedDevice } from '../../src/simulator';
+import type { CameraLogic } from '../../src/simulator/logic/camera';
+import type { PlugLogic } from '../../src/simulator/logic/plug';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const PASSWORD = 'tapo-sim';
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI in a child process; resolves when it exits. */
+function tapo(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(ROOT, 'src/cli/tapo.ts'), ...args], {
+      cwd: ROOT,
+      env: { PATH: process.env['PATH'] ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** Runs the CLI in-process with captured output. */
+async function tapoInProcess(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
+  let stdout = '';
+  let stderr = '';
+  const io: CliIo = { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), env };
+  const code = await main(args, io);
+  return { code, stdout, stderr };
+}
+
+describe('tapo CLI against the simulator', function () {
+  this.timeout(30_000);
+  let plug: SimulatedDevice;
+  let camera: SimulatedDevice;
+
+  before(async () => {
+    plug = await startDevice({ fixture: 'P110(UK)_1.0_1.3.0' });
+    camera = await startDevice({ fixture: 'C210(EU)_2.0_1.4.3' });
+  });
+  after(async () => {
+    await plug.stop();
+    await camera.stop();
+  });
+
+  const plugArgs = (): string[] => ['--host', `127.0.0.1:${plug.port}`, '--username', 'user@example.com'];
+
+  it('probe prints the identity and the detected scheme', async () => {
+    const run = await tapo([...plugArgs(), '--password', PASSWORD, 'probe']);
+    assert.equal(run.stderr, '');
+    assert.equal(run.code, 0);
+    const out = JSON.parse(run.stdout) as Record<string, unknown>;
+    assert.equal(out['scheme'], 'klap');
+    assert.equal(out['model'], 'P110');
+    assert.ok(!run.stdout.includes(PASSWORD));
+  });
+
+  it('on and off switch the simulated relay (password from TAPO_PASSWORD)', async () => {
+    const logic = plug.logic as PlugLogic;
+    const on = await tapo([...plugArgs(), 'on'], { TAPO_PASSWORD: PASSWORD });
+    assert.equal(on.code, 0, on.stderr);
+    assert.deepEqual(JSON.parse(on.stdout), { device_on: true });
+    assert.equal(logic.state.on, true);
+    const off = await tapo([...plugArgs(), 'off'], { TAPO_PASSWORD: PASSWORD });
+    assert.equal(off.code, 0, off.stderr);
+    assert.equal(logic.state.on, false);
+  });
+
+  it('a wrong password exits 10 with one stderr line and no secret', async () => {
+    const run = await tapo([...plugArgs(), '--password', 'wrong-secret', 'info']);
+    assert.equal(run.code, 10);
+    assert.equal(run.stdout, '');
+    const lines = run.stderr.split('\n').filter((l) => l !== '');
+    assert.equal(lines.length, 1, run.stderr);
+    assert.match(lines[0] ?? '', /^tapo: .+\. .+/);
+    assert.ok(!run.stderr.includes('wrong-secret'));
+    assert.ok(!run.stderr.includes(' at '), 'no stack trace');
+  });
+
+  it('usage errors exit 2 and --help exits 0', async () => {
+    const missing = await tapoInProcess(['on']);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /^tapo: --host is required\./);
+    const unknown = await tapoInProcess(['--host', '127.0.0.1', '--password', 'x', '--username', 'u', 'dance']);
+    assert.equal(unknown.code, 2);
+    const badScheme = await tapoInProcess(['--host', '127.0.0.1', '--scheme', 'ftp', 'on']);
+    assert.equal(badScheme.code, 2);
+    const help = await tapoInProcess(['--help']);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /^Usage: tapo --host/);
+  });
+
+  it('maps error kinds to exit codes 10 to 18', () => {
+    assert.deepEqual(EXIT_CODES, {
+      Authentication: 10,
+      SessionExpired: 11,
+      Locked: 12,
+      RateLimited: 13,
+      Device: 14,
+      Transport: 15,
+      Timeout: 16,
+      Input: 17,
+      Unsupported: 18,
+    });
+  });
+
+  it('toggle, info, energy and call work in-process over the same layers', async () => {
+    const logic = plug.logic as PlugLogic;
+    const base = [...plugArgs(), '--password', PASSWORD];
+    const before = logic.state.on;
+    const toggled = await tapoInProcess([...base, 'toggle']);
+    assert.equal(toggled.code, 0, toggled.stderr);
+    assert.equal(logic.state.on, !before);
+    const info = await tapoInProcess([...base, 'info']);
+    assert.equal(info.code, 0, info.stderr);
+    assert.ok(info.stdout.length > 2);
+    const energy = await tapoInProcess([...base, 'energy']);
+    assert.equal(energy.code, 0, energy.stderr);
+    const call = await tapoInProcess([...base, 'call', 'set_device_info', '{"device_on":true}']);
+    assert.equal(call.code, 0, call.stderr);
+    assert.equal(logic.state.on, true);
+    const badJson = await tapoInProcess([...base, 'call', 'set_device_info', '{nope']);
+    assert.equal(badJson.code, 17);
+    assert.equal(badJson.stderr.split('\n').filter((l) => l !== '').length, 1);
+  });
+
+  it('camera get and camera do use the camera kind and admin by default', async () => {
+    const base = ['--host', `127.0.0.1:${camera.port}`, '--password', PASSWORD];
+    const get = await tapoInProcess([...base, 'camera', 'get', 'privacyMode']);
+    assert.equal(get.code, 0, get.stderr);
+    assert.ok('privacyMode' in (JSON.parse(get.stdout) as Record<string, unknown>));
+    const done = await tapoInProcess([...base, 'camera', 'do', '{"privacyMode":true}']);
+    assert.equal(done.code, 0, done.stderr);
+    assert.equal((JSON.parse(done.stdout) as Record<string, unknown>)['privacyMode'], true);
+    assert.equal((camera.logic as CameraLogic).state.privacyMode, true);
+    const bad = await tapoInProcess([...base, 'camera', 'get', 'colour']);
+    assert.equal(bad.code, 17);
+  });
+
+  it('an unreachable device exits 15 (Transport)', async () => {
+    const stopped = await startDevice({ fixture: 'P110(UK)_1.0_1.3.0' });
+    const port = stopped.port;
+    await stopped.stop();
+    const run = await tapoInProcess(['--host', `127.0.0.1:${port}`, '--username', 'u@example.com', '--password', 'p', 'info']);
+    assert.equal(run.code, 15, run.stderr);
+  });
+});

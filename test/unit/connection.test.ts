@@ -1,0 +1,541 @@
+/**
+ * DeviceConnection against a scripted fake transport: single-flight login, FIFO, re-login on
+ * expiry, no retry on bad credentials, lockout, replay rules, rate-limit back-off and close().
+ */
+import { strict as assert } from 'node:assert';
+import * as sinon from 'sinon';
+import { DeviceConnection, parseHostPort } from '../../src/connection/connection';
+import type { ConnectionOptions, ConnectionStateEvent } from '../../src/connection/connection';
+import { TapoError } from '../../src/protocol/errors';
+import type { DeviceFamily } from '../../src/protocol/errors';
+import type { Transport, TransportOptions } from '../../src/protocol/transport';
+import type { JsonObject, SchemeName } from '../../src/protocol/types';
+
+type LoginScript = (scheme: SchemeName, attempt: number) => void | Promise<void>;
+type SendScript = (req: JsonObject, attempt: number, signal?: AbortSignal) => JsonObject | Promise<JsonObject>;
+
+/** Everything every fake transport did, in order. */
+interface Log {
+  events: string[];
+  created: FakeTransport[];
+  logins: number;
+  sends: number;
+  inFlight: number;
+  maxInFlight: number;
+  options: TransportOptions[];
+}
+
+class FakeTransport implements Transport {
+  readonly family: DeviceFamily;
+  hasSession = false;
+  closed = false;
+  resets = 0;
+
+  constructor(
+    readonly scheme: SchemeName,
+    options: TransportOptions,
+    private readonly log: Log,
+    private readonly onLogin: LoginScript,
+    private readonly onSend: SendScript,
+  ) {
+    this.family = options.family ?? 'smart';
+  }
+
+  async login(): Promise<void> {
+    this.log.logins++;
+    this.log.events.push(`login:${this.scheme}`);
+    await this.onLogin(this.scheme, this.log.logins);
+    this.hasSession = true;
+  }
+
+  async send(request: JsonObject, signal?: AbortSignal): Promise<JsonObject> {
+    this.log.sends++;
+    this.log.events.push(`send:${String(request['method'])}`);
+    this.log.inFlight++;
+    this.log.maxInFlight = Math.max(this.log.maxInFlight, this.log.inFlight);
+    try {
+      return await this.onSend(request, this.log.sends, signal);
+    } finally {
+      this.log.inFlight--;
+    }
+  }
+
+  reset(): void {
+    this.resets++;
+    this.hasSession = false;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.log.events.push(`close:${this.scheme}`);
+  }
+}
+
+interface Harness {
+  connection: DeviceConnection;
+  log: Log;
+  states: ConnectionStateEvent[];
+  clock: { ms: number };
+}
+
+function harness(
+  script: { login?: LoginScript; send?: SendScript } = {},
+  options: Partial<ConnectionOptions> = {},
+): Harness {
+  const log: Log = { events: [], created: [], logins: 0, sends: 0, inFlight: 0, maxInFlight: 0, options: [] };
+  const clock = { ms: 1_000 };
+  const onLogin = script.login ?? (() => undefined);
+  const onSend = script.send ?? ((req: JsonObject) => ({ error_code: 0, result: { echo: req['method'] ?? null } }));
+  const connection = new DeviceConnection({
+    host: '127.0.0.1:8080',
+    kind: 'plug',
+    credentials: { username: 'user@example.com', password: 'secret-pw' },
+    now: () => clock.ms,
+    transportFactory: (scheme, transportOptions) => {
+      log.options.push(transportOptions);
+      const t = new FakeTransport(scheme, transportOptions, log, onLogin, onSend);
+      log.created.push(t);
+      return t;
+    },
+    ...options,
+  });
+  const states: ConnectionStateEvent[] = [];
+  connection.on('state', (e: ConnectionStateEvent) => states.push(e));
+  return { connection, log, states, clock };
+}
+
+/** A promise plus its resolver, to hold a fake send until the test releases it. */
+function gate(): { promise: Promise<void>; open: () => void } {
+  let open = (): void => undefined;
+  const promise = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return { promise, open };
+}
+
+async function rejection(p: Promise<unknown>): Promise<TapoError> {
+  try {
+    await p;
+  } catch (e) {
+    assert.ok(e instanceof TapoError, `expected a TapoError, got ${String(e)}`);
+    return e;
+  }
+  assert.fail('expected the promise to reject');
+}
+
+describe('DeviceConnection (fake transport)', () => {
+  const open: DeviceConnection[] = [];
+  afterEach(async () => {
+    sinon.restore();
+    await Promise.all(open.splice(0).map((c) => c.close()));
+  });
+  function track(h: Harness): Harness {
+    open.push(h.connection);
+    return h;
+  }
+
+  it('is lazy and passes host, port, family and credentials to the transport', async () => {
+    const h = track(harness());
+    assert.equal(h.log.created.length, 0);
+    assert.equal(h.connection.state, 'idle');
+    const reply = await h.connection.request({ method: 'get_device_info' });
+    assert.deepEqual(reply, { error_code: 0, result: { echo: 'get_device_info' } });
+    assert.equal(h.log.options.length, 1);
+    const opts = h.log.options[0];
+    assert.equal(opts?.host, '127.0.0.1');
+    assert.equal(opts?.port, 8080);
+    assert.equal(opts?.family, 'smart');
+    assert.equal(opts?.credentials.password, 'secret-pw');
+    assert.deepEqual(
+      h.states.map((s) => s.state),
+      ['connecting', 'connected'],
+    );
+    assert.equal(h.connection.scheme, 'klap');
+  });
+
+  it('20 concurrent requests cost exactly one login and run one at a time in arrival order', async () => {
+    const loginGate = gate();
+    const h = track(harness({ login: () => loginGate.promise }));
+    const pending = Array.from({ length: 20 }, (_, i) => h.connection.request({ method: `m${i}` }));
+    loginGate.open();
+    const replies = await Promise.all(pending);
+    assert.equal(h.log.logins, 1);
+    assert.equal(h.connection.stats.logins, 1);
+    assert.equal(h.connection.stats.requests, 20);
+    assert.equal(h.log.maxInFlight, 1);
+    assert.deepEqual(
+      h.log.events.filter((e) => e.startsWith('send:')),
+      Array.from({ length: 20 }, (_, i) => `send:m${i}`),
+    );
+    assert.deepEqual(
+      replies.map((r) => (r['result'] as JsonObject)['echo']),
+      Array.from({ length: 20 }, (_, i) => `m${i}`),
+    );
+  });
+
+  it('re-logs in once and replays once on SessionExpired', async () => {
+    const h = track(
+      harness({
+        send: (req, n) => {
+          if (n === 2) throw new TapoError('SessionExpired', 'KLAP 403', { httpStatus: 403 });
+          return { error_code: 0, result: { n } };
+        },
+      }),
+    );
+    await h.connection.request({ method: 'a' });
+    const reply = await h.connection.request({ method: 'set_device_info' });
+    assert.deepEqual(reply, { error_code: 0, result: { n: 3 } });
+    assert.equal(h.log.logins, 2);
+    assert.equal(h.log.created[0]?.resets, 1);
+    assert.deepEqual(h.log.events, ['login:klap', 'send:a', 'send:set_device_info', 'login:klap', 'send:set_device_info']);
+  });
+
+  it('does not loop when the session expires again right after the re-login', async () => {
+    const h = track(
+      harness({
+        send: () => {
+          throw new TapoError('SessionExpired', 'gone');
+        },
+      }),
+    );
+    const err = await rejection(h.connection.request({ method: 'a' }));
+    assert.equal(err.kind, 'SessionExpired');
+    assert.equal(h.log.logins, 2);
+    assert.equal(h.log.sends, 2);
+    assert.equal(h.connection.state, 'error');
+  });
+
+  it('never retries bad credentials; waiting requests share the one failed login', async () => {
+    const h = track(
+      harness({
+        login: () => {
+          throw new TapoError('Authentication', 'wrong password', { code: -1501 });
+        },
+      }),
+    );
+    const errors = await Promise.all(Array.from({ length: 5 }, (_, i) => rejection(h.connection.request({ method: `m${i}` }))));
+    assert.ok(errors.every((e) => e.kind === 'Authentication'));
+    assert.equal(h.log.logins, 1);
+    assert.equal(h.log.sends, 0);
+    assert.equal(h.connection.state, 'error');
+    assert.equal(h.connection.lastError?.kind, 'Authentication');
+    assert.ok(!JSON.stringify(h.states.map((s) => s.error?.message)).includes('secret-pw'));
+
+    await rejection(h.connection.request({ method: 'later' }));
+    assert.equal(h.log.logins, 2, 'the next request makes one fresh attempt');
+  });
+
+  it('cameras: after a rejected password requests fail fast until the hold-off passes', async () => {
+    const h = track(
+      harness(
+        {
+          login: () => {
+            throw new TapoError('Authentication', 'wrong password', { code: -40413 });
+          },
+        },
+        { kind: 'camera', authHoldOffMs: 60_000 },
+      ),
+    );
+    for (let i = 0; i < 5; i++) {
+      const err = await rejection(h.connection.request({ method: 'getDeviceInfo' }));
+      assert.equal(err.kind, 'Authentication');
+    }
+    assert.equal(h.log.logins, 1);
+    assert.equal(h.log.created[0]?.scheme, 'camera-secure');
+    h.clock.ms += 60_001;
+    await rejection(h.connection.request({ method: 'getDeviceInfo' }));
+    assert.equal(h.log.logins, 2);
+    h.clock.ms += 60_001;
+    await rejection(h.connection.request({ method: 'getDeviceInfo' }));
+    assert.equal(h.log.logins, 2, 'the hold-off doubles after a second rejection');
+    h.clock.ms += 60_000;
+    await rejection(h.connection.request({ method: 'getDeviceInfo' }));
+    assert.equal(h.log.logins, 3);
+  });
+
+  it('respects a camera lockout: no login until the lock has passed on the injected clock', async () => {
+    let locked = true;
+    const h = track(
+      harness(
+        {
+          login: () => {
+            if (locked) throw new TapoError('Locked', 'blocked (error -40404)', { code: -40404, secondsLeft: 30 });
+          },
+        },
+        { kind: 'camera' },
+      ),
+    );
+    const first = await rejection(h.connection.request({ method: 'getDeviceInfo' }));
+    assert.equal(first.kind, 'Locked');
+    assert.equal(h.connection.state, 'locked');
+    assert.equal(h.log.logins, 1);
+
+    h.clock.ms += 10_000;
+    const second = await rejection(h.connection.request({ method: 'getDeviceInfo' }));
+    assert.equal(second.kind, 'Locked');
+    assert.equal(second.secondsLeft, 20);
+    assert.equal(second.sent, false);
+    assert.match(second.hint ?? '', /20 s/);
+    assert.equal(h.log.logins, 1, 'no login while locked');
+
+    locked = false;
+    h.clock.ms += 20_000;
+    const reply = await h.connection.request({ method: 'getDeviceInfo' });
+    assert.equal(reply['error_code'], 0);
+    assert.equal(h.log.logins, 2);
+    assert.equal(h.connection.state, 'connected');
+  });
+
+  it('does not replay a non-idempotent request whose reply was lost', async () => {
+    const h = track(
+      harness({
+        send: (_req, n) => {
+          if (n === 1) throw new TapoError('Transport', 'socket hang up', { sent: true });
+          return { error_code: 0 };
+        },
+      }),
+    );
+    const err = await rejection(h.connection.request({ method: 'set_device_info' }));
+    assert.equal(err.kind, 'Transport');
+    assert.equal(h.log.sends, 1);
+    assert.equal(h.connection.state, 'error');
+  });
+
+  it('replays an idempotent request once after a lost reply, and resends what never left', async () => {
+    const h = track(
+      harness({
+        send: (_req, n) => {
+          if (n === 1) throw new TapoError('Timeout', 'no answer', { sent: true });
+          if (n === 3) throw new TapoError('Transport', 'ECONNREFUSED', { sent: false });
+          return { error_code: 0, result: { n } };
+        },
+      }),
+    );
+    assert.deepEqual(await h.connection.request({ method: 'get_device_info' }, { idempotent: true }), {
+      error_code: 0,
+      result: { n: 2 },
+    });
+    assert.deepEqual(await h.connection.request({ method: 'set_device_info' }), { error_code: 0, result: { n: 4 } });
+    assert.equal(h.log.logins, 1);
+  });
+
+  it('follows a suggested scheme, caches it, and never goes back to a scheme already tried', async () => {
+    const h = track(
+      harness({
+        login: (scheme) => {
+          if (scheme === 'klap') throw new TapoError('Unsupported', 'no KLAP (404)', { suggestedScheme: 'passthrough' });
+        },
+      }),
+    );
+    await h.connection.request({ method: 'a' });
+    assert.equal(h.connection.scheme, 'passthrough');
+    assert.equal(h.log.created[0]?.closed, true, 'the abandoned transport is closed');
+    h.log.created[1]?.reset();
+    await h.connection.request({ method: 'b' });
+    assert.deepEqual(h.log.events, ['login:klap', 'close:klap', 'login:passthrough', 'send:a', 'login:passthrough', 'send:b']);
+
+    const loop = track(
+      harness({
+        login: (scheme) => {
+          const next: SchemeName = scheme === 'klap' ? 'passthrough' : 'klap';
+          throw new TapoError('Unsupported', 'other scheme', { suggestedScheme: next });
+        },
+      }),
+    );
+    const err = await rejection(loop.connection.request({ method: 'a' }));
+    assert.equal(err.kind, 'Unsupported');
+    assert.equal(loop.log.logins, 2);
+  });
+
+  it('follows at most two suggestions per login', async () => {
+    const chain: Partial<Record<SchemeName, SchemeName>> = { klap: 'passthrough', passthrough: 'tpap', tpap: 'klap-v1' };
+    const h = track(
+      harness({
+        login: (scheme) => {
+          const next = chain[scheme];
+          throw new TapoError('Unsupported', 'other scheme', next ? { suggestedScheme: next } : {});
+        },
+      }),
+    );
+    await rejection(h.connection.request({ method: 'a' }));
+    assert.deepEqual(
+      h.log.events.filter((e) => e.startsWith('login:')),
+      ['login:klap', 'login:passthrough', 'login:tpap'],
+    );
+  });
+
+  it('a forced scheme ignores suggestions', async () => {
+    const h = track(
+      harness(
+        {
+          login: () => {
+            throw new TapoError('Unsupported', 'use KLAP', { code: 1003, suggestedScheme: 'klap' });
+          },
+        },
+        { scheme: 'passthrough' },
+      ),
+    );
+    assert.equal(h.connection.scheme, 'passthrough');
+    const err = await rejection(h.connection.request({ method: 'a' }));
+    assert.equal(err.code, 1003);
+    assert.equal(h.log.logins, 1);
+  });
+
+  it('forgets the cached scheme after a rejection that survives one re-login', async () => {
+    let firmwareUpdated = false;
+    const h = track(
+      harness({
+        login: (scheme) => {
+          if (!firmwareUpdated && scheme === 'klap') throw new TapoError('Unsupported', '404', { suggestedScheme: 'passthrough' });
+          if (firmwareUpdated && scheme === 'passthrough') throw new TapoError('Authentication', 'login refused', { code: 1111 });
+        },
+      }),
+    );
+    await h.connection.request({ method: 'a' });
+    assert.equal(h.connection.scheme, 'passthrough');
+    firmwareUpdated = true;
+    h.log.created[1]?.reset();
+    await rejection(h.connection.request({ method: 'b' }));
+    await rejection(h.connection.request({ method: 'c' }));
+    assert.equal(h.connection.scheme, undefined);
+    await h.connection.request({ method: 'd' });
+    assert.equal(h.connection.scheme, 'klap');
+    assert.deepEqual(
+      h.log.events.filter((e) => e.startsWith('login:')),
+      ['login:klap', 'login:passthrough', 'login:passthrough', 'login:passthrough', 'login:klap'],
+    );
+  });
+
+  it('backs off 1 s then 2 s on rate limiting, for idempotent requests only', async () => {
+    const timers = sinon.useFakeTimers();
+    const h = track(
+      harness({
+        send: (_req, n): JsonObject => (n <= 2 ? { error_code: -1301 } : { error_code: 0, result: { n } }),
+      }),
+    );
+    let settled = false;
+    const p = h.connection.request({ method: 'get_energy_usage' }, { idempotent: true }).finally(() => {
+      settled = true;
+    });
+    await timers.tickAsync(999);
+    assert.equal(h.log.sends, 1);
+    await timers.tickAsync(1);
+    assert.equal(h.log.sends, 2);
+    await timers.tickAsync(1_999);
+    assert.equal(settled, false);
+    await timers.tickAsync(1);
+    assert.deepEqual(await p, { error_code: 0, result: { n: 3 } });
+
+    const q = track(harness({ send: () => ({ error_code: -1301 }) }));
+    assert.deepEqual(await q.connection.request({ method: 'set_device_info' }), { error_code: -1301 });
+    assert.equal(q.log.sends, 1);
+
+    const r = track(
+      harness({
+        send: () => {
+          throw new TapoError('RateLimited', 'busy', { code: -52405 });
+        },
+      }),
+    );
+    const rp = rejection(r.connection.request({ method: 'x' }, { idempotent: true }));
+    await timers.tickAsync(3_000);
+    assert.equal((await rp).kind, 'RateLimited');
+    assert.equal(r.log.sends, 3);
+  });
+
+  it('times out one request without blocking the queue', async () => {
+    const timers = sinon.useFakeTimers();
+    const h = track(
+      harness(
+        {
+          send: (req, _n, signal) =>
+            req['method'] === 'hang'
+              ? new Promise<JsonObject>((_resolve, reject) => {
+                  signal?.addEventListener('abort', () => reject(new TapoError('Transport', 'aborted')));
+                })
+              : { error_code: 0 },
+        },
+        { timeoutMs: 5_000 },
+      ),
+    );
+    const hung = rejection(h.connection.request({ method: 'hang' }));
+    const next = h.connection.request({ method: 'ok' }, { timeoutMs: 60_000 });
+    await timers.tickAsync(5_000);
+    const err = await hung;
+    assert.equal(err.kind, 'Timeout');
+    assert.equal(err.sent, true);
+    assert.deepEqual(await next, { error_code: 0 });
+  });
+
+  it('an aborted caller signal rejects only that request', async () => {
+    const h = track(harness());
+    const controller = new AbortController();
+    const sendGate = gate();
+    const slow = track(
+      harness({
+        send: async () => {
+          await sendGate.promise;
+          return { error_code: 0 };
+        },
+      }),
+    );
+    const first = slow.connection.request({ method: 'first' });
+    const second = slow.connection.request({ method: 'second' }, { signal: controller.signal });
+    controller.abort();
+    const err = await rejection(second);
+    assert.equal(err.kind, 'Transport');
+    assert.equal(err.sent, false);
+    sendGate.open();
+    await first;
+    assert.deepEqual(slow.log.events, ['login:klap', 'send:first']);
+    await h.connection.request({ method: 'unrelated' });
+  });
+
+  it('close() rejects in-flight and queued requests, closes the transport and refuses later ones', async () => {
+    const h = track(
+      harness({
+        send: (_req, _n, signal) =>
+          new Promise<JsonObject>((_resolve, reject) => {
+            signal?.addEventListener('abort', () => reject(new TapoError('Transport', 'aborted')));
+          }),
+      }),
+    );
+    const inFlight = rejection(h.connection.request({ method: 'a' }));
+    const queued = rejection(h.connection.request({ method: 'b' }));
+    while (h.log.sends === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    await h.connection.close();
+    const [e1, e2] = await Promise.all([inFlight, queued]);
+    assert.equal(e1.kind, 'Transport');
+    assert.equal(e1.message, 'connection closed');
+    assert.equal(e2.message, 'connection closed');
+    assert.equal(e2.sent, false);
+    assert.equal(h.log.created[0]?.closed, true);
+    assert.equal(h.connection.state, 'closed');
+    assert.equal(h.states.at(-1)?.state, 'closed');
+    const later = await rejection(h.connection.request({ method: 'c' }));
+    assert.equal(later.message, 'connection closed');
+    assert.equal(h.log.sends, 1);
+  });
+
+  it('connect() logs in without sending anything', async () => {
+    const h = track(harness({}, { kind: 'camera' }));
+    await h.connection.connect();
+    assert.equal(h.log.logins, 1);
+    assert.equal(h.log.sends, 0);
+    assert.equal(h.connection.family, 'camera');
+    assert.equal(h.connection.scheme, 'camera-secure');
+    await h.connection.connect();
+    assert.equal(h.log.logins, 1);
+  });
+});
+
+describe('parseHostPort', () => {
+  it('splits host and port and rejects bad ports', () => {
+    assert.deepEqual(parseHostPort('192.168.1.20'), { host: '192.168.1.20' });
+    assert.deepEqual(parseHostPort('127.0.0.1:8080'), { host: '127.0.0.1', port: 8080 });
+    assert.deepEqual(parseHostPort('[::1]:443'), { host: '::1', port: 443 });
+    assert.deepEqual(parseHostPort('fe80::1'), { host: 'fe80::1' });
+    assert.throws(() => parseHostPort('host:99999'), (e: unknown) => e instanceof TapoError && e.kind === 'Input');
+    assert.throws(() => parseHostPort('host:abc'), (e: unknown) => e instanceof TapoError && e.kind === 'Input');
+  });
+});
