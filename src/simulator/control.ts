@@ -1,0 +1,148 @@
+/**
+ * The simulator's control endpoint, served on each device's own port under `/__sim/`
+ * (simulator.md §4 "Fault injection switches"). Tests, demos and the CLI use it to flip faults
+ * and inspect state from outside the process:
+ *
+ * - `POST /__sim/faults` with a JSON object: merged into the device's faults; replies with them.
+ * - `POST /__sim/expire`: drops every session.
+ * - `POST /__sim/migrate` `{"scheme":"klap"}`: swaps the wire scheme (a firmware update).
+ * - `POST /__sim/reboot` `{"seconds":3}`: answers first, then goes down for that long.
+ * - `GET|POST /__sim/state`: the device logic's state as JSON.
+ *
+ * The device binds 127.0.0.1 by default, so the endpoint is not reachable from other hosts.
+ */
+import type { SimFaults, SimRequest, SimResponse, SimScheme } from './types';
+
+/** Every scheme name the simulator knows. */
+export const SIM_SCHEMES: readonly SimScheme[] = ['klap', 'klap-v1', 'passthrough', 'camera-secure', 'camera-legacy', 'tpap'];
+
+/** What the control endpoint acts on (a simulated device). */
+export interface ControlTarget {
+  /** The live faults object (mutated in place). */
+  readonly faults: SimFaults;
+  /** Drops every session. */
+  expireSessions(): void;
+  /** Swaps the scheme; throws an Error whose message says what is accepted. */
+  migrate(scheme: SimScheme): void;
+  /** Goes down for `seconds` and comes back on the same port. */
+  reboot(seconds?: number): Promise<void>;
+  /** The device logic's state (serialised with JSON.stringify). */
+  logicState(): unknown;
+}
+
+/** A control reply plus work to start once the reply has been written (reboot). */
+export interface ControlResult {
+  response: SimResponse;
+  /** Runs after the response is flushed. */
+  after?: () => void;
+}
+
+/** Faults of a well-behaved device. */
+export function defaultFaults(): SimFaults {
+  return {
+    thirdPartyOff: false,
+    delayMs: 0,
+    hang: false,
+    dropConnections: false,
+    http500: false,
+    closeAfterResponse: false,
+    batchBug: false,
+    methodErrors: {},
+    expireAfterRequests: 0,
+  };
+}
+
+const BOOLEAN_FAULTS = ['thirdPartyOff', 'hang', 'dropConnections', 'http500', 'closeAfterResponse', 'batchBug'] as const;
+const NUMBER_FAULTS = ['delayMs', 'expireAfterRequests'] as const;
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/**
+ * Merges `patch` into `faults` after checking every key and type, so a typo is an error instead
+ * of a silently ignored switch. `methodErrors` replaces the whole table (send `{}` to clear it).
+ */
+export function mergeFaults(faults: SimFaults, patch: unknown): void {
+  if (!isObject(patch)) throw new Error('faults must be a JSON object');
+  const next: Partial<SimFaults> = {};
+  for (const [key, value] of Object.entries(patch)) {
+    if ((BOOLEAN_FAULTS as readonly string[]).includes(key)) {
+      if (typeof value !== 'boolean') throw new Error(`fault "${key}" must be true or false`);
+      next[key as (typeof BOOLEAN_FAULTS)[number]] = value;
+    } else if ((NUMBER_FAULTS as readonly string[]).includes(key)) {
+      if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+        throw new Error(`fault "${key}" must be a number >= 0`);
+      }
+      next[key as (typeof NUMBER_FAULTS)[number]] = value;
+    } else if (key === 'methodErrors') {
+      if (!isObject(value) || !Object.values(value).every((code) => Number.isInteger(code))) {
+        throw new Error('fault "methodErrors" must map method names to integer error codes');
+      }
+      next.methodErrors = { ...(value as Record<string, number>) };
+    } else {
+      throw new Error(`unknown fault "${key}"; known: ${[...BOOLEAN_FAULTS, ...NUMBER_FAULTS, 'methodErrors'].join(', ')}`);
+    }
+  }
+  Object.assign(faults, next);
+}
+
+function reply(status: number, value: unknown): SimResponse {
+  return { status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(value) };
+}
+
+function parseBody(body: Buffer): unknown {
+  const text = body.toString('utf8').trim();
+  if (text === '') return {};
+  return JSON.parse(text);
+}
+
+/** Answers one `/__sim/<action>` request. */
+export function handleControl(req: SimRequest, target: ControlTarget): ControlResult {
+  const action = req.path.slice('/__sim/'.length);
+  if (action === 'state' && (req.method === 'GET' || req.method === 'POST')) {
+    return { response: reply(200, target.logicState() ?? null) };
+  }
+  if (req.method !== 'POST') return { response: reply(405, { error: 'use POST' }) };
+  let body: unknown;
+  try {
+    body = parseBody(req.body);
+  } catch {
+    return { response: reply(400, { error: 'body must be JSON' }) };
+  }
+  try {
+    switch (action) {
+      case 'faults':
+        mergeFaults(target.faults, body);
+        return { response: reply(200, target.faults) };
+      case 'expire':
+        target.expireSessions();
+        return { response: reply(200, { ok: true }) };
+      case 'migrate': {
+        const scheme = isObject(body) ? body.scheme : undefined;
+        if (typeof scheme !== 'string' || !(SIM_SCHEMES as readonly string[]).includes(scheme)) {
+          throw new Error(`migrate needs {"scheme": one of ${SIM_SCHEMES.join(', ')}}`);
+        }
+        target.migrate(scheme as SimScheme);
+        return { response: reply(200, { ok: true, scheme }) };
+      }
+      case 'reboot': {
+        const seconds = isObject(body) && body.seconds !== undefined ? body.seconds : 3;
+        if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0) {
+          throw new Error('reboot takes {"seconds": a number >= 0}');
+        }
+        return {
+          response: reply(200, { ok: true, seconds }),
+          after: () => {
+            target.reboot(seconds).catch(() => undefined);
+          },
+        };
+      }
+      default:
+        return { response: reply(404, { error: `unknown action "${action}"; known: faults, expire, migrate, reboot, state` }) };
+    }
+  } catch (err) {
+    return { response: reply(400, { error: (err as Error).message }) };
+  }
+}
+

@@ -1,0 +1,528 @@
+/**
+ * One simulated device on a loopback port (simulator.md §1–§4).
+ *
+ * A device is a fixture (real device dump) turned into live logic, one scheme server speaking
+ * the wire protocol, an HTTP (SMART family) or HTTPS (camera family, self-signed RSA-1024
+ * certificate) listener, a login guard for camera lockouts, and a set of faults that make it
+ * misbehave the way real units do. Request path:
+ *
+ * 1. read the whole body; build a `SimRequest` (path without query, lower-case headers, raw bytes);
+ * 2. `/__sim/*` goes to the control endpoint (control.ts), never subject to faults;
+ * 3. faults: `dropConnections` destroys the socket, `hang` never answers (the socket is kept until
+ *    the client gives up or the device stops), `delayMs` waits, `http500` answers 500;
+ * 4. otherwise the scheme server answers; `closeAfterResponse` adds `Connection: close`.
+ *
+ * The scheme server sees the logic through a wrapper that applies `methodErrors` (also to each
+ * sub-request of a `multipleRequest`) and `batchBug`, and counts `requestCount`.
+ */
+import { EventEmitter } from 'node:events';
+import * as http from 'node:http';
+import * as https from 'node:https';
+import type { Socket } from 'node:net';
+import { getSimCertificate, SIM_TLS_CIPHERS } from './cert';
+import { defaultFaults, handleControl, SIM_SCHEMES } from './control';
+import type { ControlTarget } from './control';
+import { loadFixture } from './fixtures';
+import type { LoadedFixture } from './fixtures';
+import { SimLoginGuard } from './guard';
+import { createLogic } from './logic';
+import type { CameraLogic } from './logic/camera';
+import type { PlugLogic } from './logic/plug';
+import { CameraLegacySchemeServer, CameraSecureSchemeServer } from './schemes/camera';
+import type { CameraPasswordHash } from './schemes/camera';
+import { KlapSchemeServer } from './schemes/klap';
+import { PassthroughSchemeServer } from './schemes/passthrough';
+import { TpapSchemeServer } from './schemes/tpap';
+import type {
+  DeviceLogic,
+  SchemeContext,
+  SchemeServer,
+  SimClock,
+  SimFaults,
+  SimFamily,
+  SimJson,
+  SimJsonObject,
+  SimRequest,
+  SimResponse,
+  SimScheme,
+} from './types';
+
+/** How to start a simulated device. */
+export interface StartDeviceOptions {
+  /** Fixture file name without `.json` (e.g. `P110(UK)_1.0_1.3.0`) or a path to a dump. */
+  fixture: string;
+  /** Wire scheme (default: the one the captured firmware speaks). */
+  scheme?: SimScheme;
+  /** Listen address (default 127.0.0.1). */
+  host?: string;
+  /** Listen port (default 0 = any free port). */
+  port?: number;
+  /** Bound account (default `user@example.com` for plugs, `admin` for cameras). */
+  username?: string;
+  /** Account password (default `tapo-sim`). */
+  password?: string;
+  /** Load on an energy-monitoring plug, in watts. */
+  loadWatts?: number;
+  /** Device clock (default the real clock). */
+  clock?: SimClock;
+  /** Session lifetime announced and enforced, in seconds (default 86 400). */
+  sessionTtlSeconds?: number;
+  /** Failed logins before a camera locks (default 5). */
+  lockoutThreshold?: number;
+  /** Lockout length in seconds (default 1800). */
+  lockoutSeconds?: number;
+  /** Camera secure login: which hash of the password the camera stores (default `sha256`). */
+  cameraPasswordHash?: CameraPasswordHash;
+}
+
+/** What `describe()` returns and the CLI prints: where the device listens and what it is. */
+export interface SimDeviceDescription {
+  host: string;
+  port: number;
+  scheme: SimScheme;
+  model: string;
+  family: SimFamily;
+  url: string;
+}
+
+/** Default bound account of a plug. */
+export const DEFAULT_PLUG_USERNAME = 'user@example.com';
+/** Default bound account of a camera. */
+export const DEFAULT_CAMERA_USERNAME = 'admin';
+/** Default password of every simulated device. */
+export const DEFAULT_PASSWORD = 'tapo-sim';
+/** How long a reboot the logic asks for (`device_reboot`) keeps the device down, in seconds. */
+export const LOGIC_REBOOT_SECONDS = 3;
+
+const SCHEMES_BY_FAMILY: Record<SimFamily, readonly SimScheme[]> = {
+  smart: ['klap', 'klap-v1', 'passthrough', 'tpap'],
+  camera: ['camera-secure', 'camera-legacy', 'tpap'],
+};
+
+/** How often a rebooting device checks its clock to come back up, in ms. */
+const REBOOT_POLL_MS = 20;
+
+const realClock: SimClock = { now: () => Date.now() };
+
+/** Builds the server side of `scheme` for a device of `family`; throws when they do not fit. */
+export function createSchemeServer(
+  scheme: SimScheme,
+  family: SimFamily,
+  options: { cameraPasswordHash?: CameraPasswordHash } = {},
+): SchemeServer {
+  if (!SCHEMES_BY_FAMILY[family].includes(scheme)) {
+    throw new Error(`scheme "${scheme}" does not fit a ${family} device; use one of ${SCHEMES_BY_FAMILY[family].join(', ')}`);
+  }
+  switch (scheme) {
+    case 'klap':
+      return new KlapSchemeServer(2);
+    case 'klap-v1':
+      return new KlapSchemeServer(1);
+    case 'passthrough':
+      return new PassthroughSchemeServer();
+    case 'camera-secure':
+      return new CameraSecureSchemeServer({ passwordHash: options.cameraPasswordHash });
+    case 'camera-legacy':
+      return new CameraLegacySchemeServer();
+    case 'tpap':
+      return new TpapSchemeServer(family);
+  }
+}
+
+function isObject(value: SimJson | undefined): value is SimJsonObject {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/**
+ * The logic as the scheme servers see it: faults that act on methods are applied here, before
+ * the real logic runs, and every envelope is counted.
+ */
+class FaultingLogic implements DeviceLogic {
+  constructor(private readonly device: SimulatedDevice) {}
+
+  get family(): SimFamily {
+    return this.device.family;
+  }
+
+  handle(request: SimJsonObject): SimJsonObject {
+    this.device.requestCount += 1;
+    const faults = this.device.faults;
+    const inner = this.device.logic;
+    const method = request.method;
+    if (method === 'multipleRequest') {
+      if (faults.batchBug) return { error_code: -1003 };
+      const params = request.params;
+      const subs = isObject(params) && Array.isArray(params.requests) ? params.requests : [];
+      const forced = subs.some((sub) => isObject(sub) && typeof sub.method === 'string' && faults.methodErrors[sub.method] !== undefined);
+      return forced ? this.batchWithForcedErrors(request, subs) : inner.handle(request);
+    }
+    if (typeof method === 'string' && faults.methodErrors[method] !== undefined) {
+      return { error_code: faults.methodErrors[method] };
+    }
+    return inner.handle(request);
+  }
+
+  /**
+   * Runs a batch one sub-request at a time so a forced error lands in the right place; like the
+   * device, it stops at the first failing sub-request and includes that entry.
+   */
+  private batchWithForcedErrors(request: SimJsonObject, subs: SimJson[]): SimJsonObject {
+    const responses: SimJson[] = [];
+    for (const sub of subs) {
+      if (!isObject(sub)) break;
+      const method = typeof sub.method === 'string' ? sub.method : '';
+      const code = this.device.faults.methodErrors[method];
+      if (code !== undefined) {
+        responses.push({ method, error_code: code });
+        break;
+      }
+      const single = this.device.logic.handle({ ...request, params: { requests: [sub] } });
+      const result = isObject(single.result) ? single.result : undefined;
+      const entries = result !== undefined && Array.isArray(result.responses) ? result.responses : [];
+      if (entries.length === 0) {
+        responses.push({ method, error_code: typeof single.error_code === 'number' ? single.error_code : -1 });
+        break;
+      }
+      const entry = entries[0];
+      responses.push(entry);
+      if (isObject(entry) && typeof entry.error_code === 'number' && entry.error_code !== 0) break;
+    }
+    return { error_code: 0, result: { responses } };
+  }
+}
+
+/**
+ * A simulated Tapo device listening on a local port. Start one with `startDevice`.
+ * Events: `request` (a `SimRequest` reached the device, before faults apply), `down` and `up`
+ * (reboot), `stopped`.
+ */
+export class SimulatedDevice extends EventEmitter implements ControlTarget {
+  /** Listen address. */
+  readonly host: string;
+  /** Listen port (fixed after the first listen, kept across reboots). */
+  port: number;
+  /** The fixture this device impersonates. */
+  readonly fixture: LoadedFixture;
+  /** Model as the device reports it. */
+  readonly model: string;
+  /** Device family. */
+  readonly family: SimFamily;
+  /** Live faults; mutate freely (or replace) while the device runs. */
+  faults: SimFaults = defaultFaults();
+  /** The functional device; `logic.state` is what tests assert on. */
+  readonly logic: PlugLogic | CameraLogic;
+  /** The current scheme server (replaced by `migrate`). */
+  server: SchemeServer;
+  /** Request envelopes that reached the device logic (a `multipleRequest` counts once). */
+  requestCount = 0;
+  /** HTTP requests answered by the scheme (control requests excluded). */
+  httpRequestCount = 0;
+  /** Failed-login counter and lockout. */
+  readonly guard: SimLoginGuard;
+  /** The device clock. */
+  readonly clock: SimClock;
+
+  private readonly options: StartDeviceOptions;
+  private readonly context: SchemeContext;
+  private listener: http.Server | undefined;
+  private readonly sockets = new Set<Socket>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private upTimer: NodeJS.Timeout | undefined;
+  private upAt = 0;
+  private down = false;
+  private stopped = false;
+  private rebootRequested = false;
+
+  /** Builds the device (not listening yet); `startDevice` is the usual entry point. */
+  constructor(options: StartDeviceOptions) {
+    super();
+    this.options = options;
+    this.fixture = loadFixture(options.fixture);
+    this.family = this.fixture.family;
+    this.model = this.fixture.model;
+    this.host = options.host ?? '127.0.0.1';
+    this.port = options.port ?? 0;
+    this.clock = options.clock ?? realClock;
+    this.guard = new SimLoginGuard({
+      clock: this.clock,
+      threshold: options.lockoutThreshold,
+      lockoutSeconds: options.lockoutSeconds,
+    });
+    this.logic = createLogic(this.fixture, {
+      clock: this.clock,
+      loadWatts: options.loadWatts,
+      onReboot: () => {
+        this.rebootRequested = true;
+      },
+    });
+    this.server = createSchemeServer(options.scheme ?? this.fixture.defaultScheme, this.family, options);
+    const credentials = {
+      username: options.username ?? (this.family === 'camera' ? DEFAULT_CAMERA_USERNAME : DEFAULT_PLUG_USERNAME),
+      password: options.password ?? DEFAULT_PASSWORD,
+    };
+    const device = this;
+    const logic = new FaultingLogic(this);
+    this.context = {
+      credentials,
+      logic,
+      clock: this.clock,
+      guard: this.guard,
+      mac: this.fixture.mac,
+      discovery: this.fixture.discovery,
+      sessionTtlSeconds: options.sessionTtlSeconds ?? 86_400,
+      get faults(): SimFaults {
+        return device.faults;
+      },
+    };
+  }
+
+  /** The scheme currently spoken. */
+  get scheme(): SimScheme {
+    return this.server.scheme;
+  }
+
+  /** `http://host:port` for SMART devices, `https://host:port` for cameras. */
+  get url(): string {
+    const host = this.host.includes(':') ? `[${this.host}]` : this.host;
+    return `${this.family === 'camera' ? 'https' : 'http'}://${host}:${this.port}`;
+  }
+
+  /** True while the device is rebooting. */
+  get isDown(): boolean {
+    return this.down;
+  }
+
+  /** Starts listening; resolves once the port is bound. */
+  async start(): Promise<void> {
+    await this.listen();
+  }
+
+  /** Where the device listens and what it is (no secrets). */
+  describe(): SimDeviceDescription {
+    return { host: this.host, port: this.port, scheme: this.scheme, model: this.model, family: this.family, url: this.url };
+  }
+
+  /** Drops every session of the current scheme. */
+  expireSessions(): void {
+    this.server.expireSessions();
+  }
+
+  /** Swaps the scheme server, as a firmware update does; every session is lost. */
+  migrate(scheme: SimScheme): void {
+    if (!(SIM_SCHEMES as readonly string[]).includes(scheme)) throw new Error(`unknown scheme "${scheme}"`);
+    const next = createSchemeServer(scheme, this.family, this.options);
+    this.server.expireSessions();
+    this.server = next;
+  }
+
+  /** The logic's state, for the control endpoint. */
+  logicState(): unknown {
+    return this.logic.state;
+  }
+
+  /**
+   * Reboots: drops sessions, closes the port and every connection, and listens again on the same
+   * port once `downSeconds` have passed on the device clock. Resolves once the device is down;
+   * `whenUp()` resolves when it listens again.
+   */
+  async reboot(downSeconds = 3): Promise<void> {
+    if (this.stopped) return;
+    this.server.expireSessions();
+    this.upAt = this.clock.now() + Math.max(0, downSeconds) * 1000;
+    if (!this.down) {
+      this.down = true;
+      await this.closeListener();
+      this.emit('down');
+    }
+    if (this.upTimer === undefined && !this.stopped) {
+      this.upTimer = setInterval(() => this.tryComeUp(), REBOOT_POLL_MS);
+    }
+  }
+
+  /** Resolves when the device is listening (at once unless it is rebooting). */
+  whenUp(): Promise<void> {
+    if (!this.down || this.stopped) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        this.off('up', done);
+        this.off('stopped', done);
+        resolve();
+      };
+      this.on('up', done);
+      this.on('stopped', done);
+    });
+  }
+
+  /** Closes the port, every connection (hung ones included) and every timer. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.upTimer !== undefined) clearInterval(this.upTimer);
+    this.upTimer = undefined;
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    await this.closeListener();
+    this.emit('stopped');
+  }
+
+  private tryComeUp(): void {
+    if (this.stopped || this.clock.now() < this.upAt) return;
+    if (this.upTimer !== undefined) clearInterval(this.upTimer);
+    this.upTimer = undefined;
+    this.listen().then(
+      () => {
+        this.down = false;
+        this.emit('up');
+      },
+      () => {
+        // The port is busy for a moment (TIME_WAIT, a test holding it): try again shortly.
+        if (!this.stopped) this.upTimer = setInterval(() => this.tryComeUp(), REBOOT_POLL_MS);
+      },
+    );
+  }
+
+  private createListener(): http.Server {
+    const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => this.onRequest(req, res);
+    if (this.family === 'camera') {
+      const { key, cert } = getSimCertificate();
+      // TLS 1.2 like the cameras, so the cipher list matters: ECDHE and static-RSA suites both offered.
+      return https.createServer({ key, cert, ciphers: SIM_TLS_CIPHERS, maxVersion: 'TLSv1.2' }, handler);
+    }
+    return http.createServer(handler);
+  }
+
+  private listen(): Promise<void> {
+    const listener = this.createListener();
+    listener.on('connection', (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error): void => {
+        listener.close();
+        reject(err);
+      };
+      listener.once('error', onError);
+      listener.listen({ host: this.host, port: this.port }, () => {
+        listener.off('error', onError);
+        const address = listener.address();
+        if (address !== null && typeof address === 'object') this.port = address.port;
+        this.listener = listener;
+        if (this.stopped) {
+          void this.closeListener().then(resolve);
+          return;
+        }
+        resolve();
+      });
+    });
+  }
+
+  private closeListener(): Promise<void> {
+    const listener = this.listener;
+    this.listener = undefined;
+    for (const socket of this.sockets) socket.destroy();
+    this.sockets.clear();
+    if (listener === undefined) return Promise.resolve();
+    return new Promise((resolve) => listener.close(() => resolve()));
+  }
+
+  private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('error', () => req.socket.destroy());
+    req.on('end', () => {
+      this.dispatch(req, res, Buffer.concat(chunks)).catch(() => {
+        if (!res.headersSent) this.send(res, { status: 500 });
+      });
+    });
+  }
+
+  private async dispatch(req: http.IncomingMessage, res: http.ServerResponse, body: Buffer): Promise<void> {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+    }
+    const simReq: SimRequest = {
+      method: req.method ?? 'GET',
+      path: q < 0 ? url : url.slice(0, q),
+      query: new URLSearchParams(q < 0 ? '' : url.slice(q + 1)),
+      headers,
+      body,
+      remoteAddress: req.socket.remoteAddress ?? '',
+    };
+
+    if (simReq.path.startsWith('/__sim/')) {
+      const result = handleControl(simReq, this);
+      this.send(res, result.response, result.after);
+      return;
+    }
+
+    this.httpRequestCount += 1;
+    // Tests wait on this event instead of sleeping (e.g. "the request has reached a hung device").
+    this.emit('request', simReq);
+    const faults = this.faults;
+    if (faults.dropConnections) {
+      req.socket.destroy();
+      return;
+    }
+    // Never answered: the socket stays tracked, so stop() and reboot() still release it.
+    if (faults.hang) return;
+    if (faults.delayMs > 0) {
+      await this.sleep(faults.delayMs);
+      if (this.stopped || res.destroyed) return;
+    }
+    if (this.faults.http500) {
+      this.send(res, { status: 500 });
+      return;
+    }
+    const response = await this.server.handle(simReq, this.context);
+    this.send(res, response);
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        resolve();
+      }, ms);
+      this.timers.add(timer);
+    });
+  }
+
+  private send(res: http.ServerResponse, response: SimResponse, after?: () => void): void {
+    if (res.destroyed) return;
+    const headers: Record<string, string | string[]> = { ...response.headers };
+    if (this.faults.closeAfterResponse) headers['connection'] = 'close';
+    const body = response.body === undefined ? Buffer.alloc(0) : Buffer.isBuffer(response.body) ? response.body : Buffer.from(response.body, 'utf8');
+    headers['content-length'] = String(body.length);
+    res.writeHead(response.status, headers);
+    res.end(body, () => {
+      if (after !== undefined) after();
+      if (this.rebootRequested) {
+        this.rebootRequested = false;
+        void this.reboot(LOGIC_REBOOT_SECONDS);
+      }
+    });
+  }
+}
+
+/** Starts one simulated device and resolves once it listens. */
+export async function startDevice(options: StartDeviceOptions): Promise<SimulatedDevice> {
+  const device = new SimulatedDevice(options);
+  await device.start();
+  return device;
+}
+
+/** Starts several devices on separate ports; if one fails, the ones already started are stopped. */
+export async function startDevices(list: StartDeviceOptions[]): Promise<SimulatedDevice[]> {
+  const started: SimulatedDevice[] = [];
+  try {
+    for (const options of list) started.push(await startDevice(options));
+  } catch (err) {
+    await Promise.all(started.map((device) => device.stop()));
+    throw err;
+  }
+  return started;
+}

@@ -1,0 +1,45 @@
+/**
+ * The Tapo device simulator: fake plugs and cameras on loopback ports that speak every wire
+ * scheme from the device side (../shared/protocol/simulator.md). Used by the tests, the demos
+ * and the `tapo-sim` command. Independent of the client: nothing here imports src/protocol,
+ * src/connection or src/devices.
+ */
+export {
+  startDevice,
+  startDevices,
+  SimulatedDevice,
+  createSchemeServer,
+  DEFAULT_PLUG_USERNAME,
+  DEFAULT_CAMERA_USERNAME,
+  DEFAULT_PASSWORD,
+} from './device';
+export type { StartDeviceOptions, SimDeviceDescription } from './device';
+export type {
+  SimJson,
+  SimJsonObject,
+  SimScheme,
+  SimFamily,
+  SimClock,
+  SimRequest,
+  SimResponse,
+  DeviceLogic,
+  LoginGuard,
+  SimFaults,
+  SchemeContext,
+  SchemeServer,
+} from './types';
+export { loadFixture, listFixtures } from './fixtures';
+export type { LoadedFixture } from './fixtures';
+export { createLogic } from './logic';
+export { SimLoginGuard } from './guard';
+export type { LoginGuardOptions } from './guard';
+export { defaultFaults, mergeFaults, SIM_SCHEMES } from './control';
+export { getSimCertificate, SIM_TLS_CIPHERS } from './cert';
+export type { SimCertificate } from './cert';
+export { KlapSchemeServer } from './schemes/klap';
+export type { KlapVersion } from './schemes/klap';
+export { PassthroughSchemeServer } from './schemes/passthrough';
+export { CameraSecureSchemeServer, CameraLegacySchemeServer } from './schemes/camera';
+export type { CameraPasswordHash, CameraSchemeOptions } from './schemes/camera';
+export { TpapSchemeServer } from './schemes/tpap';
+export { ManualClock, systemClock } from './logic/clock';
