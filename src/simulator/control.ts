@@ -49,6 +49,7 @@ export function defaultFaults(): SimFaults {
     batchBug: false,
     methodErrors: {},
     expireAfterRequests: 0,
+    loseReplyTo: {},
   };
 }
 
@@ -80,8 +81,14 @@ export function mergeFaults(faults: SimFaults, patch: unknown): void {
         throw new Error('fault "methodErrors" must map method names to integer error codes');
       }
       next.methodErrors = { ...(value as Record<string, number>) };
+    } else if (key === 'loseReplyTo') {
+      if (!isObject(value) || !Object.values(value).every((n) => Number.isInteger(n) && (n as number) >= 0)) {
+        throw new Error('fault "loseReplyTo" must map method names to counts >= 0');
+      }
+      next.loseReplyTo = { ...(value as Record<string, number>) };
     } else {
-      throw new Error(`unknown fault "${key}"; known: ${[...BOOLEAN_FAULTS, ...NUMBER_FAULTS, 'methodErrors'].join(', ')}`);
+      const known = [...BOOLEAN_FAULTS, ...NUMBER_FAULTS, 'methodErrors', 'loseReplyTo'];
+      throw new Error(`unknown fault "${key}"; known: ${known.join(', ')}`);
     }
   }
   Object.assign(faults, next);

@@ -159,7 +159,13 @@ class FaultingLogic implements DeviceLogic {
     if (typeof method === 'string' && faults.methodErrors[method] !== undefined) {
       return { error_code: faults.methodErrors[method] };
     }
-    return inner.handle(request);
+    const reply = inner.handle(request);
+    const lose = typeof method === 'string' ? faults.loseReplyTo[method] : undefined;
+    if (lose !== undefined && lose > 0) {
+      faults.loseReplyTo[method as string] = lose - 1;
+      this.device.loseCurrentReply = true;
+    }
+    return reply;
   }
 
   /**
@@ -215,6 +221,8 @@ export class SimulatedDevice extends EventEmitter implements ControlTarget {
   server: SchemeServer;
   /** Request envelopes that reached the device logic (a `multipleRequest` counts once). */
   requestCount = 0;
+  /** Set by the method-fault wrapper when the reply to the request being handled must be lost. */
+  loseCurrentReply = false;
   /** HTTP requests answered by the scheme (control requests excluded). */
   httpRequestCount = 0;
   /** Failed-login counter and lockout. */
@@ -478,6 +486,12 @@ export class SimulatedDevice extends EventEmitter implements ControlTarget {
       return;
     }
     const response = await this.server.handle(simReq, this.context);
+    if (this.loseCurrentReply) {
+      // The device acted; the reply is lost on the way back (fault `loseReplyTo`).
+      this.loseCurrentReply = false;
+      req.socket.destroy();
+      return;
+    }
     this.send(res, response);
   }
 

@@ -88,6 +88,11 @@ export interface SimFaults {
   methodErrors: Record<string, number>;
   /** Expire a session after this many requests in it (0 = never). */
   expireAfterRequests: number;
+  /**
+   * Lose the reply after the device acted: method name → how many of its next replies to drop
+   * (the request is carried out, then the socket is destroyed). Models a reply lost on the way back.
+   */
+  loseReplyTo: Record<string, number>;
 }
 
 /** Everything a scheme handler may use. */
