@@ -43,7 +43,7 @@ interface CameraVector {
 }
 
 const vectors = JSON.parse(
-  readFileSync(resolve(__dirname, '../../../shared/protocol/vectors.json'), 'utf8'),
+  readFileSync(resolve(__dirname, '../vectors/vectors.json'), 'utf8'),
 ) as {
   camera_secure_login: CameraVector;
   camera_legacy_login: { inputs: { username: string; password: string }; request_body: string };

@@ -8,7 +8,7 @@ import { CAMERA_SETTINGS, Camera } from '../../src/devices/camera';
 import { identify } from '../../src/devices/identify';
 import { parseCameraActions } from '../../src/devices/parse';
 
-const FIXTURES = path.resolve(__dirname, '../../../shared/fixtures/smartcam');
+const FIXTURES = path.resolve(__dirname, '../../src/simulator/fixtures');
 
 function clone<T>(v: T): T {
   return JSON.parse(JSON.stringify(v)) as T;

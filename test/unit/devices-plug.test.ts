@@ -7,7 +7,7 @@ import type { RequestOptions, Requester } from '../../src/devices/requester';
 import { Plug, decodeBase64Text, energyWindow } from '../../src/devices/plug';
 import { identify } from '../../src/devices/identify';
 
-const FIXTURES = path.resolve(__dirname, '../../../shared/fixtures/smart');
+const FIXTURES = path.resolve(__dirname, '../../src/simulator/fixtures');
 const NOW = 1_700_000_000_000;
 const UUID = 'TEST-TERMINAL';
 

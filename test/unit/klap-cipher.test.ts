@@ -40,7 +40,7 @@ interface KlapVector {
 }
 
 const vectors = JSON.parse(
-  readFileSync(resolve(__dirname, '../../../shared/protocol/vectors.json'), 'utf8'),
+  readFileSync(resolve(__dirname, '../vectors/vectors.json'), 'utf8'),
 ) as {
   klap_v2: KlapVector;
   klap_v1: KlapVector;

@@ -20,7 +20,7 @@ import {
 } from '../../src/protocol/p256';
 import type { EcPoint } from '../../src/protocol/p256';
 
-const vectors = JSON.parse(readFileSync(join(__dirname, '../../../shared/protocol/vectors.json'), 'utf8')) as {
+const vectors = JSON.parse(readFileSync(join(__dirname, '../vectors/vectors.json'), 'utf8')) as {
   tpap: Record<string, unknown> & { inputs: Record<string, string | number> };
 };
 const tpap = vectors.tpap;

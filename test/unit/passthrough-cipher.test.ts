@@ -32,7 +32,7 @@ interface AesVector {
 }
 
 const vectors = JSON.parse(
-  readFileSync(resolve(__dirname, '../../../shared/protocol/vectors.json'), 'utf8'),
+  readFileSync(resolve(__dirname, '../vectors/vectors.json'), 'utf8'),
 ) as { aes_passthrough: AesVector; rsa_test_keys: { rsa1024: { public_pem: string; private_pem_pkcs8: string } } };
 const v = vectors.aes_passthrough;
 const keys = { key: Buffer.from(v.inputs.key_hex, 'hex'), iv: Buffer.from(v.inputs.iv_hex, 'hex') };

@@ -33,7 +33,7 @@ import { PassthroughSchemeServer, passthroughPasswords, passthroughUsername } fr
 import type { SchemeContext, SimFaults, SimJsonObject, SimRequest, SimResponse } from '../../src/simulator/types';
 
 type Json = any;
-const vectors: Json = JSON.parse(readFileSync(resolve(__dirname, '../../../shared/protocol/vectors.json'), 'utf8'));
+const vectors: Json = JSON.parse(readFileSync(resolve(__dirname, '../vectors/vectors.json'), 'utf8'));
 const hex = (s: string): Buffer => Buffer.from(s, 'hex');
 
 class TestClock {

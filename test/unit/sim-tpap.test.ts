@@ -98,7 +98,7 @@ interface TpapVector {
 }
 
 const V: TpapVector = (
-  JSON.parse(readFileSync(resolve(__dirname, '../../../shared/protocol/vectors.json'), 'utf8')) as {
+  JSON.parse(readFileSync(resolve(__dirname, '../vectors/vectors.json'), 'utf8')) as {
     tpap: TpapVector;
   }
 ).tpap;

@@ -57,7 +57,7 @@ interface TpapVectors {
   [key: string]: unknown;
 }
 
-const all = JSON.parse(readFileSync(join(__dirname, '../../../shared/protocol/vectors.json'), 'utf8')) as { tpap: TpapVectors };
+const all = JSON.parse(readFileSync(join(__dirname, '../vectors/vectors.json'), 'utf8')) as { tpap: TpapVectors };
 const v = all.tpap;
 const s = (k: string): string => v[k] as string;
 const inputs = v.inputs;
