@@ -1,0 +1,270 @@
+/**
+ * What every Tapo node shares: the status helper (connection state ⇒ `{fill, shape, text}`), the one
+ * error choke point (error ⇒ red status ⇒ `done(err)` once, no output) and the one input handler.
+ *
+ * Texts are never literals here: every function takes a translator bound to the catalog that owns
+ * the keys (the `tapo-device` catalog for states and error kinds, the action node's own catalog for
+ * its own keys).
+ */
+import type { ConnectionState } from '../connection';
+import type { Camera, Plug } from '../devices';
+import { TapoError, isTapoError } from '../protocol/errors';
+import type { ErrorKind } from '../protocol/errors';
+import type { DeviceKind, SchemeName } from '../protocol/types';
+import type { DoneFn, NodeInstance, NodeMessage, NodeStatus, SendFn } from './types';
+
+/** Looks a key up in one message catalog. */
+export type Translate = (key: string, substitutions?: Record<string, string | number>) => string;
+
+/** The facts about an error a Catch node can act on; forwarded as `msg.error.cause`. */
+export interface ErrorFacts {
+  /** The error kind, or `Internal` for a bug in this package. */
+  kind: ErrorKind | 'Internal';
+  /** Device error code, when the device gave one. */
+  code?: number;
+  /** Seconds until a lockout ends. */
+  secondsLeft?: number;
+  /** What to do about it. */
+  hint?: string;
+}
+
+/**
+ * The error a node hands to `done(err)`. Node-RED copies `message`, `code`, `stack` and `cause` into
+ * the Catch node's `msg.error`; `kind` travels in `cause` (a plain object, no secrets, no sockets).
+ */
+export class TapoNodeError extends Error {
+  /** The error kind. */
+  readonly kind: ErrorKind | 'Internal';
+  /** Device error code, when there is one. */
+  readonly code?: number;
+  /** Seconds until a lockout ends. */
+  readonly secondsLeft?: number;
+  /** What to do about it. */
+  readonly hint?: string;
+  /** The facts again, as a plain object (Node-RED forwards `cause` to Catch nodes). */
+  override readonly cause: ErrorFacts;
+
+  constructor(message: string, facts: ErrorFacts) {
+    super(message);
+    this.name = 'TapoError';
+    this.kind = facts.kind;
+    if (facts.code !== undefined) this.code = facts.code;
+    if (facts.secondsLeft !== undefined) this.secondsLeft = facts.secondsLeft;
+    if (facts.hint !== undefined) this.hint = facts.hint;
+    this.cause = { ...facts };
+  }
+}
+
+/** Patterns of secrets that may appear in text from below (tokens in URLs, JSON fields, cookies). */
+const SECRET_PATTERNS: readonly RegExp[] = [
+  /(stok=)[^/\s"&;]+/gi,
+  /(token=)[^/\s"&;]+/gi,
+  /(TP_SESSIONID=)[^\s";]+/gi,
+  /("?(?:password|password2|passwd|digest_passwd|pwd_hash|token|stok|cookie|key|iv|hash)"?\s*[:=]\s*"?)[^",\s}]+/gi,
+];
+
+/** Replaces secrets in `text`: the given values (e.g. the configured password) and known patterns. */
+export function redact(text: string, secrets: readonly (string | undefined)[] = []): string {
+  let out = text;
+  for (const secret of secrets) {
+    if (secret && secret.length > 0) out = out.split(secret).join('***');
+  }
+  for (const pattern of SECRET_PATTERNS) out = out.replace(pattern, '$1***');
+  return out;
+}
+
+/** The facts of any thrown value. */
+export function errorFacts(err: unknown): ErrorFacts {
+  if (isTapoError(err)) {
+    const facts: ErrorFacts = { kind: err.kind };
+    if (err.code !== undefined) facts.code = err.code;
+    if (err.secondsLeft !== undefined) facts.secondsLeft = err.secondsLeft;
+    if (err.hint !== undefined) facts.hint = err.hint;
+    return facts;
+  }
+  return { kind: 'Internal' };
+}
+
+/** The short status text of an error (from the `tapo-device` catalog, chosen by kind). */
+export function errorText(t: Translate, facts: ErrorFacts): string {
+  switch (facts.kind) {
+    case 'Locked':
+      return facts.secondsLeft !== undefined
+        ? t('tapo-device.errors.LockedFor', { seconds: facts.secondsLeft })
+        : t('tapo-device.errors.Locked');
+    case 'Device':
+      return facts.code !== undefined
+        ? t('tapo-device.errors.DeviceCode', { code: facts.code })
+        : t('tapo-device.errors.Device');
+    default:
+      return t(`tapo-device.errors.${facts.kind}`);
+  }
+}
+
+/** The red status of an error. */
+export function errorStatus(t: Translate, err: unknown): NodeStatus {
+  const facts = errorFacts(err);
+  return { fill: 'red', shape: facts.kind === 'Locked' ? 'dot' : 'ring', text: errorText(t, facts) };
+}
+
+/** The status of a connection state, as every user node of a device shows it. */
+export function stateStatus(
+  t: Translate,
+  state: ConnectionState,
+  scheme?: SchemeName,
+  error?: unknown,
+): NodeStatus {
+  switch (state) {
+    case 'connecting':
+      return { fill: 'yellow', shape: 'ring', text: t('tapo-device.status.connecting') };
+    case 'connected':
+      return {
+        fill: 'green',
+        shape: 'dot',
+        text: scheme ? t('tapo-device.status.connectedVia', { scheme }) : t('tapo-device.status.connected'),
+      };
+    case 'error':
+    case 'locked':
+      return error !== undefined
+        ? errorStatus(t, error)
+        : { fill: 'red', shape: state === 'locked' ? 'dot' : 'ring', text: t(`tapo-device.status.${state}`) };
+    case 'closed':
+      return { fill: 'grey', shape: 'ring', text: t('tapo-device.status.closed') };
+    case 'idle':
+    default:
+      return { fill: 'grey', shape: 'ring', text: t('tapo-device.status.idle') };
+  }
+}
+
+/**
+ * Turns anything thrown into the error handed to `done`: the short text of its kind, then the
+ * detail from below and its hint, with secrets removed.
+ */
+export function toNodeError(t: Translate, err: unknown, secrets: readonly (string | undefined)[] = []): TapoNodeError {
+  const facts = errorFacts(err);
+  const detail = err instanceof Error ? err.message : String(err);
+  const parts = [`${errorText(t, facts)}: ${detail}`];
+  if (facts.hint && !detail.includes(facts.hint)) parts.push(facts.hint);
+  if (facts.hint) facts.hint = redact(facts.hint, secrets);
+  return new TapoNodeError(redact(parts.join('. '), secrets), facts);
+}
+
+/** What an action node needs from its `tapo-device` config node. */
+export interface DeviceConfigNode extends NodeInstance {
+  /** Plug or camera, as configured. */
+  readonly kind: DeviceKind;
+  /** The configured name, else the host. */
+  readonly label: string;
+  /** Adds a node to the users of this device (it will show the connection state). */
+  register(user: NodeInstance): void;
+  /** Removes a user; the connection closes when the last user leaves. */
+  deregister(user: NodeInstance): Promise<void>;
+  /** Plug verbs over the shared connection. */
+  plug(): Plug;
+  /** Camera verbs over the shared connection. */
+  camera(): Camera;
+  /** Runs one operation (possibly several requests) after the previous one on this device finished. */
+  exclusive<T>(operation: () => Promise<T>): Promise<T>;
+  /** The status every user shows now. */
+  currentStatus(): NodeStatus;
+  /** The translator of the `tapo-device` catalog (states and error kinds). */
+  readonly translate: Translate;
+  /** Secrets to remove from any text that leaves the node. */
+  secrets(): string[];
+}
+
+/** What an action node does with one message: sets `msg.payload` (and friends) or throws. */
+export type Operation = (msg: NodeMessage, device: DeviceConfigNode) => Promise<void>;
+
+/** Reports a failure once: red status on the node (text by kind), then `done(err)`. Never sends. */
+export function fail(node: NodeInstance, device: DeviceConfigNode, err: unknown, done: DoneFn): void {
+  node.status(errorStatus(device.translate, err));
+  done(toNodeError(device.translate, err, device.secrets()));
+}
+
+/**
+ * Wires the one input handler of an action node: refuses input without a device, runs the
+ * operation (serialised per device), then `send(msg)` + `done()`, or `fail` on any error.
+ * Returns a function that stops reporting (call it on close: late replies set no status).
+ */
+export function handleInput(
+  node: NodeInstance,
+  device: DeviceConfigNode | undefined,
+  t: Translate,
+  operation: Operation,
+): () => void {
+  let closed = false;
+  node.on('input', (msg: NodeMessage, send: SendFn, done: DoneFn) => {
+    if (!device) {
+      node.status({ fill: 'red', shape: 'ring', text: t('errors.noDeviceShort') });
+      done(new TapoNodeError(t('errors.noDevice'), { kind: 'Input' }));
+      return;
+    }
+    operation(msg, device).then(
+      () => {
+        if (!closed) node.status(device.currentStatus());
+        send(msg);
+        done();
+      },
+      (err: unknown) => {
+        if (closed) {
+          done(toNodeError(device.translate, err, device.secrets()));
+          return;
+        }
+        fail(node, device, err, done);
+      },
+    );
+  });
+  return () => {
+    closed = true;
+  };
+}
+
+/**
+ * Registers the node with its device (or shows a red "no device" status) and wires `close`:
+ * stop reporting, run `cleanup`, deregister, and call `done` without waiting on the network.
+ */
+export function attachDevice(
+  node: NodeInstance,
+  device: DeviceConfigNode | undefined,
+  t: Translate,
+  stopReporting: () => void,
+  cleanup?: () => void,
+): void {
+  if (device) {
+    device.register(node);
+  } else {
+    node.status({ fill: 'red', shape: 'ring', text: t('errors.noDeviceShort') });
+  }
+  node.on('close', (_removed: boolean, done: () => void) => {
+    stopReporting();
+    if (cleanup) cleanup();
+    if (device) {
+      device.deregister(node).catch((err: unknown) => node.debug(redact(String(err), device.secrets())));
+    }
+    done();
+  });
+}
+
+/** Resolves the config node of an action node, checking it is a `tapo-device` of the needed kind. */
+export function findDevice(
+  getNode: (id: string) => NodeInstance | null,
+  id: string | undefined,
+): DeviceConfigNode | undefined {
+  if (!id) return undefined;
+  const node = getNode(id);
+  if (!node || node.type !== 'tapo-device') return undefined;
+  return node as DeviceConfigNode;
+}
+
+/** Throws an `Input` error when the device is not of the kind this node drives. */
+export function requireKind(device: DeviceConfigNode, kind: DeviceKind, t: Translate): void {
+  if (device.kind !== kind) throw new TapoError('Input', t(`errors.needs${kind === 'plug' ? 'Plug' : 'Camera'}`));
+}
+
+/** True for a plain JSON-like object (not an array, Buffer, Date or null). */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}

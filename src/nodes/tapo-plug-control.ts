@@ -1,0 +1,100 @@
+/**
+ * `tapo-plug-control`: switches a plug (or one socket of a strip) on, off, toggles it, arms a
+ * countdown, sets its LED or reads its status, then answers the state read back AFTER the action.
+ */
+import { parsePlugCommand } from '../devices';
+import type { Plug, PlugCommand } from '../devices';
+import { TapoError } from '../protocol/errors';
+import { attachDevice, findDevice, handleInput, requireKind } from './shared';
+import type { DeviceConfigNode, Translate } from './shared';
+import type { NodeAPI, NodeDef, NodeInstance, NodeMessage } from './types';
+
+/** The node's properties as saved in the flow. */
+export interface PlugControlDef extends NodeDef {
+  device?: string;
+  /** `payload` (read the command from msg.payload), `on`, `off`, `toggle` or `status`. */
+  action?: string;
+  /** Strip socket: position, device id or name; empty for a single plug. */
+  socket?: string;
+}
+
+/** What the node sends in `msg.payload`. */
+export interface PlugControlResult {
+  on: boolean;
+  nickname: string;
+  model: string;
+  /** Seconds since the relay was switched on. */
+  onTime: number;
+  deviceId: string;
+  /** Present when a countdown was armed: the state the relay will take, and after how many seconds. */
+  countdown?: { on: boolean; delaySeconds: number };
+}
+
+const CONFIG_ACTIONS = ['on', 'off', 'toggle', 'status'];
+
+/** The socket to address: `msg.socket` wins over the config; undefined for the plug itself. */
+export function socketOf(msgSocket: unknown, configured: string | undefined, t: Translate): string | number | undefined {
+  if (msgSocket !== undefined && msgSocket !== null && msgSocket !== '') {
+    if (typeof msgSocket === 'number' && Number.isInteger(msgSocket) && msgSocket > 0) return msgSocket;
+    if (typeof msgSocket === 'string' && msgSocket.trim() !== '') return msgSocket.trim();
+    throw new TapoError('Input', t('errors.badSocket'));
+  }
+  const trimmed = configured?.trim();
+  return trimmed ? trimmed : undefined;
+}
+
+/** Performs one command and reads the plug back. */
+async function perform(root: Plug, socket: string | number | undefined, command: PlugCommand): Promise<PlugControlResult> {
+  const plug = socket === undefined ? root : await root.child(socket);
+  let countdown: PlugControlResult['countdown'];
+  switch (command.type) {
+    case 'set':
+      if (command.delaySeconds !== undefined && command.delaySeconds > 0) {
+        const armed = await plug.setOnAfter(command.on, command.delaySeconds);
+        countdown = { on: armed.on, delaySeconds: armed.delaySeconds };
+      } else {
+        await plug.setOn(command.on);
+      }
+      break;
+    case 'toggle':
+      await plug.toggle();
+      break;
+    case 'led':
+      await plug.setLed(command.on);
+      break;
+    case 'status':
+      break;
+  }
+  const info = await plug.getInfo();
+  const result: PlugControlResult = {
+    on: info.on,
+    nickname: info.nickname,
+    model: info.model,
+    onTime: info.onTime,
+    deviceId: info.deviceId,
+  };
+  if (countdown) result.countdown = countdown;
+  return result;
+}
+
+/** Registers `tapo-plug-control`. */
+export default function register(RED: NodeAPI): void {
+  const t: Translate = (key, substitutions) => RED._(`tapo-plug-control.${key}`, substitutions);
+
+  function TapoPlugControl(this: NodeInstance, def: PlugControlDef): void {
+    RED.nodes.createNode(this, def);
+    const device = findDevice((id) => RED.nodes.getNode(id), def.device);
+    const configured = CONFIG_ACTIONS.includes(def.action ?? '') ? def.action : undefined;
+
+    const run = async (msg: NodeMessage, dev: DeviceConfigNode): Promise<void> => {
+      requireKind(dev, 'plug', t);
+      // Everything is validated before the first request leaves.
+      const command = parsePlugCommand(configured ?? msg.payload);
+      const socket = socketOf(msg.socket, def.socket, t);
+      msg.payload = await dev.exclusive(() => perform(dev.plug(), socket, command));
+    };
+    attachDevice(this, device, t, handleInput(this, device, t, run));
+  }
+
+  RED.nodes.registerType('tapo-plug-control', TapoPlugControl);
+}

@@ -1,0 +1,465 @@
+/**
+ * Flow tests: the real nodes (loaded from nodes/*.js ⇒ dist/, so run `npx tsc -p tsconfig.json`
+ * first) in node-red-node-test-helper flows against simulated devices on 127.0.0.1. Assertions
+ * are on the SIMULATOR's state, not on what the nodes say they did.
+ */
+import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
+import net from 'node:net';
+import path from 'node:path';
+import { startDevice } from '../../src/simulator';
+import type { SimulatedDevice } from '../../src/simulator';
+import type { PlugLogic } from '../../src/simulator/logic/plug';
+import type { CameraLogic } from '../../src/simulator/logic/camera';
+
+interface FlowNode {
+  id: string;
+  type: string;
+  [key: string]: unknown;
+}
+
+interface HelperNode extends EventEmitter {
+  id: string;
+  receive(msg: Record<string, unknown>): void;
+}
+
+interface HttpReply {
+  status: number;
+  body: Record<string, unknown>;
+}
+
+interface TestHelper {
+  init(runtimePath: string): void;
+  load(nodes: unknown[], flow: FlowNode[], credentials?: Record<string, Record<string, string>>): Promise<void>;
+  unload(): Promise<void>;
+  getNode(id: string): HelperNode;
+  request(): { post(url: string): { send(body: unknown): Promise<HttpReply> } };
+}
+
+const helper = require('node-red-node-test-helper') as TestHelper;
+helper.init(require.resolve('node-red'));
+
+const root = path.resolve(__dirname, '../..');
+const nodeModules: unknown[] = [
+  'tapo-device',
+  'tapo-plug-control',
+  'tapo-plug-energy',
+  'tapo-camera-get',
+  'tapo-camera-do',
+].map((type) => require(path.join(root, 'nodes', `${type}.js`)) as unknown);
+
+const PASSWORD = 'tapo-sim';
+const PLUG_USER = 'user@example.com';
+/** Fixed device clock: energy counters and session lifetimes stand still during a test. */
+const clock = { now: (): number => Date.UTC(2024, 5, 15, 12, 0, 0) };
+
+type Msg = Record<string, unknown> & { payload?: unknown };
+interface CaughtError {
+  message: string;
+  code?: number;
+  cause?: { kind?: string; code?: number; secondsLeft?: number };
+}
+interface Status {
+  fill?: string;
+  shape?: string;
+  text?: string;
+}
+
+/** The next message a helper node receives. */
+function next(node: HelperNode): Promise<Msg> {
+  return new Promise((resolve) => node.once('input', (msg: Msg) => resolve(msg)));
+}
+
+/** The next `count` messages a helper node receives, in order. */
+function collect(node: HelperNode, count: number): Promise<Msg[]> {
+  return new Promise((resolve) => {
+    const got: Msg[] = [];
+    const on = (msg: Msg): void => {
+      got.push(msg);
+      if (got.length === count) {
+        node.removeListener('input', on);
+        resolve(got);
+      }
+    };
+    node.on('input', on);
+  });
+}
+
+/** Records every status a node sets (the helper emits `call:status` for each). */
+function statuses(node: HelperNode): Status[] {
+  const seen: Status[] = [];
+  node.on('call:status', (call: { args: Status[] }) => seen.push(call.args[0] ?? {}));
+  return seen;
+}
+
+/** Resolves once a status matching `predicate` has been set (checks past ones first). */
+function statusWhere(node: HelperNode, seen: Status[], predicate: (s: Status) => boolean): Promise<Status> {
+  const found = seen.find(predicate);
+  if (found) return Promise.resolve(found);
+  return new Promise((resolve) => {
+    const on = (call: { args: Status[] }): void => {
+      const s = call.args[0] ?? {};
+      if (predicate(s)) {
+        node.removeListener('call:status', on);
+        resolve(s);
+      }
+    };
+    node.on('call:status', on);
+  });
+}
+
+/** A port on 127.0.0.1 with nothing listening. */
+async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+function deviceNode(host: string, kind: 'plug' | 'camera', extra: Record<string, unknown> = {}): FlowNode {
+  return { id: 'dev', type: 'tapo-device', name: 'Desk', host, kind, scheme: 'auto', timeout: 5, ...extra };
+}
+
+/** A flow: the config node, one action node wired to `out`, and a Catch node wired to `caught`. */
+function flow(device: FlowNode, action: Record<string, unknown>): FlowNode[] {
+  return [
+    { id: 'tab', type: 'tab', label: 'test' },
+    device,
+    { id: 'act', z: 'tab', type: 'unset', name: '', device: 'dev', wires: [['out']], ...action },
+    { id: 'out', z: 'tab', type: 'helper' },
+    { id: 'catcher', z: 'tab', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
+    { id: 'caught', z: 'tab', type: 'helper' },
+  ];
+}
+
+function creds(username: string, password: string): Record<string, Record<string, string>> {
+  return { dev: { username, password } };
+}
+
+/** Active handles by type, minus the ones that were there before. */
+function resources(): Record<string, number> {
+  const count: Record<string, number> = {};
+  for (const r of process.getActiveResourcesInfo()) count[r] = (count[r] ?? 0) + 1;
+  return count;
+}
+
+/**
+ * Polls until sockets and timers are back to `before` (or gives up after ~5 s and returns what is
+ * left, for the assertion to report). undici's shared timer wheel stops by itself once idle.
+ */
+async function settledTo(before: Record<string, number>): Promise<Record<string, number>> {
+  const keys = ['TCPSocketWrap', 'Timeout'];
+  let now = resources();
+  for (let i = 0; i < 100; i++) {
+    now = resources();
+    if (keys.every((k) => (now[k] ?? 0) <= (before[k] ?? 0))) return now;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return now;
+}
+
+describe('nodes: flows against the simulator', function () {
+  let sim: SimulatedDevice | undefined;
+
+  afterEach(async () => {
+    await helper.unload();
+    if (sim) await sim.stop();
+    sim = undefined;
+  });
+
+  describe('plug', () => {
+    let plug: PlugLogic;
+    beforeEach(async () => {
+      sim = await startDevice({ fixture: 'P110(UK)_1.0_1.3.0', clock, loadWatts: 100 });
+      plug = sim.logic as PlugLogic;
+    });
+
+    it('switches, toggles and arms a countdown, answering the state read back', async () => {
+      await helper.load(nodeModules, flow(deviceNode(`127.0.0.1:${sim!.port}`, 'plug'), { type: 'tapo-plug-control', action: 'payload' }), creds(PLUG_USER, PASSWORD));
+      const act = helper.getNode('act');
+      const out = helper.getNode('out');
+
+      let reply = next(out);
+      act.receive({ payload: 'on' });
+      let msg = await reply;
+      assert.equal(plug.state.on, true);
+      const payload = msg.payload as Record<string, unknown>;
+      assert.deepEqual(Object.keys(payload).sort(), ['deviceId', 'model', 'nickname', 'on', 'onTime']);
+      assert.equal(payload.on, true);
+      assert.equal(payload.model, 'P110');
+      assert.equal(payload.nickname, plug.state.nickname);
+
+      reply = next(out);
+      act.receive({ payload: 'toggle' });
+      msg = await reply;
+      assert.equal(plug.state.on, false);
+      assert.equal((msg.payload as { on: boolean }).on, false);
+
+      reply = next(out);
+      act.receive({ payload: { on: true, delay: 90 } });
+      msg = await reply;
+      assert.equal(plug.state.on, false);
+      assert.deepEqual(
+        plug.state.countdown && { delay: plug.state.countdown.delaySeconds, on: plug.state.countdown.desiredOn },
+        { delay: 90, on: true },
+      );
+      assert.deepEqual((msg.payload as { countdown: unknown }).countdown, { on: true, delaySeconds: 90 });
+    });
+
+    it('uses the configured action over msg.payload', async () => {
+      await helper.load(nodeModules, flow(deviceNode(`127.0.0.1:${sim!.port}`, 'plug'), { type: 'tapo-plug-control', action: 'off' }), creds(PLUG_USER, PASSWORD));
+      const out = helper.getNode('out');
+      const reply = next(out);
+      helper.getNode('act').receive({ payload: 'on' });
+      await reply;
+      assert.equal(plug.state.on, false);
+    });
+
+    it('50 messages at once: one login, 50 outputs in order, every toggle applied once', async () => {
+      await helper.load(nodeModules, flow(deviceNode(`127.0.0.1:${sim!.port}`, 'plug'), { type: 'tapo-plug-control', action: 'toggle' }), creds(PLUG_USER, PASSWORD));
+      const initial = plug.state.on;
+      const out = helper.getNode('out');
+      const act = helper.getNode('act');
+      const all = collect(out, 50);
+      for (let i = 0; i < 50; i++) act.receive({ seq: i });
+      const msgs = await all;
+      assert.deepEqual(msgs.map((m) => m.seq), [...Array(50).keys()]);
+      msgs.forEach((m, i) => assert.equal((m.payload as { on: boolean }).on, i % 2 === 0 ? !initial : initial));
+      assert.equal(plug.state.on, initial);
+      assert.equal(sim!.server.loginCount, 1);
+    });
+
+    it('energy: the simulator counters in W, Wh and minutes; topic from the device name', async () => {
+      await helper.load(nodeModules, flow(deviceNode(`127.0.0.1:${sim!.port}`, 'plug'), { type: 'tapo-plug-energy', mode: 'summary', poll: 0 }), creds(PLUG_USER, PASSWORD));
+      plug.handle({ method: 'set_device_info', params: { device_on: true } });
+      const out = helper.getNode('out');
+      const reply = next(out);
+      helper.getNode('act').receive({ payload: Date.now() });
+      const msg = await reply;
+      const s = plug.state;
+      assert.deepEqual(msg.payload, {
+        currentPower: s.currentPowerW,
+        todayEnergy: s.todayEnergyWh,
+        monthEnergy: s.monthEnergyWh,
+        todayRuntime: s.todayRuntimeMin,
+        monthRuntime: s.monthRuntimeMin,
+      });
+      assert.equal(s.currentPowerW, 100);
+      assert.equal(msg.topic, 'Desk');
+    });
+
+    it('energy: history mode answers buckets', async () => {
+      await helper.load(nodeModules, flow(deviceNode(`127.0.0.1:${sim!.port}`, 'plug'), { type: 'tapo-plug-energy', mode: 'daily', poll: 0 }), creds(PLUG_USER, PASSWORD));
+      const reply = next(helper.getNode('out'));
+      helper.getNode('act').receive({ payload: '' });
+      const msg = await reply;
+      const history = msg.payload as { interval: string; entries: unknown[] };
+      assert.equal(history.interval, 'daily');
+      assert.ok(Array.isArray(history.entries));
+    });
+
+    it('energy: polls on its own without input', async () => {
+      await helper.load(nodeModules, flow(deviceNode(`127.0.0.1:${sim!.port}`, 'plug'), { type: 'tapo-plug-energy', mode: 'summary', poll: 1 }), creds(PLUG_USER, PASSWORD));
+      const msg = await next(helper.getNode('out'));
+      assert.equal((msg.payload as { currentPower: number }).currentPower, plug.state.currentPowerW);
+      assert.equal(msg.topic, 'Desk');
+    });
+
+    it('a malformed payload reaches Catch as Input, sends nothing to the device, sets a red status', async () => {
+      await helper.load(nodeModules, flow(deviceNode(`127.0.0.1:${sim!.port}`, 'plug'), { type: 'tapo-plug-control', action: 'payload' }), creds(PLUG_USER, PASSWORD));
+      const act = helper.getNode('act');
+      const seen = statuses(act);
+      let outputs = 0;
+      helper.getNode('out').on('input', () => outputs++);
+      const caught = next(helper.getNode('caught'));
+      act.receive({ payload: { switch: 'sideways' } });
+      const err = (await caught).error as CaughtError;
+      assert.equal(err.cause?.kind, 'Input');
+      const red = await statusWhere(act, seen, (s) => s.fill === 'red');
+      assert.equal(red.text, 'tapo-device.errors.Input');
+      assert.equal(sim!.requestCount, 0);
+      assert.equal(sim!.server.loginCount, 0);
+      assert.equal(outputs, 0);
+    });
+
+    it('a wrong password reaches Catch as Authentication; no secret in msg or status', async () => {
+      const wrong = 'not-the-password-123';
+      plug.handle({ method: 'set_device_info', params: { device_on: false } });
+      await helper.load(nodeModules, flow(deviceNode(`127.0.0.1:${sim!.port}`, 'plug'), { type: 'tapo-plug-control', action: 'on' }), creds(PLUG_USER, wrong));
+      const act = helper.getNode('act');
+      const seen = statuses(act);
+      const caught = next(helper.getNode('caught'));
+      act.receive({ payload: 'x' });
+      const msg = await caught;
+      const err = msg.error as CaughtError;
+      assert.equal(err.cause?.kind, 'Authentication');
+      await statusWhere(act, seen, (s) => s.fill === 'red' && s.text === 'tapo-device.errors.Authentication');
+      assert.equal(plug.state.on, false);
+      const shown = JSON.stringify({ msg, seen });
+      assert.ok(!shown.includes(wrong), 'password leaked');
+      assert.ok(!shown.includes(PASSWORD), 'password leaked');
+    });
+
+    it('the Test connection endpoint answers scheme/model/firmware, an auth error, and uses stored credentials', async () => {
+      await helper.load(nodeModules, flow(deviceNode(`127.0.0.1:${sim!.port}`, 'plug'), { type: 'tapo-plug-control', action: 'status' }), creds(PLUG_USER, PASSWORD));
+      const host = `127.0.0.1:${sim!.port}`;
+      let r = await helper.request().post('/tapo-device/dev/test').send({ host, kind: 'plug', scheme: 'auto', username: PLUG_USER, password: PASSWORD });
+      assert.equal(r.status, 200);
+      assert.equal(r.body.ok, true);
+      assert.equal(r.body.scheme, 'klap');
+      assert.equal(r.body.model, 'P110');
+      assert.match(String(r.body.firmware), /^1\.3\.0/);
+
+      r = await helper.request().post('/tapo-device/dev/test').send({ host, kind: 'plug', username: PLUG_USER, password: 'wrong-one' });
+      assert.equal(r.body.ok, false);
+      assert.equal(r.body.kind, 'Authentication');
+      assert.ok(!JSON.stringify(r.body).includes('wrong-one'));
+
+      r = await helper.request().post('/tapo-device/dev/test').send({ host, kind: 'plug', username: PLUG_USER, password: '__PWRD__' });
+      assert.equal(r.body.ok, true, JSON.stringify(r.body));
+
+      r = await helper.request().post('/tapo-device/dev/test').send({ kind: 'plug' });
+      assert.equal(r.status, 400);
+    });
+
+    it('after unload no sockets or timers stay open', async () => {
+      // Mocha arms this test's own timeout right after the test function returns its promise.
+      await new Promise((r) => setImmediate(r));
+      const before = resources();
+      await helper.load(nodeModules, flow(deviceNode(`127.0.0.1:${sim!.port}`, 'plug'), { type: 'tapo-plug-energy', mode: 'summary', poll: 30 }), creds(PLUG_USER, PASSWORD));
+      const reply = next(helper.getNode('out'));
+      helper.getNode('act').receive({});
+      await reply;
+      assert.ok((resources().TCPSocketWrap ?? 0) > (before.TCPSocketWrap ?? 0), 'a connection was open');
+      await helper.unload();
+      const after = await settledTo(before);
+      assert.ok((after.TCPSocketWrap ?? 0) <= (before.TCPSocketWrap ?? 0), JSON.stringify({ before, after }));
+      assert.ok((after.Timeout ?? 0) <= (before.Timeout ?? 0), JSON.stringify({ before, after }));
+    });
+  });
+
+  it('strip: msg.socket switches one socket only', async () => {
+    sim = await startDevice({ fixture: 'P300(EU)_1.0_1.0.15', clock });
+    const strip = sim.logic as PlugLogic;
+    for (const child of strip.state.children ?? []) {
+      strip.handle({ method: 'control_child', params: { device_id: child.deviceId, requestData: { method: 'set_device_info', params: { device_on: false } } } });
+    }
+    assert.deepEqual(strip.state.children?.map((c) => c.on), [false, false, false]);
+    await helper.load(nodeModules, flow(deviceNode(`127.0.0.1:${sim.port}`, 'plug'), { type: 'tapo-plug-control', action: 'on', socket: '1' }), creds(PLUG_USER, PASSWORD));
+    const reply = next(helper.getNode('out'));
+    helper.getNode('act').receive({ socket: 2 });
+    const msg = await reply;
+    const second = strip.state.children![1]!;
+    assert.deepEqual(strip.state.children?.map((c) => c.on), [false, true, false]);
+    assert.equal((msg.payload as { deviceId: string }).deviceId, second.deviceId);
+  });
+
+  it('an unreachable host reaches Catch as Transport with a red status', async () => {
+    const port = await closedPort();
+    await helper.load(nodeModules, flow(deviceNode(`127.0.0.1:${port}`, 'plug', { scheme: 'klap' }), { type: 'tapo-plug-control', action: 'on' }), creds(PLUG_USER, PASSWORD));
+    const act = helper.getNode('act');
+    const seen = statuses(act);
+    const caught = next(helper.getNode('caught'));
+    act.receive({});
+    const err = (await caught).error as CaughtError;
+    assert.equal(err.cause?.kind, 'Transport');
+    await statusWhere(act, seen, (s) => s.fill === 'red');
+  });
+
+  it('a node without a device refuses input with Input', async () => {
+    await helper.load(nodeModules, [
+      { id: 'tab', type: 'tab', label: 'test' },
+      { id: 'act', z: 'tab', type: 'tapo-plug-control', device: '', action: 'on', wires: [['out']] },
+      { id: 'out', z: 'tab', type: 'helper' },
+      { id: 'catcher', z: 'tab', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
+      { id: 'caught', z: 'tab', type: 'helper' },
+    ]);
+    const caught = next(helper.getNode('caught'));
+    helper.getNode('act').receive({});
+    assert.equal(((await caught).error as CaughtError).cause?.kind, 'Input');
+  });
+
+  describe('camera', () => {
+    let cam: CameraLogic;
+    beforeEach(async () => {
+      sim = await startDevice({ fixture: 'C210_2.0_1.3.11', clock });
+      cam = sim.logic as CameraLogic;
+    });
+
+    it('camera do: privacy mode on and off, as the camera reports after', async () => {
+      await helper.load(nodeModules, flow(deviceNode(`127.0.0.1:${sim!.port}`, 'camera'), { type: 'tapo-camera-do', actions: '{"privacyMode": true}' }), creds('admin', PASSWORD));
+      const act = helper.getNode('act');
+      const out = helper.getNode('out');
+      let reply = next(out);
+      act.receive({ payload: 1 });
+      let msg = await reply;
+      assert.equal(cam.state.privacyMode, true);
+      assert.equal((msg.payload as { privacyMode: boolean }).privacyMode, true);
+
+      reply = next(out);
+      act.receive({ payload: { privacyMode: false } });
+      msg = await reply;
+      assert.equal(cam.state.privacyMode, false);
+      assert.equal((msg.payload as { privacyMode: boolean }).privacyMode, false);
+    });
+
+    it('camera do: moves to a preset', async () => {
+      const preset = cam.state.presets[0]!;
+      await helper.load(nodeModules, flow(deviceNode(`127.0.0.1:${sim!.port}`, 'camera'), { type: 'tapo-camera-do', actions: '' }), creds('admin', PASSWORD));
+      const act = helper.getNode('act');
+      const out = helper.getNode('out');
+      let reply = next(out);
+      // The fixture's camera starts in privacy mode, which blocks the motor: lift it in the same message.
+      act.receive({ payload: [{ privacyMode: false }, { move: { x: 10, y: 5 } }] });
+      await reply;
+      assert.notDeepEqual([cam.state.pan, cam.state.tilt], [preset.pan, preset.tilt]);
+      reply = next(out);
+      act.receive({ payload: { preset: preset.id } });
+      await reply;
+      assert.deepEqual([cam.state.pan, cam.state.tilt], [preset.pan, preset.tilt]);
+    });
+
+    it('camera get: configured names in one read, msg.payload names, and a raw request', async () => {
+      await helper.load(nodeModules, flow(deviceNode(`127.0.0.1:${sim!.port}`, 'camera'), { type: 'tapo-camera-get', names: ['privacyMode', 'led'] }), creds('admin', PASSWORD));
+      const act = helper.getNode('act');
+      const out = helper.getNode('out');
+      let reply = next(out);
+      act.receive({ payload: Date.now() });
+      let msg = await reply;
+      assert.deepEqual(msg.payload, { privacyMode: cam.state.privacyMode, led: cam.state.ledOn });
+
+      reply = next(out);
+      act.receive({ payload: ['presets'] });
+      msg = await reply;
+      const presets = (msg.payload as { presets: Array<{ id: string; name: string }> }).presets;
+      assert.deepEqual(presets.map((p) => p.id), cam.state.presets.map((p) => p.id));
+
+      reply = next(out);
+      act.receive({ payload: { method: 'getLensMaskConfig', params: { lens_mask: { name: ['lens_mask_info'] } } } });
+      msg = await reply;
+      assert.ok(JSON.stringify(msg.payload).includes('lens_mask_info'), JSON.stringify(msg.payload));
+    });
+
+    it('a locked camera reaches Catch as Locked with a red status', async () => {
+      for (let i = 0; i < 5; i++) sim!.guard.recordFailure();
+      assert.ok(sim!.guard.lockedSecondsLeft() > 0);
+      await helper.load(nodeModules, flow(deviceNode(`127.0.0.1:${sim!.port}`, 'camera'), { type: 'tapo-camera-get', names: ['privacyMode'] }), creds('admin', PASSWORD));
+      const act = helper.getNode('act');
+      const seen = statuses(act);
+      const caught = next(helper.getNode('caught'));
+      act.receive({});
+      const err = (await caught).error as CaughtError;
+      assert.equal(err.cause?.kind, 'Locked');
+      await statusWhere(act, seen, (s) => s.fill === 'red' && /Locked/.test(s.text ?? ''));
+    });
+
+    it('a plug node on a camera device is refused with Input before anything is sent', async () => {
+      await helper.load(nodeModules, flow(deviceNode(`127.0.0.1:${sim!.port}`, 'camera'), { type: 'tapo-plug-control', action: 'on' }), creds('admin', PASSWORD));
+      const caught = next(helper.getNode('caught'));
+      helper.getNode('act').receive({});
+      assert.equal(((await caught).error as CaughtError).cause?.kind, 'Input');
+      assert.equal(sim!.requestCount, 0);
+    });
+  });
+});
