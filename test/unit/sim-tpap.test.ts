@@ -160,6 +160,7 @@ function faults(): SimFaults {
     batchBug: false,
     methodErrors: {},
     expireAfterRequests: 0,
+    loseReplyTo: {},
   };
 }
 
