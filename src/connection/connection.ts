@@ -90,7 +90,8 @@ interface Job {
   /** The envelope, or undefined for a bare login ({@link DeviceConnection.connect}). */
   req: JsonObject | undefined;
   options: RequestOptions;
-  controller: AbortController;
+  /** Set when the job starts running (queued jobs need no signal); see {@link DeviceConnection}. */
+  controller: AbortController | undefined;
   /** Why the job was aborted (deadline, caller, close). */
   abortError?: TapoError;
   /** True once the envelope was handed to the transport at least once. */
@@ -160,6 +161,14 @@ export class DeviceConnection extends EventEmitter implements Requester {
   private cachedScheme: SchemeName | undefined;
   private readonly queue: Job[] = [];
   private running: Job | undefined;
+  /**
+   * The abort controller of the running job, handed on to the next job while it was never
+   * aborted: only one job runs at a time, and every listener below us (HTTP client, backoff
+   * delay) is removed when its operation ends, so sequential jobs can share it. An abort
+   * (deadline, caller, close) uses it up and the next job gets a fresh one. Creating an
+   * AbortController costs more than the rest of the queue bookkeeping of a request.
+   */
+  private controller: AbortController | undefined;
   private nextTicket = 0;
   private closed = false;
   /** The last login failure and the first ticket that may try again. */
@@ -217,12 +226,11 @@ export class DeviceConnection extends EventEmitter implements Requester {
   private enqueue(req: JsonObject | undefined, options: RequestOptions): Promise<JsonObject> {
     if (this.closed) return Promise.reject(closedError(false));
     return new Promise<JsonObject>((resolve, reject) => {
-      const controller = new AbortController();
       const job: Job = {
         ticket: this.nextTicket++,
         req,
         options,
-        controller,
+        controller: undefined,
         sent: false,
         settled: false,
         resolve,
@@ -264,7 +272,7 @@ export class DeviceConnection extends EventEmitter implements Requester {
     job.abortError = error;
     const index = this.queue.indexOf(job);
     if (index !== -1) this.queue.splice(index, 1);
-    job.controller.abort(error);
+    job.controller?.abort(error);
     this.settle(job, error);
   }
 
@@ -282,6 +290,8 @@ export class DeviceConnection extends EventEmitter implements Requester {
     const job = this.queue.shift();
     if (!job) return;
     this.running = job;
+    if (this.controller === undefined || this.controller.signal.aborted) this.controller = new AbortController();
+    job.controller = this.controller;
     void this.executeAndRecord(job)
       .then(
         (reply) => this.settle(job, reply),
@@ -308,7 +318,7 @@ export class DeviceConnection extends EventEmitter implements Requester {
   }
 
   private async execute(job: Job): Promise<JsonObject> {
-    const signal = job.controller.signal;
+    const signal = jobSignal(job);
     this.failIfLocked();
     let logins = 0;
     let expiryReplays = 0;
@@ -377,7 +387,7 @@ export class DeviceConnection extends EventEmitter implements Requester {
 
   /** One login for `job`, following at most {@link MAX_SUGGESTIONS} scheme suggestions. */
   private async login(job: Job): Promise<void> {
-    const signal = job.controller.signal;
+    const signal = jobSignal(job);
     if (this.loginFailure && job.ticket < this.loginFailure.ticket) throw this.loginFailure.error;
     if (this.authHold && this.now() < this.authHold.until) throw this.authHold.error;
     this.setState('connecting');
@@ -470,6 +480,12 @@ export class DeviceConnection extends EventEmitter implements Requester {
     if (this.scheme) event.scheme = this.scheme;
     this.emit('state', event);
   }
+}
+
+/** The signal of a running job (every running job has a controller, set in `pump`). */
+function jobSignal(job: Job): AbortSignal {
+  if (job.controller === undefined) throw new TapoError('Transport', 'internal error: the request is not running', { sent: false });
+  return job.controller.signal;
 }
 
 function closedError(sent: boolean): TapoError {

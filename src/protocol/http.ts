@@ -8,7 +8,7 @@
  * ones where the request certainly never reached the device (safe to send again).
  */
 import { constants as cryptoConstants } from 'node:crypto';
-import { Agent, request as undiciRequest } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
 import { TapoError } from './errors';
 
 /** A response with the whole body read. */
@@ -75,6 +75,10 @@ export function parseCookies(setCookies: readonly string[]): Record<string, stri
 /**
  * An HTTP(S) client for one device. Create one per transport instance and close it with
  * {@link HttpClient.close}, which aborts anything in flight and releases every socket.
+ *
+ * Requests go straight to undici's dispatcher with a small handler ({@link Exchange}) instead of
+ * `undici.request()`: no response stream, no AbortController, no async iteration. Each request
+ * holds one timer (its whole deadline) and, when the caller gave a signal, one abort listener.
  */
 export class HttpClient {
   private readonly agent: Agent;
@@ -105,84 +109,37 @@ export class HttpClient {
   }
 
   /** Sends one request and reads the whole body. */
-  async request(url: string, options: HttpRequestOptions = {}): Promise<HttpResponse> {
+  request(url: string, options: HttpRequestOptions = {}): Promise<HttpResponse> {
     if (this.closed) {
-      throw new TapoError('Transport', 'the connection is closed', { sent: false });
+      return Promise.reject(new TapoError('Transport', 'the connection is closed', { sent: false }));
     }
-    const timeoutMs = options.timeoutMs ?? this.timeoutMs;
-    const controller = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort();
-    }, timeoutMs);
-    const onOuterAbort = (): void => controller.abort();
-    if (options.signal) {
-      if (options.signal.aborted) controller.abort();
-      else options.signal.addEventListener('abort', onOuterAbort, { once: true });
-    }
-    const body = typeof options.body === 'string' ? Buffer.from(options.body, 'utf8') : options.body;
-    const headers: Record<string, string> = { ...(options.headers ?? {}) };
-    if (body !== undefined) headers['content-length'] = String(body.length);
-    try {
-      const res = await undiciRequest(url, {
+    return new Promise<HttpResponse>((resolve, reject) => {
+      const timeoutMs = options.timeoutMs ?? this.timeoutMs;
+      const exchange = new Exchange(this, url, options.signal, resolve, reject);
+      if (options.signal?.aborted) {
+        exchange.fail(abortReason(options.signal));
+        return;
+      }
+      let target: { origin: string; path: string };
+      try {
+        target = splitUrl(url);
+      } catch (e) {
+        exchange.fail(e);
+        return;
+      }
+      // undici sets Content-Length itself for Buffer and string bodies (and 0 for an empty
+      // POST), which is what the devices need (no chunked bodies, plug-passthrough.md §1).
+      const dispatchOptions: Dispatcher.DispatchOptions = {
+        origin: target.origin,
+        path: target.path,
         method: options.method ?? 'POST',
-        headers,
-        body,
-        dispatcher: this.agent,
-        signal: controller.signal,
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
-      });
-      const chunks: Buffer[] = [];
-      for await (const chunk of res.body) chunks.push(Buffer.from(chunk as Uint8Array));
-      const outHeaders: Record<string, string> = {};
-      let setCookies: string[] = [];
-      for (const [name, value] of Object.entries(res.headers)) {
-        if (value === undefined) continue;
-        const lower = name.toLowerCase();
-        if (lower === 'set-cookie') setCookies = Array.isArray(value) ? value : [value];
-        else outHeaders[lower] = Array.isArray(value) ? value.join(', ') : value;
-      }
-      return { status: res.statusCode, headers: outHeaders, setCookies, body: Buffer.concat(chunks) };
-    } catch (e) {
-      throw this.toTapoError(e, url, timedOut, options.signal?.aborted === true);
-    } finally {
-      clearTimeout(timer);
-      options.signal?.removeEventListener('abort', onOuterAbort);
-    }
-  }
-
-  private toTapoError(e: unknown, url: string, timedOut: boolean, outerAborted: boolean): TapoError {
-    if (e instanceof TapoError) return e;
-    const code = errorCode(e);
-    const where = safeOrigin(url);
-    if (timedOut || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
-      return new TapoError('Timeout', `no answer from ${where} in time`, {
-        sent: true,
-        hint: 'Check that the device is powered and reachable, or raise the timeout.',
-        cause: e,
-      });
-    }
-    if (code === 'UND_ERR_CONNECT_TIMEOUT') {
-      return new TapoError('Timeout', `could not connect to ${where} in time`, {
-        sent: false,
-        hint: 'Check the host address and that the device is on the network.',
-        cause: e,
-      });
-    }
-    if (outerAborted || this.closed) {
-      return new TapoError('Transport', 'the request was cancelled because the connection closed', {
-        sent: false,
-        cause: e,
-      });
-    }
-    const sent = !(code !== undefined && NOT_SENT_CODES.has(code));
-    const detail = code ?? (e instanceof Error ? e.message : String(e));
-    return new TapoError('Transport', `cannot reach ${where} (${detail})`, {
-      sent,
-      hint: 'Check the host address and port, and that the device is on the network.',
-      cause: e,
+      };
+      if (options.headers !== undefined) dispatchOptions.headers = options.headers;
+      if (options.body !== undefined) dispatchOptions.body = options.body;
+      exchange.start(timeoutMs);
+      this.agent.dispatch(dispatchOptions, exchange);
     });
   }
 
@@ -192,6 +149,202 @@ export class HttpClient {
     this.closed = true;
     await this.agent.destroy().catch(() => undefined);
   }
+}
+
+/** The error a timed-out exchange hands to undici (and keeps as the cause). */
+class RequestDeadlineError extends Error {
+  constructor(ms: number) {
+    super(`no complete answer within ${ms} ms`);
+    this.name = 'TimeoutError';
+  }
+}
+
+/**
+ * One request in flight: undici's dispatch handler, the deadline timer's argument and the
+ * caller signal's listener (`handleEvent`), so a request allocates no closures of its own.
+ * It settles exactly once; whatever undici reports after that is ignored.
+ */
+class Exchange implements Dispatcher.DispatchHandlers {
+  private status = 0;
+  private rawHeaders: Buffer[] | undefined;
+  private readonly chunks: Buffer[] = [];
+  private size = 0;
+  private abortRequest: ((err?: Error) => void) | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private settled = false;
+  private timedOut = false;
+  /** Why we stopped the request ourselves, handed to undici once it connects. */
+  private reason: Error | undefined;
+
+  constructor(
+    private readonly client: HttpClient,
+    private readonly url: string,
+    private readonly signal: AbortSignal | undefined,
+    private readonly resolve: (res: HttpResponse) => void,
+    private readonly reject: (err: TapoError) => void,
+  ) {}
+
+  /** Arms the deadline and listens to the caller's signal. */
+  start(timeoutMs: number): void {
+    this.timer = setTimeout(onDeadline, timeoutMs, this, timeoutMs);
+    this.signal?.addEventListener('abort', this, { once: true });
+  }
+
+  /** The caller's signal fired. */
+  handleEvent(): void {
+    if (this.signal) this.stop(abortReason(this.signal));
+  }
+
+  /** The deadline passed. */
+  expire(timeoutMs: number): void {
+    this.timedOut = true;
+    this.stop(new RequestDeadlineError(timeoutMs));
+  }
+
+  onConnect(abort: (err?: Error) => void): void {
+    if (this.reason !== undefined) abort(this.reason);
+    else this.abortRequest = abort;
+  }
+
+  onHeaders(statusCode: number, headers: Buffer[]): boolean {
+    // 1xx informational answers are followed by the real one.
+    if (statusCode < 200) return true;
+    this.status = statusCode;
+    this.rawHeaders = headers;
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    this.chunks.push(chunk);
+    this.size += chunk.length;
+    return true;
+  }
+
+  onComplete(): void {
+    if (this.settled) return;
+    this.finish();
+    const { headers, setCookies } = readHeaders(this.rawHeaders);
+    this.resolve({ status: this.status, headers, setCookies, body: Buffer.concat(this.chunks, this.size) });
+  }
+
+  onError(err: Error): void {
+    this.fail(err);
+  }
+
+  /** Settles with the mapped error. */
+  fail(err: unknown): void {
+    if (this.settled) return;
+    this.finish();
+    this.reject(toTapoError(err, this.url, this.timedOut, this.signal?.aborted === true, this.client.isClosed));
+  }
+
+  /** Stops the request on our side: settle now, and abort it in undici (now or once it connects). */
+  private stop(reason: Error): void {
+    if (this.settled) return;
+    this.reason = reason;
+    const abort = this.abortRequest;
+    this.fail(reason);
+    if (abort) abort(reason);
+  }
+
+  private finish(): void {
+    this.settled = true;
+    clearTimeout(this.timer);
+    this.signal?.removeEventListener('abort', this);
+  }
+}
+
+function onDeadline(exchange: Exchange, timeoutMs: number): void {
+  exchange.expire(timeoutMs);
+}
+
+function abortReason(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  return reason instanceof Error ? reason : new Error('the request was aborted');
+}
+
+/**
+ * Lower-case header names; repeated headers joined by ", " except `set-cookie`, which is kept as
+ * a list. Names are latin1 and values UTF-8, as undici's own header parsing reads them.
+ */
+function readHeaders(raw: Buffer[] | undefined): { headers: Record<string, string>; setCookies: string[] } {
+  const headers: Record<string, string> = {};
+  const setCookies: string[] = [];
+  if (raw === undefined) return { headers, setCookies };
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const rawName = raw[i];
+    const name = (typeof rawName === 'string' ? rawName : rawName?.toString('latin1') ?? '').toLowerCase();
+    const value = bufferText(raw[i + 1]);
+    if (name === 'set-cookie') {
+      setCookies.push(value);
+      continue;
+    }
+    const previous = headers[name];
+    headers[name] = previous ? `${previous}, ${value}` : value;
+  }
+  return { headers, setCookies };
+}
+
+function bufferText(value: Buffer | string | undefined): string {
+  if (value === undefined) return '';
+  return typeof value === 'string' ? value : value.toString('utf8');
+}
+
+/** Characters a URL parser leaves as they are in a path and query (no `'`, `\\`, `#`, spaces). */
+const PLAIN_PATH = /^\/[A-Za-z0-9\-._~!$&()*+,;=:@/?%]*$/;
+const PLAIN_ORIGIN = /^https?:\/\/[A-Za-z0-9.\-:[\]]+$/;
+
+/**
+ * Splits a request URL into undici's origin and path. Our own URLs (`http://host:port/app?…`)
+ * take a string split; anything a URL parser would rewrite (dot segments, characters it
+ * percent-encodes, user info) goes through `new URL` as before.
+ */
+function splitUrl(url: string): { origin: string; path: string } {
+  const schemeEnd = url.indexOf('://');
+  const slash = schemeEnd === -1 ? -1 : url.indexOf('/', schemeEnd + 3);
+  if (slash !== -1) {
+    const origin = url.slice(0, slash);
+    const path = url.slice(slash);
+    if (PLAIN_ORIGIN.test(origin) && PLAIN_PATH.test(path) && !path.includes('/.') && !/%2e/i.test(path)) {
+      return { origin, path };
+    }
+  }
+  const parsed = new URL(url);
+  return { origin: parsed.origin, path: `${parsed.pathname}${parsed.search}` };
+}
+
+/** Maps an undici failure, or our own deadline or the caller's abort, to a TapoError. */
+function toTapoError(e: unknown, url: string, timedOut: boolean, outerAborted: boolean, closed: boolean): TapoError {
+  if (e instanceof TapoError) return e;
+  const code = errorCode(e);
+  const where = safeOrigin(url);
+  if (timedOut || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
+    return new TapoError('Timeout', `no answer from ${where} in time`, {
+      sent: true,
+      hint: 'Check that the device is powered and reachable, or raise the timeout.',
+      cause: e,
+    });
+  }
+  if (code === 'UND_ERR_CONNECT_TIMEOUT') {
+    return new TapoError('Timeout', `could not connect to ${where} in time`, {
+      sent: false,
+      hint: 'Check the host address and that the device is on the network.',
+      cause: e,
+    });
+  }
+  if (outerAborted || closed) {
+    return new TapoError('Transport', 'the request was cancelled because the connection closed', {
+      sent: false,
+      cause: e,
+    });
+  }
+  const sent = !(code !== undefined && NOT_SENT_CODES.has(code));
+  const detail = code ?? (e instanceof Error ? e.message : String(e));
+  return new TapoError('Transport', `cannot reach ${where} (${detail})`, {
+    sent,
+    hint: 'Check the host address and port, and that the device is on the network.',
+    cause: e,
+  });
 }
 
 function errorCode(e: unknown): string | undefined {

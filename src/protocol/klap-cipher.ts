@@ -83,15 +83,13 @@ export function nextKlapSeq(seq: number): number {
   return (seq + 1) | 0;
 }
 
-function int32be(n: number): Buffer {
-  const b = Buffer.alloc(4);
-  b.writeInt32BE(n | 0, 0);
-  return b;
-}
-
 /** The IV of one message: IV prefix ‖ int32_be(seq) (§6.2; the reply uses the same IV). */
 export function klapIv(keys: KlapSessionKeys, seq: number): Buffer {
-  return Buffer.concat([keys.ivPrefix, int32be(seq)]);
+  // One 16-byte buffer written in place: this runs twice per request.
+  const iv = Buffer.allocUnsafe(16);
+  keys.ivPrefix.copy(iv, 0, 0, 12);
+  iv.writeInt32BE(seq | 0, 12);
+  return iv;
 }
 
 /** One encrypted request (§6). */
@@ -106,10 +104,12 @@ export interface KlapEncrypted {
 
 /** Encrypts and signs one request plaintext for `seq` (§6.2-§6.4). */
 export function klapEncrypt(keys: KlapSessionKeys, seq: number, plaintext: string | Buffer): KlapEncrypted {
-  const cipher = createCipheriv('aes-128-cbc', keys.key, klapIv(keys, seq));
+  const iv = klapIv(keys, seq);
+  const cipher = createCipheriv('aes-128-cbc', keys.key, iv);
   const data = typeof plaintext === 'string' ? Buffer.from(plaintext, 'utf8') : plaintext;
   const ciphertext = Buffer.concat([cipher.update(data), cipher.final()]);
-  const signature = digest('sha256', keys.sigPrefix, int32be(seq), ciphertext);
+  // The seq bytes of the signature input are the IV's last four bytes.
+  const signature = digest('sha256', keys.sigPrefix, iv.subarray(12), ciphertext);
   return { ciphertext, signature, body: Buffer.concat([signature, ciphertext]) };
 }
 
