@@ -8,6 +8,16 @@
  * camera stops at the first failing sub-request, so entries a batch did not answer are sent again
  * in the next batch; the first failing required entry is thrown as a {@link TapoError}.
  *
+ * Reads ({@link Camera.read}) are always style A, so every setting reads the same on every scheme.
+ * The alarm has no documented named form for a camera addressed directly: its trigger and its
+ * configuration go out as the catalogue's style-B `do`/`set` first and fall back to the named forms
+ * documented for cameras behind a hub (`setSirenStatus`, `setAlarmConfig`) when the camera refuses
+ * the format. TPAP refuses style B before anything is sent (tpap.ts, -40209), so there the fallback
+ * costs no round trip.
+ *
+ * A camera without pan/tilt (C100, C101 …) does not know `getPresetConfig`; its `presets` read as
+ * an empty list instead of failing the other settings read with it.
+ *
  * Units: times in seconds (epoch), sensitivities as words, preset ids as the camera's strings.
  */
 import { TapoError, errorFromCode } from '../protocol/errors';
@@ -193,7 +203,7 @@ export type CameraApplyResult = Partial<CameraSettingValues> & {
   raw?: JsonObject[];
 };
 
-/** How {@link Camera.startAlarm} reaches the siren. */
+/** How the alarm verbs ({@link Camera.startAlarm}, {@link Camera.stopAlarm}, {@link Camera.setAlarmConfig}) reach the camera. */
 export type AlarmStyle = 'auto' | 'do' | 'named';
 
 /** Options of a {@link Camera}. */
@@ -201,9 +211,10 @@ export interface CameraOptions {
   /** Most sub-requests per `multipleRequest` (default 5, at least 1). */
   batchSize?: number;
   /**
-   * Siren trigger: `do` sends the style-B `manual_msg_alarm` the catalogue gives for cameras;
-   * `named` sends `setSirenStatus` (the named form documented for cameras behind a hub); `auto`
-   * (default) tries `do` and falls back to `named` when the camera refuses the format.
+   * `do` sends the style-B requests the catalogue gives for cameras (`do` `manual_msg_alarm`, `set`
+   * `chn1_msg_alarm_info`); `named` sends the named forms documented for cameras behind a hub
+   * (`setSirenStatus`, `setAlarmConfig`); `auto` (default) tries style B and falls back to the named
+   * form when the camera refuses the format (TPAP cameras always do).
    */
   alarmStyle?: AlarmStyle;
 }
@@ -214,6 +225,11 @@ interface NamedRequest {
   params: JsonObject;
   /** A failure leaves the result undefined instead of throwing (extra detail some models lack). */
   optional?: boolean;
+  /**
+   * A refusal of kind `Unsupported` (the camera does not know the method: a model without that
+   * hardware) leaves the result undefined; any other failure still throws.
+   */
+  unsupportedIsEmpty?: boolean;
 }
 
 /** Codes a camera gives for a method or format it does not know (errors.md §3). */
@@ -239,13 +255,10 @@ const READS: Record<CameraSetting, NamedRequest[]> = {
     { method: 'getLightFrequencyInfo', params: { image: { name: 'common' } } },
     { method: 'getNightVisionModeConfig', params: { image: { name: ['switch'] } }, optional: true },
   ],
-  alarm: [
-    {
-      method: 'getAlertConfig',
-      params: { msg_alarm: { name: ['chn1_msg_alarm_info', 'capability'], table: ['usr_def_audio'] } },
-    },
-  ],
-  presets: [{ method: 'getPresetConfig', params: { preset: { name: ['preset'] } } }],
+  // pytapo's read of the alarm configuration (methods-camera.md §4); getAlertConfig would also
+  // fetch the capability and the user audio table, which the value does not use.
+  alarm: [{ method: 'getLastAlarmInfo', params: { msg_alarm: { name: ['chn1_msg_alarm_info'] } } }],
+  presets: [{ method: 'getPresetConfig', params: { preset: { name: ['preset'] } }, unsupportedIsEmpty: true }],
   sdCard: [{ method: 'getSdCardStatus', params: { harddisk_manage: { table: ['hd_info'] } } }],
   time: [
     { method: 'getClockStatus', params: { system: { name: 'clock_status' } } },
@@ -320,9 +333,12 @@ function decodeSetting<K extends CameraSetting>(name: K, results: (JsonObject | 
         return out;
       }
       case 'alarm': {
-        const a = obj(obj(r.msg_alarm).chn1_msg_alarm_info);
+        const a = obj(r.msg_alarm).chn1_msg_alarm_info;
+        if (!isObject(a)) {
+          throw new TapoError('Unsupported', 'getLastAlarmInfo: this camera reports no alarm configuration (msg_alarm.chn1_msg_alarm_info).');
+        }
         const out: AlarmConfig = {
-          enabled: required(bool(a.enabled), 'getAlertConfig', 'enabled'),
+          enabled: required(bool(a.enabled), 'getLastAlarmInfo', 'enabled'),
           modes: arr(a.alarm_mode).filter((m): m is string => typeof m === 'string'),
         };
         const active = bool(a.status);
@@ -334,7 +350,8 @@ function decodeSetting<K extends CameraSetting>(name: K, results: (JsonObject | 
         return out;
       }
       case 'presets':
-        return decodePresets(r);
+        // undefined: the camera does not know getPresetConfig (no pan/tilt), so it has no presets.
+        return first === undefined ? [] : decodePresets(first);
       case 'sdCard': {
         const disks = arr(obj(r.harddisk_manage).hd_info);
         const firstDisk = obj(disks[0]);
@@ -507,7 +524,12 @@ export class Camera {
     await this.manualAlarm('stop');
   }
 
-  /** Changes the alarm configuration (style-B `set` on `msg_alarm.chn1_msg_alarm_info`, as documented). */
+  /**
+   * Changes the alarm configuration: style-B `set` on `msg_alarm.chn1_msg_alarm_info` (the
+   * catalogue's form for cameras), or the named `setAlarmConfig` with the same fields directly
+   * under `msg_alarm` (the form documented for cameras behind a hub), per {@link CameraOptions.alarmStyle}.
+   * Both set absolute values, so both may be replayed.
+   */
   async setAlarmConfig(update: AlarmConfigUpdate): Promise<void> {
     const section: JsonObject = {};
     if (update.enabled !== undefined) section.enabled = onOff(update.enabled);
@@ -515,7 +537,10 @@ export class Camera {
     if (update.volume !== undefined) section.alarm_volume = update.volume;
     if (update.duration !== undefined) section.alarm_duration = update.duration;
     if (Object.keys(section).length === 0) throw new TapoError('Input', 'The alarm configuration needs at least one field.');
-    await this.styleB({ method: 'set', msg_alarm: { chn1_msg_alarm_info: section } }, true);
+    await this.styleBOrNamed(
+      () => this.styleB({ method: 'set', msg_alarm: { chn1_msg_alarm_info: section } }, true),
+      () => this.callMethod('setAlarmConfig', { msg_alarm: section }, true),
+    );
   }
 
   /** Moves the lens by relative steps (pan `x`, tilt `y`). Not replayed: a second move would add up. */
@@ -545,10 +570,13 @@ export class Camera {
     return this.getPresets();
   }
 
-  /** Deletes a preset, by id or name. */
+  /**
+   * Deletes a preset, by id or name. Not replayed: after a lost reply the preset may already be
+   * gone, and a replay would report "preset not found" (-64302) for a delete that worked.
+   */
   async deletePreset(idOrName: string): Promise<void> {
     const preset = await this.findPreset(idOrName);
-    await this.callMethod('deletePreset', { preset: { remove_preset: { id: [preset.id] } } }, true);
+    await this.callMethod('deletePreset', { preset: { remove_preset: { id: [preset.id] } } }, false);
   }
 
   /** Restarts the camera. */
@@ -635,18 +663,27 @@ export class Camera {
   /**
    * Siren on/off. methods-camera.md §4 gives the style-B `do` on `manual_msg_alarm` for cameras and
    * `setSirenStatus` `{"msg_alarm":{"status":"on"}}` for cameras reached through a hub; TPAP
-   * firmware accepts `multipleRequest` only, so `auto` falls back to the named form when the
-   * style-B request is refused as a format or method the camera does not know.
+   * firmware accepts `multipleRequest` only. Start and stop are absolute, so both may be replayed.
    */
   private async manualAlarm(action: 'start' | 'stop'): Promise<void> {
-    const named = (): Promise<JsonObject> =>
-      this.callMethod('setSirenStatus', { msg_alarm: { status: action === 'start' ? 'on' : 'off' } }, true);
+    await this.styleBOrNamed(
+      () => this.styleB({ method: 'do', msg_alarm: { manual_msg_alarm: { action } } }, true),
+      () => this.callMethod('setSirenStatus', { msg_alarm: { status: action === 'start' ? 'on' : 'off' } }, true),
+    );
+  }
+
+  /**
+   * Runs the style-B form, or the named form, per `alarmStyle`. In `auto` a style-B refusal as a
+   * format or method the camera does not know ({@link FORMAT_REFUSALS}) sends the named form; any
+   * other failure is thrown as it is.
+   */
+  private async styleBOrNamed(styleB: () => Promise<JsonObject>, named: () => Promise<JsonObject>): Promise<void> {
     if (this.alarmStyle === 'named') {
       await named();
       return;
     }
     try {
-      await this.styleB({ method: 'do', msg_alarm: { manual_msg_alarm: { action } } }, true);
+      await styleB();
     } catch (e) {
       if (this.alarmStyle === 'do' || !isFormatRefusal(e)) throw e;
       await named();
@@ -665,7 +702,8 @@ export class Camera {
     const found = presets.find((p) => p.id === key) ?? presets.find((p) => p.name === key);
     if (!found) {
       const known = presets.map((p) => `${p.id} (${p.name})`).join(', ') || 'none';
-      throw new TapoError('Input', `No preset "${key}" on this camera; presets: ${known}.`, { code: -64302 });
+      // Found missing here, before anything was sent: an Input error of ours, not a device code.
+      throw new TapoError('Input', `No preset "${key}" on this camera; presets: ${known}.`);
     }
     return found;
   }
@@ -698,9 +736,11 @@ export class Camera {
         const code = replyCode('camera', resp);
         if (code === undefined) {
           results[index] = obj(resp.result);
-        } else if (!req.optional) {
-          failure = errorFromCode('camera', code.code, req.method, code.secondsLeft);
+          return;
         }
+        const error = errorFromCode('camera', code.code, req.method, code.secondsLeft);
+        if (req.optional || (req.unsupportedIsEmpty && error.kind === 'Unsupported')) return;
+        failure = error;
       });
       if (failure) throw failure;
       if (answered.size === 0) {

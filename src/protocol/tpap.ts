@@ -24,6 +24,8 @@
  *
  * Cameras only accept `multipleRequest` plaintexts: a lone `{method, params}` is wrapped into one and
  * `responses[0]` is unwrapped again, so callers see the same envelope as with the other schemes.
+ * A style-B `get`/`set`/`do` module object has no such wrapping; it is refused before sending with
+ * the camera's own answer to it (`Unsupported`, code -40209, `sent: false`).
  * The session counts as over 60 s before `expired` on the injected monotonic clock (§9).
  */
 import { randomBytes } from 'node:crypto';
@@ -62,6 +64,8 @@ const MAX_ITERATIONS = 1_000_000;
 const LOCKOUT_CODES = new Set([-40404, -40408]);
 /** Codes `pake_share` uses for "this credential is wrong" (§4.2, errors.md). */
 const WRONG_CREDENTIAL_CODES = new Set([-40401, -40413, -40418]);
+/** What a TPAP camera answers on `/ds` to a plaintext that is not a `multipleRequest` (§8). */
+const TPAP_NOT_MULTIPLE_REQUEST = -40209;
 /** Refusals on `/ds` meaning the session is gone (§8). */
 const SESSION_GONE_CODES = new Set([-40401, -40421, -2203]);
 
@@ -373,11 +377,17 @@ export class TpapTransport implements Transport {
     }
     const method = request['method'];
     const moduleKeys = Object.keys(request).filter((k) => k !== 'method' && k !== 'params');
-    if (typeof method !== 'string' || ((method === 'get' || method === 'set' || method === 'do') && moduleKeys.length > 0)) {
+    if (typeof method !== 'string') {
+      throw new TapoError('Input', 'a TPAP camera request needs a "method" string', { sent: false });
+    }
+    if ((method === 'get' || method === 'set' || method === 'do') && moduleKeys.length > 0) {
+      // Refused here, before it uses up a seq, with the answer the camera itself gives a decrypted
+      // body that is not a `multipleRequest` (tpap.md §8: -40209). Kind `Unsupported` with that
+      // code lets a caller that has a named form of the same request fall back to it.
       throw new TapoError(
-        'Input',
+        'Unsupported',
         'TPAP cameras take named methods (e.g. getLensMaskConfig) in a multipleRequest, not get/set/do module objects',
-        { sent: false },
+        { code: TPAP_NOT_MULTIPLE_REQUEST, sent: false },
       );
     }
     const inner: JsonObject = { method };

@@ -78,7 +78,9 @@ describe('TPAP transport vs the simulator (127.0.0.1)', function () {
       await t.login();
       const before = dev.requestCount;
       const e = await rejects(t.send({ method: 'get', lens_mask: { name: ['lens_mask_info'] } }));
-      assert.equal(e.kind, 'Input');
+      assert.equal(e.kind, 'Unsupported');
+      assert.equal(e.code, -40209);
+      assert.equal(e.sent, false);
       assert.equal(dev.requestCount, before);
     });
 

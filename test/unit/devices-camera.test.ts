@@ -51,6 +51,8 @@ class FakeCamera implements Requester {
   readonly errors: Record<string, number> = {};
   /** Reply to every style-B request with this code. */
   styleBError: number | undefined;
+  /** Reject every style-B request with this (as a transport that refuses style B before sending does). */
+  styleBThrows: TapoError | undefined;
   /** Reply to every envelope with this instead. */
   override: JsonObject | undefined;
   answerAtMost = Infinity;
@@ -72,7 +74,10 @@ class FakeCamera implements Requester {
   async request(req: JsonObject, options?: RequestOptions): Promise<JsonObject> {
     this.sent.push({ req: clone(req), options });
     if (this.override) return clone(this.override);
-    if (req.method !== 'multipleRequest') return this.styleB(req);
+    if (req.method !== 'multipleRequest') {
+      if (this.styleBThrows) throw this.styleBThrows;
+      return this.styleB(req);
+    }
     const responses: JsonObject[] = [];
     for (const sub of o(req.params).requests as JsonObject[]) {
       if (responses.length >= this.answerAtMost) break;
@@ -91,8 +96,21 @@ class FakeCamera implements Requester {
       merge(this.state[target]!, params);
       return { error_code: 0, result: {} };
     }
-    const preset = o(o(this.state.getPresetConfig?.preset).preset);
+    const preset = this.state.getPresetConfig ? o(o(this.state.getPresetConfig.preset).preset) : {};
+    // The fixtures captured the alarm section with getAlertConfig (python-kasa), so that is where
+    // this fake keeps it; getLastAlarmInfo and setAlarmConfig are answered from it by their params.
+    const alarmInfo = this.state.getAlertConfig ? o(o(this.state.getAlertConfig.msg_alarm).chn1_msg_alarm_info) : undefined;
     switch (method) {
+      case 'getLastAlarmInfo': {
+        if (!isObj(params.msg_alarm)) break;
+        return { error_code: 0, result: alarmInfo ? { msg_alarm: { chn1_msg_alarm_info: clone(alarmInfo) } } : {} };
+      }
+      case 'setAlarmConfig': {
+        if (!alarmInfo) return { error_code: -40210 };
+        merge(alarmInfo, o(params.msg_alarm));
+        this.actions.push({ method, params });
+        return { error_code: 0, result: {} };
+      }
       case 'addMotorPostion': {
         const ids = preset.id as string[];
         ids.push(String(ids.length + 1));
@@ -113,11 +131,11 @@ class FakeCamera implements Requester {
       case 'setSirenStatus':
         this.actions.push({ method, params });
         return { error_code: 0, result: {} };
-      default: {
-        const result = this.state[method];
-        return result === undefined ? { error_code: -40210 } : { error_code: 0, result: clone(result) };
-      }
+      default:
+        break;
     }
+    const result = this.state[method];
+    return result === undefined ? { error_code: -40210 } : { error_code: 0, result: clone(result) };
   }
 
   private styleB(req: JsonObject): JsonObject {
@@ -153,6 +171,12 @@ async function rejectsWith(p: Promise<unknown>, kind: TapoError['kind'], code?: 
 
 const C210 = 'C210(EU)_2.0_1.4.3';
 const TC70 = 'TC70_3.0_1.3.11';
+const C101 = 'C101(US)_5.0_1.4.3';
+
+/** What TpapTransport throws for a style-B object, before sending (src/protocol/tpap.ts). */
+function tpapStyleBRefusal(): TapoError {
+  return new TapoError('Unsupported', 'TPAP cameras take named methods', { code: -40209, sent: false });
+}
 
 describe('devices/camera', () => {
   describe('read', () => {
@@ -185,6 +209,9 @@ describe('devices/camera', () => {
         fake.sent.map((s) => (o(s.req.params).requests as JsonValue[]).length),
         [5, 5, 2],
       );
+      assert.ok(fake.sent.every((s) => s.req.method === 'multipleRequest'));
+      const alarmRead = fake.sent.flatMap((s) => o(s.req.params).requests as JsonObject[]).find((r) => r.method === 'getLastAlarmInfo');
+      assert.deepEqual(alarmRead?.params, { msg_alarm: { name: ['chn1_msg_alarm_info'] } });
       assert.deepEqual(v, {
         deviceInfo: {
           model: 'C210',
@@ -247,9 +274,24 @@ describe('devices/camera', () => {
       assert.match(err.message, /getLedStatus/);
     });
 
-    it('a camera without the alarm config reports Unsupported (TC70: -40210 in a batch)', async () => {
+    it('a camera that answers getLastAlarmInfo without the alarm section reports Unsupported', async () => {
       const fake = new FakeCamera(TC70);
-      await rejectsWith(new Camera(fake).read(['alarm']), 'Unsupported', -40210);
+      const err = await rejectsWith(new Camera(fake).read(['alarm']), 'Unsupported');
+      assert.equal(err.code, undefined);
+      assert.match(err.message, /chn1_msg_alarm_info/);
+    });
+
+    it('a camera without pan/tilt (C101: getPresetConfig unknown) reads presets as [] and the rest as usual', async () => {
+      const fake = new FakeCamera(C101);
+      const v = await new Camera(fake).read(['presets', 'led', 'privacyMode']);
+      assert.deepEqual(v, { presets: [], led: true, privacyMode: false });
+      assert.deepEqual(fake.named, ['getPresetConfig', 'getLedStatus', 'getLensMaskConfig', 'getLedStatus', 'getLensMaskConfig']);
+    });
+
+    it('a getPresetConfig failure that is not Unsupported still throws', async () => {
+      const fake = new FakeCamera(TC70);
+      fake.errors.getPresetConfig = -40401;
+      await rejectsWith(new Camera(fake).read(['presets', 'led']), 'SessionExpired', -40401);
     });
 
     it('maps a top-level data.code lockout to Locked with the seconds left', async () => {
@@ -361,6 +403,48 @@ describe('devices/camera', () => {
       await rejectsWith(new Camera(fake, { alarmStyle: 'do' }).startAlarm(), 'Input', -40209);
     });
 
+    it('startAlarm/stopAlarm on TPAP (style B refused before sending) use setSirenStatus on/off', async () => {
+      const fake = new FakeCamera(C101);
+      fake.styleBThrows = tpapStyleBRefusal();
+      const cam = new Camera(fake);
+      await cam.startAlarm();
+      await cam.stopAlarm();
+      assert.deepEqual(fake.actions, [
+        { method: 'setSirenStatus', params: { msg_alarm: { status: 'on' } } },
+        { method: 'setSirenStatus', params: { msg_alarm: { status: 'off' } } },
+      ]);
+      assert.deepEqual(fake.named, ['do(B)', 'setSirenStatus', 'do(B)', 'setSirenStatus']);
+      assert.ok(fake.sent.every((s) => s.options?.idempotent === true));
+    });
+
+    it('alarmStyle named sends only the named form; other style-B failures are not masked', async () => {
+      const fake = new FakeCamera(C210);
+      await new Camera(fake, { alarmStyle: 'named' }).startAlarm();
+      assert.deepEqual(fake.named, ['setSirenStatus']);
+      fake.styleBError = -64324;
+      await rejectsWith(new Camera(fake).startAlarm(), 'Device', -64324);
+      await rejectsWith(new Camera(fake).setAlarmConfig({ enabled: true }), 'Device', -64324);
+      assert.deepEqual(fake.named, ['setSirenStatus', 'do(B)', 'set(B)']);
+    });
+
+    it('setAlarmConfig falls back to the named setAlarmConfig (fields under msg_alarm) when style B is refused', async () => {
+      const fake = new FakeCamera(C210);
+      fake.styleBThrows = tpapStyleBRefusal();
+      const cam = new Camera(fake);
+      await cam.setAlarmConfig({ enabled: true, modes: ['light'], volume: 'normal' });
+      assert.deepEqual(fake.named, ['set(B)', 'setAlarmConfig']);
+      assert.deepEqual(fake.actions, [
+        { method: 'setAlarmConfig', params: { msg_alarm: { enabled: 'on', alarm_mode: ['light'], alarm_volume: 'normal' } } },
+      ]);
+      assert.equal(fake.sent[1]!.options?.idempotent, true);
+      assert.deepEqual((await cam.read(['alarm'])).alarm, { enabled: true, modes: ['light'], volume: 'normal', duration: 0 });
+      await rejectsWith(new Camera(fake, { alarmStyle: 'do' }).setAlarmConfig({ enabled: false }), 'Unsupported', -40209);
+      fake.styleBThrows = undefined;
+      await new Camera(fake, { alarmStyle: 'named' }).setAlarmConfig({ enabled: false });
+      assert.equal(fake.named.filter((n) => n === 'set(B)').length, 2);
+      assert.equal((await cam.read(['alarm'])).alarm.enabled, false);
+    });
+
     it('setAlarmConfig sends the documented style-B set', async () => {
       const fake = new FakeCamera(C210);
       await new Camera(fake).setAlarmConfig({ enabled: true, modes: ['sound'], volume: 'low', duration: 30 });
@@ -403,7 +487,12 @@ describe('devices/camera', () => {
       assert.deepEqual(fake.actions, [{ method: 'motorMoveToPreset', params: { preset: { goto_preset: { id: '1' } } } }]);
       const err = await rejectsWith(cam.gotoPreset('Garage'), 'Input');
       assert.match(err.message, /1 \(Viewpoint 1\)/);
+      // Detected here, not by the camera: no device code is made up for it.
+      assert.equal(err.code, undefined);
       assert.equal(fake.actions.length, 1);
+      const del = await rejectsWith(cam.deletePreset('Garage'), 'Input');
+      assert.equal(del.code, undefined);
+      assert.equal(fake.named.filter((n) => n === 'deletePreset').length, 0);
     });
 
     it('savePreset and deletePreset change the preset list', async () => {
@@ -422,6 +511,9 @@ describe('devices/camera', () => {
         (o(fake.sent.at(-1)!.req.params).requests as JsonObject[])[0],
         { method: 'deletePreset', params: { preset: { remove_preset: { id: ['2'] } } } },
       );
+      // A lost reply must not be replayed: the replay would report -64302 for a delete that worked.
+      assert.equal(fake.sent.at(-1)!.options?.idempotent, false);
+      assert.equal(fake.sent[0]!.options?.idempotent, false);
       assert.deepEqual(await cam.getPresets(), [{ id: '1', name: 'Viewpoint 1' }]);
     });
 

@@ -288,14 +288,26 @@ describe('TpapTransport (fake device on 127.0.0.1)', () => {
     assert.equal(((many['result'] as Json)['responses'] as Json[]).length, 2);
   });
 
-  it('camera: a style-B get/set/do object is an Input error and never leaves', async () => {
+  it("camera: a style-B get/set/do object is refused before sending with the camera's own -40209", async () => {
     const [d, tr] = await setup({ family: 'camera', credential: md5HexLower(PASSWORD) });
     await tr.login();
-    const e = await rejects(tr.send({ method: 'get', lens_mask: { name: ['lens_mask_info'] } }));
-    assert.equal(e.kind, 'Input');
-    assert.equal(e.sent, false);
-    assert.match(e.message, /named methods/);
+    const styleB: JsonObject[] = [
+      { method: 'get', lens_mask: { name: ['lens_mask_info'] } },
+      { method: 'set', msg_alarm: { chn1_msg_alarm_info: { enabled: 'on' } } },
+      { method: 'do', msg_alarm: { manual_msg_alarm: { action: 'start' } } },
+    ];
+    for (const req of styleB) {
+      const e = await rejects(tr.send(req));
+      assert.equal(e.kind, 'Unsupported');
+      assert.equal(e.code, -40209);
+      assert.equal(e.sent, false);
+      assert.match(e.message, /named methods/);
+    }
     assert.equal(d.dsSeqs.length, 0);
+    // The refusal used up no seq and kept the session: the next named request goes out as the first.
+    await tr.send({ method: 'getLensMaskConfig', params: { lens_mask: { name: ['lens_mask_info'] } } });
+    assert.equal(d.dsSeqs.length, 1);
+    assert.equal(tr.hasSession, true);
   });
 
   it('decrypts a reply with the seq prefix of the reply', async () => {

@@ -92,6 +92,9 @@ const NAMED_ACTIONS: Record<string, [string, string]> = {
   setAlarmStatus: ['msg_alarm', 'manual_msg_alarm'],
 };
 
+/** Fields stored as numeric strings that a set may give as numbers. */
+const NUMERIC_STRING_FIELDS = new Set(['alarm_duration']);
+
 /** Alarm section created for fixtures that captured none (every fixture lists the `alert` component). */
 const DEFAULT_ALARM_INFO: SimJsonObject = {
   alarm_duration: '0',
@@ -288,6 +291,19 @@ export class CameraLogic implements DeviceLogic {
       this.act(mod, name, body[name]);
       return {};
     }
+    // Alarm through named methods (methods-camera.md §4: the form used for cameras reached
+    // through a hub, and the only one a TPAP camera takes, since it refuses style-B bodies).
+    if (method === 'setSirenStatus') {
+      const status = isObject(params.msg_alarm) ? params.msg_alarm.status : undefined;
+      if (status !== 'on' && status !== 'off') throw new MethodError(INVALID_ARGUMENTS, 'msg_alarm.status must be on/off');
+      this.act('msg_alarm', 'manual_msg_alarm', { action: status === 'on' ? 'start' : 'stop' });
+      return {};
+    }
+    if (method === 'setAlarmConfig') {
+      if (!isObject(params.msg_alarm)) throw new MethodError(INVALID_ARGUMENTS, 'setAlarmConfig needs msg_alarm');
+      this.writeModules({ msg_alarm: { chn1_msg_alarm_info: params.msg_alarm } });
+      return {};
+    }
     if (method === 'setDeviceAlias') {
       const alias = isObject(params.system) && isObject(params.system.sys) ? params.system.sys.dev_alias : undefined;
       const basic = this.section('device_info', 'basic_info');
@@ -393,6 +409,11 @@ export class CameraLogic implements DeviceLogic {
         if (!isObject(current) || !isObject(fields)) throw new MethodError(INVALID_ARGUMENTS, `${mod}.${sec} is not settable`);
         for (const [key, value] of Object.entries(fields)) {
           const old = current[key];
+          // Numbers the camera reports as strings but accepts as numbers (pytapo sends them so).
+          if (typeof old === 'string' && typeof value === 'number' && NUMERIC_STRING_FIELDS.has(key) && Number.isFinite(value)) {
+            writes.push([current, key, String(value)]);
+            continue;
+          }
           if (typeof old === 'string' && typeof value !== 'string') throw new MethodError(INVALID_ARGUMENTS, `${mod}.${sec}.${key} must be a string`);
           if (key === 'enabled' && value !== 'on' && value !== 'off') throw new MethodError(INVALID_ARGUMENTS, `${mod}.${sec}.enabled must be on/off`);
           writes.push([current, key, value]);
