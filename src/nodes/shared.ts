@@ -55,21 +55,42 @@ export class TapoNodeError extends Error {
   }
 }
 
-/** Patterns of secrets that may appear in text from below (tokens in URLs, JSON fields, cookies). */
+/** Field names whose values are secrets, wherever they appear as `name: value` or `name=value`. */
+const SECRET_FIELDS = 'password|password2|passwd|digest_passwd|pwd_hash|token|stok|cookie|key|iv|hash';
+
+/**
+ * Patterns of secrets that may appear in text from below (tokens in URLs, JSON fields, cookies).
+ * Each keeps its first group (the field name and opening quote) and its last group (the closing
+ * quote, when there is one) and replaces what is between. A JSON string value is matched whole,
+ * up to its unescaped closing quote, so spaces or commas inside a password cannot leak its tail.
+ */
 const SECRET_PATTERNS: readonly RegExp[] = [
-  /(stok=)[^/\s"&;]+/gi,
-  /(token=)[^/\s"&;]+/gi,
-  /(TP_SESSIONID=)[^\s";]+/gi,
-  /("?(?:password|password2|passwd|digest_passwd|pwd_hash|token|stok|cookie|key|iv|hash)"?\s*[:=]\s*"?)[^",\s}]+/gi,
+  // "password":"two words"  (escapes inside the value are skipped over, not taken as its end)
+  new RegExp(`("(?:${SECRET_FIELDS})"\\s*:\\s*")(?:[^"\\\\]|\\\\.)*(")`, 'gi'),
+  // {\"password\":\"two words\"}: JSON quoted inside another JSON string
+  new RegExp(`(\\\\"(?:${SECRET_FIELDS})\\\\"\\s*:\\s*\\\\")(?:(?!\\\\").)*(\\\\")`, 'gi'),
+  // password=hunter2, token: abc, stok=… in URLs (unquoted values end at a delimiter)
+  new RegExp(`(\\b(?:${SECRET_FIELDS})"?\\s*[:=]\\s*)(?!["\\s])[^",\\s}&;/]+()`, 'gi'),
+  /(TP_SESSIONID=)[^\s";]+()/gi,
 ];
 
-/** Replaces secrets in `text`: the given values (e.g. the configured password) and known patterns. */
+/** The forms a secret value takes in text: as is, JSON-escaped and URL-encoded. */
+function secretForms(secret: string): string[] {
+  const forms = new Set<string>([secret, JSON.stringify(secret).slice(1, -1), encodeURIComponent(secret)]);
+  return [...forms].filter((form) => form.length > 0).sort((a, b) => b.length - a.length);
+}
+
+/**
+ * Replaces secrets in `text`: every occurrence of the given values (e.g. the configured password),
+ * in any of the forms they take in JSON or URLs, and the values of known secret fields.
+ */
 export function redact(text: string, secrets: readonly (string | undefined)[] = []): string {
   let out = text;
   for (const secret of secrets) {
-    if (secret && secret.length > 0) out = out.split(secret).join('***');
+    if (!secret) continue;
+    for (const form of secretForms(secret)) out = out.split(form).join('***');
   }
-  for (const pattern of SECRET_PATTERNS) out = out.replace(pattern, '$1***');
+  for (const pattern of SECRET_PATTERNS) out = out.replace(pattern, '$1***$2');
   return out;
 }
 
@@ -182,9 +203,17 @@ export function fail(node: NodeInstance, device: DeviceConfigNode, err: unknown,
   done(toNodeError(device.translate, err, device.secrets()));
 }
 
+/** Hooks of {@link handleInput}. */
+export interface InputHooks {
+  /** Called as each message arrives, before it is checked (e.g. to resume a paused poll). */
+  onMessage?: () => void;
+}
+
 /**
  * Wires the one input handler of an action node: refuses input without a device, runs the
- * operation (serialised per device), then `send(msg)` + `done()`, or `fail` on any error.
+ * operation (serialised per device), then `send(msg)` + `done()`, or `fail` on any error,
+ * including one thrown by `send` itself. Every path ends in exactly one `done` call, and the
+ * promise chain ends in a `catch`, so nothing can surface as an unhandled rejection.
  * Returns a function that stops reporting (call it on close: late replies set no status).
  */
 export function handleInput(
@@ -192,28 +221,38 @@ export function handleInput(
   device: DeviceConfigNode | undefined,
   t: Translate,
   operation: Operation,
+  hooks: InputHooks = {},
 ): () => void {
   let closed = false;
   node.on('input', (msg: NodeMessage, send: SendFn, done: DoneFn) => {
+    if (hooks.onMessage) hooks.onMessage();
     if (!device) {
       node.status({ fill: 'red', shape: 'ring', text: t('errors.noDeviceShort') });
       done(new TapoNodeError(t('errors.noDevice'), { kind: 'Input' }));
       return;
     }
-    operation(msg, device).then(
-      () => {
+    let finished = false;
+    const finish = (err?: unknown): void => {
+      if (finished) return;
+      finished = true;
+      if (err === undefined) done();
+      else if (closed) done(toNodeError(device.translate, err, device.secrets()));
+      else fail(node, device, err, done);
+    };
+    Promise.resolve()
+      .then(() => operation(msg, device))
+      .then(() => {
         if (!closed) node.status(device.currentStatus());
         send(msg);
-        done();
-      },
-      (err: unknown) => {
-        if (closed) {
-          done(toNodeError(device.translate, err, device.secrets()));
-          return;
-        }
-        fail(node, device, err, done);
-      },
-    );
+      })
+      .then(
+        () => finish(),
+        (err: unknown) => finish(err),
+      )
+      .catch((err: unknown) => {
+        // Only `done` itself throwing gets here: there is no one left to tell but the log.
+        node.error(redact(err instanceof Error ? err.message : String(err), device.secrets()));
+      });
   });
   return () => {
     closed = true;

@@ -2,11 +2,14 @@
  * `tapo-device`: the config node that owns ONE DeviceConnection per device (as the MQTT broker node
  * owns its client). Action nodes register with it; the connection is created on first use, closed
  * when the last user deregisters or the node closes, and its state is fanned out to every user's
- * status. It also serves the editor's "Test connection" button.
+ * status. It also serves the editor's "Test connection" button, which goes through that same
+ * connection when the dialog holds the deployed settings (so it respects lockouts and hold-offs
+ * and never logs in beside the live session).
  */
 import { DeviceConnection, probeDevice } from '../connection';
-import type { ConnectionOptions, ConnectionStateEvent } from '../connection';
-import { Camera, Plug } from '../devices';
+import type { ConnectionOptions, ConnectionStateEvent, ProbeResult } from '../connection';
+import { Camera, Plug, identify } from '../devices';
+import { TapoError } from '../protocol/errors';
 import { SCHEME_NAMES } from '../protocol/types';
 import type { Credentials, DeviceKind, SchemeName } from '../protocol/types';
 import { errorFacts, isPlainObject, redact, stateStatus, toNodeError } from './shared';
@@ -41,43 +44,78 @@ export function schemeOption(value: unknown): SchemeName | 'auto' {
     : 'auto';
 }
 
-/** The shared session of one configured device. */
-class DeviceHub {
+/** The error of work that was queued or started on a hub that has since closed. */
+function closedError(): TapoError {
+  return new TapoError('Transport', 'connection closed', { sent: false });
+}
+
+/**
+ * The shared session of one configured device. Exported for tests; nodes reach it through the
+ * {@link DeviceConfigNode} members of their `tapo-device`.
+ *
+ * Lifetime: the connection is created on first use and closed when the last user deregisters
+ * (a later user opens a new one) or when the config node closes, which ends the hub for good.
+ * Work queued with {@link DeviceHub.exclusive} belongs to the connection of its time: a close
+ * rejects it with a `Transport` "connection closed" error instead of letting it open a new
+ * connection that no one would close.
+ */
+export class DeviceHub {
   private readonly users = new Set<NodeInstance>();
   private connection: DeviceConnection | undefined;
   private plugVerbs: Plug | undefined;
   private cameraVerbs: Camera | undefined;
   private closing: Promise<void> = Promise.resolve();
   private queue: Promise<unknown> = Promise.resolve();
+  /** Bumped by every close: queued work of an earlier epoch is rejected, not run. */
+  private epoch = 0;
+  /** True once the config node closed: nothing opens a connection any more. */
+  private ended = false;
   private status: NodeStatus;
   private readonly onState = (event: ConnectionStateEvent): void => {
     this.status = stateStatus(this.t, event.state, event.scheme ?? this.connection?.scheme, event.error);
     for (const user of this.users) user.status(this.status);
   };
 
+  /** Settings of the connections this hub opens. */
+  readonly options: ConnectionOptions;
+
+  /** Creates a hub; nothing touches the network before the first request. */
   constructor(
-    private readonly options: ConnectionOptions,
+    options: ConnectionOptions,
     private readonly t: Translate,
   ) {
+    this.options = options;
     this.status = stateStatus(t, 'idle');
   }
 
+  /** Adds a user node and shows it the current status. */
   register(user: NodeInstance): void {
     this.users.add(user);
     user.status(this.status);
   }
 
+  /** Removes a user node; the connection closes when the last one leaves. */
   deregister(user: NodeInstance): Promise<void> {
     this.users.delete(user);
     return this.users.size === 0 ? this.close() : Promise.resolve();
   }
 
+  /** The status every user shows now. */
   currentStatus(): NodeStatus {
     return this.status;
   }
 
-  /** The connection, created on first use (nothing touches the network before a request). */
+  /** True while a connection is open (for tests and the editor's test button). */
+  get connected(): boolean {
+    return this.connection !== undefined;
+  }
+
+  /**
+   * The connection, created on first use (nothing touches the network before a request).
+   * Throws a `Transport` "connection closed" error once the config node has closed.
+   */
   private open(): DeviceConnection {
+    if (this.ended) throw closedError();
     if (!this.connection) {
       this.connection = new DeviceConnection(this.options);
       this.connection.on('state', this.onState);
@@ -85,12 +123,14 @@ class DeviceHub {
     return this.connection;
   }
 
+  /** Plug verbs over the shared connection. */
   plug(): Plug {
     const connection = this.open();
     if (!this.plugVerbs) this.plugVerbs = new Plug(connection);
     return this.plugVerbs;
   }
 
+  /** Camera verbs over the shared connection. */
   camera(): Camera {
     const connection = this.open();
     if (!this.cameraVerbs) this.cameraVerbs = new Camera(connection);
@@ -99,16 +139,37 @@ class DeviceHub {
 
   /**
    * Serialises whole operations (a toggle is a read then a set) so that concurrent messages
-   * cannot interleave their requests; also keeps outputs in arrival order.
+   * cannot interleave their requests; also keeps outputs in arrival order. An operation whose
+   * turn comes after a close is rejected with "connection closed" without running.
    */
   exclusive<T>(operation: () => Promise<T>): Promise<T> {
-    const result = this.queue.then(operation);
+    const epoch = this.epoch;
+    const result = this.queue.then(() => {
+      if (this.ended || epoch !== this.epoch) throw closedError();
+      return operation();
+    });
     this.queue = result.catch(() => undefined);
     return result;
   }
 
-  /** Closes the connection (aborting what is in flight); a later request opens a new one. */
+  /**
+   * Logs in through the live connection (unless a session exists) and identifies the device.
+   * The connection's own rules apply: while a camera is locked, or held off after a rejected
+   * password, this fails with that error without contacting the device, and a live session is
+   * reused rather than replaced by a second login.
+   */
+  async identify(): Promise<ProbeResult> {
+    const connection = this.open();
+    await connection.connect();
+    const identity = await identify(connection, this.options.kind);
+    const scheme = connection.scheme;
+    if (scheme === undefined) throw new TapoError('Transport', 'logged in without a scheme', { sent: true });
+    return { ...identity, scheme };
+  }
+
+  /** Closes the connection (aborting what is in flight and rejecting queued work); a later request opens a new one. */
   close(): Promise<void> {
+    this.epoch++;
     const connection = this.connection;
     if (connection) {
       this.connection = undefined;
@@ -120,7 +181,16 @@ class DeviceHub {
     }
     return this.closing;
   }
+
+  /** Closes for good (the config node is closing): later work fails with "connection closed". */
+  end(): Promise<void> {
+    this.ended = true;
+    return this.close();
+  }
 }
+
+/** The hubs of the deployed `tapo-device` nodes, for the editor's "Test connection". */
+const hubs = new WeakMap<NodeInstance, DeviceHub>();
 
 /** Builds the credentials from the node's stored credentials. */
 function credentialsOf(stored: Record<string, string | undefined> | undefined): Credentials {
@@ -150,13 +220,19 @@ function setupDevice(node: NodeInstance, def: TapoDeviceDef, t: Translate): void
     secrets: () => [credentials.password],
   };
   Object.assign(node, members);
+  hubs.set(node, hub);
 
   node.on('close', (_removed: boolean, done: () => void) => {
+    hubs.delete(node);
     const timer = setTimeout(done, CLOSE_GRACE_MS);
-    hub.close().then(() => {
-      clearTimeout(timer);
-      done();
-    });
+    hub
+      .end()
+      .catch(() => undefined)
+      .then(() => {
+        clearTimeout(timer);
+        done();
+      })
+      .catch((err: unknown) => node.debug(redact(String(err), [credentials.password])));
   });
 }
 
@@ -199,10 +275,32 @@ function testOptions(
   return options;
 }
 
-/** Logs in with the given settings, identifies the device, and describes the outcome. */
-export async function testConnection(options: ConnectionOptions, t: Translate): Promise<TestResult> {
+/**
+ * True when the editor's settings are those of the deployed node: same host (case aside), kind,
+ * scheme, user name and password. The timeout is not compared: it does not change who answers.
+ */
+export function sameSettings(a: ConnectionOptions, b: ConnectionOptions): boolean {
+  return (
+    a.host.trim().toLowerCase() === b.host.trim().toLowerCase() &&
+    a.kind === b.kind &&
+    schemeOption(a.scheme) === schemeOption(b.scheme) &&
+    a.credentials.username === b.credentials.username &&
+    a.credentials.password === b.credentials.password
+  );
+}
+
+/**
+ * Logs in with the given settings, identifies the device, and describes the outcome.
+ *
+ * When the settings are those of the deployed node (`live`), the test goes through that node's
+ * own connection: a second login beside the live session would end it (cameras keep one session
+ * per client), and the connection remembers a camera's lockout and the hold-off after a rejected
+ * password, so repeated clicks answer that error without another login attempt. Other settings
+ * get a throw-away connection ({@link probeDevice}).
+ */
+export async function testConnection(options: ConnectionOptions, t: Translate, live?: DeviceHub): Promise<TestResult> {
   try {
-    const probe = await probeDevice(options);
+    const probe = live && sameSettings(live.options, options) ? await live.identify() : await probeDevice(options);
     return {
       ok: true,
       scheme: probe.scheme,
@@ -248,10 +346,14 @@ export default function register(RED: NodeAPI): void {
         res.status(400).json({ ok: false, kind: 'Input', message: t('tapo-device.test.badRequest') });
         return;
       }
-      testConnection(options, t).then(
-        (result) => res.json(result),
-        () => res.status(500).json({ ok: false, kind: 'Internal', message: t('tapo-device.errors.Internal') }),
-      );
+      const deployed = RED.nodes.getNode(id);
+      const live = deployed ? hubs.get(deployed) : undefined;
+      testConnection(options, t, live)
+        .then(
+          (result) => res.json(result),
+          () => res.status(500).json({ ok: false, kind: 'Internal', message: t('tapo-device.errors.Internal') }),
+        )
+        .catch((err: unknown) => RED.log.debug(redact(String(err), [options.credentials.password])));
     },
   );
 }

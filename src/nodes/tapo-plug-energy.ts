@@ -1,11 +1,24 @@
 /**
  * `tapo-plug-energy`: reads a plug's energy meter. Summary mode answers today's and this month's
  * figures (W, Wh, minutes); history mode answers hourly, daily or monthly buckets (Wh). It can
- * poll on its own every N seconds, without an inject node.
+ * poll on its own every N seconds, without an inject node; polling pauses after an error that
+ * repeating cannot fix (a rejected password, a locked account) until the next deploy or the next
+ * incoming message, so a wrong password does not turn into a login attempt every N seconds.
  */
 import type { EnergyInterval } from '../devices';
 import { TapoError } from '../protocol/errors';
-import { attachDevice, fail, findDevice, handleInput, isPlainObject, requireKind } from './shared';
+import type { ErrorKind } from '../protocol/errors';
+import {
+  attachDevice,
+  errorFacts,
+  errorText,
+  fail,
+  findDevice,
+  handleInput,
+  isPlainObject,
+  redact,
+  requireKind,
+} from './shared';
 import type { DeviceConfigNode, Translate } from './shared';
 import type { NodeAPI, NodeDef, NodeInstance, NodeMessage } from './types';
 
@@ -89,6 +102,102 @@ async function readEnergy(device: DeviceConfigNode, request: EnergyRequest): Pro
   return plug.getEnergyData(request.mode);
 }
 
+/** Error kinds after which polling pauses: repeating the read cannot succeed, only add failed logins. */
+export const POLL_PAUSING_KINDS: readonly (ErrorKind | 'Internal')[] = ['Authentication', 'Locked'];
+
+/** What a {@link Poller} calls. */
+export interface PollerHooks {
+  /** Reads once; resolves with the message to send. */
+  read(): Promise<NodeMessage>;
+  /** Sends a reading (may throw: that is reported through `failed`). */
+  deliver(msg: NodeMessage): void;
+  /** Reports a failed reading (or a failed delivery). */
+  failed(err: unknown, msg: NodeMessage): void;
+  /** Told when polling pauses because of `err`. */
+  paused(err: unknown): void;
+  /** Told about a fault in the hooks themselves, which nothing else would report. */
+  internal(err: unknown): void;
+}
+
+/**
+ * Reads every `periodMs` with an interval timer: one reading at a time (a tick while one is in
+ * flight is skipped), nothing reported after `stop`, and a pause after an error of a
+ * {@link POLL_PAUSING_KINDS} kind: the timer is cleared until {@link Poller.resume}.
+ */
+export class Poller {
+  private timer: NodeJS.Timeout | undefined;
+  private busy = false;
+  private stopped = false;
+  private isPaused = false;
+
+  /** Creates a stopped poller; call {@link Poller.start}. */
+  constructor(
+    private readonly periodMs: number,
+    private readonly hooks: PollerHooks,
+  ) {}
+
+  /** True while paused after an authentication or lockout error. */
+  get paused(): boolean {
+    return this.isPaused;
+  }
+
+  /** Starts the timer (no-op when running, paused or stopped). */
+  start(): void {
+    if (this.timer !== undefined || this.stopped || this.isPaused) return;
+    this.timer = setInterval(() => this.tick(), this.periodMs);
+  }
+
+  /** Ends a pause and starts the timer again (no-op unless paused). */
+  resume(): void {
+    if (!this.isPaused) return;
+    this.isPaused = false;
+    this.start();
+  }
+
+  /** Stops for good: clears the timer; a reading in flight reports nothing. */
+  stop(): void {
+    this.stopped = true;
+    this.clear();
+  }
+
+  private clear(): void {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  private tick(): void {
+    if (this.busy || this.stopped || this.isPaused) return;
+    this.busy = true;
+    const msg: NodeMessage = {};
+    Promise.resolve()
+      .then(() => this.hooks.read())
+      .then(
+        (reading) => {
+          if (this.stopped) return;
+          try {
+            this.hooks.deliver(reading);
+          } catch (err: unknown) {
+            this.hooks.failed(err, reading);
+          }
+        },
+        (err: unknown) => {
+          if (this.stopped) return;
+          const pause = POLL_PAUSING_KINDS.includes(errorFacts(err).kind);
+          if (pause) {
+            this.isPaused = true;
+            this.clear();
+          }
+          this.hooks.failed(err, msg);
+          if (pause) this.hooks.paused(err);
+        },
+      )
+      .finally(() => {
+        this.busy = false;
+      })
+      .catch((err: unknown) => this.hooks.internal(err));
+  }
+}
+
 /** Registers `tapo-plug-energy`. */
 export default function register(RED: NodeAPI): void {
   const t: Translate = (key, substitutions) => RED._(`tapo-plug-energy.${key}`, substitutions);
@@ -107,35 +216,34 @@ export default function register(RED: NodeAPI): void {
       msg.payload = await dev.exclusive(() => readEnergy(dev, request));
       if (msg.topic === undefined || msg.topic === '') msg.topic = dev.label;
     };
-    const stopReporting = handleInput(node, device, t, run);
 
-    let timer: NodeJS.Timeout | undefined;
+    let poller: Poller | undefined;
     const seconds = Number(def.poll);
     if (device && Number.isFinite(seconds) && seconds > 0) {
-      let busy = false;
-      timer = setInterval(() => {
-        if (busy) return;
-        busy = true;
-        const msg: NodeMessage = {};
-        run(msg, device).then(
-          () => {
-            busy = false;
-            if (timer === undefined) return;
-            node.status(device.currentStatus());
-            node.send(msg);
-          },
-          (err: unknown) => {
-            busy = false;
-            if (timer === undefined) return;
-            fail(node, device, err, (e) => node.error(e, msg));
-          },
-        );
-      }, Math.max(1, seconds) * 1000);
+      poller = new Poller(Math.max(1, seconds) * 1000, {
+        read: async () => {
+          const msg: NodeMessage = {};
+          await run(msg, device);
+          return msg;
+        },
+        deliver: (msg) => {
+          node.status(device.currentStatus());
+          node.send(msg);
+        },
+        failed: (err, msg) => fail(node, device, err, (e) => node.error(e, msg)),
+        paused: (err) =>
+          node.status({
+            fill: 'red',
+            shape: 'ring',
+            text: t('status.pollPaused', { reason: errorText(device.translate, errorFacts(err)) }),
+          }),
+        internal: (err) => node.debug(redact(String(err), device.secrets())),
+      });
+      poller.start();
     }
-    attachDevice(node, device, t, stopReporting, () => {
-      if (timer !== undefined) clearInterval(timer);
-      timer = undefined;
-    });
+    // An incoming message ends a pause: the user has had a chance to fix what stopped it.
+    const stopReporting = handleInput(node, device, t, run, { onMessage: () => poller?.resume() });
+    attachDevice(node, device, t, stopReporting, () => poller?.stop());
   }
 
   RED.nodes.registerType('tapo-plug-energy', TapoPlugEnergy);

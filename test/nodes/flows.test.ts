@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import path from 'node:path';
+import sinon from 'sinon';
 import { startDevice } from '../../src/simulator';
 import type { SimulatedDevice } from '../../src/simulator';
 import type { PlugLogic } from '../../src/simulator/logic/plug';
@@ -259,11 +260,47 @@ describe('nodes: flows against the simulator', function () {
       assert.ok(Array.isArray(history.entries));
     });
 
-    it('energy: polls on its own without input', async () => {
-      await helper.load(nodeModules, flow(deviceNode(`127.0.0.1:${sim!.port}`, 'plug'), { type: 'tapo-plug-energy', mode: 'summary', poll: 1 }), creds(PLUG_USER, PASSWORD));
-      const msg = await next(helper.getNode('out'));
-      assert.equal((msg.payload as { currentPower: number }).currentPower, plug.state.currentPowerW);
-      assert.equal(msg.topic, 'Desk');
+    describe('energy polling (fake interval timer)', () => {
+      let timers: sinon.SinonFakeTimers | undefined;
+      beforeEach(() => {
+        // Only the poll's interval is faked: sockets, undici and Node-RED keep real timeouts.
+        timers = sinon.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+      });
+      afterEach(() => {
+        timers?.restore();
+        timers = undefined;
+      });
+
+      it('polls on its own without input', async () => {
+        await helper.load(nodeModules, flow(deviceNode(`127.0.0.1:${sim!.port}`, 'plug'), { type: 'tapo-plug-energy', mode: 'summary', poll: 60 }), creds(PLUG_USER, PASSWORD));
+        const reply = next(helper.getNode('out'));
+        await timers!.tickAsync(60_000);
+        const msg = await reply;
+        assert.equal((msg.payload as { currentPower: number }).currentPower, plug.state.currentPowerW);
+        assert.equal(msg.topic, 'Desk');
+      });
+
+      it('pauses after a rejected password until a message arrives', async () => {
+        await helper.load(nodeModules, flow(deviceNode(`127.0.0.1:${sim!.port}`, 'plug'), { type: 'tapo-plug-energy', mode: 'summary', poll: 10 }), creds(PLUG_USER, 'wrong-password-1'));
+        const act = helper.getNode('act');
+        const seen = statuses(act);
+        let caught = next(helper.getNode('caught'));
+        await timers!.tickAsync(10_000);
+        assert.equal(((await caught).error as CaughtError).cause?.kind, 'Authentication');
+        await statusWhere(act, seen, (s) => s.text === 'tapo-plug-energy.status.pollPaused');
+        // The device saw one rejected login attempt; KLAP counts only successful logins.
+        const oneAttempt = sim!.httpRequestCount;
+        assert.ok(oneAttempt >= 1);
+        assert.equal(timers!.countTimers(), 0, 'the poll timer is still armed');
+        await timers!.tickAsync(100_000);
+
+        // A message reads once (one more login attempt) and re-arms the poll.
+        caught = next(helper.getNode('caught'));
+        act.receive({});
+        assert.equal(((await caught).error as CaughtError).cause?.kind, 'Authentication');
+        assert.equal(sim!.httpRequestCount, 2 * oneAttempt);
+        assert.equal(timers!.countTimers(), 1);
+      });
     });
 
     it('a malformed payload reaches Catch as Input, sends nothing to the device, sets a red status', async () => {
@@ -321,6 +358,19 @@ describe('nodes: flows against the simulator', function () {
 
       r = await helper.request().post('/tapo-device/dev/test').send({ kind: 'plug' });
       assert.equal(r.status, 400);
+    });
+
+    it('Test connection with the deployed settings reuses the live session (no second login)', async () => {
+      const host = `127.0.0.1:${sim!.port}`;
+      await helper.load(nodeModules, flow(deviceNode(host, 'plug'), { type: 'tapo-plug-control', action: 'status' }), creds(PLUG_USER, PASSWORD));
+      const reply = next(helper.getNode('out'));
+      helper.getNode('act').receive({});
+      await reply;
+      assert.equal(sim!.server.loginCount, 1);
+      const r = await helper.request().post('/tapo-device/dev/test').send({ host, kind: 'plug', scheme: 'auto', username: PLUG_USER, password: '__PWRD__' });
+      assert.equal(r.body.ok, true, JSON.stringify(r.body));
+      assert.equal(r.body.model, 'P110');
+      assert.equal(sim!.server.loginCount, 1);
     });
 
     it('after unload no sockets or timers stay open', async () => {
@@ -439,6 +489,86 @@ describe('nodes: flows against the simulator', function () {
       act.receive({ payload: { method: 'getLensMaskConfig', params: { lens_mask: { name: ['lens_mask_info'] } } } });
       msg = await reply;
       assert.ok(JSON.stringify(msg.payload).includes('lens_mask_info'), JSON.stringify(msg.payload));
+    });
+
+    it('camera get: raw requests that are not reads are refused with Input, nothing sent', async () => {
+      await helper.load(nodeModules, flow(deviceNode(`127.0.0.1:${sim!.port}`, 'camera'), { type: 'tapo-camera-get', names: ['led'] }), creds('admin', PASSWORD));
+      const act = helper.getNode('act');
+      const ledBefore = cam.state.ledOn;
+      const refused = [
+        { method: 'setLedStatus', params: { led: { config: { enabled: ledBefore ? 'off' : 'on' } } } },
+        { method: 'set', led: { config: { enabled: ledBefore ? 'off' : 'on' } } },
+        { method: 'do', system: { reboot: 'null' } },
+        { method: 'multipleRequest', params: { requests: [{ method: 'getLedStatus', params: {} }, { method: 'setLedStatus', params: { led: { config: { enabled: 'off' } } } }] } },
+        { method: 'multipleRequest', params: { requests: [] } },
+        { params: {} },
+      ];
+      for (const payload of refused) {
+        const caught = next(helper.getNode('caught'));
+        act.receive({ payload });
+        const err = (await caught).error as CaughtError;
+        assert.equal(err.cause?.kind, 'Input', JSON.stringify(payload));
+        assert.match(err.message, /tapo-camera-get\.errors\.notRead/);
+      }
+      assert.equal(sim!.requestCount, 0);
+      assert.equal(cam.state.ledOn, ledBefore);
+
+      const reply = next(helper.getNode('out'));
+      act.receive({ payload: { method: 'multipleRequest', params: { requests: [{ method: 'getLedStatus', params: { led: { name: ['config'] } } }] } } });
+      const msg = await reply;
+      assert.ok(JSON.stringify(msg.payload).includes('getLedStatus'), JSON.stringify(msg.payload));
+    });
+
+    it('Test connection on a locked camera answers Locked from the live connection without contacting it', async () => {
+      for (let i = 0; i < 5; i++) sim!.guard.recordFailure();
+      const host = `127.0.0.1:${sim!.port}`;
+      await helper.load(nodeModules, flow(deviceNode(host, 'camera'), { type: 'tapo-camera-get', names: ['privacyMode'] }), creds('admin', PASSWORD));
+      const caught = next(helper.getNode('caught'));
+      helper.getNode('act').receive({});
+      assert.equal(((await caught).error as CaughtError).cause?.kind, 'Locked');
+      const traffic = sim!.httpRequestCount;
+      for (let click = 0; click < 3; click++) {
+        const r = await helper.request().post('/tapo-device/dev/test').send({ host, kind: 'camera', scheme: 'auto', username: 'admin', password: '__PWRD__' });
+        assert.equal(r.body.ok, false);
+        assert.equal(r.body.kind, 'Locked');
+        assert.ok(Number(r.body.secondsLeft) > 0, JSON.stringify(r.body));
+      }
+      assert.equal(sim!.httpRequestCount, traffic);
+
+      // Other settings than the deployed ones: a separate probe, which does ask the camera.
+      const r = await helper.request().post('/tapo-device/dev/test').send({ host, kind: 'camera', scheme: 'auto', username: 'admin', password: 'another-one' });
+      assert.equal(r.body.kind, 'Locked');
+      assert.ok(sim!.httpRequestCount > traffic);
+    });
+
+    it('Test connection after a rejected camera password is held off: no new login attempt', async () => {
+      const host = `127.0.0.1:${sim!.port}`;
+      await helper.load(nodeModules, flow(deviceNode(host, 'camera'), { type: 'tapo-camera-get', names: ['privacyMode'] }), creds('admin', 'wrong-password-2'));
+      const caught = next(helper.getNode('caught'));
+      helper.getNode('act').receive({});
+      assert.equal(((await caught).error as CaughtError).cause?.kind, 'Authentication');
+      const traffic = sim!.httpRequestCount;
+      const r = await helper.request().post('/tapo-device/dev/test').send({ host, kind: 'camera', scheme: 'auto', username: 'admin', password: '__PWRD__' });
+      assert.equal(r.body.ok, false);
+      assert.equal(r.body.kind, 'Authentication');
+      assert.ok(!JSON.stringify(r.body).includes('wrong-password-2'));
+      assert.equal(sim!.httpRequestCount, traffic);
+    });
+
+    it('Test connection on a connected camera keeps its session (no second login)', async () => {
+      const host = `127.0.0.1:${sim!.port}`;
+      await helper.load(nodeModules, flow(deviceNode(host, 'camera'), { type: 'tapo-camera-get', names: ['privacyMode'] }), creds('admin', PASSWORD));
+      let reply = next(helper.getNode('out'));
+      helper.getNode('act').receive({});
+      await reply;
+      assert.equal(sim!.server.loginCount, 1);
+      const r = await helper.request().post('/tapo-device/dev/test').send({ host, kind: 'camera', scheme: 'auto', username: 'admin', password: PASSWORD });
+      assert.equal(r.body.ok, true, JSON.stringify(r.body));
+      assert.equal(r.body.model, 'C210');
+      reply = next(helper.getNode('out'));
+      helper.getNode('act').receive({});
+      await reply;
+      assert.equal(sim!.server.loginCount, 1);
     });
 
     it('a locked camera reaches Catch as Locked with a red status', async () => {

@@ -1,13 +1,17 @@
 import assert from 'node:assert/strict';
+import sinon from 'sinon';
 import { TapoError, errorFromCode } from '../../src/protocol/errors';
 import {
+  TapoNodeError,
   errorStatus,
+  handleInput,
   isPlainObject,
   redact,
   stateStatus,
   toNodeError,
 } from '../../src/nodes/shared';
-import type { Translate } from '../../src/nodes/shared';
+import type { DeviceConfigNode, Translate } from '../../src/nodes/shared';
+import type { InputHandler, NodeInstance, NodeMessage, NodeStatus } from '../../src/nodes/types';
 import { energyRequest } from '../../src/nodes/tapo-plug-energy';
 import { socketOf } from '../../src/nodes/tapo-plug-control';
 import { configuredActions } from '../../src/nodes/tapo-camera-do';
@@ -56,6 +60,30 @@ describe('nodes/shared', () => {
     assert.ok(!/p4ss|tok"|ABC/.test(out), out);
   });
 
+  it('redacts whole JSON string values, spaces, commas and escaped quotes included', () => {
+    const out = redact('{"password":"two words, \\"quoted\\" end","user":"bob","stok":"a b"}');
+    assert.equal(out, '{"password":"***","user":"bob","stok":"***"}');
+    const nested = redact('reply {\\"password\\":\\"two words\\",\\"x\\":1}');
+    assert.ok(!/two|words/.test(nested), nested);
+    assert.match(nested, /\\"x\\":1/);
+    assert.equal(redact('POST /stok=ab cd/ds'), 'POST /stok=*** cd/ds');
+    assert.equal(redact('password: hunter2, next'), 'password: ***, next');
+  });
+
+  it('redacts the exact secret values wherever they appear, also JSON-escaped or URL-encoded', () => {
+    const secret = 'p "a&s" w/d';
+    const text = [
+      `plain ${secret} here`,
+      `json ${JSON.stringify({ note: secret })}`,
+      `url ?q=${encodeURIComponent(secret)}`,
+    ].join('\n');
+    const out = redact(text, [secret, undefined, '']);
+    for (const form of [secret, JSON.stringify(secret).slice(1, -1), encodeURIComponent(secret), 'a&s']) {
+      assert.ok(!out.includes(form), `${form} leaked in ${out}`);
+    }
+    assert.match(out, /^plain \*\*\* here$/m);
+  });
+
   it('recognises plain objects only', () => {
     assert.equal(isPlainObject({ a: 1 }), true);
     assert.equal(isPlainObject([]), false);
@@ -101,5 +129,119 @@ describe('nodes: config and payload helpers', () => {
     const actions = configuredActions('{"privacyMode": true}', t);
     assert.deepEqual(actions, [{ type: 'privacyMode', enabled: true }]);
     assert.throws(() => configuredActions('{oops', t), (e: unknown) => e instanceof TapoError && e.kind === 'Input');
+  });
+});
+
+/** A stand-in for a runtime node: records the input handler, statuses and errors. */
+function fakeNode(): NodeInstance & { input: InputHandler | undefined; statuses: NodeStatus[] } {
+  const node = {
+    id: 'n1',
+    type: 'tapo-test',
+    input: undefined as InputHandler | undefined,
+    statuses: [] as NodeStatus[],
+    on(event: string, handler: InputHandler): void {
+      if (event === 'input') node.input = handler;
+    },
+    removeListener: (): void => undefined,
+    status(s: NodeStatus): void {
+      node.statuses.push(s);
+    },
+    send: sinon.spy(),
+    error: sinon.spy(),
+    warn: sinon.spy(),
+    log: sinon.spy(),
+    debug: sinon.spy(),
+  };
+  return node as unknown as NodeInstance & { input: InputHandler | undefined; statuses: NodeStatus[] };
+}
+
+/** A config node stand-in whose operations run at once. */
+function fakeDevice(): DeviceConfigNode {
+  const device: Partial<DeviceConfigNode> = {
+    kind: 'plug',
+    label: 'Desk',
+    translate: t,
+    exclusive: <T>(op: () => Promise<T>) => op(),
+    currentStatus: () => ({ fill: 'green', shape: 'dot', text: 'ok' }),
+    secrets: () => ['hunter22'],
+  };
+  return device as DeviceConfigNode;
+}
+
+describe('nodes/shared: handleInput', () => {
+  let unhandled: unknown[];
+  let onFirstUnhandled: ((reason: unknown) => void) | undefined;
+  const onUnhandled = (reason: unknown): void => {
+    unhandled.push(reason);
+    onFirstUnhandled?.(reason);
+  };
+  beforeEach(() => {
+    unhandled = [];
+    process.on('unhandledRejection', onUnhandled);
+  });
+  afterEach(() => {
+    process.removeListener('unhandledRejection', onUnhandled);
+  });
+
+  /** Resolves with done's argument, or rejects if a rejection goes unhandled first. */
+  function doneOrUnhandled(done: sinon.SinonStub): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      done.callsFake((err?: unknown) => resolve(err));
+      onFirstUnhandled = (reason) => reject(new Error(`unhandled rejection: ${String(reason)}`));
+    });
+  }
+
+  it('a throwing send ends in done(err) once, a red status and no unhandled rejection', async () => {
+    const node = fakeNode();
+    handleInput(node, fakeDevice(), t, async (msg: NodeMessage) => {
+      msg.payload = 1;
+    });
+    const send = sinon.stub().throws(new Error('downstream broke with hunter22'));
+    const done = sinon.stub();
+    const settled = doneOrUnhandled(done);
+    node.input?.({ payload: 0 }, send, done);
+    const err = await settled;
+    assert.ok(err instanceof TapoNodeError, String(err));
+    assert.equal((err as TapoNodeError).kind, 'Internal');
+    assert.ok(!(err as TapoNodeError).message.includes('hunter22'));
+    await new Promise((r) => setImmediate(r));
+    assert.equal(done.callCount, 1);
+    assert.equal(send.callCount, 1);
+    assert.equal(node.statuses.at(-1)?.fill, 'red');
+    assert.deepEqual(unhandled, []);
+  });
+
+  it('success sends then calls done() without an error; a failed operation never sends', async () => {
+    const node = fakeNode();
+    let fail = false;
+    handleInput(node, fakeDevice(), t, async (msg: NodeMessage) => {
+      if (fail) throw new TapoError('Timeout', 'no answer');
+      msg.payload = 'read';
+    });
+    const send = sinon.spy();
+    let done = sinon.stub();
+    let settled = doneOrUnhandled(done);
+    node.input?.({ payload: 0 }, send, done);
+    assert.equal(await settled, undefined);
+    assert.deepEqual(send.firstCall.args[0], { payload: 'read' });
+
+    fail = true;
+    done = sinon.stub();
+    settled = doneOrUnhandled(done);
+    node.input?.({ payload: 0 }, send, done);
+    const err = (await settled) as TapoNodeError;
+    assert.equal(err.kind, 'Timeout');
+    assert.equal(send.callCount, 1);
+    assert.deepEqual(unhandled, []);
+  });
+
+  it('calls the onMessage hook for every message, before checking it', () => {
+    const node = fakeNode();
+    const onMessage = sinon.spy();
+    handleInput(node, undefined, t, async () => undefined, { onMessage });
+    const done = sinon.spy();
+    node.input?.({}, sinon.spy(), done);
+    assert.equal(onMessage.callCount, 1);
+    assert.equal((done.firstCall.args[0] as TapoNodeError).kind, 'Input');
   });
 });
