@@ -10,21 +10,31 @@
  * Request lifecycle:
  * 1. `request()` puts a job at the end of a FIFO queue and starts its deadline (`timeoutMs`,
  *    counted from arrival so a caller is answered in bounded time even behind a dead device).
- * 2. At the head of the queue the job fails fast when the camera is locked (injected monotonic
- *    clock) or, for cameras, inside the hold-off after a rejected password.
+ * 2. At the head of the queue the job fails fast, with no traffic, while the device is locked
+ *    (injected monotonic clock; a lockout seen at login or on a command) or inside the hold-off
+ *    after a rejected password (plugs 5 s doubling to 5 min, cameras 60 s doubling to 30 min).
  * 3. Without a live session it logs in: forced scheme, or the cached one, or the family's first
  *    guess (`klap` for plugs, `camera-secure` for cameras). A login error naming a
  *    `suggestedScheme` moves to that scheme, at most twice and never back to one already tried.
- *    Jobs that were waiting while a login failed share that failure instead of trying again,
- *    so 20 concurrent requests cost one login whether it succeeds or not.
+ *    An `Authentication` error that names one (KLAP handshake1 403 ⇒ `tpap`: Third-Party
+ *    Compatibility off, or a plug on TPAP firmware) is followed once; if the device does not
+ *    speak that scheme either (it fails with anything but `Authentication` or `Locked`), the
+ *    first error is the one reported. Jobs that were waiting while a login failed share that
+ *    failure instead of trying again, so 20 concurrent requests cost one login whatever happens.
  * 4. It sends. `SessionExpired` (KLAP 403, camera -40401, TPAP refusal: the device did not act)
- *    ⇒ reset, log in, replay once. A lost reply (`Transport`/`Timeout` with `sent: true`) is
- *    replayed once only for idempotent requests; one that never left (`sent: false`) is resent
- *    once. Rate limiting backs off 1 s then 2 s, idempotent requests only.
+ *    ⇒ reset, log in, replay once. A lost reply (`Transport`/`Timeout` with `sent: true`, which
+ *    includes a reply that did not decrypt and ended the session) is replayed once only for
+ *    idempotent requests; one that never left (`sent: false`) is resent once. Rate limiting
+ *    backs off 1 s then 2 s, idempotent requests only.
+ * 5. The state turns `error` only for failures of the connection itself (`Authentication`,
+ *    `SessionExpired` after the re-login, `Transport`, `Timeout`, and any login failure), and
+ *    `locked` for a lockout. A request-level refusal (`Input`, `Device`, `RateLimited`, an
+ *    unsupported method) leaves a working session's state alone: one bad message must not turn
+ *    every node red.
  */
 import { EventEmitter } from 'node:events';
 import { errorFromCode, isTapoError, TapoError } from '../protocol/errors';
-import type { DeviceFamily, TapoErrorDetails } from '../protocol/errors';
+import type { DeviceFamily, ErrorKind, TapoErrorDetails } from '../protocol/errors';
 import { monotonicNow } from '../protocol/transport';
 import type { Transport, TransportOptions } from '../protocol/transport';
 import type { Credentials, DeviceKind, JsonObject, SchemeName } from '../protocol/types';
@@ -62,9 +72,10 @@ export interface ConnectionOptions {
   /** For tests: builds transports instead of {@link createTransport}. */
   transportFactory?: TransportFactory;
   /**
-   * After a rejected password, requests fail fast for this long before one new login is tried;
-   * it doubles per consecutive rejection up to 30 minutes. Default 60 000 ms for cameras (they lock
-   * the owner out after a few failures, camera.md §10) and 0 for plugs.
+   * After a rejected password, requests fail fast (same error, no traffic) for this long before
+   * one new login is tried; it doubles per consecutive rejection. Cameras: default 60 000 ms, at
+   * most 30 minutes (they lock the owner out after a few failures, camera.md §10). Plugs: default
+   * 5 000 ms, at most 5 minutes (every message or poll would otherwise cost a failed login). 0 turns it off.
    */
   authHoldOffMs?: number;
 }
@@ -105,7 +116,11 @@ interface Job {
 const DEFAULT_TIMEOUT_MS = 10_000;
 /** Lock length assumed when a camera says "blocked" without `sec_left`. */
 const DEFAULT_LOCK_SECONDS = 60;
-const MAX_AUTH_HOLD_OFF_MS = 30 * 60_000;
+/** Hold-off after a rejected password: first length and cap, per device kind. */
+const AUTH_HOLD_OFF: Record<DeviceKind, { firstMs: number; maxMs: number }> = {
+  camera: { firstMs: 60_000, maxMs: 30 * 60_000 },
+  plug: { firstMs: 5_000, maxMs: 5 * 60_000 },
+};
 const MAX_SUGGESTIONS = 2;
 const RATE_LIMIT_BACKOFF_MS = [1_000, 2_000];
 const SEND_HINT = 'Check that the device is powered and reachable.';
@@ -157,6 +172,7 @@ export class DeviceConnection extends EventEmitter implements Requester {
   private readonly timeoutMs: number;
   private readonly factory: TransportFactory;
   private readonly authHoldOffMs: number;
+  private readonly maxAuthHoldOffMs: number;
   private transport: Transport | undefined;
   private cachedScheme: SchemeName | undefined;
   private readonly queue: Job[] = [];
@@ -176,7 +192,7 @@ export class DeviceConnection extends EventEmitter implements Requester {
   private lockedUntil: number | undefined;
   private lockCode: number | undefined;
   private authFailures = 0;
-  /** Cameras: the rejected-password error and when one new login may be tried. */
+  /** The rejected-password error and when one new login may be tried. */
   private authHold: { until: number; error: TapoError } | undefined;
   private lastEmittedError: TapoError | undefined;
 
@@ -190,7 +206,9 @@ export class DeviceConnection extends EventEmitter implements Requester {
     this.now = options.now ?? monotonicNow;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.factory = options.transportFactory ?? createTransport;
-    this.authHoldOffMs = options.authHoldOffMs ?? (options.kind === 'camera' ? 60_000 : 0);
+    const holdOff = AUTH_HOLD_OFF[options.kind] ?? AUTH_HOLD_OFF.plug;
+    this.authHoldOffMs = options.authHoldOffMs ?? holdOff.firstMs;
+    this.maxAuthHoldOffMs = Math.max(holdOff.maxMs, this.authHoldOffMs);
   }
 
   /** Sends one envelope through the session (logging in first if needed) and returns the reply envelope. */
@@ -303,13 +321,17 @@ export class DeviceConnection extends EventEmitter implements Requester {
       });
   }
 
-  /** Runs a job; a login cut short by the job's own deadline or abort still leaves `connecting`. */
+  /**
+   * Runs a job and records what its failure says about the connection: a login cut short by the
+   * job's deadline or abort still leaves `connecting`, and a request that ran out of time (the
+   * device did not answer) is a connection failure; a caller's abort is not.
+   */
   private async executeAndRecord(job: Job): Promise<JsonObject> {
     try {
       return await this.execute(job);
     } catch (e) {
       const err = job.abortError ?? toTapoError(e);
-      if (!this.closed && this.state === 'connecting') {
+      if (!this.closed && (this.state === 'connecting' || (job.abortError !== undefined && err.kind === 'Timeout'))) {
         this.lastError = err;
         this.setState('error', err);
       }
@@ -342,6 +364,13 @@ export class DeviceConnection extends EventEmitter implements Requester {
           await delay(RATE_LIMIT_BACKOFF_MS[rateTries++] ?? 0, signal);
           continue;
         }
+        // A lockout code in a command reply (camera -40404/-40408) is remembered like one at
+        // login; the reply still goes back to the caller, whose verb turns it into its error.
+        const lock = lockoutInReply(reply, this.family);
+        if (lock) {
+          this.recordLock(lock);
+          return reply;
+        }
         this.lastError = undefined;
         this.setState('connected');
         return reply;
@@ -362,8 +391,11 @@ export class DeviceConnection extends EventEmitter implements Requester {
           continue;
         }
         if (err.kind === 'SessionExpired') transport.reset();
-        this.lastError = err;
-        this.setState('error', err);
+        if (err.kind === 'Locked') this.recordLock(err);
+        else if (CONNECTION_FAILURES.has(err.kind)) {
+          this.lastError = err;
+          this.setState('error', err);
+        }
         throw err;
       }
     }
@@ -394,6 +426,8 @@ export class DeviceConnection extends EventEmitter implements Requester {
     const tried = new Set<SchemeName>();
     let scheme: SchemeName = this.forcedScheme ?? this.cachedScheme ?? (this.options.kind === 'camera' ? 'camera-secure' : 'klap');
     let hops = 0;
+    /** A refusal that named another scheme; reported if that scheme turns out not to be there. */
+    let refusal: TapoError | undefined;
     for (;;) {
       throwIfAborted(signal);
       tried.add(scheme);
@@ -407,12 +441,16 @@ export class DeviceConnection extends EventEmitter implements Requester {
         const err = toTapoError(e);
         const next = err.suggestedScheme;
         if (!this.forcedScheme && next && !tried.has(next) && hops < MAX_SUGGESTIONS) {
+          if (err.kind === 'Authentication' && refusal === undefined) refusal = err;
           hops++;
           scheme = next;
           continue;
         }
-        this.recordLoginFailure(err);
-        throw err;
+        // Authentication or Locked proves the suggested scheme is there (its verdict stands);
+        // anything else (no TPAP endpoint, `tpap_preferred: false`, not JSON) means it is not.
+        const reported = refusal !== undefined && err.kind !== 'Authentication' && err.kind !== 'Locked' ? refusal : err;
+        this.recordLoginFailure(reported);
+        throw reported;
       }
       if (!this.forcedScheme) this.cachedScheme = scheme;
       this.scheme = scheme;
@@ -430,9 +468,7 @@ export class DeviceConnection extends EventEmitter implements Requester {
     this.lastError = err;
     this.transport?.reset();
     if (err.kind === 'Locked') {
-      this.lockedUntil = this.now() + (err.secondsLeft ?? DEFAULT_LOCK_SECONDS) * 1000;
-      this.lockCode = err.code;
-      this.setState('locked', err);
+      this.recordLock(err);
       return;
     }
     if (err.kind === 'Authentication') {
@@ -444,11 +480,19 @@ export class DeviceConnection extends EventEmitter implements Requester {
         this.scheme = undefined;
       }
       if (this.authHoldOffMs > 0) {
-        const holdOff = Math.min(this.authHoldOffMs * 2 ** (this.authFailures - 1), MAX_AUTH_HOLD_OFF_MS);
+        const holdOff = Math.min(this.authHoldOffMs * 2 ** (this.authFailures - 1), this.maxAuthHoldOffMs);
         this.authHold = { until: this.now() + holdOff, error: err };
       }
     }
     this.setState('error', err);
+  }
+
+  /** Keeps away from the device until the lockout in `err` has passed (login or command). */
+  private recordLock(err: TapoError): void {
+    this.lockedUntil = this.now() + (err.secondsLeft ?? DEFAULT_LOCK_SECONDS) * 1000;
+    this.lockCode = err.code;
+    this.lastError = err;
+    this.setState('locked', err);
   }
 
   /** Returns the transport for `scheme`, replacing (and closing) one of another scheme. */
@@ -500,6 +544,36 @@ function toTapoError(e: unknown): TapoError {
   if (isTapoError(e)) return e;
   const message = e instanceof Error ? e.message : String(e);
   return new TapoError('Transport', message, { cause: e, hint: SEND_HINT });
+}
+
+/**
+ * Failures of the connection itself, which turn its state to `error` when a request meets them.
+ * Request-level refusals (`Input`, `Device`, `RateLimited`, `Unsupported` method) do not.
+ */
+const CONNECTION_FAILURES: ReadonlySet<ErrorKind> = new Set<ErrorKind>(['Authentication', 'SessionExpired', 'Transport', 'Timeout']);
+
+/**
+ * A `Locked` error when the reply's top-level `error_code` is one of the family's lockout codes
+ * (camera -40404/-40408), with `sec_left` from wherever the device put it (errors.md §5).
+ */
+function lockoutInReply(reply: JsonObject, family: DeviceFamily): TapoError | undefined {
+  const code = reply['error_code'];
+  if (typeof code !== 'number' || code === 0 || errorFromCode(family, code).kind !== 'Locked') return undefined;
+  const result = objectAt(reply, 'result');
+  let secondsLeft: number | undefined;
+  for (const place of [reply, objectAt(reply, 'data'), result, objectAt(result, 'data')]) {
+    const value = place?.['sec_left'];
+    if (typeof value === 'number' && value >= 0) {
+      secondsLeft = value;
+      break;
+    }
+  }
+  return errorFromCode(family, code, 'request', secondsLeft);
+}
+
+function objectAt(obj: JsonObject | undefined, key: string): JsonObject | undefined {
+  const value = obj?.[key];
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? value : undefined;
 }
 
 /** True when the reply's top-level `error_code` is one of the family's rate-limit codes. */

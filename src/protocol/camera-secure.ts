@@ -14,9 +14,10 @@
  * 5. Derive `lsk`, `ivb` and the tag prefix (§6.3).
  * 6. Each command (§8): encrypt the compact JSON, wrap it in `securePassthrough`, sign the exact
  *    body bytes with `Tapo_tag` for the current `Seq` (post-increment from `start_seq`), and POST
- *    those same bytes to `/stok=<stok>/ds` (stok unencoded). -40401, -1 "Check tapo tag failed",
- *    HTTP 500 and undecryptable replies mean the session is gone; plain JSON replies without
- *    `result.response` are returned as they are.
+ *    those same bytes to `/stok=<stok>/ds` (stok unencoded). -40401, -1 "Check tapo tag failed"
+ *    and HTTP 500 mean the session is gone (the camera did not act). A `result.response` that does
+ *    not decrypt ends the session too, but the camera may have acted: `Transport` with `sent: true`.
+ *    Plain JSON replies without `result.response` are returned as they are.
  */
 import { randomBytes } from 'node:crypto';
 import { THIRD_PARTY_HINT, TapoError, errorFromCode, type DeviceFamily } from './errors';
@@ -214,8 +215,11 @@ export class CameraSecureTransport implements Transport {
         inner = undefined;
       }
       if (inner === undefined) {
+        // The camera took the request and answered, so it may have acted: a lost reply.
         this.dropSession(session);
-        throw new TapoError('SessionExpired', 'the camera reply could not be decrypted; the session is out of sync');
+        throw new TapoError('Transport', 'the camera reply could not be decrypted; the session is out of sync', {
+          sent: true,
+        });
       }
       return inner;
     }

@@ -5,7 +5,9 @@
  * README "Node.js notes").
  *
  * Failures become {@link TapoError}s of kind `Transport` or `Timeout`; `sent: false` marks the
- * ones where the request certainly never reached the device (safe to send again).
+ * ones where the request certainly never reached the device (safe to send again). A request
+ * counts as sent once undici has written it to a socket: an abort, a deadline or `close()`
+ * after that point reports `sent: true`, because the device may already be acting on it.
  */
 import { constants as cryptoConstants } from 'node:crypto';
 import { Agent, type Dispatcher } from 'undici';
@@ -90,7 +92,10 @@ export class HttpClient {
     this.agent = new Agent({
       keepAliveTimeout: options.keepAliveMs ?? 4_000,
       keepAliveMaxTimeout: 30_000,
-      connections: 2,
+      // One socket per device: requests are serialized by the connection layer anyway, and plugs
+      // (P100/P110) handle several parallel TCP connections badly; a second socket would only make
+      // consecutive requests alternate between two keep-alive connections.
+      connections: 1,
       pipelining: 1,
       connect: {
         rejectUnauthorized: false,
@@ -173,6 +178,8 @@ class Exchange implements Dispatcher.DispatchHandlers {
   private timer: NodeJS.Timeout | undefined;
   private settled = false;
   private timedOut = false;
+  /** True once undici wrote the request to a socket (`onRequestSent`) or a response began. */
+  private written = false;
   /** Why we stopped the request ourselves, handed to undici once it connects. */
   private reason: Error | undefined;
 
@@ -206,7 +213,13 @@ class Exchange implements Dispatcher.DispatchHandlers {
     else this.abortRequest = abort;
   }
 
+  /** undici wrote the whole request to the socket (synchronously after `onConnect` for our bodies). */
+  onRequestSent(): void {
+    this.written = true;
+  }
+
   onHeaders(statusCode: number, headers: Buffer[]): boolean {
+    this.written = true;
     // 1xx informational answers are followed by the real one.
     if (statusCode < 200) return true;
     this.status = statusCode;
@@ -235,7 +248,7 @@ class Exchange implements Dispatcher.DispatchHandlers {
   fail(err: unknown): void {
     if (this.settled) return;
     this.finish();
-    this.reject(toTapoError(err, this.url, this.timedOut, this.signal?.aborted === true, this.client.isClosed));
+    this.reject(toTapoError(err, this.url, this.written, this.timedOut, this.signal?.aborted === true, this.client.isClosed));
   }
 
   /** Stops the request on our side: settle now, and abort it in undici (now or once it connects). */
@@ -313,14 +326,32 @@ function splitUrl(url: string): { origin: string; path: string } {
   return { origin: parsed.origin, path: `${parsed.pathname}${parsed.search}` };
 }
 
-/** Maps an undici failure, or our own deadline or the caller's abort, to a TapoError. */
-function toTapoError(e: unknown, url: string, timedOut: boolean, outerAborted: boolean, closed: boolean): TapoError {
+/**
+ * Maps an undici failure, or our own deadline or the caller's abort, to a TapoError. `written`
+ * says whether the request reached a socket: our own deadline, the caller's abort and `close()`
+ * report `sent: false` only when it had not.
+ */
+function toTapoError(
+  e: unknown,
+  url: string,
+  written: boolean,
+  timedOut: boolean,
+  outerAborted: boolean,
+  closed: boolean,
+): TapoError {
   if (e instanceof TapoError) return e;
   const code = errorCode(e);
   const where = safeOrigin(url);
-  if (timedOut || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
     return new TapoError('Timeout', `no answer from ${where} in time`, {
       sent: true,
+      hint: 'Check that the device is powered and reachable, or raise the timeout.',
+      cause: e,
+    });
+  }
+  if (timedOut) {
+    return new TapoError('Timeout', written ? `no answer from ${where} in time` : `could not reach ${where} in time`, {
+      sent: written,
       hint: 'Check that the device is powered and reachable, or raise the timeout.',
       cause: e,
     });
@@ -334,7 +365,7 @@ function toTapoError(e: unknown, url: string, timedOut: boolean, outerAborted: b
   }
   if (outerAborted || closed) {
     return new TapoError('Transport', 'the request was cancelled because the connection closed', {
-      sent: false,
+      sent: written,
       cause: e,
     });
   }

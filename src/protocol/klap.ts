@@ -15,7 +15,13 @@
  *    hash (§5; pure functions in ./klap-cipher).
  * 5. Each request pre-increments the int32 seq, encrypts and signs, and goes to
  *    `POST /app/request?seq=<signed decimal>` (§6). The reply is decrypted with the same IV (§7).
- *    403/401 means the session is gone; an undecryptable 200 means the keys are out of sync.
+ *    403/401 means the session is gone (the device did not act); an undecryptable 200 means the
+ *    keys are out of sync after the device may have acted: `Transport` with `sent: true`, and the
+ *    session is dropped so the next request handshakes again.
+ *
+ * A 403 on handshake1 is either Third-Party Compatibility off or a plug on TPAP firmware
+ * (README "How a client should pick the scheme", field-issues.md): the error suggests `tpap`, so
+ * auto detection tries TPAP once and reports this 403 if the device does not speak it either.
  *
  * The session is treated as over at TIMEOUT − 1200 s on the injected monotonic clock (§8).
  */
@@ -102,6 +108,7 @@ export class KlapTransport implements Transport {
       throw new TapoError('Authentication', 'the device refused the KLAP handshake (HTTP 403)', {
         httpStatus: 403,
         hint: THIRD_PARTY_HINT,
+        suggestedScheme: 'tpap',
       });
     }
     if (h1.status === 404) {
@@ -185,8 +192,9 @@ export class KlapTransport implements Transport {
       reply = undefined;
     }
     if (reply === undefined) {
+      // The device accepted the request (200), so it may have acted: a lost reply, not an expiry.
       this.dropSession(session);
-      throw new TapoError('SessionExpired', 'the KLAP reply could not be decrypted; the session is out of sync');
+      throw new TapoError('Transport', 'the KLAP reply could not be decrypted; the session is out of sync', { sent: true });
     }
     return reply;
   }

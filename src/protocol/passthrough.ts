@@ -13,9 +13,12 @@
  *    (the device kills the session after a failed login) and v2. Never more attempts.
  * 4. Commands go to `/app?token=<token>` wrapped in `securePassthrough`, with a stable
  *    `terminalUUID` (§5). Outer 9999 means the session is gone; the decrypted inner envelope is
- *    returned as is (method-level codes are the devices layer's business).
+ *    returned as is (method-level codes are the devices layer's business). A 200 whose inner reply
+ *    does not decrypt is a `Transport` failure with `sent: true` (the device may have acted) and
+ *    ends the session, so the next request starts with a new handshake.
  */
-import { generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
+import { generateKeyPair, randomUUID, type KeyObject } from 'node:crypto';
+import { promisify } from 'node:util';
 import { TapoError, errorFromCode, isTapoError, type DeviceFamily } from './errors';
 import { HttpClient, parseCookies, type HttpResponse } from './http';
 import { parseJsonObject, urlHost } from './klap';
@@ -34,6 +37,9 @@ import type { Credentials, JsonObject, JsonValue } from './types';
 
 /** Options of {@link PassthroughTransport}: `loginVersion` forces `login_device` v1 or v2. */
 export type PassthroughTransportOptions = TransportOptions & { loginVersion?: 1 | 2 };
+
+/** RSA key generation off the event loop (a 1024-bit key takes milliseconds of CPU each handshake). */
+const generateRsaKeyPair = promisify(generateKeyPair);
 
 /** Session timeout error code of the outer envelope (errors.md §1). */
 const SESSION_TIMEOUT = 9999;
@@ -128,8 +134,12 @@ export class PassthroughTransport implements Transport {
       throw e;
     }
     if (reply === undefined) {
+      // The device took the request and answered 200, so it may have carried it out: this is a
+      // lost reply, not an expired session, and only idempotent requests may be replayed.
       this.dropSession(session);
-      throw new TapoError('SessionExpired', 'the passthrough reply could not be decrypted; the session is out of sync');
+      throw new TapoError('Transport', 'the passthrough reply could not be decrypted; the session is out of sync', {
+        sent: true,
+      });
     }
     return reply;
   }
@@ -150,7 +160,7 @@ export class PassthroughTransport implements Transport {
   }
 
   private async handshake(signal?: AbortSignal): Promise<Handshake> {
-    const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 1024, publicExponent: 65537 });
+    const { publicKey, privateKey } = await generateRsaKeyPair('rsa', { modulusLength: 1024, publicExponent: 65537 });
     const pem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
     const startedAt = this.now();
     const res = await this.post('', handshakeBody(pem, Date.now()), undefined, signal);

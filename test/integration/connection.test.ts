@@ -7,7 +7,7 @@ import { strict as assert } from 'node:assert';
 import { DeviceConnection, probeDevice } from '../../src/connection';
 import type { ConnectionOptions, ConnectionStateEvent } from '../../src/connection';
 import { Plug } from '../../src/devices/plug';
-import { TapoError } from '../../src/protocol/errors';
+import { TapoError, THIRD_PARTY_HINT } from '../../src/protocol/errors';
 import type { JsonObject, SchemeName } from '../../src/protocol/types';
 import { startDevice } from '../../src/simulator';
 import type { SimulatedDevice, StartDeviceOptions } from '../../src/simulator';
@@ -91,6 +91,61 @@ describe('DeviceConnection against the simulator', function () {
       assert.equal(states[1]?.scheme, scheme);
     });
   }
+
+  it('auto-detects a P110 on TPAP firmware (KLAP handshake1 answers 403) and caches tpap', async () => {
+    const d = await device({ fixture: 'P110(UK)_1.0_1.3.0', scheme: 'tpap' });
+    const c = connect(d);
+    const states: ConnectionStateEvent[] = [];
+    c.on('state', (e: ConnectionStateEvent) => states.push(e));
+    const plug = new Plug(c);
+    await plug.turnOn();
+    assert.equal((d.logic as PlugLogic).state.on, true);
+    assert.equal(c.scheme, 'tpap');
+    assert.equal(c.state, 'connected');
+    assert.deepEqual(
+      states.map((s) => s.state),
+      ['connecting', 'connected'],
+    );
+    await plug.turnOff();
+    assert.equal((d.logic as PlugLogic).state.on, false);
+    assert.equal(d.server.loginCount, 1);
+    assert.equal(c.stats.logins, 2, 'one KLAP attempt (403), one TPAP login');
+  });
+
+  it('a KLAP plug with Third-Party Compatibility off still reports the 403 with the Third-Party hint', async () => {
+    const d = await device({ fixture: 'P110(UK)_1.0_1.3.0' });
+    d.faults.thirdPartyOff = true;
+    const c = connect(d);
+    const err = await rejection(c.request({ method: 'get_device_info' }, { idempotent: true }));
+    assert.equal(err.kind, 'Authentication');
+    assert.equal(err.httpStatus, 403);
+    assert.equal(err.hint, THIRD_PARTY_HINT);
+    assert.equal(c.state, 'error');
+    assert.equal(c.lastError, err);
+    assert.equal(c.stats.logins, 2, 'one KLAP handshake and one TPAP discover, no more');
+    assert.equal(d.server.loginCount, 0);
+  });
+
+  it('a wrong password on a passthrough plug costs one login however many requests follow within the hold-off', async () => {
+    const d = await device({ fixture: 'P100(US)_1.0.0_1.1.3' });
+    let clockMs = 0;
+    const c = connect(d, { credentials: { username: PLUG_USER, password: 'not-the-password' }, now: () => clockMs });
+    const first = await rejection(c.request({ method: 'get_device_info' }, { idempotent: true }));
+    assert.equal(first.kind, 'Authentication');
+    const perLogin = d.httpRequestCount;
+    for (let i = 0; i < 4; i++) {
+      const err = await rejection(c.request({ method: 'get_device_info' }, { idempotent: true }));
+      assert.equal(err, first);
+    }
+    assert.equal(d.httpRequestCount, perLogin, 'no traffic inside the hold-off');
+    assert.equal(c.stats.logins, 2, 'one login: the KLAP probe (404) and passthrough (v1 then v2 inside it)');
+    clockMs += 5_000;
+    await rejection(c.request({ method: 'get_device_info' }, { idempotent: true }));
+    assert.ok(d.httpRequestCount > perLogin, 'one fresh attempt after the hold-off');
+    assert.ok(d.httpRequestCount <= 2 * perLogin);
+    assert.equal(c.stats.logins, 4, 'exactly one more login (probe and passthrough)');
+    assert.equal(d.server.loginCount, 0);
+  });
 
   it('probeDevice identifies a plug and closes its connection', async () => {
     const d = await device({ fixture: 'P110(UK)_1.0_1.3.0' });

@@ -6,7 +6,7 @@ import { strict as assert } from 'node:assert';
 import * as sinon from 'sinon';
 import { DeviceConnection, parseHostPort } from '../../src/connection/connection';
 import type { ConnectionOptions, ConnectionStateEvent } from '../../src/connection/connection';
-import { TapoError } from '../../src/protocol/errors';
+import { TapoError, THIRD_PARTY_HINT } from '../../src/protocol/errors';
 import type { DeviceFamily } from '../../src/protocol/errors';
 import type { Transport, TransportOptions } from '../../src/protocol/transport';
 import type { JsonObject, SchemeName } from '../../src/protocol/types';
@@ -205,7 +205,7 @@ describe('DeviceConnection (fake transport)', () => {
     assert.equal(h.connection.state, 'error');
   });
 
-  it('never retries bad credentials; waiting requests share the one failed login', async () => {
+  it('never retries bad credentials; waiting requests share the one failed login, later ones wait out the hold-off', async () => {
     const h = track(
       harness({
         login: () => {
@@ -221,8 +221,58 @@ describe('DeviceConnection (fake transport)', () => {
     assert.equal(h.connection.lastError?.kind, 'Authentication');
     assert.ok(!JSON.stringify(h.states.map((s) => s.error?.message)).includes('secret-pw'));
 
+    for (let i = 0; i < 5; i++) {
+      const err = await rejection(h.connection.request({ method: `poll${i}` }));
+      assert.equal(err, errors[0], 'the same error, failing fast');
+    }
+    assert.equal(h.log.logins, 1, 'no login inside the 5 s hold-off');
+    assert.equal(h.connection.stats.logins, 1);
+
+    h.clock.ms += 5_000;
     await rejection(h.connection.request({ method: 'later' }));
-    assert.equal(h.log.logins, 2, 'the next request makes one fresh attempt');
+    assert.equal(h.log.logins, 2, 'one fresh attempt after the hold-off');
+    h.clock.ms += 5_000;
+    await rejection(h.connection.request({ method: 'later' }));
+    assert.equal(h.log.logins, 2, 'the hold-off doubled to 10 s');
+    h.clock.ms += 5_000;
+    await rejection(h.connection.request({ method: 'later' }));
+    assert.equal(h.log.logins, 3);
+    assert.equal(h.log.sends, 0);
+  });
+
+  it('plugs: the hold-off after rejected passwords stops growing at 5 minutes', async () => {
+    const h = track(
+      harness({
+        login: () => {
+          throw new TapoError('Authentication', 'wrong password', { code: -1501 });
+        },
+      }),
+    );
+    for (let i = 0; i < 10; i++) {
+      await rejection(h.connection.request({ method: 'get_device_info' }));
+      h.clock.ms += 300_000;
+    }
+    assert.equal(h.log.logins, 10, 'one attempt per 5 minutes once the cap is reached');
+    await rejection(h.connection.request({ method: 'get_device_info' }));
+    h.clock.ms += 299_999;
+    await rejection(h.connection.request({ method: 'get_device_info' }));
+    assert.equal(h.log.logins, 11);
+  });
+
+  it('authHoldOffMs: 0 turns the hold-off off', async () => {
+    const h = track(
+      harness(
+        {
+          login: () => {
+            throw new TapoError('Authentication', 'wrong password', { code: -1501 });
+          },
+        },
+        { authHoldOffMs: 0 },
+      ),
+    );
+    await rejection(h.connection.request({ method: 'a' }));
+    await rejection(h.connection.request({ method: 'b' }));
+    assert.equal(h.log.logins, 2);
   });
 
   it('cameras: after a rejected password requests fail fast until the hold-off passes', async () => {
@@ -284,6 +334,187 @@ describe('DeviceConnection (fake transport)', () => {
     assert.equal(reply['error_code'], 0);
     assert.equal(h.log.logins, 2);
     assert.equal(h.connection.state, 'connected');
+  });
+
+  describe('a KLAP handshake1 403 (Authentication suggesting tpap)', () => {
+    const forbidden = (): TapoError =>
+      new TapoError('Authentication', 'the device refused the KLAP handshake (HTTP 403)', {
+        httpStatus: 403,
+        hint: THIRD_PARTY_HINT,
+        suggestedScheme: 'tpap',
+      });
+
+    it('tries TPAP once and caches it when the plug speaks TPAP', async () => {
+      const h = track(
+        harness({
+          login: (scheme) => {
+            if (scheme === 'klap') throw forbidden();
+          },
+        }),
+      );
+      await h.connection.request({ method: 'get_device_info' });
+      assert.equal(h.connection.scheme, 'tpap');
+      assert.equal(h.connection.state, 'connected');
+      h.log.created[1]?.reset();
+      await h.connection.request({ method: 'get_device_info' });
+      assert.deepEqual(
+        h.log.events.filter((e) => e.startsWith('login:')),
+        ['login:klap', 'login:tpap', 'login:tpap'],
+      );
+    });
+
+    it('reports the 403 with the Third-Party hint when the device has no TPAP either', async () => {
+      const first = forbidden();
+      for (const notThere of [
+        new TapoError('Unsupported', 'the device does not prefer TPAP (tpap_preferred: false)', { suggestedScheme: 'klap' }),
+        new TapoError('Transport', 'the TPAP discover reply is not JSON'),
+        new TapoError('Unsupported', 'the device does not answer the TPAP discover (HTTP 404)', { httpStatus: 404 }),
+      ]) {
+        const h = track(
+          harness({
+            login: (scheme) => {
+              throw scheme === 'klap' ? first : notThere;
+            },
+          }),
+        );
+        const err = await rejection(h.connection.request({ method: 'get_device_info' }));
+        assert.equal(err, first, `after "${notThere.message}"`);
+        assert.equal(err.hint, THIRD_PARTY_HINT);
+        assert.equal(h.connection.lastError, first);
+        assert.equal(h.connection.state, 'error');
+        assert.equal(h.states.at(-1)?.error, first);
+        assert.equal(h.log.logins, 2, 'one TPAP attempt, no loop');
+      }
+    });
+
+    it("reports TPAP's own verdict when TPAP is there but refuses the password", async () => {
+      const tpapRefusal = new TapoError('Authentication', 'the device refused the password', { code: -40401 });
+      const h = track(
+        harness({
+          login: (scheme) => {
+            throw scheme === 'klap' ? forbidden() : tpapRefusal;
+          },
+        }),
+      );
+      assert.equal(await rejection(h.connection.request({ method: 'a' })), tpapRefusal);
+    });
+
+    it('a forced klap scheme reports the 403 without trying TPAP', async () => {
+      const h = track(harness({ login: () => Promise.reject(forbidden()) }, { scheme: 'klap' }));
+      const err = await rejection(h.connection.request({ method: 'a' }));
+      assert.equal(err.httpStatus, 403);
+      assert.equal(h.log.logins, 1);
+    });
+  });
+
+  describe('a reply that did not decrypt (Transport, sent: true, session dropped)', () => {
+    function garbleOnce(h: () => Harness): SendScript {
+      return (req, n) => {
+        if (n === 2) {
+          const t = h().log.created[0];
+          if (t) t.hasSession = false;
+          throw new TapoError('Transport', 'the KLAP reply could not be decrypted; the session is out of sync', { sent: true });
+        }
+        return { error_code: 0, result: { n, method: req['method'] ?? null } };
+      };
+    }
+
+    it('is replayed after a new login only for idempotent requests', async () => {
+      let ref: Harness | undefined;
+      const h = track(harness({ send: garbleOnce(() => ref!) }));
+      ref = h;
+      await h.connection.request({ method: 'a' });
+      const reply = await h.connection.request({ method: 'get_device_info' }, { idempotent: true });
+      assert.deepEqual(reply, { error_code: 0, result: { n: 3, method: 'get_device_info' } });
+      assert.deepEqual(h.log.events, ['login:klap', 'send:a', 'send:get_device_info', 'login:klap', 'send:get_device_info']);
+    });
+
+    it('is not replayed for other requests, and the next request logs in again', async () => {
+      let ref: Harness | undefined;
+      const h = track(harness({ send: garbleOnce(() => ref!) }));
+      ref = h;
+      await h.connection.request({ method: 'a' });
+      const err = await rejection(h.connection.request({ method: 'add_countdown_rule' }));
+      assert.equal(err.kind, 'Transport');
+      assert.equal(err.sent, true);
+      assert.equal(h.connection.state, 'error');
+      await h.connection.request({ method: 'b' });
+      assert.deepEqual(h.log.events, ['login:klap', 'send:a', 'send:add_countdown_rule', 'login:klap', 'send:b']);
+      assert.equal(h.connection.state, 'connected');
+    });
+  });
+
+  it('a request-level refusal leaves a working session in the connected state', async () => {
+    const refusals: Record<string, TapoError> = {
+      input: new TapoError('Input', 'invalid or unsupported parameters (error -1008)', { code: -1008 }),
+      device: new TapoError('Device', 'the motor is busy (error -64303)', { code: -64303 }),
+      busy: new TapoError('RateLimited', 'busy (error -1301)', { code: -1301 }),
+      unknown: new TapoError('Unsupported', 'this camera does not know that method (error -40105)', { code: -40105 }),
+    };
+    const h = track(
+      harness({
+        send: (req) => {
+          const refusal = refusals[String(req['method'])];
+          if (refusal) throw refusal;
+          return { error_code: 0 };
+        },
+      }),
+    );
+    await h.connection.request({ method: 'ok' });
+    for (const [method, refusal] of Object.entries(refusals)) {
+      assert.equal(await rejection(h.connection.request({ method })), refusal);
+      assert.equal(h.connection.state, 'connected', method);
+    }
+    assert.deepEqual(
+      h.states.map((s) => s.state),
+      ['connecting', 'connected'],
+    );
+    assert.equal(h.connection.lastError, undefined);
+    assert.equal(h.log.logins, 1);
+  });
+
+  it('a lockout thrown by a command locks the connection until secondsLeft has passed', async () => {
+    let lockedOnce = false;
+    const h = track(
+      harness(
+        {
+          send: () => {
+            if (!lockedOnce) {
+              lockedOnce = true;
+              throw new TapoError('Locked', 'blocked (error -40404)', { code: -40404, secondsLeft: 30 });
+            }
+            return { error_code: 0 };
+          },
+        },
+        { kind: 'camera' },
+      ),
+    );
+    const first = await rejection(h.connection.request({ method: 'getDeviceInfo' }));
+    assert.equal(first.kind, 'Locked');
+    assert.equal(h.connection.state, 'locked');
+    assert.equal(h.states.at(-1)?.state, 'locked');
+    h.clock.ms += 10_000;
+    const second = await rejection(h.connection.request({ method: 'getDeviceInfo' }));
+    assert.equal(second.kind, 'Locked');
+    assert.equal(second.secondsLeft, 20);
+    assert.equal(second.sent, false);
+    assert.equal(h.log.sends, 1, 'nothing sent while locked');
+    h.clock.ms += 20_000;
+    assert.deepEqual(await h.connection.request({ method: 'getDeviceInfo' }), { error_code: 0 });
+    assert.equal(h.connection.state, 'connected');
+    assert.equal(h.log.logins, 1);
+  });
+
+  it('a lockout code in a command reply is returned and remembered', async () => {
+    const locked: JsonObject = { error_code: -40404, data: { code: -40404, sec_left: 120 } };
+    const h = track(harness({ send: (_req, n) => (n === 1 ? locked : { error_code: 0 }) }, { kind: 'camera' }));
+    assert.deepEqual(await h.connection.request({ method: 'getDeviceInfo' }), locked);
+    assert.equal(h.connection.state, 'locked');
+    h.clock.ms += 60_000;
+    const err = await rejection(h.connection.request({ method: 'getDeviceInfo' }));
+    assert.equal(err.kind, 'Locked');
+    assert.equal(err.secondsLeft, 60);
+    assert.equal(h.log.sends, 1);
   });
 
   it('does not replay a non-idempotent request whose reply was lost', async () => {
@@ -396,8 +627,10 @@ describe('DeviceConnection (fake transport)', () => {
     firmwareUpdated = true;
     h.log.created[1]?.reset();
     await rejection(h.connection.request({ method: 'b' }));
+    h.clock.ms += 5_000;
     await rejection(h.connection.request({ method: 'c' }));
     assert.equal(h.connection.scheme, undefined);
+    h.clock.ms += 10_000;
     await h.connection.request({ method: 'd' });
     assert.equal(h.connection.scheme, 'klap');
     assert.deepEqual(
@@ -465,6 +698,12 @@ describe('DeviceConnection (fake transport)', () => {
     assert.equal(err.kind, 'Timeout');
     assert.equal(err.sent, true);
     assert.deepEqual(await next, { error_code: 0 });
+    assert.deepEqual(
+      h.states.map((s) => s.state),
+      ['connecting', 'connected', 'error', 'connected'],
+      'a device that does not answer is a connection failure, until the next answer',
+    );
+    assert.equal(h.states[2]?.error?.kind, 'Timeout');
   });
 
   it('an aborted caller signal rejects only that request', async () => {

@@ -32,6 +32,8 @@ import {
   sha256HexUpper,
 } from '../../src/protocol/camera-secure-cipher';
 import type { Transport } from '../../src/protocol/transport';
+import * as sinon from 'sinon';
+import nodeCrypto = require('node:crypto');
 
 interface Seen {
   method: string;
@@ -183,7 +185,7 @@ describe('transports against scripted servers', () => {
       let reply: Reply = { status: 403 };
       server = await serve(() => reply);
       transport = new KlapTransport({ host: '127.0.0.1', port: server.port, credentials: USER });
-      await rejectsWith(transport.login(), { kind: 'Authentication', httpStatus: 403, hint: THIRD_PARTY_HINT });
+      await rejectsWith(transport.login(), { kind: 'Authentication', httpStatus: 403, hint: THIRD_PARTY_HINT, suggestedScheme: 'tpap' });
       reply = { status: 404 };
       await rejectsWith(transport.login(), { kind: 'Unsupported', suggestedScheme: 'passthrough' });
       reply = { body: Buffer.alloc(47) };
@@ -191,23 +193,35 @@ describe('transports against scripted servers', () => {
       assert.match(e.message, /garbled/);
     });
 
-    it('maps request 403, 401, undecryptable replies and other statuses', async () => {
+    it('maps request 403, 401 and other statuses', async () => {
       let next: Reply = { status: 403 };
       server = await serve(klapDevice(USER, 2, { onRequest: () => next }));
       const t = new KlapTransport({ host: '127.0.0.1', port: server.port, credentials: USER });
       transport = t;
-      for (const [reply, kind, status] of [
-        [{ status: 403 }, 'SessionExpired', 403],
-        [{ status: 401 }, 'SessionExpired', 401],
-        [{ body: Buffer.alloc(64, 1) }, 'SessionExpired', undefined],
-        [{ status: 500 }, 'Transport', 500],
+      for (const [reply, kind, status, keepsSession] of [
+        [{ status: 403 }, 'SessionExpired', 403, false],
+        [{ status: 401 }, 'SessionExpired', 401, false],
+        [{ status: 500 }, 'Transport', 500, true],
       ] as const) {
         await t.login();
         next = reply;
         const e = await rejectsWith(t.send({ method: 'get_device_info' }), { kind });
         assert.equal(e.httpStatus, status);
+        assert.equal(t.hasSession, keepsSession);
       }
-      assert.equal(t.hasSession, true, 'a 500 keeps the session');
+    });
+
+    it('an undecryptable 200 is a lost reply (Transport, sent: true) and ends the session', async () => {
+      let garble = false;
+      const device = klapDevice(USER, 2);
+      server = await serve((s) => (garble && s.url.startsWith('/app/request') ? { body: Buffer.alloc(64, 1) } : device(s)));
+      const t = new KlapTransport({ host: '127.0.0.1', port: server.port, credentials: USER });
+      transport = t;
+      await t.login();
+      garble = true;
+      await rejectsWith(t.send({ method: 'set_device_info' }), { kind: 'Transport', sent: true });
+      assert.equal(t.hasSession, false, 'the next request handshakes again');
+      await rejectsWith(t.send({ method: 'get_device_info' }), { kind: 'SessionExpired', sent: false });
     });
 
     it('ends the session at TIMEOUT - 1200 s (half when short) on the injected clock', async () => {
@@ -312,6 +326,19 @@ describe('transports against scripted servers', () => {
       assert.ok(logins[0]?.['password2']);
     });
 
+    it('generates the handshake RSA key off the event loop (async generateKeyPair)', async () => {
+      const sync = sinon.stub(nodeCrypto, 'generateKeyPairSync').throws(new Error('blocking keygen'));
+      try {
+        server = await serve(aesDevice(() => ({ error_code: 0, result: { token: 'T' } })));
+        transport = new PassthroughTransport({ host: '127.0.0.1', port: server.port, credentials: USER });
+        await transport.login();
+        assert.equal(transport.hasSession, true);
+        assert.equal(sync.callCount, 0);
+      } finally {
+        sync.restore();
+      }
+    });
+
     it('maps 1003 and an HTML reply to Unsupported klap', async () => {
       let reply: Reply = { body: { error_code: 1003 } };
       server = await serve(() => reply);
@@ -332,7 +359,8 @@ describe('transports against scripted servers', () => {
       outer = { error_code: -1301 };
       await rejectsWith(transport.send({ method: 'get_device_info' }), { kind: 'RateLimited', code: -1301 });
       outer = { error_code: 0, result: { response: 'AAAAAAAAAAAAAAAAAAAAAA==' } };
-      await rejectsWith(transport.send({ method: 'get_device_info' }), { kind: 'SessionExpired' });
+      await rejectsWith(transport.send({ method: 'get_device_info' }), { kind: 'Transport', sent: true });
+      assert.equal(transport.hasSession, false, 'an undecryptable reply ends the session');
     });
 
     it('turns hasSession off at half of a short TIMEOUT', async () => {
@@ -429,16 +457,17 @@ describe('transports against scripted servers', () => {
       server = await serve(secureCamera(sha256HexUpper(CAM.password), () => next), true);
       const t = new CameraSecureTransport({ host: '127.0.0.1', port: server.port, credentials: CAM });
       transport = t;
-      const cases: [Reply, string][] = [
-        [{ body: { error_code: -40401 } }, 'SessionExpired'],
-        [{ body: { error_code: -1, result: { responses: [{ msg: 'Check tapo tag failed', error_code: -1 }] } } }, 'SessionExpired'],
-        [{ status: 500, body: { error_code: -40401 } }, 'SessionExpired'],
-        [{ body: { error_code: 0, result: { response: 'AAAAAAAAAAAAAAAAAAAAAA==' } } }, 'SessionExpired'],
+      const cases: [Reply, string, boolean][] = [
+        [{ body: { error_code: -40401 } }, 'SessionExpired', true],
+        [{ body: { error_code: -1, result: { responses: [{ msg: 'Check tapo tag failed', error_code: -1 }] } } }, 'SessionExpired', true],
+        [{ status: 500, body: { error_code: -40401 } }, 'SessionExpired', true],
+        // The camera answered, so it may have acted: a lost reply, not an expiry.
+        [{ body: { error_code: 0, result: { response: 'AAAAAAAAAAAAAAAAAAAAAA==' } } }, 'Transport', true],
       ];
-      for (const [reply, kind] of cases) {
+      for (const [reply, kind, sent] of cases) {
         await t.login();
         next = reply;
-        const e = await rejectsWith(t.send({ method: 'get' }), { kind: kind as TapoError['kind'] });
+        const e = await rejectsWith(t.send({ method: 'get' }), { kind: kind as TapoError['kind'], sent });
         assertNoSecrets(e, [STOK]);
         assert.equal(t.hasSession, false);
       }
