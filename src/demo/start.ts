@@ -1,0 +1,239 @@
+/**
+ * `npm start`: simulated Tapo devices on 127.0.0.1, and Node-RED 4 (a dev dependency) with this
+ * package loaded from the working tree, FlowFuse Dashboard 2, and every example flow deployed and
+ * wired to the simulated devices. Ctrl-C stops everything.
+ *
+ * Nothing here talks to a real device. The Node-RED user directory is `.node-red-user/` in the
+ * project (git-ignored); flows and credentials there are rewritten at every start.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { startDevices, type SimulatedDevice, type StartDeviceOptions } from '../simulator';
+
+/** One simulated device of the demo and the config node id the example flows use for it. */
+export interface DemoDevice {
+  /** Id of the `tapo-device` config node in examples/*.json. */
+  configId: string;
+  /** Simulator options. */
+  sim: StartDeviceOptions;
+}
+
+/** The demo's devices: a metering plug with a realistic load, a legacy plug, and two cameras. */
+export const DEMO_DEVICES: readonly DemoDevice[] = [
+  {
+    configId: 'tapo_demo_plug',
+    sim: { fixture: 'P110(UK)_1.0_1.3.0', scheme: 'klap', port: 18081, loadWatts: 85 },
+  },
+  {
+    configId: 'tapo_demo_plug2',
+    sim: { fixture: 'P100(US)_1.0.0_1.1.3', scheme: 'passthrough', port: 18082 },
+  },
+  {
+    configId: 'tapo_demo_camera',
+    sim: { fixture: 'C210(EU)_2.0_1.4.3', scheme: 'camera-secure', port: 18443 },
+  },
+  {
+    configId: 'tapo_demo_camera_tpap',
+    sim: { fixture: 'C101(US)_5.0_1.4.3', scheme: 'tpap', port: 18444 },
+  },
+];
+
+/** Password every demo device is bound to (only ever used on 127.0.0.1). */
+export const DEMO_PASSWORD = 'tapo-sim';
+
+interface FlowNode {
+  id: string;
+  type: string;
+  z?: string;
+  [key: string]: unknown;
+}
+
+const repoRoot = path.resolve(__dirname, '..', '..');
+
+/** Reads every example flow (examples/*.json), in file-name order. */
+export function readExamples(dir = path.join(repoRoot, 'examples')): { file: string; nodes: FlowNode[] }[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((file) => ({ file, nodes: JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as FlowNode[] }));
+}
+
+/**
+ * Merges the examples into one flow file: each example becomes its own tab, config nodes shared
+ * between examples are kept once, and every `tapo-device` points at its simulated device.
+ */
+export function buildDemoFlows(
+  examples: { file: string; nodes: FlowNode[] }[],
+  hosts: Record<string, string>,
+): { flows: FlowNode[]; credentials: Record<string, { username: string; password: string }> } {
+  const flows: FlowNode[] = [];
+  const seen = new Set<string>();
+  const credentials: Record<string, { username: string; password: string }> = {};
+  examples.forEach((example, index) => {
+    const title = example.file.replace(/\.json$/, '');
+    const tabId = `tapo_demo_tab_${index}`;
+    flows.push({ id: tabId, type: 'tab', label: title, disabled: false, info: '' });
+    for (const node of example.nodes) {
+      if (seen.has(node.id)) continue;
+      seen.add(node.id);
+      if (node.type === 'tab') continue;
+      const copy: FlowNode = { ...node };
+      if (copy.z !== undefined && copy.z !== '') copy.z = tabId;
+      if (copy.type === 'tapo-device') {
+        const host = hosts[copy.id];
+        if (host !== undefined) {
+          copy.host = host;
+          const isCamera = copy.kind === 'camera';
+          credentials[copy.id] = { username: isCamera ? 'admin' : 'user@example.com', password: DEMO_PASSWORD };
+        }
+      }
+      flows.push(copy);
+    }
+  });
+  return { flows, credentials };
+}
+
+function writeSettings(userDir: string, uiPort: number): string {
+  const file = path.join(userDir, 'settings.js');
+  const settings = `// Written by npm start (src/demo/start.ts); rewritten at every start.
+module.exports = {
+  uiPort: ${uiPort},
+  uiHost: '127.0.0.1',
+  flowFile: 'flows.json',
+  credentialSecret: false,
+  nodesDir: [${JSON.stringify(repoRoot)}],
+  editorTheme: { tours: false, projects: { enabled: false } },
+  logging: { console: { level: 'info', metrics: false, audit: false } },
+  diagnostics: { enabled: false },
+  telemetry: { enabled: false },
+  externalModules: { autoInstall: false, palette: { allowInstall: false } },
+};
+`;
+  fs.writeFileSync(file, settings);
+  return file;
+}
+
+/** Options of {@link startDemo}. */
+export interface DemoOptions {
+  /** Node-RED editor port (0 is not allowed by Node-RED; pick a free one). */
+  uiPort: number;
+  /** Node-RED user directory (created if missing; its flows and settings are overwritten). */
+  userDir: string;
+  /** Use port 0 for the simulated devices instead of the fixed demo ports (tests). */
+  anySimPort?: boolean;
+  /** Echo Node-RED's output to this process's stdout. */
+  echo?: boolean;
+}
+
+/** A running demo. */
+export interface RunningDemo {
+  devices: SimulatedDevice[];
+  /** Simulated device by config node id. */
+  byConfigId: Record<string, SimulatedDevice>;
+  editorUrl: string;
+  dashboardUrl: string;
+  /** Resolves once Node-RED has started its flows. */
+  ready: Promise<void>;
+  /** Stops Node-RED and the simulated devices. */
+  stop(): Promise<void>;
+  /** Resolves when Node-RED exits by itself, with its exit code. */
+  exited: Promise<number>;
+}
+
+/** Starts the simulated devices and Node-RED with the example flows wired to them. */
+export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
+  fs.mkdirSync(options.userDir, { recursive: true });
+  const devices: SimulatedDevice[] = await startDevices(
+    DEMO_DEVICES.map((d) => ({ ...d.sim, password: DEMO_PASSWORD, ...(options.anySimPort ? { port: 0 } : {}) })),
+  );
+  const hosts: Record<string, string> = {};
+  const byConfigId: Record<string, SimulatedDevice> = {};
+  DEMO_DEVICES.forEach((d, i) => {
+    const dev = devices[i];
+    if (dev) {
+      hosts[d.configId] = `${dev.host}:${dev.port}`;
+      byConfigId[d.configId] = dev;
+    }
+  });
+
+  const { flows, credentials } = buildDemoFlows(readExamples(), hosts);
+  fs.writeFileSync(path.join(options.userDir, 'flows.json'), JSON.stringify(flows, null, 2));
+  fs.writeFileSync(path.join(options.userDir, 'flows_cred.json'), JSON.stringify(credentials, null, 2));
+  const settingsFile = writeSettings(options.userDir, options.uiPort);
+
+  const redMain = require.resolve('node-red/red.js');
+  const child: ChildProcess = spawn(process.execPath, [redMain, '--userDir', options.userDir, '--settings', settingsFile], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const ready = new Promise<void>((resolve, reject) => {
+    const onData = (chunk: Buffer): void => {
+      const text = chunk.toString();
+      if (options.echo) process.stdout.write(text);
+      output = (output + text).slice(-20_000);
+      if (output.includes('Started flows')) resolve();
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`Node-RED exited with code ${code ?? 'null'}:\n${output}`)));
+  });
+  ready.catch(() => undefined);
+  const exited = new Promise<number>((resolve) => child.once('exit', (code) => resolve(code ?? 0)));
+
+  let stopped: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopped ??= (async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGINT');
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(() => {
+            child.kill('SIGKILL');
+            resolve();
+          }, 8000);
+          child.once('exit', () => {
+            clearTimeout(t);
+            resolve();
+          });
+        });
+      }
+      await Promise.all(devices.map((d) => d.stop()));
+    })();
+    return stopped;
+  };
+  const base = `http://127.0.0.1:${options.uiPort}`;
+  return { devices, byConfigId, editorUrl: `${base}/`, dashboardUrl: `${base}/dashboard`, ready, stop, exited };
+}
+
+async function main(): Promise<void> {
+  const uiPort = Number(process.env.PORT ?? 1880);
+  const demo = await startDemo({ uiPort, userDir: path.join(repoRoot, '.node-red-user'), echo: true });
+  for (const dev of demo.devices) {
+    const info = dev.describe();
+    process.stdout.write(`simulated ${info.model} (${info.scheme}) on ${info.host}:${info.port}\n`);
+  }
+  let stopping = false;
+  const stop = async (code: number): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    await demo.stop();
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void stop(0));
+  process.on('SIGTERM', () => void stop(0));
+  void demo.exited.then((code) => stop(code));
+  await demo.ready;
+  process.stdout.write(
+    `\nNode-RED editor:  ${demo.editorUrl}\nDashboard:        ${demo.dashboardUrl}\n` +
+      'Simulated devices are running on 127.0.0.1 (password "tapo-sim"). Press Ctrl-C to stop.\n\n',
+  );
+}
+
+if (require.main === module) {
+  main().catch((e: unknown) => {
+    process.stderr.write(`npm start: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(1);
+  });
+}
