@@ -107,6 +107,8 @@ interface Job {
   abortError?: TapoError;
   /** True once the envelope was handed to the transport at least once. */
   sent: boolean;
+  /** When the job's deadline fires, on the same clock as the timers (`performance.now`). */
+  deadline: number;
   settled: boolean;
   resolve: (reply: JsonObject) => void;
   reject: (error: TapoError) => void;
@@ -123,6 +125,15 @@ const AUTH_HOLD_OFF: Record<DeviceKind, { firstMs: number; maxMs: number }> = {
 };
 const MAX_SUGGESTIONS = 2;
 const RATE_LIMIT_BACKOFF_MS = [1_000, 2_000];
+
+/**
+ * A rate-limited idempotent request waits and tries again, but only when the wait ends before its
+ * deadline: otherwise the caller gets the device's RateLimited answer now, not a Timeout later.
+ */
+function canBackOff(job: Job, tries: number): boolean {
+  const wait = RATE_LIMIT_BACKOFF_MS[tries];
+  return job.options.idempotent === true && wait !== undefined && performance.now() + wait < job.deadline;
+}
 const SEND_HINT = 'Check that the device is powered and reachable.';
 
 /** Splits `host`, `host:port`, `[v6]` or `[v6]:port`. Throws an `Input` error for a bad port. */
@@ -250,12 +261,14 @@ export class DeviceConnection extends EventEmitter implements Requester {
         options,
         controller: undefined,
         sent: false,
+        deadline: 0,
         settled: false,
         resolve,
         reject,
         cleanup: () => undefined,
       };
       const ms = options.timeoutMs ?? this.timeoutMs;
+      job.deadline = performance.now() + ms;
       const timer = setTimeout(() => {
         this.abortJob(
           job,
@@ -346,6 +359,7 @@ export class DeviceConnection extends EventEmitter implements Requester {
     let expiryReplays = 0;
     let lostReplays = 0;
     let rateTries = 0;
+    let schemeSwitches = 0;
     for (;;) {
       throwIfAborted(signal);
       if (!this.transport || !this.transport.hasSession) {
@@ -360,7 +374,7 @@ export class DeviceConnection extends EventEmitter implements Requester {
         this.stats.requests++;
         job.sent = true;
         const reply = await transport.send(job.req, signal);
-        if (isRateLimitedReply(reply, this.family) && job.options.idempotent && rateTries < RATE_LIMIT_BACKOFF_MS.length) {
+        if (isRateLimitedReply(reply, this.family) && canBackOff(job, rateTries)) {
           await delay(RATE_LIMIT_BACKOFF_MS[rateTries++] ?? 0, signal);
           continue;
         }
@@ -386,7 +400,15 @@ export class DeviceConnection extends EventEmitter implements Requester {
           lostReplays++;
           continue;
         }
-        if (err.kind === 'RateLimited' && job.options.idempotent && rateTries < RATE_LIMIT_BACKOFF_MS.length) {
+        // The device refused the request as the wrong scheme (firmware updated in place, e.g. a
+        // passthrough plug now answering 1003): it did not act, so switch and replay once.
+        if (err.kind === 'Unsupported' && err.suggestedScheme && !this.forcedScheme && schemeSwitches < 1) {
+          schemeSwitches++;
+          this.cachedScheme = err.suggestedScheme;
+          transport.reset();
+          continue;
+        }
+        if (err.kind === 'RateLimited' && canBackOff(job, rateTries)) {
           await delay(RATE_LIMIT_BACKOFF_MS[rateTries++] ?? 0, signal);
           continue;
         }

@@ -95,6 +95,8 @@ interface CodeEntry {
   kind: ErrorKind;
   text: string;
   hint?: string;
+  /** The scheme this answer asks the client to use instead. */
+  suggest?: SchemeName;
 }
 
 const CHECK_CREDENTIALS = 'Check the user name and password in the device configuration.';
@@ -108,6 +110,7 @@ const SMART_CODES: Record<number, CodeEntry> = {
     kind: 'Unsupported',
     text: 'the device does not speak this scheme (it answered 1003: use KLAP)',
     hint: 'Set the scheme to auto or KLAP.',
+    suggest: 'klap',
   },
   1100: { kind: 'Authentication', text: 'handshake failed', hint: CHECK_CREDENTIALS },
   1111: { kind: 'Authentication', text: 'login failed', hint: CHECK_CREDENTIALS },
@@ -145,6 +148,7 @@ const CAMERA_CODES: Record<number, CodeEntry> = {
     kind: 'Unsupported',
     text: 'this firmware only accepts the TPAP login',
     hint: 'Set the scheme to auto or TPAP.',
+    suggest: 'tpap',
   },
   [-40401]: { kind: 'SessionExpired', text: 'session expired or invalid' },
   [-40404]: { kind: 'Locked', text: 'the camera is locked after too many failed logins' },
@@ -205,6 +209,7 @@ export function errorFromCode(
   const details: TapoErrorDetails = { code };
   if (hint !== undefined) details.hint = hint;
   if (secondsLeft !== undefined) details.secondsLeft = secondsLeft;
+  if (entry.suggest !== undefined) details.suggestedScheme = entry.suggest;
   return new TapoError(entry.kind, `${where}${entry.text} (error ${code})`, details);
 }
 

@@ -1,0 +1,206 @@
+/**
+ * Every simulator fault, and what the client does about it. Each test switches a fault on a real
+ * simulated device over 127.0.0.1 and asserts on the client's error kind and on the simulator's own
+ * state and counters (what really reached or changed the device).
+ */
+import { strict as assert } from 'node:assert';
+import { DeviceConnection } from '../../src/connection';
+import type { ConnectionOptions } from '../../src/connection';
+import { Camera } from '../../src/devices/camera';
+import { Plug } from '../../src/devices/plug';
+import { TapoError } from '../../src/protocol/errors';
+import { ManualClock, startDevice } from '../../src/simulator';
+import type { SimulatedDevice, StartDeviceOptions } from '../../src/simulator';
+import type { CameraLogic } from '../../src/simulator/logic/camera';
+import type { PlugLogic } from '../../src/simulator/logic/plug';
+
+const PASSWORD = 'tapo-sim';
+const P110 = 'P110(UK)_1.0_1.3.0';
+const P100_OLD = 'P100(US)_1.0.0_1.1.3';
+const C210 = 'C210(EU)_2.0_1.4.3';
+
+async function rejection(p: Promise<unknown>): Promise<TapoError> {
+  try {
+    await p;
+  } catch (e) {
+    assert.ok(e instanceof TapoError, `expected a TapoError, got ${String(e)}`);
+    return e;
+  }
+  assert.fail('expected the promise to reject');
+}
+
+describe('simulator faults and what the client does about them', function () {
+  this.timeout(20_000);
+  const devices: SimulatedDevice[] = [];
+  const connections: DeviceConnection[] = [];
+
+  afterEach(async () => {
+    await Promise.all(connections.splice(0).map((c) => c.close()));
+    await Promise.all(devices.splice(0).map((d) => d.stop()));
+  });
+
+  async function device(options: StartDeviceOptions): Promise<SimulatedDevice> {
+    const d = await startDevice({ password: PASSWORD, ...options });
+    devices.push(d);
+    return d;
+  }
+
+  function connect(d: SimulatedDevice, extra: Partial<ConnectionOptions> = {}): DeviceConnection {
+    const camera = d.family === 'camera';
+    const c = new DeviceConnection({
+      host: `${d.host}:${d.port}`,
+      kind: camera ? 'camera' : 'plug',
+      scheme: 'auto',
+      credentials: { username: camera ? 'admin' : 'user@example.com', password: PASSWORD },
+      timeoutMs: 3_000,
+      ...extra,
+    });
+    connections.push(c);
+    return c;
+  }
+
+  it('firmware migrated from passthrough to KLAP in place: the next request finds KLAP and switches', async () => {
+    const d = await device({ fixture: P100_OLD, scheme: 'passthrough' });
+    const c = connect(d);
+    const plug = new Plug(c);
+    await plug.turnOff();
+    assert.equal(c.scheme, 'passthrough');
+    d.migrate('klap');
+    await plug.turnOn();
+    assert.equal(c.scheme, 'klap');
+    assert.equal((d.logic as PlugLogic).state.on, true);
+  });
+
+  it('HTTP 500 on a camera command (session replaced): logs in again once and the command is carried out', async () => {
+    const d = await device({ fixture: C210 });
+    const c = connect(d);
+    const camera = new Camera(c);
+    const initially = (await camera.read(['privacyMode'])).privacyMode;
+    const logins = d.server.loginCount;
+    // A 500 for the next request only: the fault is switched off once that request reached the device.
+    d.faults.http500 = true;
+    d.once('request', () => setImmediate(() => (d.faults.http500 = false)));
+    await camera.setPrivacyMode(!initially);
+    assert.equal((d.logic as CameraLogic).state.privacyMode, !initially);
+    assert.equal(d.server.loginCount, logins + 1);
+  });
+
+  it('HTTP 500 on every request: a clear error, no login loop', async () => {
+    const d = await device({ fixture: C210 });
+    const c = connect(d);
+    const initially = (d.logic as CameraLogic).state.privacyMode;
+    await new Camera(c).read(['privacyMode']);
+    d.faults.http500 = true;
+    const before = d.httpRequestCount;
+    const err = await rejection(new Camera(c).setPrivacyMode(!initially));
+    assert.ok(['SessionExpired', 'Transport', 'Authentication', 'Unsupported'].includes(err.kind), err.kind);
+    assert.ok(d.httpRequestCount - before <= 4, `requests after the fault: ${d.httpRequestCount - before}`);
+    assert.equal((d.logic as CameraLogic).state.privacyMode, initially);
+  });
+
+  it('a slow device within the timeout answers; beyond it the request times out and nothing hangs', async () => {
+    const d = await device({ fixture: P110 });
+    const c = connect(d, { timeoutMs: 500 });
+    const plug = new Plug(c);
+    await plug.getInfo();
+    d.faults.delayMs = 100;
+    assert.equal(typeof (await plug.getInfo()).on, 'boolean');
+    d.faults.delayMs = 2_000;
+    const err = await rejection(plug.getInfo());
+    assert.equal(err.kind, 'Timeout');
+    d.faults.delayMs = 0;
+    assert.equal(typeof (await plug.getInfo()).on, 'boolean');
+  });
+
+  it('a forced error code for a method reaches the caller with its kind and code, and the session stays up', async () => {
+    const d = await device({ fixture: P110 });
+    const c = connect(d);
+    const plug = new Plug(c);
+    await plug.getInfo();
+    d.faults.methodErrors = { set_device_info: -1301 };
+    const err = await rejection(plug.turnOn());
+    assert.equal(err.kind, 'RateLimited');
+    assert.equal(err.code, -1301);
+    assert.equal((d.logic as PlugLogic).state.on, false);
+    d.faults.methodErrors = { get_device_info: -1008 };
+    const bad = await rejection(plug.getInfo());
+    assert.equal(bad.kind, 'Input');
+    assert.equal(bad.code, -1008);
+    assert.equal(c.state, 'connected');
+    assert.equal(d.server.loginCount, 1);
+  });
+
+  it('a camera method error inside a batch is reported with the camera code', async () => {
+    const d = await device({ fixture: C210 });
+    const c = connect(d);
+    d.faults.methodErrors = { getLensMaskConfig: -64324 };
+    const err = await rejection(new Camera(c).read(['led', 'privacyMode']));
+    assert.equal(err.code, -64324);
+    assert.equal(err.kind, 'Device');
+  });
+
+  it('the P100 batch bug (-1003 for any multipleRequest) does not stop single requests', async () => {
+    const d = await device({ fixture: P100_OLD, scheme: 'passthrough' });
+    d.faults.batchBug = true;
+    const c = connect(d);
+    const batch = await c.request({ method: 'multipleRequest', params: { requests: [{ method: 'get_device_info' }] } });
+    assert.equal(batch['error_code'], -1003);
+    const plug = new Plug(c);
+    await plug.turnOn();
+    assert.equal((d.logic as PlugLogic).state.on, true);
+  });
+
+  it('a device that closes the connection after every response (P100) still answers every request', async () => {
+    const d = await device({ fixture: P100_OLD, scheme: 'passthrough' });
+    d.faults.closeAfterResponse = true;
+    const c = connect(d);
+    const plug = new Plug(c);
+    for (let i = 0; i < 6; i++) await plug.toggle();
+    assert.equal((d.logic as PlugLogic).state.on, (await plug.getInfo()).on);
+    assert.equal(d.server.loginCount, 1);
+  });
+
+  it('a dropped connection on a read is replayed once; on a countdown it is reported, not repeated', async () => {
+    const d = await device({ fixture: P110 });
+    const c = connect(d);
+    const plug = new Plug(c);
+    await plug.getInfo();
+    // Drop exactly the next request before the device acts on it.
+    d.faults.dropConnections = true;
+    d.once('request', () => setImmediate(() => (d.faults.dropConnections = false)));
+    assert.equal(typeof (await plug.getInfo()).on, 'boolean');
+
+    d.faults.dropConnections = true;
+    d.once('request', () => setImmediate(() => (d.faults.dropConnections = false)));
+    const rule = { delay: 60, desired_states: { on: true }, enable: true, remain: 60 };
+    const before = d.httpRequestCount;
+    const err = await rejection(c.request({ method: 'add_countdown_rule', params: rule }));
+    assert.equal(err.kind, 'Transport');
+    assert.equal(d.httpRequestCount - before, 1, 'not sent again');
+  });
+
+  it('a KLAP session the device expires after N requests (403) is renewed with one login each time', async () => {
+    const d = await device({ fixture: P110 });
+    d.faults.expireAfterRequests = 3;
+    const c = connect(d);
+    const plug = new Plug(c);
+    for (let i = 0; i < 7; i++) await plug.getInfo();
+    assert.ok(d.server.loginCount >= 3 && d.server.loginCount <= 4, `logins: ${d.server.loginCount}`);
+  });
+
+  it('a reboot makes the device unreachable for a few seconds; the client reports it, then reconnects', async () => {
+    const clock = new ManualClock();
+    const d = await device({ fixture: P110, clock });
+    const c = connect(d, { timeoutMs: 1_000 });
+    const plug = new Plug(c);
+    await plug.turnOn();
+    await d.reboot(3);
+    const err = await rejection(plug.getInfo());
+    assert.ok(['Transport', 'Timeout'].includes(err.kind), err.kind);
+    clock.advance(3_100);
+    await d.whenUp();
+    const info = await plug.getInfo();
+    assert.equal(typeof info.on, 'boolean');
+    assert.equal(d.server.loginCount >= 1, true);
+  });
+});
