@@ -7,24 +7,15 @@ import { strict as assert } from 'node:assert';
 import { DeviceConnection, probeDevice } from '../../src/connection';
 import type { ConnectionOptions, ConnectionStateEvent } from '../../src/connection';
 import { Plug } from '../../src/devices/plug';
-import { TapoError, THIRD_PARTY_HINT } from '../../src/protocol/errors';
+import { THIRD_PARTY_HINT } from '../../src/protocol/errors';
 import type { JsonObject, SchemeName } from '../../src/protocol/types';
 import { startDevice } from '../../src/simulator';
 import type { SimulatedDevice, StartDeviceOptions } from '../../src/simulator';
 import type { PlugLogic } from '../../src/simulator/logic/plug';
+import { rejection } from '../helpers';
 
 const PLUG_USER = 'user@example.com';
 const PASSWORD = 'tapo-sim';
-
-async function rejection(p: Promise<unknown>): Promise<TapoError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof TapoError, `expected a TapoError, got ${String(e)}`);
-    return e;
-  }
-  assert.fail('expected the promise to reject');
-}
 
 /** Lets pending I/O callbacks run (socket close events), up to `turns` event-loop turns, until `done()`. */
 async function settle(done: () => boolean, turns = 500): Promise<void> {

@@ -8,26 +8,16 @@ import { DeviceConnection } from '../../src/connection';
 import type { ConnectionOptions } from '../../src/connection';
 import { Camera } from '../../src/devices/camera';
 import { Plug } from '../../src/devices/plug';
-import { TapoError } from '../../src/protocol/errors';
 import { ManualClock, startDevice } from '../../src/simulator';
 import type { SimulatedDevice, StartDeviceOptions } from '../../src/simulator';
 import type { CameraLogic } from '../../src/simulator/logic/camera';
 import type { PlugLogic } from '../../src/simulator/logic/plug';
+import { rejection } from '../helpers';
 
 const PASSWORD = 'tapo-sim';
 const P110 = 'P110(UK)_1.0_1.3.0';
 const P100_OLD = 'P100(US)_1.0.0_1.1.3';
 const C210 = 'C210(EU)_2.0_1.4.3';
-
-async function rejection(p: Promise<unknown>): Promise<TapoError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof TapoError, `expected a TapoError, got ${String(e)}`);
-    return e;
-  }
-  assert.fail('expected the promise to reject');
-}
 
 describe('simulator faults and what the client does about them', function () {
   this.timeout(20_000);

@@ -4,26 +4,16 @@
  * state, not what the client says it did.
  */
 import { strict as assert } from 'node:assert';
-import { TapoError } from '../../src/protocol/errors';
 import { TpapTransport } from '../../src/protocol/tpap';
 import type { JsonObject } from '../../src/protocol/types';
 import { startDevice, type SimulatedDevice, type StartDeviceOptions } from '../../src/simulator';
 import type { CameraLogic } from '../../src/simulator/logic/camera';
 import type { PlugLogic } from '../../src/simulator/logic/plug';
+import { rejection as rejects } from '../helpers';
 
 const CAMERA = 'C101(US)_5.0_1.4.3';
 const PLUG = 'P110(UK)_1.0_1.3.0';
 const PASSWORD = 'tapo-sim';
-
-async function rejects(p: Promise<unknown>): Promise<TapoError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof TapoError, `expected a TapoError, got ${String(e)}`);
-    return e;
-  }
-  assert.fail('expected a rejection');
-}
 
 function result(reply: JsonObject): JsonObject {
   assert.equal(reply['error_code'], 0, JSON.stringify(reply));

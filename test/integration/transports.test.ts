@@ -5,26 +5,16 @@
  */
 import { strict as assert } from 'node:assert';
 import { startDevice, type SimulatedDevice, type StartDeviceOptions } from '../../src/simulator';
-import { TapoError } from '../../src/protocol/errors';
 import { KlapTransport } from '../../src/protocol/klap';
 import { PassthroughTransport } from '../../src/protocol/passthrough';
 import { CameraSecureTransport } from '../../src/protocol/camera-secure';
 import { CameraLegacyTransport } from '../../src/protocol/camera-legacy';
 import type { Transport, TransportOptions } from '../../src/protocol/transport';
 import type { Credentials, JsonObject } from '../../src/protocol/types';
+import { rejection } from '../helpers';
 
 const PLUG_USER: Credentials = { username: 'user@example.com', password: 'tapo-sim' };
 const CAMERA_USER: Credentials = { username: 'admin', password: 'tapo-sim' };
-
-async function rejection(p: Promise<unknown>): Promise<TapoError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof TapoError, `expected TapoError, got ${String(e)}`);
-    return e;
-  }
-  assert.fail('expected a rejection');
-}
 
 function resultOf(reply: JsonObject): JsonObject {
   assert.equal(reply['error_code'], 0, JSON.stringify(reply));

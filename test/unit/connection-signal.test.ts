@@ -10,6 +10,7 @@ import { DeviceConnection } from '../../src/connection/connection';
 import { TapoError } from '../../src/protocol/errors';
 import type { Transport } from '../../src/protocol/transport';
 import type { JsonObject } from '../../src/protocol/types';
+import { rejection } from '../helpers';
 
 /** A transport whose `send` either answers at once or waits for its signal. */
 class SignalTransport implements Transport {
@@ -61,16 +62,6 @@ function connectionWith(transport: SignalTransport, timeoutMs = 60_000): DeviceC
     timeoutMs,
     transportFactory: () => transport,
   });
-}
-
-async function rejection(p: Promise<unknown>): Promise<TapoError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof TapoError);
-    return e;
-  }
-  assert.fail('expected a rejection');
 }
 
 describe('DeviceConnection: the signal given to the transport', () => {

@@ -10,6 +10,7 @@ import { TapoError, THIRD_PARTY_HINT } from '../../src/protocol/errors';
 import type { DeviceFamily } from '../../src/protocol/errors';
 import type { Transport, TransportOptions } from '../../src/protocol/transport';
 import type { JsonObject, SchemeName } from '../../src/protocol/types';
+import { rejection } from '../helpers';
 
 type LoginScript = (scheme: SchemeName, attempt: number) => void | Promise<void>;
 type SendScript = (req: JsonObject, attempt: number, signal?: AbortSignal) => JsonObject | Promise<JsonObject>;
@@ -111,16 +112,6 @@ function gate(): { promise: Promise<void>; open: () => void } {
     open = resolve;
   });
   return { promise, open };
-}
-
-async function rejection(p: Promise<unknown>): Promise<TapoError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof TapoError, `expected a TapoError, got ${String(e)}`);
-    return e;
-  }
-  assert.fail('expected the promise to reject');
 }
 
 describe('DeviceConnection (fake transport)', () => {

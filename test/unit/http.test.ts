@@ -9,7 +9,7 @@ import { getEventListeners } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { HttpClient } from '../../src/protocol/http';
-import { TapoError } from '../../src/protocol/errors';
+import { rejection } from '../helpers';
 
 interface Seen {
   method: string;
@@ -69,16 +69,6 @@ async function serve(answer: (req: Seen, res: ServerResponse) => void): Promise<
         server.close(() => resolve());
       }),
   };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<TapoError> {
-  try {
-    await promise;
-  } catch (e) {
-    assert.ok(e instanceof TapoError, `expected a TapoError, got ${String(e)}`);
-    return e;
-  }
-  assert.fail('expected a rejection');
 }
 
 describe('HttpClient (loopback)', () => {

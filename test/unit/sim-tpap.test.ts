@@ -39,6 +39,7 @@ import {
   transcript,
   verifierSecrets,
 } from '../../src/simulator/schemes/tpap-math';
+import { defaultFaults } from '../../src/simulator/control';
 import type {
   DeviceLogic,
   LoginGuard,
@@ -150,18 +151,7 @@ class EchoLogic implements DeviceLogic {
 }
 
 function faults(): SimFaults {
-  return {
-    thirdPartyOff: false,
-    delayMs: 0,
-    hang: false,
-    dropConnections: false,
-    http500: false,
-    closeAfterResponse: false,
-    batchBug: false,
-    methodErrors: {},
-    expireAfterRequests: 0,
-    loseReplyTo: {},
-  };
+  return defaultFaults();
 }
 
 interface Rig {

@@ -33,6 +33,7 @@ import {
 import { TpapTransport } from '../../src/protocol/tpap';
 import { getSimCertificate } from '../../src/simulator/cert';
 import type { JsonObject } from '../../src/protocol/types';
+import { rejection as rejects } from '../helpers';
 
 type Json = JsonObject;
 
@@ -218,16 +219,6 @@ function transportFor(dev: FakeTpapDevice, password = PASSWORD, now?: () => numb
     credentials: { username: dev.opts.family === 'camera' ? 'admin' : 'me@example.com', password },
     ...(now ? { now } : {}),
   });
-}
-
-async function rejects(p: Promise<unknown>): Promise<TapoError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof TapoError, `expected a TapoError, got ${String(e)}`);
-    return e;
-  }
-  assert.fail('expected a rejection');
 }
 
 function assertNoSecrets(e: TapoError, ...secrets: string[]): void {
