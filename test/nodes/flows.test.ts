@@ -263,8 +263,10 @@ describe('nodes: flows against the simulator', function () {
     describe('energy polling (fake interval timer)', () => {
       let timers: sinon.SinonFakeTimers | undefined;
       beforeEach(() => {
-        // Only the poll's interval is faked: sockets, undici and Node-RED keep real timeouts.
-        timers = sinon.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+        // Only the poll's interval and the monotonic clock (performance.now, which the
+        // connection's login hold-off reads) are faked: sockets, undici and Node-RED keep
+        // real timeouts.
+        timers = sinon.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'performance'] });
       });
       afterEach(() => {
         timers?.restore();
@@ -292,13 +294,32 @@ describe('nodes: flows against the simulator', function () {
         const oneAttempt = sim!.httpRequestCount;
         assert.ok(oneAttempt >= 1);
         assert.equal(timers!.countTimers(), 0, 'the poll timer is still armed');
-        await timers!.tickAsync(100_000);
 
-        // A message reads once (one more login attempt) and re-arms the poll.
+        // A message inside the plug's 5 s login hold-off gets the same answer without a
+        // login, and re-arms the poll.
         caught = next(helper.getNode('caught'));
         act.receive({});
         assert.equal(((await caught).error as CaughtError).cause?.kind, 'Authentication');
+        assert.equal(sim!.httpRequestCount, oneAttempt, 'a login was attempted inside the hold-off');
+        assert.equal(timers!.countTimers(), 1);
+
+        // The next poll falls after the hold-off: one more attempt, and the poll pauses again.
+        caught = next(helper.getNode('caught'));
+        await timers!.tickAsync(10_000);
+        assert.equal(((await caught).error as CaughtError).cause?.kind, 'Authentication');
+        await statusWhere(act, seen, (s) => s.text === 'tapo-plug-energy.status.pollPaused');
         assert.equal(sim!.httpRequestCount, 2 * oneAttempt);
+        assert.equal(timers!.countTimers(), 0, 'the poll timer is still armed');
+
+        // Paused: 100 s pass on the faked clocks and nothing is sent.
+        await timers!.tickAsync(100_000);
+        assert.equal(sim!.httpRequestCount, 2 * oneAttempt);
+
+        // A message after the (doubled, 10 s) hold-off reads once and re-arms the poll.
+        caught = next(helper.getNode('caught'));
+        act.receive({});
+        assert.equal(((await caught).error as CaughtError).cause?.kind, 'Authentication');
+        assert.equal(sim!.httpRequestCount, 3 * oneAttempt);
         assert.equal(timers!.countTimers(), 1);
       });
     });
