@@ -304,6 +304,10 @@ export function requireKind(device: DeviceConfigNode, kind: DeviceKind, t: Trans
 /** True for a plain JSON-like object (not an array, Buffer, Date or null). */
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  if (Object.prototype.toString.call(value) !== '[object Object]') return false;
+  // A Function node builds its objects in its own vm context, whose Object.prototype is
+  // not this one: accept any object whose prototype is some realm's Object.prototype
+  // (a prototype with no prototype of its own), or none at all.
   const proto: unknown = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
+  return proto === null || Object.getPrototypeOf(proto) === null;
 }

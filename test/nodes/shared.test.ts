@@ -1,3 +1,4 @@
+import * as vm from 'node:vm';
 import assert from 'node:assert/strict';
 import sinon from 'sinon';
 import { TapoError, errorFromCode } from '../../src/protocol/errors';
@@ -90,6 +91,13 @@ describe('nodes/shared', () => {
     assert.equal(isPlainObject(Buffer.from('x')), false);
     assert.equal(isPlainObject(null), false);
     assert.equal(isPlainObject(new Date()), false);
+    assert.equal(isPlainObject(new Map()), false);
+    assert.equal(isPlainObject(new (class Thing { a = 1; })()), false);
+    assert.equal(isPlainObject(Object.create(null)), true);
+    // What a Function node sends: an object made in another vm context.
+    assert.equal(isPlainObject(vm.runInNewContext('({ on: true })')), true);
+    assert.equal(isPlainObject(vm.runInNewContext('[1]')), false);
+    assert.equal(isPlainObject(vm.runInNewContext('new Date()')), false);
   });
 });
 
