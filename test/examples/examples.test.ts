@@ -1,0 +1,526 @@
+/**
+ * The example flows (examples/*.json): each one is checked statically (JSON, known node types,
+ * the demo's config node ids, its own copies of the config nodes it uses, no secrets), then loaded
+ * into Node-RED with node-red-node-test-helper and run against simulated devices on 127.0.0.1.
+ * Assertions are on the SIMULATOR's state and on what the flow's own debug nodes receive.
+ *
+ * The flows are built exactly as `npm start` builds them (`buildDemoFlows` of src/demo/start.ts:
+ * one tab per example, `tapo-device` hosts pointed at the simulators, credentials set).
+ *
+ * Dashboard widgets: the helper runtime has no HTTP front end for FlowFuse Dashboard 2, so its
+ * config nodes (ui-base, ui-page, ui-group, ui-theme) are left out and every widget is replaced by
+ * a `helper` node with the same id and wires. A test then plays the widget: it `send`s what the
+ * widget would send on a click (the button's configured payload, the switch's new value) and
+ * listens for what the flow feeds back to it (the switch state, the gauge value). The real widgets
+ * are exercised in the browser by test/e2e/editor.test.ts.
+ *
+ * Inject nodes that fire by themselves (once at start, or on a repeat) and energy polling are
+ * turned off in the loaded copy, after checking they are configured, so that every message in a
+ * test is one the test triggered.
+ *
+ * Needs the compiled nodes (nodes/*.js re-export dist/): run `npm run build` first.
+ */
+import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
+import fs from 'node:fs';
+import path from 'node:path';
+import { DEMO_DEVICES, DEMO_PASSWORD, buildDemoFlows, readExamples } from '../../src/demo/start';
+import { startDevices } from '../../src/simulator';
+import type { SimulatedDevice } from '../../src/simulator';
+import type { CameraLogic } from '../../src/simulator/logic/camera';
+import type { PlugLogic } from '../../src/simulator/logic/plug';
+
+interface FlowNode {
+  id: string;
+  type: string;
+  z?: string;
+  wires?: string[][];
+  [key: string]: unknown;
+}
+
+type Msg = Record<string, unknown> & { payload?: unknown };
+
+interface HelperNode extends EventEmitter {
+  id: string;
+  type: string;
+  receive(msg: Msg): void;
+  send(msg: Msg): void;
+}
+
+interface TestHelper {
+  init(runtimePath: string): void;
+  load(nodes: unknown[], flow: FlowNode[], credentials?: Record<string, Record<string, string>>): Promise<void>;
+  unload(): Promise<void>;
+  getNode(id: string): HelperNode | null;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const helper = require('node-red-node-test-helper') as TestHelper;
+helper.init(require.resolve('node-red'));
+
+const root = path.resolve(__dirname, '../..');
+const examplesDir = path.join(root, 'examples');
+
+interface PackageJson {
+  'node-red': { nodes: Record<string, string> };
+}
+const readPackage = (file: string): PackageJson => JSON.parse(fs.readFileSync(file, 'utf8')) as PackageJson;
+
+/** Our node types, from package.json. */
+const OUR_TYPES = Object.keys(readPackage(path.join(root, 'package.json'))['node-red'].nodes);
+/** Dashboard 2 node types, from its package.json. */
+const DASHBOARD_TYPES = Object.keys(
+  readPackage(require.resolve('@flowfuse/node-red-dashboard/package.json'))['node-red'].nodes,
+);
+const DASHBOARD_CONFIG_TYPES = ['ui-base', 'ui-page', 'ui-group', 'ui-theme', 'ui-link'];
+
+const coreNodesDir = path.dirname(require.resolve('@node-red/nodes/package.json'));
+/** Core node files the examples may use, and the types they register (read from their .html). */
+const CORE_FILES = [
+  'core/common/20-inject.js',
+  'core/common/21-debug.js',
+  'core/common/25-catch.js',
+  'core/common/25-status.js',
+  'core/common/90-comment.js',
+  'core/common/60-link.js',
+  'core/common/05-junction.js',
+  'core/function/10-function.js',
+  'core/function/10-switch.js',
+  'core/function/15-change.js',
+  'core/function/16-range.js',
+  'core/function/80-template.js',
+  'core/function/89-delay.js',
+  'core/function/89-trigger.js',
+  'core/function/rbe.js',
+].map((f) => path.join(coreNodesDir, f));
+const CORE_TYPES = CORE_FILES.flatMap((file) => {
+  const html = fs.readFileSync(file.replace(/\.js$/, '.html'), 'utf8');
+  return [...html.matchAll(/RED\.nodes\.registerType\(\s*['"]([^'"]+)['"]/g)].map((m) => m[1] as string);
+}).concat(['tab']);
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const coreModules: unknown[] = CORE_FILES.map((file) => require(file) as unknown);
+const ourModules: unknown[] = OUR_TYPES.map(
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  (type) => require(path.join(root, 'nodes', `${type}.js`)) as unknown,
+);
+
+const DEMO_IDS = DEMO_DEVICES.map((d) => d.configId);
+const examples = readExamples(examplesDir);
+
+/** The example whose file name starts with `prefix` (e.g. "01"). */
+function example(prefix: string): { file: string; nodes: FlowNode[] } {
+  const found = examples.find((e) => e.file.startsWith(`${prefix} - `));
+  assert.ok(found, `no example ${prefix} in examples/`);
+  return found;
+}
+
+/**
+ * The flows `npm start` would deploy for one example, made loadable by the test helper: the
+ * dashboard's config nodes dropped, its widgets replaced by helper nodes, timers switched off.
+ */
+function helperFlows(
+  ex: { file: string; nodes: FlowNode[] },
+  hosts: Record<string, string>,
+): { flows: FlowNode[]; credentials: Record<string, Record<string, string>> } {
+  const built = buildDemoFlows([ex], hosts);
+  const flows: FlowNode[] = [];
+  for (const node of built.flows as FlowNode[]) {
+    if (DASHBOARD_CONFIG_TYPES.includes(node.type)) continue;
+    if (DASHBOARD_TYPES.includes(node.type)) {
+      const stand: FlowNode = { id: node.id, type: 'helper', wires: node.wires ?? [] };
+      if (node.z !== undefined) stand.z = node.z;
+      flows.push(stand);
+      continue;
+    }
+    const copy: FlowNode = { ...node };
+    if (copy.type === 'inject') {
+      copy.once = false;
+      copy.repeat = '';
+      copy.crontab = '';
+    }
+    if (copy.type === 'tapo-plug-energy') copy.poll = 0;
+    flows.push(copy);
+  }
+  return { flows, credentials: built.credentials };
+}
+
+/** Resolves with the next message `id` receives; rejects after `ms` (a bound, never an assertion). */
+function nextInput(id: string, ms = 10_000): Promise<Msg> {
+  const node = helper.getNode(id);
+  assert.ok(node, `node ${id} is not running`);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      node.removeListener('input', onInput);
+      reject(new Error(`no message reached ${id} within ${ms} ms`));
+    }, ms);
+    const onInput = (msg: Msg): void => {
+      clearTimeout(timer);
+      resolve(msg);
+    };
+    node.once('input', onInput);
+  });
+}
+
+/** Resolves with the next `count` messages `id` receives. */
+function inputs(id: string, count: number, ms = 10_000): Promise<Msg[]> {
+  const node = helper.getNode(id);
+  assert.ok(node, `node ${id} is not running`);
+  return new Promise((resolve, reject) => {
+    const got: Msg[] = [];
+    const timer = setTimeout(() => {
+      node.removeListener('input', onInput);
+      reject(new Error(`${id} received ${got.length} of ${count} messages within ${ms} ms`));
+    }, ms);
+    const onInput = (msg: Msg): void => {
+      got.push(msg);
+      if (got.length === count) {
+        clearTimeout(timer);
+        node.removeListener('input', onInput);
+        resolve(got);
+      }
+    };
+    node.on('input', onInput);
+  });
+}
+
+/** Clicks an inject node (it sends its configured message) and waits for what reaches `target`. */
+async function click(injectId: string, target: string): Promise<Msg> {
+  const answer = nextInput(target);
+  const node = helper.getNode(injectId);
+  assert.ok(node, `inject ${injectId} is not running`);
+  node.receive({});
+  return answer;
+}
+
+/** Plays a dashboard widget: sends `payload` from the helper node standing in for it. */
+async function widgetSends(widgetId: string, payload: unknown, target: string): Promise<Msg> {
+  const answer = nextInput(target);
+  const node = helper.getNode(widgetId);
+  assert.ok(node, `widget stand-in ${widgetId} is not running`);
+  node.send({ payload });
+  return answer;
+}
+
+function record(value: unknown): Record<string, unknown> {
+  assert.ok(value !== null && typeof value === 'object' && !Array.isArray(value), `expected an object, got ${JSON.stringify(value)}`);
+  return value as Record<string, unknown>;
+}
+
+describe('example flows', () => {
+  it('there are the six examples of the issue', () => {
+    assert.deepEqual(
+      examples.map((e) => e.file.slice(0, 2)),
+      ['01', '02', '03', '04', '05', '06'],
+    );
+    for (const e of examples) assert.match(e.file, /^\d\d - [^/]+\.json$/);
+  });
+
+  describe('static checks', () => {
+    for (const ex of examples) {
+      describe(ex.file, () => {
+        const nodes = ex.nodes;
+        const byId = new Map(nodes.map((n) => [n.id, n]));
+
+        it('is an array of nodes with unique ids and no tab of its own', () => {
+          assert.ok(Array.isArray(nodes) && nodes.length > 0);
+          assert.equal(byId.size, nodes.length, 'duplicate ids');
+          for (const n of nodes) {
+            assert.equal(typeof n.id, 'string');
+            assert.equal(typeof n.type, 'string');
+          }
+          assert.ok(!nodes.some((n) => n.type === 'tab'), 'examples import into the current flow');
+        });
+
+        it('uses only known node types (ours, core, dashboard)', () => {
+          const known = new Set([...OUR_TYPES, ...CORE_TYPES, ...DASHBOARD_TYPES]);
+          const unknown = nodes.filter((n) => !known.has(n.type)).map((n) => `${n.id}: ${n.type}`);
+          assert.deepEqual(unknown, []);
+        });
+
+        it('has a comment node that says what it shows and how to use a real device', () => {
+          const comments = nodes.filter((n) => n.type === 'comment');
+          assert.ok(comments.length >= 1);
+          const info = comments.map((c) => `${String(c.name)}\n${String(c.info)}`).join('\n');
+          assert.match(info, /Host/);
+          assert.match(info, /password/i);
+          assert.ok(String(comments[0]?.name).length > 10, 'the comment has a title');
+        });
+
+        it('carries the demo tapo-device config nodes it uses, with placeholder hosts and no secrets', () => {
+          const devices = nodes.filter((n) => n.type === 'tapo-device');
+          assert.ok(devices.length >= 1);
+          for (const d of devices) {
+            assert.ok(DEMO_IDS.includes(d.id), `${d.id} is not a demo config id (${DEMO_IDS.join(', ')})`);
+            assert.match(String(d.host), /^192\.168\.\d+\.\d+$/, 'placeholder LAN address');
+            assert.ok(d.kind === 'plug' || d.kind === 'camera');
+            assert.equal(typeof d.scheme, 'string');
+            assert.equal(d.credentials, undefined);
+            assert.equal(d.z, undefined, 'config nodes are global');
+          }
+          for (const n of nodes) {
+            if (typeof n.device === 'string') {
+              assert.ok(byId.get(n.device)?.type === 'tapo-device', `${n.id} uses ${n.device}, not in the file`);
+            }
+          }
+          assert.doesNotMatch(JSON.stringify(nodes), /tapo-sim|"password"\s*:/);
+        });
+
+        it('wires and widget groups point at nodes of the file', () => {
+          for (const n of nodes) {
+            for (const output of (n.wires ?? []) as string[][]) {
+              for (const target of output) assert.ok(byId.has(target), `${n.id} is wired to missing ${target}`);
+            }
+            if (DASHBOARD_TYPES.includes(n.type) && !DASHBOARD_CONFIG_TYPES.includes(n.type)) {
+              const group = byId.get(String(n.group));
+              assert.equal(group?.type, 'ui-group', `${n.id} has no group in the file`);
+              const page = byId.get(String(group?.page));
+              assert.equal(page?.type, 'ui-page');
+              assert.equal(byId.get(String(page?.ui))?.type, 'ui-base');
+            }
+            if (n.type !== 'tapo-device' && !DASHBOARD_CONFIG_TYPES.includes(n.type)) {
+              assert.equal(typeof n.z, 'string', `${n.id} has no z`);
+            }
+          }
+        });
+      });
+    }
+
+    it('config nodes shared between examples are identical (npm start keeps the first copy)', () => {
+      const seen = new Map<string, { file: string; json: string }>();
+      for (const ex of examples) {
+        for (const n of ex.nodes) {
+          if (n.z !== undefined) continue;
+          const json = JSON.stringify(n);
+          const first = seen.get(n.id);
+          if (first) assert.equal(json, first.json, `${n.id} differs between ${first.file} and ${ex.file}`);
+          else seen.set(n.id, { file: ex.file, json });
+        }
+      }
+    });
+
+    it('every demo device is used by some example', () => {
+      const used = new Set(examples.flatMap((e) => e.nodes.filter((n) => n.type === 'tapo-device').map((n) => n.id)));
+      assert.deepEqual([...used].sort(), [...DEMO_IDS].sort());
+    });
+  });
+
+  describe('running against the simulator', function () {
+    this.timeout(30_000);
+    let devices: SimulatedDevice[] = [];
+    const sim: Record<string, SimulatedDevice> = {};
+    const hosts: Record<string, string> = {};
+    const plug = (id: string): PlugLogic => sim[id]!.logic as PlugLogic;
+    const camera = (id: string): CameraLogic => sim[id]!.logic as CameraLogic;
+
+    /** Fresh simulators for every example: no state leaks from one example to the next. */
+    beforeEach(async () => {
+      devices = await startDevices(DEMO_DEVICES.map((d) => ({ ...d.sim, password: DEMO_PASSWORD, port: 0 })));
+      DEMO_DEVICES.forEach((d, i) => {
+        const dev = devices[i]!;
+        sim[d.configId] = dev;
+        hosts[d.configId] = `${dev.host}:${dev.port}`;
+      });
+    });
+
+    afterEach(async () => {
+      await helper.unload();
+      await Promise.all(devices.map((d) => d.stop()));
+      devices = [];
+    });
+
+    async function load(prefix: string): Promise<FlowNode[]> {
+      const { flows, credentials } = helperFlows(example(prefix), hosts);
+      await helper.load([...coreModules, ...ourModules], flows, credentials);
+      for (const n of flows) {
+        if (n.type !== 'tab' && n.type !== 'tapo-device') assert.ok(helper.getNode(n.id), `${n.id} (${n.type}) did not start`);
+      }
+      return flows;
+    }
+
+    it('01 switches the desk plug on, off, toggles it, arms a countdown, and toggles the lamp', async () => {
+      await load('01');
+      const desk = plug('tapo_demo_plug');
+      let msg = await click('tapo_ex01_on', 'tapo_ex01_debug');
+      assert.equal(desk.state.on, true);
+      assert.equal(record(msg.payload).on, true);
+      assert.match(String(record(msg.payload).model), /P110/);
+
+      msg = await click('tapo_ex01_off', 'tapo_ex01_debug');
+      assert.equal(desk.state.on, false);
+      assert.equal(record(msg.payload).on, false);
+
+      msg = await click('tapo_ex01_toggle', 'tapo_ex01_debug');
+      assert.equal(desk.state.on, true);
+      assert.equal(record(msg.payload).on, true);
+
+      msg = await click('tapo_ex01_status', 'tapo_ex01_debug');
+      assert.equal(record(msg.payload).on, desk.state.on);
+
+      msg = await click('tapo_ex01_countdown', 'tapo_ex01_debug');
+      assert.deepEqual(record(msg.payload).countdown, { on: false, delaySeconds: 60 });
+      assert.equal(desk.state.countdown?.desiredOn, false);
+      assert.equal(desk.state.countdown?.delaySeconds, 60);
+
+      const lamp = plug('tapo_demo_plug2');
+      const before = lamp.state.on;
+      msg = await click('tapo_ex01_lamp_inject', 'tapo_ex01_lamp_debug');
+      assert.equal(lamp.state.on, !before);
+      assert.equal(record(msg.payload).on, !before);
+      assert.match(String(record(msg.payload).model), /P100/);
+    });
+
+    it('02 feeds the power gauge, the power chart, the energy text and the hourly bar chart', async () => {
+      const flows = await load('02');
+      assert.equal(Number(example('02').nodes.find((n) => n.id === 'tapo_ex02_summary')?.poll), 10, 'the energy node polls');
+      assert.ok(flows.some((n) => n.id === 'tapo_ex02_gauge' && n.type === 'helper'));
+      const desk = plug('tapo_demo_plug');
+
+      await click('tapo_ex02_on', 'tapo_ex02_switch_debug');
+      assert.equal(desk.state.on, true);
+
+      const chart = nextInput('tapo_ex02_chart');
+      const text = nextInput('tapo_ex02_text');
+      const gauge = await click('tapo_ex02_read', 'tapo_ex02_gauge');
+      assert.equal(gauge.payload, desk.state.currentPowerW);
+      assert.equal(gauge.payload, 85, 'the demo plug draws 85 W when on');
+      const chartMsg = await chart;
+      assert.equal(chartMsg.payload, 85);
+      assert.equal(chartMsg.topic, 'Power');
+      assert.equal(typeof (await text).payload, 'number');
+
+      const bars = await click('tapo_ex02_hourly_inject', 'tapo_ex02_bar_chart');
+      const buckets: unknown = bars.payload;
+      assert.ok(Array.isArray(buckets) && buckets.length > 0, 'hourly buckets');
+      for (const bar of buckets as unknown[]) {
+        const b = record(bar);
+        assert.match(String(b.x), /^\d\d:00$/);
+        assert.equal(typeof b.y, 'number');
+      }
+    });
+
+    it('03 closes both camera lenses on arrival and opens them on leaving', async () => {
+      await load('03');
+      const hall = camera('tapo_demo_camera');
+      const porch = camera('tapo_demo_camera_tpap');
+
+      let answers = inputs('tapo_ex03_debug', 2);
+      helper.getNode('tapo_ex03_home')!.receive({});
+      let got = await answers;
+      assert.equal(hall.state.privacyMode, true);
+      assert.equal(porch.state.privacyMode, true);
+      assert.deepEqual(got.map((m) => record(m.payload).privacyMode), [true, true]);
+
+      answers = inputs('tapo_ex03_debug', 2);
+      helper.getNode('tapo_ex03_away')!.receive({});
+      got = await answers;
+      assert.equal(hall.state.privacyMode, false);
+      assert.equal(porch.state.privacyMode, false);
+      assert.deepEqual(got.map((m) => record(m.payload).privacyMode), [false, false]);
+
+      const settings = await click('tapo_ex03_check', 'tapo_ex03_get_debug');
+      assert.equal(record(settings.payload).privacyMode, false);
+      assert.equal(record(settings.payload).led, hall.state.ledOn);
+    });
+
+    it('04 saves two presets, then patrols them in turn', async () => {
+      await load('04');
+      const hall = camera('tapo_demo_camera');
+      assert.equal(hall.state.privacyMode, true, 'the C210 fixture starts with privacy mode on');
+
+      await click('tapo_ex04_save', 'tapo_ex04_save_debug');
+      assert.equal(hall.state.privacyMode, false);
+      assert.deepEqual(hall.state.presets.map((p) => p.name), ['Door', 'Window']);
+      const [door, window] = hall.state.presets;
+
+      await click('tapo_ex04_tick', 'tapo_ex04_debug');
+      assert.deepEqual([hall.state.pan, hall.state.tilt], [door!.pan, door!.tilt]);
+      await click('tapo_ex04_tick', 'tapo_ex04_debug');
+      assert.deepEqual([hall.state.pan, hall.state.tilt], [window!.pan, window!.tilt]);
+      await click('tapo_ex04_tick', 'tapo_ex04_debug');
+      assert.deepEqual([hall.state.pan, hall.state.tilt], [door!.pan, door!.tilt]);
+    });
+
+    it('05 catches an input error and a device error and explains them; Status reports', async () => {
+      await load('05');
+      const status = nextInput('tapo_ex05_status_debug');
+      const requestsBefore = sim.tapo_demo_plug!.requestCount;
+      const plugBefore = plug('tapo_demo_plug').state.on;
+
+      let explained = await click('tapo_ex05_bad', 'tapo_ex05_error_debug');
+      let p = record(explained.payload);
+      assert.equal(p.kind, 'Input');
+      assert.match(String(p.message), /sideways/);
+      assert.equal(sim.tapo_demo_plug!.requestCount, requestsBefore, 'nothing was sent to the plug');
+      assert.equal(plug('tapo_demo_plug').state.on, plugBefore);
+
+      const hall = camera('tapo_demo_camera');
+      const pan = hall.state.pan;
+      explained = await click('tapo_ex05_mask', 'tapo_ex05_error_debug');
+      p = record(explained.payload);
+      assert.equal(p.kind, 'Device');
+      assert.equal(p.code, -64324);
+      assert.match(String(p.advice), /-64324/);
+      assert.equal(hall.state.privacyMode, true);
+      assert.equal(hall.state.pan, pan, 'the motor did not move');
+
+      const s = await status;
+      assert.equal(typeof record(s.status).text, 'string');
+    });
+
+    it('06 drives the plug switch, power gauge, privacy switch, PTZ, preset and alarm buttons', async () => {
+      await load('06');
+      const nodes = example('06').nodes;
+      const buttonPayload = (id: string): unknown => JSON.parse(String(nodes.find((n) => n.id === id)?.payload));
+      const desk = plug('tapo_demo_plug');
+      const hall = camera('tapo_demo_camera');
+
+      // The periodic status read sets the switch to the plug's state.
+      let fed = await click('tapo_ex06_plug_sync', 'tapo_ex06_plug_switch');
+      assert.equal(fed.payload, desk.state.on);
+
+      // A click on the switch sends the new value; the plug's answer is fed back to the switch.
+      const wanted = !desk.state.on;
+      fed = await widgetSends('tapo_ex06_plug_switch', wanted, 'tapo_ex06_plug_switch');
+      assert.equal(desk.state.on, wanted);
+      assert.equal(fed.payload, wanted);
+
+      const gauge = nextInput('tapo_ex06_gauge');
+      helper.getNode('tapo_ex06_energy')!.receive({});
+      assert.equal((await gauge).payload, desk.state.currentPowerW);
+
+      // Privacy switch: the C210 fixture starts with the lens masked.
+      fed = await click('tapo_ex06_privacy_read', 'tapo_ex06_privacy_switch');
+      assert.equal(fed.payload, true);
+      fed = await widgetSends('tapo_ex06_privacy_switch', false, 'tapo_ex06_privacy_switch');
+      assert.equal(hall.state.privacyMode, false);
+      assert.equal(fed.payload, false);
+
+      const pan = hall.state.pan;
+      await widgetSends('tapo_ex06_right', buttonPayload('tapo_ex06_right'), 'tapo_ex06_cam_debug');
+      assert.ok(hall.state.pan > pan, `pan moved right (${pan} -> ${hall.state.pan})`);
+      const tilt = hall.state.tilt;
+      await widgetSends('tapo_ex06_up', buttonPayload('tapo_ex06_up'), 'tapo_ex06_cam_debug');
+      assert.ok(hall.state.tilt > tilt, `tilt moved up (${tilt} -> ${hall.state.tilt})`);
+
+      await widgetSends('tapo_ex06_save_door', buttonPayload('tapo_ex06_save_door'), 'tapo_ex06_cam_debug');
+      const door = hall.state.presets.find((x) => x.name === 'Door');
+      assert.ok(door, 'preset Door saved');
+      await widgetSends('tapo_ex06_left', buttonPayload('tapo_ex06_left'), 'tapo_ex06_cam_debug');
+      assert.notEqual(hall.state.pan, door.pan);
+      await widgetSends('tapo_ex06_goto_door', buttonPayload('tapo_ex06_goto_door'), 'tapo_ex06_cam_debug');
+      assert.deepEqual([hall.state.pan, hall.state.tilt], [door.pan, door.tilt]);
+
+      await widgetSends('tapo_ex06_alarm_start', buttonPayload('tapo_ex06_alarm_start'), 'tapo_ex06_cam_debug');
+      assert.equal(hall.state.alarmActive, true);
+      await widgetSends('tapo_ex06_alarm_stop', buttonPayload('tapo_ex06_alarm_stop'), 'tapo_ex06_cam_debug');
+      assert.equal(hall.state.alarmActive, false);
+
+      // With the lens masked the camera refuses to move: the error reaches the page's text widget.
+      await widgetSends('tapo_ex06_privacy_switch', true, 'tapo_ex06_privacy_switch');
+      assert.equal(hall.state.privacyMode, true);
+      const error = await widgetSends('tapo_ex06_left', buttonPayload('tapo_ex06_left'), 'tapo_ex06_last_error');
+      assert.match(String(error.payload), /-64324/);
+    });
+  });
+});
