@@ -613,4 +613,67 @@ describe('nodes: flows against the simulator', function () {
       assert.equal(sim!.requestCount, 0);
     });
   });
+
+  describe('TPAP (2025/2026 firmware), scheme on auto', () => {
+    const cases = [
+      { kind: 'plug' as const, fixture: 'P110(UK)_1.0_1.3.0', model: 'P110', username: PLUG_USER },
+      { kind: 'camera' as const, fixture: 'C101(US)_5.0_1.4.3', model: 'C101', username: 'admin' },
+    ];
+    for (const c of cases) {
+      describe(`${c.model} ${c.kind}`, () => {
+        beforeEach(async () => {
+          sim = await startDevice({ fixture: c.fixture, scheme: 'tpap', clock });
+        });
+
+        /** The node that changes state, and what the simulator must then show. */
+        const change = c.kind === 'plug'
+          ? { node: { type: 'tapo-plug-control', action: 'payload' }, payload: (on: boolean): unknown => on, state: (): boolean => (sim!.logic as PlugLogic).state.on }
+          : { node: { type: 'tapo-camera-do', actions: '' }, payload: (on: boolean): unknown => ({ privacyMode: on }), state: (): boolean => (sim!.logic as CameraLogic).state.privacyMode };
+
+        it('detects TPAP, changes state, and renews an expired session with one more login', async () => {
+          await helper.load(nodeModules, flow(deviceNode(`127.0.0.1:${sim!.port}`, c.kind), change.node), creds(c.username, PASSWORD));
+          const act = helper.getNode('act');
+          const out = helper.getNode('out');
+          let reply = next(out);
+          act.receive({ payload: change.payload(true) });
+          await reply;
+          assert.equal(change.state(), true);
+          assert.equal(sim!.server.loginCount, 1);
+
+          sim!.expireSessions();
+          reply = next(out);
+          act.receive({ payload: change.payload(false) });
+          await reply;
+          assert.equal(change.state(), false);
+          assert.equal(sim!.server.loginCount, 2);
+
+          const r = await helper.request().post('/tapo-device/dev/test').send({ host: `127.0.0.1:${sim!.port}`, kind: c.kind, scheme: 'auto', username: c.username, password: '__PWRD__' });
+          assert.equal(r.body.ok, true, JSON.stringify(r.body));
+          assert.equal(r.body.scheme, 'tpap');
+          assert.equal(r.body.model, c.model);
+        });
+
+        it('a wrong password reaches Catch as Authentication, changes nothing, and is not retried', async () => {
+          const before = change.state();
+          await helper.load(nodeModules, flow(deviceNode(`127.0.0.1:${sim!.port}`, c.kind), change.node), creds(c.username, 'wrong-password-tpap'));
+          const act = helper.getNode('act');
+          const seen = statuses(act);
+          let caught = next(helper.getNode('caught'));
+          act.receive({ payload: change.payload(!before) });
+          assert.equal(((await caught).error as CaughtError).cause?.kind, 'Authentication');
+          await statusWhere(act, seen, (s) => s.fill === 'red' && s.text === 'tapo-device.errors.Authentication');
+          const sent = sim!.httpRequestCount;
+          assert.ok(sent >= 1);
+          // A second message inside the hold-off is answered without contacting the device.
+          caught = next(helper.getNode('caught'));
+          act.receive({ payload: change.payload(!before) });
+          assert.equal(((await caught).error as CaughtError).cause?.kind, 'Authentication');
+          assert.equal(sim!.httpRequestCount, sent);
+          assert.equal(change.state(), before);
+          assert.equal(sim!.server.loginCount, 0);
+          assert.ok(!JSON.stringify(seen).includes('wrong-password-tpap'));
+        });
+      });
+    }
+  });
 });
