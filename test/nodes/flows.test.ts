@@ -34,6 +34,8 @@ interface TestHelper {
   load(nodes: unknown[], flow: FlowNode[], credentials?: Record<string, Record<string, string>>): Promise<void>;
   unload(): Promise<void>;
   getNode(id: string): HelperNode;
+  /** Spy on Node-RED's log: every call's arguments. */
+  log(): { args: unknown[][] };
   request(): { post(url: string): { send(body: unknown): Promise<HttpReply> } };
 }
 
@@ -357,6 +359,24 @@ describe('nodes: flows against the simulator', function () {
       const shown = JSON.stringify({ msg, seen });
       assert.ok(!shown.includes(wrong), 'password leaked');
       assert.ok(!shown.includes(PASSWORD), 'password leaked');
+    });
+
+    it('an uncaught wrong password is logged by Node-RED with its reason, without the password', async () => {
+      const wrong = 'not-the-password-456';
+      const nodes = flow(deviceNode(`127.0.0.1:${sim!.port}`, 'plug'), { type: 'tapo-plug-control', action: 'on' }).filter((n) => n.type !== 'catch');
+      await helper.load(nodeModules, nodes, creds(PLUG_USER, wrong));
+      const act = helper.getNode('act');
+      const seen = statuses(act);
+      act.receive({ payload: 'on' });
+      await statusWhere(act, seen, (s) => s.fill === 'red');
+      const errorLines = (): string[] =>
+        helper.log().args.map((a) => a[0] as { level?: number; msg?: unknown }).filter((e) => e.level === 20).map((e) => String(e.msg));
+      for (let i = 0; i < 50 && errorLines().length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      const lines = errorLines();
+      assert.ok(lines.some((l) => /password|Authentication/i.test(l)), `no error line: ${JSON.stringify(lines)}`);
+      const logged = JSON.stringify(helper.log().args);
+      assert.ok(!logged.includes(wrong), 'password in the log');
+      assert.ok(!logged.includes(PASSWORD), 'password in the log');
     });
 
     it('the Test connection endpoint answers scheme/model/firmware, an auth error, and uses stored credentials', async () => {
