@@ -141,6 +141,8 @@ export interface RunningDemo {
   stop(): Promise<void>;
   /** Resolves when Node-RED exits by itself, with its exit code. */
   exited: Promise<number>;
+  /** Node-RED's output so far (stdout and stderr, the last 1 MB). */
+  log(): string;
 }
 
 /** Starts the simulated devices and Node-RED with the example flows wired to them. */
@@ -173,12 +175,12 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     const onData = (chunk: Buffer): void => {
       const text = chunk.toString();
       if (options.echo) process.stdout.write(text);
-      output = (output + text).slice(-20_000);
+      output = (output + text).slice(-1_000_000);
       if (output.includes('Started flows')) resolve();
     };
     child.stdout?.on('data', onData);
     child.stderr?.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`Node-RED exited with code ${code ?? 'null'}:\n${output}`)));
+    child.once('exit', (code) => reject(new Error(`Node-RED exited with code ${code ?? 'null'}:\n${output.slice(-20_000)}`)));
   });
   ready.catch(() => undefined);
   const exited = new Promise<number>((resolve) => child.once('exit', (code) => resolve(code ?? 0)));
@@ -204,7 +206,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     return stopped;
   };
   const base = `http://127.0.0.1:${options.uiPort}`;
-  return { devices, byConfigId, editorUrl: `${base}/`, dashboardUrl: `${base}/dashboard`, ready, stop, exited };
+  return { devices, byConfigId, editorUrl: `${base}/`, dashboardUrl: `${base}/dashboard`, ready, stop, exited, log: () => output };
 }
 
 async function main(): Promise<void> {

@@ -16,7 +16,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { startDemo } from '../../src/demo/start';
+import { DEMO_DEVICES, DEMO_PASSWORD, startDemo } from '../../src/demo/start';
 import type { RunningDemo } from '../../src/demo/start';
 import type { PlugLogic } from '../../src/simulator/logic/plug';
 import { artifact, freePort, launchBrowser, requireChromium, waitUntil, within } from './browser';
@@ -136,5 +136,24 @@ describe('browser: editor and dashboard (headless Chromium)', function () {
       await page.locator('#nrdb-ui-widget-tapo_ex06_gauge', { hasText: '85' }).waitFor({ state: 'visible', timeout: 20_000 });
     }
     await page.screenshot({ path: artifact('e2e-3-dashboard.png'), fullPage: true });
+  });
+
+  it('an export of every flow, the flows API and the Node-RED log carry no credentials', async () => {
+    await page.goto(demo!.editorUrl);
+    await page.locator('#red-ui-palette-container-tapo').waitFor({ state: 'visible' });
+    // What Menu > Export > all flows writes, and what the editor loads from the admin API.
+    const exported = String(await page.evaluate('JSON.stringify(RED.nodes.createCompleteNodeSet())'));
+    const api = String(
+      await page.evaluate("fetch('flows', { headers: { 'Node-RED-API-Version': 'v1' } }).then((r) => r.text())"),
+    );
+    for (const [what, text] of [['export', exported], ['flows API', api]] as const) {
+      const devices = (JSON.parse(text) as { type?: string; id?: string }[]).filter((n) => n.type === 'tapo-device');
+      assert.ok(devices.length >= DEMO_DEVICES.length, `${what}: the tapo-device config nodes are in it`);
+      assert.ok(!text.includes(DEMO_PASSWORD), `${what} holds the password`);
+      assert.ok(!text.includes('user@example.com'), `${what} holds the user name`);
+    }
+    const log = demo!.log();
+    assert.match(log, /Started flows/);
+    assert.ok(!log.includes(DEMO_PASSWORD), 'the Node-RED log holds the password');
   });
 });
