@@ -11,7 +11,7 @@
  *    `Seq` or `Tapo_tag`. -40401 or HTTP 500 means the session is gone.
  */
 import { TapoError, errorFromCode, type DeviceFamily } from './errors';
-import { HttpClient, type HttpResponse } from './http';
+import { HttpClient, loginOnNewConnection, type HttpResponse } from './http';
 import { parseJsonObject, urlHost } from './klap';
 import { cameraLegacyLoginBody } from './camera-secure-cipher';
 import {
@@ -53,7 +53,11 @@ export class CameraLegacyTransport implements Transport {
   }
 
   /** The MD5 login (§7); stores the stok. */
-  async login(signal?: AbortSignal): Promise<void> {
+  login(signal?: AbortSignal): Promise<void> {
+    return loginOnNewConnection(this.http, () => this.loginOnce(signal));
+  }
+
+  private async loginOnce(signal?: AbortSignal): Promise<void> {
     this.stok = undefined;
     const first = this.credentials.username || 'admin';
     let attempt = await this.attempt(first, first !== 'admin', signal);

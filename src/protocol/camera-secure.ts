@@ -21,7 +21,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { THIRD_PARTY_HINT, TapoError, errorFromCode, type DeviceFamily } from './errors';
-import { HttpClient, type HttpResponse } from './http';
+import { HttpClient, loginOnNewConnection, type HttpResponse } from './http';
 import { parseJsonObject, urlHost } from './klap';
 import {
   cameraDecrypt,
@@ -143,7 +143,11 @@ export class CameraSecureTransport implements Transport {
   }
 
   /** Steps 1 and 2 of the secure login; stores stok, keys and seq. */
-  async login(signal?: AbortSignal): Promise<void> {
+  login(signal?: AbortSignal): Promise<void> {
+    return loginOnNewConnection(this.http, () => this.loginOnce(signal));
+  }
+
+  private async loginOnce(signal?: AbortSignal): Promise<void> {
     this.session = undefined;
     const cnonce = randomBytes(8).toString('hex').toUpperCase();
     const first = this.credentials.username || 'admin';
@@ -210,7 +214,11 @@ export class CameraSecureTransport implements Transport {
     if (typeof response === 'string') {
       let inner: JsonObject | undefined;
       try {
-        inner = parseJsonObject(cameraDecrypt(session.keys, response));
+        // Some firmware puts the reply in `result.response` as plain JSON text instead of base64
+        // ciphertext (python-kasa: kasa/transports/sslaestransport.py); base64 never starts with '{'.
+        inner = response.trimStart().startsWith('{')
+          ? parseJsonObject(response)
+          : parseJsonObject(cameraDecrypt(session.keys, response));
       } catch {
         inner = undefined;
       }

@@ -8,10 +8,17 @@
  * ones where the request certainly never reached the device (safe to send again). A request
  * counts as sent once undici has written it to a socket: an abort, a deadline or `close()`
  * after that point reports `sent: true`, because the device may already be acting on it.
+ *
+ * Some devices (P100s) close the TCP connection after every reply without saying
+ * `Connection: close` (python-kasa: kasa/httpclient.py). A request that follows at once goes out
+ * on the kept-alive socket the device is closing and fails before any answer. Nothing is resent
+ * here (a device that acted and then dropped the connection looks the same), but from then on the
+ * client opens a new connection per request (`Connection: close`), and {@link loginOnNewConnection}
+ * lets a transport restart a login that such a socket cut short.
  */
 import { constants as cryptoConstants } from 'node:crypto';
 import { Agent, type Dispatcher } from 'undici';
-import { TapoError } from './errors';
+import { TapoError, isTapoError } from './errors';
 
 /** A response with the whole body read. */
 export interface HttpResponse {
@@ -46,6 +53,9 @@ export interface HttpClientOptions {
   /** Keep idle sockets for this long (ms). */
   keepAliveMs?: number;
 }
+
+/** Errors of a kept-alive socket the device closed under a request. */
+const STALE_SOCKET_CODES = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE']);
 
 const NOT_SENT_CODES = new Set([
   'ECONNREFUSED',
@@ -85,12 +95,17 @@ export function parseCookies(setCookies: readonly string[]): Record<string, stri
 export class HttpClient {
   private readonly agent: Agent;
   private readonly timeoutMs: number;
+  private readonly keepAliveMs: number;
   private closed = false;
+  /** When the last answer arrived on a connection left open (`performance.now`), or undefined. */
+  private keptAliveAt: number | undefined;
+  private droppedSockets = 0;
 
   constructor(options: HttpClientOptions = {}) {
     this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.keepAliveMs = options.keepAliveMs ?? 4_000;
     this.agent = new Agent({
-      keepAliveTimeout: options.keepAliveMs ?? 4_000,
+      keepAliveTimeout: this.keepAliveMs,
       keepAliveMaxTimeout: 30_000,
       // One socket per device: requests are serialized by the connection layer anyway, and plugs
       // (P100/P110) handle several parallel TCP connections badly; a second socket would only make
@@ -111,6 +126,14 @@ export class HttpClient {
   /** True after {@link close}. */
   get isClosed(): boolean {
     return this.closed;
+  }
+
+  /**
+   * How many requests failed because the device closed the kept-alive socket under them. Once
+   * non-zero, every request goes out on a new connection.
+   */
+  get droppedKeptAliveSockets(): number {
+    return this.droppedSockets;
   }
 
   /** Sends one request and reads the whole body. */
@@ -143,9 +166,23 @@ export class HttpClient {
       };
       if (options.headers !== undefined) dispatchOptions.headers = options.headers;
       if (options.body !== undefined) dispatchOptions.body = options.body;
-      exchange.start(timeoutMs);
+      if (this.droppedSockets > 0) dispatchOptions.reset = true;
+      const keptAliveAt = this.keptAliveAt;
+      this.keptAliveAt = undefined;
+      // Only a request that may go out on the socket kept from the previous answer can meet it closed.
+      exchange.start(timeoutMs, keptAliveAt !== undefined && performance.now() - keptAliveAt < this.keepAliveMs);
       this.agent.dispatch(dispatchOptions, exchange);
     });
+  }
+
+  /** @internal An answer arrived; `keptAlive` when the device left the connection open for the next request. */
+  noteAnswer(keptAlive: boolean): void {
+    this.keptAliveAt = keptAlive && this.droppedSockets === 0 ? performance.now() : undefined;
+  }
+
+  /** @internal The device closed the kept-alive socket under a request: use a new connection per request from now on. */
+  noteDroppedSocket(): void {
+    this.droppedSockets++;
   }
 
   /** Aborts in-flight requests and releases every socket. Safe to call twice. */
@@ -182,6 +219,8 @@ class Exchange implements Dispatcher.DispatchHandlers {
   private written = false;
   /** Why we stopped the request ourselves, handed to undici once it connects. */
   private reason: Error | undefined;
+  /** True when the request may go out on a socket kept open after the previous answer. */
+  private onKeptAliveSocket = false;
 
   constructor(
     private readonly client: HttpClient,
@@ -192,7 +231,8 @@ class Exchange implements Dispatcher.DispatchHandlers {
   ) {}
 
   /** Arms the deadline and listens to the caller's signal. */
-  start(timeoutMs: number): void {
+  start(timeoutMs: number, onKeptAliveSocket: boolean): void {
+    this.onKeptAliveSocket = onKeptAliveSocket;
     this.timer = setTimeout(onDeadline, timeoutMs, this, timeoutMs);
     this.signal?.addEventListener('abort', this, { once: true });
   }
@@ -237,10 +277,12 @@ class Exchange implements Dispatcher.DispatchHandlers {
     if (this.settled) return;
     this.finish();
     const { headers, setCookies } = readHeaders(this.rawHeaders);
+    this.client.noteAnswer(!/\bclose\b/i.test(headers['connection'] ?? ''));
     this.resolve({ status: this.status, headers, setCookies, body: Buffer.concat(this.chunks, this.size) });
   }
 
   onError(err: Error): void {
+    if (this.onKeptAliveSocket && !this.settled && this.status === 0 && isStaleSocket(err)) this.client.noteDroppedSocket();
     this.fail(err);
   }
 
@@ -376,6 +418,32 @@ function toTapoError(
     hint: 'Check the host address and port, and that the device is on the network.',
     cause: e,
   });
+}
+
+/** True for the errors of a socket the other side closed or reset. */
+function isStaleSocket(e: unknown): boolean {
+  let cur: unknown = e;
+  for (let depth = 0; depth < 4 && cur && typeof cur === 'object'; depth++) {
+    const code = (cur as { code?: unknown }).code;
+    if (typeof code === 'string' && STALE_SOCKET_CODES.has(code)) return true;
+    cur = (cur as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
+/**
+ * Runs a transport's login and, when it failed because the device closed a kept-alive socket
+ * under one of its steps, runs it once more (now on new connections). A login is always safe to
+ * restart: every attempt uses fresh seeds, keys or nonces, so nothing is replayed.
+ */
+export async function loginOnNewConnection(http: HttpClient, login: () => Promise<void>): Promise<void> {
+  const dropped = http.droppedKeptAliveSockets;
+  try {
+    await login();
+  } catch (e) {
+    if (http.droppedKeptAliveSockets === dropped || !isTapoError(e, 'Transport')) throw e;
+    await login();
+  }
 }
 
 function errorCode(e: unknown): string | undefined {

@@ -27,7 +27,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { THIRD_PARTY_HINT, TapoError, type DeviceFamily } from './errors';
-import { HttpClient, parseCookies, type HttpResponse } from './http';
+import { HttpClient, loginOnNewConnection, parseCookies, type HttpResponse } from './http';
 import {
   KLAP_FALLBACK_CREDENTIALS,
   deriveKlapSession,
@@ -99,7 +99,11 @@ export class KlapTransport implements Transport {
   }
 
   /** Performs handshake 1 and 2 and stores the session keys. */
-  async login(signal?: AbortSignal): Promise<void> {
+  login(signal?: AbortSignal): Promise<void> {
+    return loginOnNewConnection(this.http, () => this.handshake(signal));
+  }
+
+  private async handshake(signal?: AbortSignal): Promise<void> {
     this.session = undefined;
     const localSeed = randomBytes(16);
     const startedAt = this.now();

@@ -20,7 +20,7 @@
 import { generateKeyPair, randomUUID, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
 import { TapoError, errorFromCode, isTapoError, type DeviceFamily } from './errors';
-import { HttpClient, parseCookies, type HttpResponse } from './http';
+import { HttpClient, loginOnNewConnection, parseCookies, type HttpResponse } from './http';
 import { parseJsonObject, urlHost } from './klap';
 import { sessionRefreshSeconds } from './klap-cipher';
 import {
@@ -97,7 +97,11 @@ export class PassthroughTransport implements Transport {
   }
 
   /** Handshake and `login_device` (v1, then v2 after one new handshake when no version is set). */
-  async login(signal?: AbortSignal): Promise<void> {
+  login(signal?: AbortSignal): Promise<void> {
+    return loginOnNewConnection(this.http, () => this.loginOnce(signal));
+  }
+
+  private async loginOnce(signal?: AbortSignal): Promise<void> {
     this.session = undefined;
     const versions: (1 | 2)[] = this.loginVersion !== undefined ? [this.loginVersion] : [1, 2];
     let failure: TapoError | undefined;
