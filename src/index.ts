@@ -17,3 +17,6 @@ export { TapoError, isTapoError, ERROR_KINDS, errorFromCode, THIRD_PARTY_HINT } 
 export type { ErrorKind, DeviceFamily, TapoErrorDetails } from './protocol/errors';
 export type { JsonObject, JsonValue, SchemeName, DeviceKind, Credentials } from './protocol/types';
 export { SCHEME_NAMES } from './protocol/types';
+export { discover } from './protocol/discovery';
+export type { DiscoverOptions, DiscoveryResult } from './protocol/discovery';
+export type { DiscoveryInfo } from './protocol/discovery-cipher';

@@ -3,12 +3,14 @@
  * layers the Node-RED nodes use. Prints JSON on stdout; on failure prints one line
  * `tapo: <message>. <hint>` on stderr and exits with a code per error kind (see {@link EXIT_CODES}).
  */
-import { DeviceConnection } from '../connection/connection';
+import { DeviceConnection, parseHostPort } from '../connection/connection';
 import type { ConnectionOptions } from '../connection/connection';
 import { probeDevice } from '../connection/probe';
 import { Camera } from '../devices/camera';
 import { parseCameraActions, parseCameraReadNames } from '../devices/parse';
 import { Plug } from '../devices/plug';
+import { discover } from '../protocol/discovery';
+import type { DiscoverOptions } from '../protocol/discovery';
 import { ERROR_KINDS, TapoError } from '../protocol/errors';
 import type { ErrorKind } from '../protocol/errors';
 import { SCHEME_NAMES } from '../protocol/types';
@@ -28,6 +30,7 @@ export const EXIT_UNEXPECTED = 1;
 export const USAGE = `Usage: tapo --host HOST[:PORT] [options] COMMAND
 
 Commands:
+  discover                  UDP discovery (no credentials): print model, MAC, scheme and the raw result
   probe                     log in, detect the scheme and print the device identity
   info                      print the device state
   on | off | toggle         switch a plug (toggle reads, then sets the opposite)
@@ -42,7 +45,8 @@ Options:
   --password P              account password (or env TAPO_PASSWORD, which keeps it out of ps)
   --kind plug|camera        device kind (default plug, camera for "camera ..." commands)
   --scheme S                auto (default), ${SCHEME_NAMES.join(', ')}
-  --timeout MS              per-request timeout in ms (default 10000)
+  --timeout MS              per-request timeout in ms (default 10000; discover: 3000)
+  --discovery-port N        UDP port for discover (default 20002; some doorbells use 20004)
   --debug                   print stack traces of unexpected errors
   -h, --help                show this text
 
@@ -70,10 +74,11 @@ interface ParsedArgs {
   kind?: DeviceKind;
   scheme: SchemeName | 'auto';
   timeoutMs?: number;
+  discoveryPort?: number;
   command: string[];
 }
 
-const VALUE_OPTIONS = new Set(['host', 'username', 'password', 'kind', 'scheme', 'timeout']);
+const VALUE_OPTIONS = new Set(['host', 'username', 'password', 'kind', 'scheme', 'timeout', 'discovery-port']);
 
 function parseArgs(argv: readonly string[]): ParsedArgs {
   const out: ParsedArgs = { help: false, debug: false, scheme: 'auto', command: [] };
@@ -126,6 +131,12 @@ function parseArgs(argv: readonly string[]): ParsedArgs {
         const ms = Number(value);
         if (!/^\d+$/.test(value) || ms < 1) throw new UsageError('--timeout must be a positive number of milliseconds');
         out.timeoutMs = ms;
+        break;
+      }
+      case 'discovery-port': {
+        const port = Number(value);
+        if (!/^\d+$/.test(value) || port < 1 || port > 65535) throw new UsageError('--discovery-port must be a port number from 1 to 65535');
+        out.discoveryPort = port;
         break;
       }
     }
@@ -224,6 +235,17 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     }
     if (parsed.command.length === 0) throw new UsageError('no command given');
     if (!parsed.host) throw new UsageError('--host is required');
+    if (parsed.command[0] === 'discover') {
+      if (parsed.command.length > 1) throw new UsageError('discover takes no arguments');
+      const discoverOptions: DiscoverOptions = {};
+      if (parsed.discoveryPort !== undefined) discoverOptions.port = parsed.discoveryPort;
+      if (parsed.timeoutMs !== undefined) discoverOptions.timeoutMs = parsed.timeoutMs;
+      const { scheme, ...found } = await discover(parseHostPort(parsed.host).host, discoverOptions);
+      // scheme null: the result does not say, so a login probe has to choose (schemeReason says why).
+      io.stdout(`${JSON.stringify({ scheme: scheme ?? null, ...found }, null, 2)}\n`);
+      return 0;
+    }
+    if (parsed.discoveryPort !== undefined) throw new UsageError('--discovery-port only applies to discover');
     const isCameraCommand = parsed.command[0] === 'camera';
     if (isCameraCommand && parsed.kind === 'plug') throw new UsageError('camera commands need --kind camera (or no --kind)');
     const kind: DeviceKind = parsed.kind ?? (isCameraCommand ? 'camera' : 'plug');
