@@ -3,12 +3,16 @@
  *
  *   tapo-sim --fixture NAME|PATH [--scheme S] [--host 127.0.0.1] [--port 0] [--username U]
  *            [--password P] [--load-watts W] [--session-ttl S] [--lockout-threshold N]
- *            [--lockout-seconds S] [--camera-password-hash sha256|md5] [--fixture …]
+ *            [--lockout-seconds S] [--camera-password-hash sha256|md5] [--discovery-port N]
+ *            [--fixture …]
  *   tapo-sim --config devices.json      (a JSON array of StartDeviceOptions)
  *   tapo-sim --list                     (bundled fixture names)
  *
- * Options after a `--fixture` apply to that fixture. Once a device listens, one JSON line per
- * device goes to stdout (host, port, scheme, model, family, url, fixture; never a password).
+ * Options after a `--fixture` apply to that fixture. `--discovery-port N` makes that device answer
+ * UDP discovery probes on port N of its host (0 = any free port, 20002 = the real port; a
+ * `--config` entry says `"discoveryPort": N`). Once a device listens, one JSON line per device
+ * goes to stdout (host, port, scheme, model, family, url, discoveryPort when enabled, fixture;
+ * never a password).
  * SIGINT/SIGTERM stop every device and exit 0. Bad options print one line to stderr and exit 2.
  */
 import { readFileSync } from 'node:fs';
@@ -40,10 +44,12 @@ export interface CliIo {
 export const USAGE = [
   'usage: tapo-sim --fixture NAME|PATH [--scheme S] [--host H] [--port N] [--username U] [--password P]',
   '                [--load-watts W] [--session-ttl S] [--lockout-threshold N] [--lockout-seconds S]',
-  '                [--camera-password-hash sha256|md5] [--fixture ...]',
+  '                [--camera-password-hash sha256|md5] [--discovery-port N] [--fixture ...]',
   '       tapo-sim --config FILE.json   (array of device options)',
   '       tapo-sim --list',
   `schemes: ${SIM_SCHEMES.join(', ')}`,
+  'options after a --fixture apply to that device; --discovery-port N answers UDP discovery on',
+  'port N of its --host (0 = any free port, 20002 = the real one; one device per host and port)',
 ].join('\n');
 
 type DeviceOptionKey = Exclude<keyof StartDeviceOptions, 'fixture' | 'clock'>;
@@ -60,6 +66,7 @@ const DEVICE_FLAGS: Record<string, { key: DeviceOptionKey; read: (value: string,
   '--lockout-threshold': { key: 'lockoutThreshold', read: (v, f) => readInteger(v, f, 1, 1000) },
   '--lockout-seconds': { key: 'lockoutSeconds', read: readNumber },
   '--camera-password-hash': { key: 'cameraPasswordHash', read: readHashKind },
+  '--discovery-port': { key: 'discoveryPort', read: (v, f) => readInteger(v, f, 0, 65535) },
 };
 
 function readText(value: string, flag: string): string {

@@ -14,6 +14,8 @@
  *
  * The scheme server sees the logic through a wrapper that applies `methodErrors` (also to each
  * sub-request of a `multipleRequest`) and `batchBug`, and counts `requestCount`.
+ *
+ * With `discoveryPort` the device also answers UDP discovery probes (discovery.ts) on its host.
  */
 import { EventEmitter } from 'node:events';
 import * as http from 'node:http';
@@ -22,6 +24,7 @@ import type { Socket } from 'node:net';
 import { getSimCertificate, SIM_TLS_CIPHERS } from './cert';
 import { defaultFaults, handleControl, SIM_SCHEMES } from './control';
 import type { ControlTarget } from './control';
+import { DiscoveryResponder } from './discovery';
 import { loadFixture } from './fixtures';
 import type { LoadedFixture } from './fixtures';
 import { SimLoginGuard } from './guard';
@@ -73,6 +76,11 @@ export interface StartDeviceOptions {
   lockoutSeconds?: number;
   /** Camera secure login: which hash of the password the camera stores (default `sha256`). */
   cameraPasswordHash?: CameraPasswordHash;
+  /**
+   * Answer UDP discovery probes on this port of the same host (discovery.ts): 0 = any free port,
+   * 20002 = the real devices' port. Default: no discovery responder.
+   */
+  discoveryPort?: number;
 }
 
 /** What `describe()` returns and the CLI prints: where the device listens and what it is. */
@@ -83,6 +91,8 @@ export interface SimDeviceDescription {
   model: string;
   family: SimFamily;
   url: string;
+  /** UDP discovery port, present only when the device answers discovery. */
+  discoveryPort?: number;
 }
 
 /** Default bound account of a plug. */
@@ -229,6 +239,8 @@ export class SimulatedDevice extends EventEmitter implements ControlTarget {
   readonly guard: SimLoginGuard;
   /** The device clock. */
   readonly clock: SimClock;
+  /** The UDP discovery responder, when started with `discoveryPort`. */
+  discoveryResponder: DiscoveryResponder | undefined;
 
   private readonly options: StartDeviceOptions;
   private readonly context: SchemeContext;
@@ -300,14 +312,47 @@ export class SimulatedDevice extends EventEmitter implements ControlTarget {
     return this.down;
   }
 
-  /** Starts listening; resolves once the port is bound. */
+  /** Bound UDP discovery port, or undefined when the device does not answer discovery. */
+  get discoveryPort(): number | undefined {
+    return this.discoveryResponder?.port;
+  }
+
+  /** Discovery probes answered so far (0 without a responder). */
+  get discoveryProbesAnswered(): number {
+    return this.discoveryResponder?.answered ?? 0;
+  }
+
+  /**
+   * Starts listening (and answering discovery when asked to); resolves once every port is bound.
+   * If a port cannot be bound, whatever was bound is closed again and the error is thrown.
+   */
   async start(): Promise<void> {
     await this.listen();
+    if (this.options.discoveryPort !== undefined && this.discoveryResponder === undefined) {
+      const responder = new DiscoveryResponder(this, { port: this.options.discoveryPort, host: this.host });
+      try {
+        await responder.start();
+      } catch (err) {
+        await this.stop();
+        throw err;
+      }
+      this.discoveryResponder = responder;
+      if (this.stopped) await responder.stop();
+    }
   }
 
   /** Where the device listens and what it is (no secrets). */
   describe(): SimDeviceDescription {
-    return { host: this.host, port: this.port, scheme: this.scheme, model: this.model, family: this.family, url: this.url };
+    const description: SimDeviceDescription = {
+      host: this.host,
+      port: this.port,
+      scheme: this.scheme,
+      model: this.model,
+      family: this.family,
+      url: this.url,
+    };
+    if (this.discoveryPort !== undefined) description.discoveryPort = this.discoveryPort;
+    return description;
   }
 
   /** Drops every session of the current scheme. */
@@ -361,7 +406,7 @@ export class SimulatedDevice extends EventEmitter implements ControlTarget {
     });
   }
 
-  /** Closes the port, every connection (hung ones included) and every timer. */
+  /** Closes the port, the discovery socket, every connection (hung ones included) and every timer. */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
@@ -369,7 +414,7 @@ export class SimulatedDevice extends EventEmitter implements ControlTarget {
     this.upTimer = undefined;
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
-    await this.closeListener();
+    await Promise.all([this.closeListener(), this.discoveryResponder?.stop()]);
     this.emit('stopped');
   }
 

@@ -43,3 +43,5 @@ export { CameraSecureSchemeServer, CameraLegacySchemeServer } from './schemes/ca
 export type { CameraPasswordHash, CameraSchemeOptions } from './schemes/camera';
 export { TpapSchemeServer } from './schemes/tpap';
 export { ManualClock, systemClock } from './logic/clock';
+export { DiscoveryResponder, DISCOVERY_PORT } from './discovery';
+export type { DiscoveryResponderOptions, DiscoveryIgnoreReason } from './discovery';
