@@ -229,6 +229,12 @@ export class CameraSecureTransport implements Transport {
           sent: true,
         });
       }
+      // -40401 for the whole envelope, even inside the encrypted reply, means the camera refused
+      // the session ("invalid stok", camera.md §10): it did not act, so log in again and replay.
+      if (numberAt(inner, 'error_code') === -40401) {
+        this.dropSession(session);
+        throw new TapoError('SessionExpired', 'the camera session expired or was replaced (error -40401)', { code: -40401 });
+      }
       return inner;
     }
     const code = numberAt(outer, 'error_code');

@@ -30,7 +30,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { TapoError, errorFromCode, type DeviceFamily } from './errors';
-import { HttpClient, type HttpResponse } from './http';
+import { HttpClient, loginOnNewConnection, type HttpResponse } from './http';
 import {
   buildDiscoverBody,
   buildPakeRegisterBody,
@@ -236,8 +236,16 @@ export class TpapTransport implements Transport {
     return `${camera ? 'https' : 'http'}://${urlHost(this.options.host)}:${port}`;
   }
 
-  /** Discovers, then runs register/share for each passcode candidate until one is accepted (steps 1–4). */
-  async login(signal?: AbortSignal): Promise<void> {
+  /**
+   * Discovers, then runs register/share for each passcode candidate until one is accepted (steps
+   * 1–4); restarted once from scratch, with fresh values, if the device closed a kept-alive socket
+   * under one of its steps.
+   */
+  login(signal?: AbortSignal): Promise<void> {
+    return loginOnNewConnection(this.http, () => this.loginOnce(signal));
+  }
+
+  private async loginOnce(signal?: AbortSignal): Promise<void> {
     this.session = undefined;
     const base = this.baseUrl;
     let discovered: TpapDiscoverResult = { tpapPreferred: true };
@@ -436,6 +444,12 @@ export class TpapTransport implements Transport {
     }
     const reply = parseJsonObject(opened.plaintext);
     if (!reply) throw new TapoError('Transport', 'the decrypted TPAP reply is not a JSON object');
+    // A session refusal for the whole envelope inside the frame means the same as one in clear.
+    const innerCode = num(reply['error_code']);
+    if (innerCode !== undefined && SESSION_GONE_CODES.has(innerCode)) {
+      this.dropSession(session);
+      throw new TapoError('SessionExpired', `the device ended the TPAP session (error ${innerCode})`, { code: innerCode });
+    }
     return unwrap ? unwrapSingle(reply) : reply;
   }
 

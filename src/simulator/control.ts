@@ -46,6 +46,7 @@ export function defaultFaults(): SimFaults {
     dropConnections: false,
     http500: false,
     closeAfterResponse: false,
+    closeSilently: false,
     batchBug: false,
     methodErrors: {},
     expireAfterRequests: 0,
@@ -53,7 +54,7 @@ export function defaultFaults(): SimFaults {
   };
 }
 
-const BOOLEAN_FAULTS = ['thirdPartyOff', 'hang', 'dropConnections', 'http500', 'closeAfterResponse', 'batchBug'] as const;
+const BOOLEAN_FAULTS = ['thirdPartyOff', 'hang', 'dropConnections', 'http500', 'closeAfterResponse', 'closeSilently', 'batchBug'] as const;
 const NUMBER_FAULTS = ['delayMs', 'expireAfterRequests'] as const;
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -10,7 +10,8 @@
  * 2. `/__sim/*` goes to the control endpoint (control.ts), never subject to faults;
  * 3. faults: `dropConnections` destroys the socket, `hang` never answers (the socket is kept until
  *    the client gives up or the device stops), `delayMs` waits, `http500` answers 500;
- * 4. otherwise the scheme server answers; `closeAfterResponse` adds `Connection: close`.
+ * 4. otherwise the scheme server answers; `closeAfterResponse` adds `Connection: close`;
+ *    `closeSilently` closes the socket after the reply without saying so (P100).
  *
  * The scheme server sees the logic through a wrapper that applies `methodErrors` (also to each
  * sub-request of a `multipleRequest`) and `batchBug`, and counts `requestCount`.
@@ -161,6 +162,9 @@ class FaultingLogic implements DeviceLogic {
     const method = request.method;
     if (method === 'multipleRequest') {
       if (faults.batchBug) return { error_code: -1003 };
+      // A code forced for `multipleRequest` itself answers the whole envelope (e.g. -40401).
+      const whole = faults.methodErrors['multipleRequest'];
+      if (whole !== undefined) return { error_code: whole };
       const params = request.params;
       const subs = isObject(params) && Array.isArray(params.requests) ? params.requests : [];
       const forced = subs.some((sub) => isObject(sub) && typeof sub.method === 'string' && faults.methodErrors[sub.method] !== undefined);
@@ -231,6 +235,8 @@ export class SimulatedDevice extends EventEmitter implements ControlTarget {
   server: SchemeServer;
   /** Request envelopes that reached the device logic (a `multipleRequest` counts once). */
   requestCount = 0;
+  /** Requests dropped unread on a socket a `closeSilently` reply had condemned. */
+  droppedUnread = 0;
   /** Set by the method-fault wrapper when the reply to the request being handled must be lost. */
   loseCurrentReply = false;
   /** HTTP requests answered by the scheme (control requests excluded). */
@@ -247,6 +253,8 @@ export class SimulatedDevice extends EventEmitter implements ControlTarget {
   private listener: http.Server | undefined;
   private readonly sockets = new Set<Socket>();
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** Sockets a `closeSilently` reply has condemned: whatever arrives on them is dropped unread. */
+  private readonly closingSockets = new WeakSet<Socket>();
   private upTimer: NodeJS.Timeout | undefined;
   private upAt = 0;
   private down = false;
@@ -480,6 +488,12 @@ export class SimulatedDevice extends EventEmitter implements ControlTarget {
   }
 
   private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
+    if (this.closingSockets.has(req.socket)) {
+      // The device already decided to close this connection: the request is never read.
+      this.droppedUnread += 1;
+      req.socket.destroy();
+      return;
+    }
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('error', () => req.socket.destroy());
@@ -557,7 +571,19 @@ export class SimulatedDevice extends EventEmitter implements ControlTarget {
     const body = response.body === undefined ? Buffer.alloc(0) : Buffer.isBuffer(response.body) ? response.body : Buffer.from(response.body, 'utf8');
     headers['content-length'] = String(body.length);
     res.writeHead(response.status, headers);
+    // Taken now: the response lets go of its socket once it has finished.
+    const socket = res.socket;
     res.end(body, () => {
+      if (this.faults.closeSilently && socket) {
+        // Closed a little after the reply, as the firmware does, so a client that sends its next
+        // request at once sends it on a socket that is about to close.
+        this.closingSockets.add(socket);
+        const timer = setTimeout(() => {
+          this.timers.delete(timer);
+          socket.destroy();
+        }, SILENT_CLOSE_DELAY_MS);
+        this.timers.add(timer);
+      }
       if (after !== undefined) after();
       if (this.rebootRequested) {
         this.rebootRequested = false;
@@ -566,6 +592,9 @@ export class SimulatedDevice extends EventEmitter implements ControlTarget {
     });
   }
 }
+
+/** How long after a reply `closeSilently` closes the socket, in ms. */
+const SILENT_CLOSE_DELAY_MS = 20;
 
 /** Starts one simulated device and resolves once it listens. */
 export async function startDevice(options: StartDeviceOptions): Promise<SimulatedDevice> {

@@ -80,8 +80,14 @@ export interface SimFaults {
   dropConnections: boolean;
   /** Answer HTTP 500 to everything. */
   http500: boolean;
-  /** Close the TCP connection after every response (P100 behaviour). */
+  /** Close the TCP connection after every response, saying `Connection: close`. */
   closeAfterResponse: boolean;
+  /**
+   * Close the TCP connection shortly (20 ms) after every response without saying so (no
+   * `Connection: close`), as P100 firmware does (python-kasa kasa/httpclient.py): a request sent
+   * on that socket in between is dropped unread, and the client meets a closed socket.
+   */
+  closeSilently: boolean;
   /** Reject every `multipleRequest` with -1003 (P100 batch bug). */
   batchBug: boolean;
   /** Forced error codes per method name (applied by the device before the logic runs). */

@@ -75,6 +75,38 @@ describe('simulator faults and what the client does about them', function () {
     assert.equal(d.server.loginCount, logins + 1);
   });
 
+  for (const c of [
+    { fixture: C210, scheme: 'camera-secure' as const },
+    { fixture: 'C101(US)_5.0_1.4.3', scheme: 'tpap' as const },
+  ]) {
+    it(`${c.scheme} camera: -40401 for the whole envelope inside the encrypted reply is a dead session: one login, then the command is carried out`, async () => {
+      const d = await device({ fixture: c.fixture, scheme: c.scheme });
+      const conn = connect(d);
+      const camera = new Camera(conn);
+      const initially = (await camera.read(['privacyMode'])).privacyMode;
+      const logins = d.server.loginCount;
+      // The next request only gets {"error_code":-40401}, encrypted like any reply.
+      d.faults.methodErrors['multipleRequest'] = -40401;
+      d.once('request', () => setImmediate(() => delete d.faults.methodErrors['multipleRequest']));
+      await camera.setPrivacyMode(!initially);
+      assert.equal((d.logic as CameraLogic).state.privacyMode, !initially);
+      assert.equal(d.server.loginCount, logins + 1);
+    });
+  }
+
+  it('-40401 inside every encrypted camera reply: SessionExpired after one re-login, no loop', async () => {
+    const d = await device({ fixture: C210, scheme: 'camera-secure' });
+    const conn = connect(d);
+    const camera = new Camera(conn);
+    const initially = (await camera.read(['privacyMode'])).privacyMode;
+    const logins = d.server.loginCount;
+    d.faults.methodErrors['multipleRequest'] = -40401;
+    const err = await rejection(camera.setPrivacyMode(!initially));
+    assert.equal(err.kind, 'SessionExpired');
+    assert.equal(d.server.loginCount, logins + 1);
+    assert.equal((d.logic as CameraLogic).state.privacyMode, initially);
+  });
+
   it('HTTP 500 on every request: a clear error, no login loop', async () => {
     const d = await device({ fixture: C210 });
     const c = connect(d);
@@ -149,6 +181,45 @@ describe('simulator faults and what the client does about them', function () {
     assert.equal((d.logic as PlugLogic).state.on, (await plug.getInfo()).on);
     assert.equal(d.server.loginCount, 1);
   });
+
+  for (const c of [
+    { fixture: P110, scheme: 'klap' as const },
+    { fixture: P100_OLD, scheme: 'passthrough' as const },
+    { fixture: P110, scheme: 'tpap' as const },
+    { fixture: C210, scheme: 'camera-secure' as const },
+    { fixture: C210, scheme: 'camera-legacy' as const },
+    { fixture: 'C101(US)_5.0_1.4.3', scheme: 'tpap' as const },
+  ]) {
+    it(`${c.fixture} on ${c.scheme}, closing the socket after every reply without saying so: one login, every command carried out once`, async () => {
+      const d = await device({ fixture: c.fixture, scheme: c.scheme });
+      d.faults.closeSilently = true;
+      const conn = connect(d, { scheme: c.scheme });
+      let acted = 0;
+      if (d.family === 'camera') {
+        const camera = new Camera(conn);
+        const logic = d.logic as CameraLogic;
+        for (const on of [true, false, true, false, true]) {
+          await camera.setPrivacyMode(on);
+          assert.equal(logic.state.privacyMode, on);
+          acted++;
+        }
+      } else {
+        const plug = new Plug(conn);
+        const logic = d.logic as PlugLogic;
+        for (const on of [true, false, true, false, true]) {
+          await plug.setOn(on);
+          assert.equal(logic.state.on, on);
+          acted++;
+        }
+      }
+      assert.equal(acted, 5);
+      assert.equal(conn.stats.logins, 1);
+      // Each command reached the device logic exactly once: nothing that acted was sent twice.
+      assert.equal(d.requestCount, 5);
+      // The client did send on a socket the device was closing (and then stopped reusing sockets).
+      assert.ok(d.droppedUnread >= 1, 'no request met a closing socket');
+    });
+  }
 
   it('a dropped connection on a read is replayed once; on a countdown it is reported, not repeated', async () => {
     const d = await device({ fixture: P110 });
