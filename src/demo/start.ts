@@ -6,6 +6,7 @@
  * Nothing here talks to a real device. The Node-RED user directory is `.node-red-user/` in the
  * project (git-ignored); flows and credentials there are rewritten at every start.
  */
+import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -96,14 +97,25 @@ export function buildDemoFlows(
   return { flows, credentials };
 }
 
-function writeSettings(userDir: string, uiPort: number): string {
+/**
+ * Credentials in Node-RED's encrypted form (`{"$": iv hex ‖ base64 AES-256-CTR}`, key = SHA-256
+ * of the secret), so the demo's flows_cred.json is never plain text, as in a user's own install.
+ */
+export function encryptFlowCredentials(credentials: object, secret: string): { $: string } {
+  const key = createHash('sha256').update(secret).digest();
+  const iv = randomBytes(16);
+  const cipher = createCipheriv('aes-256-ctr', key, iv);
+  return { $: iv.toString('hex') + cipher.update(JSON.stringify(credentials), 'utf8', 'base64') + cipher.final('base64') };
+}
+
+function writeSettings(userDir: string, uiPort: number, credentialSecret: string): string {
   const file = path.join(userDir, 'settings.js');
   const settings = `// Written by npm start (src/demo/start.ts); rewritten at every start.
 module.exports = {
   uiPort: ${uiPort},
   uiHost: '127.0.0.1',
   flowFile: 'flows.json',
-  credentialSecret: false,
+  credentialSecret: ${JSON.stringify(credentialSecret)},
   nodesDir: [${JSON.stringify(repoRoot)}],
   editorTheme: { tours: false, projects: { enabled: false } },
   logging: { console: { level: 'info', metrics: false, audit: false } },
@@ -112,7 +124,7 @@ module.exports = {
   externalModules: { autoInstall: false, palette: { allowInstall: false } },
 };
 `;
-  fs.writeFileSync(file, settings);
+  fs.writeFileSync(file, settings, { mode: 0o600 });
   return file;
 }
 
@@ -163,8 +175,10 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
 
   const { flows, credentials } = buildDemoFlows(readExamples(), hosts);
   fs.writeFileSync(path.join(options.userDir, 'flows.json'), JSON.stringify(flows, null, 2));
-  fs.writeFileSync(path.join(options.userDir, 'flows_cred.json'), JSON.stringify(credentials, null, 2));
-  const settingsFile = writeSettings(options.userDir, options.uiPort);
+  // Flows and credentials are rewritten at every start, so a fresh secret each time loses nothing.
+  const credentialSecret = randomBytes(32).toString('hex');
+  fs.writeFileSync(path.join(options.userDir, 'flows_cred.json'), JSON.stringify(encryptFlowCredentials(credentials, credentialSecret)));
+  const settingsFile = writeSettings(options.userDir, options.uiPort, credentialSecret);
 
   const redMain = require.resolve('node-red/red.js');
   const child: ChildProcess = spawn(process.execPath, [redMain, '--userDir', options.userDir, '--settings', settingsFile], {

@@ -138,7 +138,7 @@ describe('browser: editor and dashboard (headless Chromium)', function () {
     await page.screenshot({ path: artifact('e2e-3-dashboard.png'), fullPage: true });
   });
 
-  it('an export of every flow, the flows API and the Node-RED log carry no credentials', async () => {
+  it('an export of every flow, the flows API, the Node-RED log and flows_cred.json carry no credentials', async () => {
     await page.goto(demo!.editorUrl);
     await page.locator('#red-ui-palette-container-tapo').waitFor({ state: 'visible' });
     // What Menu > Export > all flows writes, and what the editor loads from the admin API.
@@ -155,5 +155,10 @@ describe('browser: editor and dashboard (headless Chromium)', function () {
     const log = demo!.log();
     assert.match(log, /Started flows/);
     assert.ok(!log.includes(DEMO_PASSWORD), 'the Node-RED log holds the password');
+    // At rest the credentials are encrypted, as in a user's own Node-RED, and Node-RED says nothing about it.
+    assert.doesNotMatch(log, /unencrypted credentials/i);
+    const stored = fs.readFileSync(path.join(userDir, 'flows_cred.json'), 'utf8');
+    assert.deepEqual(Object.keys(JSON.parse(stored) as object), ['$']);
+    assert.ok(!stored.includes(DEMO_PASSWORD) && !stored.includes('user@example.com'), 'flows_cred.json is plain text');
   });
 });
