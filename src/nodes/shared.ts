@@ -69,8 +69,9 @@ const SECRET_PATTERNS: readonly RegExp[] = [
   new RegExp(`("(?:${SECRET_FIELDS})"\\s*:\\s*")(?:[^"\\\\]|\\\\.)*(")`, 'gi'),
   // {\"password\":\"two words\"}: JSON quoted inside another JSON string
   new RegExp(`(\\\\"(?:${SECRET_FIELDS})\\\\"\\s*:\\s*\\\\")(?:(?!\\\\").)*(\\\\")`, 'gi'),
-  // password=hunter2, token: abc, stok=… in URLs (unquoted values end at a delimiter)
-  new RegExp(`(\\b(?:${SECRET_FIELDS})"?\\s*[:=]\\s*)(?!["\\s])[^",\\s}&;/]+()`, 'gi'),
+  // password=hunter2, token:abc, stok=… in URLs and cookies (unquoted values end at a delimiter).
+  // The value must follow at once: "password: wrong camera password" is our own prose, not a field.
+  new RegExp(`(\\b(?:${SECRET_FIELDS})"?[:=])(?!["\\s])[^",\\s}&;/]+()`, 'gi'),
   /(TP_SESSIONID=)[^\s";]+()/gi,
 ];
 

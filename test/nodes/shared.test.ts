@@ -68,7 +68,18 @@ describe('nodes/shared', () => {
     assert.ok(!/two|words/.test(nested), nested);
     assert.match(nested, /\\"x\\":1/);
     assert.equal(redact('POST /stok=ab cd/ds'), 'POST /stok=*** cd/ds');
-    assert.equal(redact('password: hunter2, next'), 'password: ***, next');
+    assert.equal(redact('password=hunter2, next'), 'password=***, next');
+    assert.equal(redact('token:abc&x=1'), 'token:***&x=1');
+  });
+
+  it('leaves prose alone: a field name followed by ": " and words is not a secret', () => {
+    for (const text of [
+      'wrong user name or password: wrong camera password (device_confirm does not match)',
+      'locked: wait, then check password: wrong camera password',
+      'Invalid key: privacyMode',
+    ]) {
+      assert.equal(redact(text), text);
+    }
   });
 
   it('redacts the exact secret values wherever they appear, also JSON-escaped or URL-encoded', () => {
