@@ -201,7 +201,24 @@ export type CameraAction =
 export type CameraApplyResult = Partial<CameraSettingValues> & {
   /** Replies of `raw` actions, in order. */
   raw?: JsonObject[];
+  /**
+   * The changes carried out, in order, by the names `msg.payload` uses (`"move"`, `"preset"`,
+   * `"alarm"` ...), so that actions with nothing to read back (moves, the siren) still say what was done.
+   */
+  done: string[];
 };
+
+/** The payload name of an action, as `parseCameraActions` reads it. */
+function actionName(action: CameraAction): string {
+  switch (action.type) {
+    case 'alarmConfig':
+      return 'alarm';
+    case 'gotoPreset':
+      return 'preset';
+    default:
+      return action.type;
+  }
+}
 
 /** How the alarm verbs ({@link Camera.startAlarm}, {@link Camera.stopAlarm}, {@link Camera.setAlarmConfig}) reach the camera. */
 export type AlarmStyle = 'auto' | 'do' | 'named';
@@ -609,7 +626,8 @@ export class Camera {
       if (reply) raw.push(reply);
       if (action.type === 'reboot') rebooted = true;
     }
-    const result: CameraApplyResult = rebooted || touched.size === 0 ? {} : await this.read([...touched]);
+    const readBack = rebooted || touched.size === 0 ? {} : await this.read([...touched]);
+    const result: CameraApplyResult = { ...readBack, done: actions.map(actionName) };
     if (raw.length > 0) result.raw = raw;
     return result;
   }

@@ -138,6 +138,7 @@ describe('camera verbs vs the simulator (127.0.0.1)', function () {
       privacyMode: true,
       led: false,
       motionDetection: { enabled: true, sensitivity: 'low', digitalSensitivity: 20 },
+      done: ['privacyMode', 'led', 'motionDetection'],
     });
     assert.deepEqual(new Set(rec.methods), new Set(['multipleRequest']));
   });

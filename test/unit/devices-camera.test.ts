@@ -554,7 +554,7 @@ describe('devices/camera', () => {
         'getLedStatus',
       ]);
       assert.equal(fake.sent.length, 5);
-      assert.deepEqual(result, { privacyMode: false, led: false });
+      assert.deepEqual(result, { privacyMode: false, led: false, done: ['privacyMode', 'led', 'preset'] });
     });
 
     it('returns raw replies and skips the re-read after a reboot', async () => {
@@ -562,7 +562,10 @@ describe('devices/camera', () => {
       const result = await new Camera(fake).apply(
         parseCameraActions({ led: true, raw: { method: 'get', lens_mask: { name: ['lens_mask_info'] } }, reboot: true }),
       );
-      assert.deepEqual(result, { raw: [{ error_code: 0, lens_mask: { lens_mask_info: { enabled: 'on' } } }] });
+      assert.deepEqual(result, {
+        raw: [{ error_code: 0, lens_mask: { lens_mask_info: { enabled: 'on' } } }],
+        done: ['led', 'raw', 'reboot'],
+      });
       assert.deepEqual(fake.named, ['setLedStatus', 'get(B)', 'rebootDevice']);
     });
 
