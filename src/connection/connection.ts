@@ -19,13 +19,18 @@
  *    An `Authentication` error that names one (KLAP handshake1 403 ⇒ `tpap`: Third-Party
  *    Compatibility off, or a plug on TPAP firmware) is followed once; if the device does not
  *    speak that scheme either (it fails with anything but `Authentication` or `Locked`), the
- *    first error is the one reported. Jobs that were waiting while a login failed share that
+ *    first error is the one reported. When the device answers a cached (detected, not forced)
+ *    scheme's login but not in that scheme (`Unsupported`, or a `Transport` error about its
+ *    reply: e.g. Third-Party Compatibility switched back on takes a plug from TPAP to KLAP), the
+ *    cache is dropped and detection starts again from the first guess, once per request; network
+ *    failures and timeouts keep the cache. Jobs that were waiting while a login failed share that
  *    failure instead of trying again, so 20 concurrent requests cost one login whatever happens.
  * 4. It sends. `SessionExpired` (KLAP 403, camera -40401, TPAP refusal: the device did not act)
  *    ⇒ reset, log in, replay once. A lost reply (`Transport`/`Timeout` with `sent: true`, which
  *    includes a reply that did not decrypt and ended the session) is replayed once only for
  *    idempotent requests; one that never left (`sent: false`) is resent once. Rate limiting
- *    backs off 1 s then 2 s, idempotent requests only.
+ *    (a `RateLimited` error, or a rate-limit code at the top of the reply or in one entry of a
+ *    `multipleRequest` reply) backs off 1 s then 2 s, idempotent requests only.
  * 5. The state turns `error` only for failures of the connection itself (`Authentication`,
  *    `SessionExpired` after the re-login, `Transport`, `Timeout`, and any login failure), and
  *    `locked` for a lockout. A request-level refusal (`Input`, `Device`, `RateLimited`, an
@@ -35,6 +40,7 @@
 import { EventEmitter } from 'node:events';
 import { errorFromCode, isTapoError, TapoError } from '../protocol/errors';
 import type { DeviceFamily, ErrorKind, TapoErrorDetails } from '../protocol/errors';
+import { isNetworkFailure } from '../protocol/http';
 import { monotonicNow } from '../protocol/transport';
 import type { Transport, TransportOptions } from '../protocol/transport';
 import type { Credentials, DeviceKind, JsonObject, SchemeName } from '../protocol/types';
@@ -107,6 +113,8 @@ interface Job {
   abortError?: TapoError;
   /** True once the envelope was handed to the transport at least once. */
   sent: boolean;
+  /** True once this job dropped a cached scheme the device no longer speaks and detected again. */
+  redetected: boolean;
   /** When the job's deadline fires, on the same clock as the timers (`performance.now`). */
   deadline: number;
   settled: boolean;
@@ -261,6 +269,7 @@ export class DeviceConnection extends EventEmitter implements Requester {
         options,
         controller: undefined,
         sent: false,
+        redetected: false,
         deadline: 0,
         settled: false,
         resolve,
@@ -446,7 +455,12 @@ export class DeviceConnection extends EventEmitter implements Requester {
     if (this.authHold && this.now() < this.authHold.until) throw this.authHold.error;
     this.setState('connecting');
     const tried = new Set<SchemeName>();
-    let scheme: SchemeName = this.forcedScheme ?? this.cachedScheme ?? (this.options.kind === 'camera' ? 'camera-secure' : 'klap');
+    const firstGuess: SchemeName = this.options.kind === 'camera' ? 'camera-secure' : 'klap';
+    let scheme: SchemeName = this.forcedScheme ?? this.cachedScheme ?? firstGuess;
+    /** True while trying a remembered scheme that a firmware change may have taken away. */
+    let onCachedScheme = this.forcedScheme === undefined && this.cachedScheme !== undefined && scheme !== firstGuess;
+    /** The cached scheme's failure, once the device answered it in another scheme. */
+    let stale: { scheme: SchemeName; error: TapoError } | undefined;
     let hops = 0;
     /** A refusal that named another scheme; reported if that scheme turns out not to be there. */
     let refusal: TapoError | undefined;
@@ -466,11 +480,27 @@ export class DeviceConnection extends EventEmitter implements Requester {
           if (err.kind === 'Authentication' && refusal === undefined) refusal = err;
           hops++;
           scheme = next;
+          onCachedScheme = false;
+          continue;
+        }
+        // The device answered the cached scheme, but not in it (Third-Party Compatibility turned
+        // back on, a firmware change): forget the cache and detect from the start, once per request.
+        if (onCachedScheme && !job.redetected && answeredInAnotherScheme(err)) {
+          job.redetected = true;
+          onCachedScheme = false;
+          stale = { scheme, error: err };
+          this.cachedScheme = undefined;
+          this.scheme = undefined;
+          hops = 0;
+          refusal = undefined;
+          scheme = firstGuess;
           continue;
         }
         // Authentication or Locked proves the suggested scheme is there (its verdict stands);
         // anything else (no TPAP endpoint, `tpap_preferred: false`, not JSON) means it is not.
-        const reported = refusal !== undefined && err.kind !== 'Authentication' && err.kind !== 'Locked' ? refusal : err;
+        let reported = refusal !== undefined && err.kind !== 'Authentication' && err.kind !== 'Locked' ? refusal : err;
+        // A new detection that only points back at the scheme that just failed: that failure is the story.
+        if (stale !== undefined && reported.suggestedScheme === stale.scheme) reported = stale.error;
         this.recordLoginFailure(reported);
         throw reported;
       }
@@ -598,10 +628,30 @@ function objectAt(obj: JsonObject | undefined, key: string): JsonObject | undefi
   return value !== null && typeof value === 'object' && !Array.isArray(value) ? value : undefined;
 }
 
-/** True when the reply's top-level `error_code` is one of the family's rate-limit codes. */
+/**
+ * True when the reply's top-level `error_code`, or the code of one entry of a `multipleRequest`
+ * reply (`result.responses[i].error_code`, errors.md §5: every camera verb is a batch), is one of
+ * the family's rate-limit codes.
+ */
 function isRateLimitedReply(reply: JsonObject, family: DeviceFamily): boolean {
-  const code = reply['error_code'];
+  if (isRateLimitCode(reply['error_code'], family)) return true;
+  const responses = objectAt(reply, 'result')?.['responses'];
+  if (!Array.isArray(responses)) return false;
+  return responses.some((entry) => entry !== null && typeof entry === 'object' && !Array.isArray(entry) && isRateLimitCode(entry['error_code'], family));
+}
+
+function isRateLimitCode(code: unknown, family: DeviceFamily): boolean {
   return typeof code === 'number' && code !== 0 && errorFromCode(family, code).kind === 'RateLimited';
+}
+
+/**
+ * True when a login failure shows the device answering, but not in the scheme tried: a refusal
+ * of the scheme (`Unsupported`) or an answer the scheme cannot use (`Transport` raised about a
+ * reply). Network failures and timeouts say nothing about the scheme and keep the cache.
+ */
+function answeredInAnotherScheme(err: TapoError): boolean {
+  if (err.kind === 'Unsupported') return true;
+  return err.kind === 'Transport' && !isNetworkFailure(err);
 }
 
 /** Waits `ms`, or rejects when `signal` aborts (the timer is cleared either way). */

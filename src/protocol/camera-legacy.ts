@@ -128,6 +128,7 @@ export class CameraLegacyTransport implements Transport {
     }
     if (code === -40211) {
       throw new TapoError('Unsupported', 'this camera firmware only accepts the TPAP login (error -40211)', {
+        aboutScheme: true,
         code,
         suggestedScheme: 'tpap',
         hint: 'Set the scheme to auto or TPAP.',
@@ -135,6 +136,7 @@ export class CameraLegacyTransport implements Transport {
     }
     if (offersSecureLogin(cameraLoginData(reply))) {
       throw new TapoError('Unsupported', 'this camera firmware requires the secure login', {
+        aboutScheme: true,
         ...(typeof code === 'number' ? { code } : {}),
         suggestedScheme: 'camera-secure',
         hint: 'Set the scheme to auto or camera-secure.',

@@ -243,8 +243,11 @@ export class CameraSecureTransport implements Transport {
       throw new TapoError('SessionExpired', 'the camera session expired or was replaced (error -40401)', { code });
     }
     if (code === -1 && isTagFailure(outer)) {
+      // Only this form of -1 means the camera refused the signature (it did not act): re-login.
       this.dropSession(session);
-      throw errorFromCode('camera', -1);
+      throw new TapoError('SessionExpired', 'the camera rejected the request signature (Check tapo tag failed, error -1)', {
+        code: -1,
+      });
     }
     return outer;
   }
@@ -285,6 +288,7 @@ export class CameraSecureTransport implements Transport {
     const code = numberAt(reply, 'error_code');
     if (code === -40211) {
       throw new TapoError('Unsupported', 'this camera firmware only accepts the TPAP login (error -40211)', {
+        aboutScheme: true,
         code,
         suggestedScheme: 'tpap',
         hint: 'Set the scheme to auto or TPAP.',
@@ -300,6 +304,7 @@ export class CameraSecureTransport implements Transport {
     const secureOffered = Array.isArray(encryptType) && encryptType.length === 1 && encryptType[0] === '3';
     if (code === -40401 && !secureOffered) {
       throw new TapoError('Unsupported', 'this camera firmware only offers the legacy login', {
+        aboutScheme: true,
         code,
         suggestedScheme: 'camera-legacy',
         hint: 'Set the scheme to auto or camera-legacy.',

@@ -51,6 +51,11 @@ export interface TapoErrorDetails {
   cause?: unknown;
   /** The scheme the device asked for instead (1003 ⇒ klap, 404 on handshake1 ⇒ passthrough, -40211 ⇒ tpap ...). */
   suggestedScheme?: SchemeName;
+  /**
+   * The failure is about the login scheme (the device does not speak it, or speaks a variant this
+   * client lacks), not about a method or feature: another scheme may work.
+   */
+  aboutScheme?: boolean;
 }
 
 /** The one error class of this package. */
@@ -69,6 +74,8 @@ export class TapoError extends Error {
   readonly hint?: string;
   /** The scheme the device asked for instead, when it said so. */
   readonly suggestedScheme?: SchemeName;
+  /** True when the failure is about the login scheme rather than a method or feature. */
+  readonly aboutScheme?: boolean;
 
   constructor(kind: ErrorKind, message: string, details: TapoErrorDetails = {}) {
     super(message, details.cause !== undefined ? { cause: details.cause } : undefined);
@@ -80,6 +87,7 @@ export class TapoError extends Error {
     this.sent = details.sent ?? true;
     if (details.hint !== undefined) this.hint = details.hint;
     if (details.suggestedScheme !== undefined) this.suggestedScheme = details.suggestedScheme;
+    if (details.aboutScheme || details.suggestedScheme !== undefined) this.aboutScheme = true;
   }
 }
 
@@ -101,6 +109,8 @@ interface CodeEntry {
 
 const CHECK_CREDENTIALS = 'Check the user name and password in the device configuration.';
 const SLOW_DOWN = 'Send fewer requests; the device is rate limiting.';
+const CAMERA_FEATURE_MISSING =
+  'This camera model may not support that feature (for example pan/tilt on a camera without a motor).';
 
 /** SMART (plug, strip, bulb, hub) codes: transport level and method level. */
 const SMART_CODES: Record<number, CodeEntry> = {
@@ -136,14 +146,16 @@ const SMART_CODES: Record<number, CodeEntry> = {
 
 /** Camera (SMARTCAM) codes. */
 const CAMERA_CODES: Record<number, CodeEntry> = {
-  [-1]: { kind: 'SessionExpired', text: 'the camera rejected the request signature (Check tapo tag failed)' },
+  // Only with msg "Check tapo tag failed" does -1 mean a rejected signature (errors.md §3); the
+  // secure transport recognises that reply itself. Anywhere else it is the camera's generic failure.
+  [-1]: { kind: 'Device', text: 'the camera reported a generic failure' },
   [-40101]: { kind: 'Input', text: 'the setting does not exist on this camera' },
-  [-40105]: { kind: 'Unsupported', text: 'this camera does not know that method' },
-  [-40106]: { kind: 'Unsupported', text: 'this camera does not support that method' },
+  [-40105]: { kind: 'Unsupported', text: 'this camera does not know that method', hint: CAMERA_FEATURE_MISSING },
+  [-40106]: { kind: 'Unsupported', text: 'this camera does not support that method', hint: CAMERA_FEATURE_MISSING },
   40108: { kind: 'Timeout', text: 'the camera timed out' },
   [-40109]: { kind: 'RateLimited', text: 'the same request was repeated within a second', hint: SLOW_DOWN },
   [-40209]: { kind: 'Input', text: 'invalid arguments' },
-  [-40210]: { kind: 'Unsupported', text: 'unknown method in a batch' },
+  [-40210]: { kind: 'Unsupported', text: 'unknown method in a batch', hint: CAMERA_FEATURE_MISSING },
   [-40211]: {
     kind: 'Unsupported',
     text: 'this firmware only accepts the TPAP login',

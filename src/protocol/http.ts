@@ -406,18 +406,50 @@ function toTapoError(
     });
   }
   if (outerAborted || closed) {
-    return new TapoError('Transport', 'the request was cancelled because the connection closed', {
-      sent: written,
-      cause: e,
-    });
+    return networkFailure(
+      new TapoError('Transport', 'the request was cancelled because the connection closed', {
+        sent: written,
+        cause: e,
+      }),
+    );
   }
   const sent = !(code !== undefined && NOT_SENT_CODES.has(code));
   const detail = code ?? (e instanceof Error ? e.message : String(e));
-  return new TapoError('Transport', `cannot reach ${where} (${detail})`, {
-    sent,
-    hint: 'Check the host address and port, and that the device is on the network.',
-    cause: e,
-  });
+  if (sent) {
+    // The device may have received the request and acted on it; only its answer is missing.
+    const what = written ? 'was lost after the request was sent' : 'broke while the request was being sent';
+    return networkFailure(
+      new TapoError('Transport', `the connection to ${where} ${what} (${detail}); the device may have acted on it`, {
+        sent,
+        hint: "Check the device's state before repeating the request.",
+        cause: e,
+      }),
+    );
+  }
+  return networkFailure(
+    new TapoError('Transport', `cannot reach ${where} (${detail})`, {
+      sent,
+      hint: 'Check the host address and port, and that the device is on the network.',
+      cause: e,
+    }),
+  );
+}
+
+/** Transport errors that came from the network, not from an answer of the device. */
+const networkFailures = new WeakSet<TapoError>();
+
+function networkFailure(error: TapoError): TapoError {
+  networkFailures.add(error);
+  return error;
+}
+
+/**
+ * True when `e` is a `Transport` error this client raised because the network failed (refused,
+ * reset, cancelled), as opposed to one raised about something the device answered (an HTTP
+ * status, a body that is not what the scheme expects). Timeouts are their own kind.
+ */
+export function isNetworkFailure(e: unknown): boolean {
+  return e instanceof TapoError && networkFailures.has(e);
 }
 
 /** True for the errors of a socket the other side closed or reset. */

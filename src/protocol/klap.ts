@@ -117,6 +117,7 @@ export class KlapTransport implements Transport {
     }
     if (h1.status === 404) {
       throw new TapoError('Unsupported', 'the device has no KLAP endpoint (HTTP 404 on handshake1)', {
+        aboutScheme: true,
         httpStatus: 404,
         suggestedScheme: 'passthrough',
         hint: 'Set the scheme to auto or passthrough.',
@@ -141,6 +142,7 @@ export class KlapTransport implements Transport {
       if (this.matchCandidate(other, localSeed, remoteSeed, serverHash) !== undefined) {
         const suggested: SchemeName = other === 1 ? 'klap-v1' : 'klap';
         throw new TapoError('Unsupported', `the device answers with KLAP v${other} hashes, not v${this.version}`, {
+          aboutScheme: true,
           suggestedScheme: suggested,
           hint: `Set the scheme to auto or ${suggested}.`,
         });

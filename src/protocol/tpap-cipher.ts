@@ -184,7 +184,7 @@ export function tpapCredential(input: TpapCredentialInput): string {
     return family === 'camera' ? passcode : `${username}/${passcode}`;
   }
   if (typeof extraCrypt !== 'object' || Array.isArray(extraCrypt)) {
-    throw new TapoError('Unsupported', 'the device sent an extra_crypt that is not an object');
+    throw new TapoError('Unsupported', 'the device sent an extra_crypt that is not an object', { aboutScheme: true });
   }
   const type = (str(extraCrypt['type']) ?? '').toLowerCase();
   const rawParams = extraCrypt['params'];
@@ -199,19 +199,19 @@ export function tpapCredential(input: TpapCredentialInput): string {
       if (id === 3) {
         const m = mac !== undefined ? macBytes(mac) : undefined;
         if (m === undefined) {
-          throw new TapoError('Unsupported', 'password_shadow 3 needs the device MAC, which the device did not tell');
+          throw new TapoError('Unsupported', 'password_shadow 3 needs the device MAC, which the device did not tell', { aboutScheme: true });
         }
         const colonMac = [...m].map((b) => b.toString(16).padStart(2, '0').toUpperCase()).join(':');
         return sha1HexLower(`${md5HexLower(username)}_${colonMac}`);
       }
       if (id === 5) return sha256Crypt(passcode, prefix, int(params['passwd_rounds']));
-      throw new TapoError('Unsupported', `password_shadow with passwd_id ${String(id)} is not supported`);
+      throw new TapoError('Unsupported', `password_shadow with passwd_id ${String(id)} is not supported`, { aboutScheme: true });
     }
     case 'password_authkey': {
       const tmpkey = str(params['authkey_tmpkey']) ?? '';
       const dictionary = str(params['authkey_dictionary']) ?? '';
       if (dictionary.length === 0) {
-        throw new TapoError('Unsupported', 'password_authkey without a dictionary is not supported');
+        throw new TapoError('Unsupported', 'password_authkey without a dictionary is not supported', { aboutScheme: true });
       }
       return passwordAuthkey(passcode, tmpkey, dictionary);
     }
@@ -225,7 +225,7 @@ export function tpapCredential(input: TpapCredentialInput): string {
         .digest('hex');
     }
     default:
-      throw new TapoError('Unsupported', `the device asks for extra_crypt type "${type}", which is not supported`);
+      throw new TapoError('Unsupported', `the device asks for extra_crypt type "${type}", which is not supported`, { aboutScheme: true });
   }
 }
 

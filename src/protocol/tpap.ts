@@ -50,8 +50,13 @@ import {
 import { monotonicNow, type Transport, type TransportOptions } from './transport';
 import type { JsonObject, JsonValue, SchemeName } from './types';
 
-const CHECK_PASSWORD =
-  'Check the password in the device configuration: it is the TP-Link cloud account password (cameras: the same password with user admin).';
+const CHECK_CAMERA_PASSWORD =
+  'Check the password in the device configuration: it is the TP-Link cloud account password, with the user name admin.';
+/** SMART devices derive the TPAP credential from the account e-mail and password (§4.2). */
+const CHECK_ACCOUNT =
+  'Check the TP-Link account e-mail (case-sensitive) and password in the device configuration.';
+/** What to do when the device answers, but not in TPAP. */
+const NOT_TPAP_HINT = 'Set the scheme to auto, so the client finds the scheme the device speaks.';
 
 /** Session lifetime assumed when the device does not announce `expired` (§9: 3600 s observed). */
 const DEFAULT_EXPIRED_SECONDS = 3600;
@@ -154,8 +159,9 @@ function lockSeconds(reply: JsonObject): number | undefined {
 
 /**
  * Sends `sub_method: discover` to `baseUrl` (e.g. `http://192.0.2.10:80`) and parses the reply (§2).
- * Throws `Unsupported` when the endpoint is not there (HTTP 4xx), `Transport` for other statuses or a
- * body that is not JSON, and the mapped error for a non-zero `error_code` (its `code` is set).
+ * Throws `Unsupported` when the device does not speak TPAP (HTTP 4xx, or a body that is not JSON such
+ * as a KLAP plug's HTML page), `Transport` for other statuses, and the mapped error for a non-zero
+ * `error_code` (its `code` is set).
  */
 export async function tpapDiscover(http: HttpClient, baseUrl: string, signal?: AbortSignal): Promise<TpapDiscoverResult> {
   const res = await http.request(`${baseUrl}/`, {
@@ -164,15 +170,23 @@ export async function tpapDiscover(http: HttpClient, baseUrl: string, signal?: A
     ...(signal ? { signal } : {}),
   });
   if (res.status >= 400 && res.status < 500) {
-    throw new TapoError('Unsupported', `the device does not answer the TPAP discover (HTTP ${res.status})`, {
+    throw new TapoError('Unsupported', `the device does not answer TPAP (HTTP ${res.status} to the TPAP discover)`, {
+      aboutScheme: true,
       httpStatus: res.status,
+      hint: NOT_TPAP_HINT,
     });
   }
   if (res.status !== 200) {
     throw new TapoError('Transport', `TPAP discover failed with HTTP ${res.status}`, { httpStatus: res.status });
   }
   const reply = parseJsonObject(res.body);
-  if (!reply) throw new TapoError('Transport', 'the TPAP discover reply is not JSON');
+  if (!reply) {
+    // A KLAP plug answers any unknown POST with a small HTML page: the device is there, TPAP is not.
+    throw new TapoError('Unsupported', 'the device does not answer TPAP (its reply to the TPAP discover is not JSON)', {
+      aboutScheme: true,
+      hint: NOT_TPAP_HINT,
+    });
+  }
   const code = replyCode(reply);
   if (code !== 0) {
     if (LOCKOUT_CODES.has(code)) throw errorFromCode('camera', code, 'TPAP discover', lockSeconds(reply));
@@ -258,6 +272,7 @@ export class TpapTransport implements Transport {
     }
     if (!discovered.tpap && !discovered.tpapPreferred) {
       throw new TapoError('Unsupported', 'the device does not prefer TPAP (tpap_preferred: false)', {
+        aboutScheme: true,
         suggestedScheme: this.family === 'camera' ? 'camera-secure' : 'klap',
         hint: 'Set the scheme to auto or KLAP.',
       });
@@ -266,7 +281,7 @@ export class TpapTransport implements Transport {
     const sessionBase = this.sessionBaseUrl(base, caps);
     const candidates = tpapPasscodeCandidates(this.family, this.options.credentials.password, caps?.pake, discovered.mac);
     if (candidates.length === 0) {
-      throw new TapoError('Unsupported', `the device offers no passcode type this client knows (pake ${JSON.stringify(caps?.pake ?? [])})`);
+      throw new TapoError('Unsupported', `the device offers no passcode type this client knows (pake ${JSON.stringify(caps?.pake ?? [])})`, { aboutScheme: true });
     }
     const userName = tpapUserName(caps?.userHashType);
     for (const candidate of candidates) {
@@ -276,9 +291,12 @@ export class TpapTransport implements Transport {
         return;
       }
     }
-    throw new TapoError('Authentication', `the device refused the password (tried ${candidates.map((c) => c.label).join(', ')})`, {
-      hint: CHECK_PASSWORD,
-    });
+    if (this.family === 'camera') {
+      throw new TapoError('Authentication', `the device refused the password (tried ${candidates.map((c) => c.label).join(', ')})`, {
+        hint: CHECK_CAMERA_PASSWORD,
+      });
+    }
+    throw new TapoError('Authentication', 'the device refused the TP-Link account e-mail or password', { hint: CHECK_ACCOUNT });
   }
 
   /** The discover port/tls only apply when the user did not pin a port. */
@@ -335,12 +353,12 @@ export class TpapTransport implements Transport {
       throw new TapoError('Transport', 'the pake_register reply lacks dev_random, dev_salt, dev_share or iterations');
     }
     if (!Number.isInteger(iterations) || iterations < 1 || iterations > MAX_ITERATIONS) {
-      throw new TapoError('Unsupported', `the device asks for ${iterations} PBKDF2 iterations, outside 1..${MAX_ITERATIONS}`);
+      throw new TapoError('Unsupported', `the device asks for ${iterations} PBKDF2 iterations, outside 1..${MAX_ITERATIONS}`, { aboutScheme: true });
     }
     const suite = num(r['cipher_suites']) ?? 1;
     const encryption = r['encryption'] ?? 'aes_128_ccm';
     if (suite !== 1 || encryption !== 'aes_128_ccm') {
-      throw new TapoError('Unsupported', `the device chose cipher suite ${suite} with ${JSON.stringify(encryption)}; only 1 with aes_128_ccm is supported`);
+      throw new TapoError('Unsupported', `the device chose cipher suite ${suite} with ${JSON.stringify(encryption)}; only 1 with aes_128_ccm is supported`, { aboutScheme: true });
     }
     const credential = tpapCredential({
       family: this.family,

@@ -747,6 +747,95 @@ describe('DeviceConnection (fake transport)', () => {
     assert.equal(h.log.sends, 1);
   });
 
+  describe('a cached scheme the device no longer speaks (review fix 1)', () => {
+    const forbidden = (): TapoError =>
+      new TapoError('Authentication', 'the device refused the KLAP handshake (HTTP 403)', { httpStatus: 403, suggestedScheme: 'tpap' });
+    const notTpap = (): TapoError => new TapoError('Unsupported', 'the device does not answer TPAP (its reply to the TPAP discover is not JSON)');
+
+    it('detects again from the first guess when the cached TPAP login is answered in another scheme', async () => {
+      let onKlap = false;
+      const h = track(
+        harness({
+          login: (scheme) => {
+            if (scheme === 'klap' && !onKlap) throw forbidden();
+            if (scheme === 'tpap' && onKlap) throw notTpap();
+          },
+        }),
+      );
+      await h.connection.request({ method: 'a' });
+      assert.equal(h.connection.scheme, 'tpap');
+      onKlap = true;
+      h.log.created[1]?.reset();
+      await h.connection.request({ method: 'b' });
+      assert.equal(h.connection.scheme, 'klap');
+      assert.deepEqual(
+        h.log.events.filter((e) => e.startsWith('login:')),
+        ['login:klap', 'login:tpap', 'login:tpap', 'login:klap'],
+      );
+    });
+
+    it('detects again once per request, and reports the cached scheme failure when detection only points back at it', async () => {
+      const garbled = new TapoError('Transport', 'the pake_register reply lacks dev_random, dev_salt, dev_share or iterations');
+      let broken = false;
+      const h = track(
+        harness({
+          login: (scheme) => {
+            if (scheme === 'klap') throw forbidden();
+            if (broken) throw garbled;
+          },
+        }),
+      );
+      await h.connection.request({ method: 'a' });
+      broken = true;
+      h.log.created[1]?.reset();
+      const err = await rejection(h.connection.request({ method: 'b' }));
+      assert.equal(err, garbled);
+      assert.deepEqual(
+        h.log.events.filter((e) => e.startsWith('login:')),
+        ['login:klap', 'login:tpap', 'login:tpap', 'login:klap'],
+      );
+      assert.equal(h.connection.scheme, undefined);
+    });
+
+    it('keeps the cache on timeouts and on a forced scheme', async () => {
+      let down = false;
+      const h = track(
+        harness({
+          login: (scheme) => {
+            if (scheme === 'klap') throw forbidden();
+            if (down) throw new TapoError('Timeout', 'no answer', { sent: false });
+          },
+        }),
+      );
+      await h.connection.request({ method: 'a' });
+      down = true;
+      h.log.created[1]?.reset();
+      assert.equal((await rejection(h.connection.request({ method: 'b' }))).kind, 'Timeout');
+      assert.deepEqual(
+        h.log.events.filter((e) => e.startsWith('login:')),
+        ['login:klap', 'login:tpap', 'login:tpap'],
+      );
+
+      const forced = track(harness({ login: () => Promise.reject(notTpap()) }, { scheme: 'tpap' }));
+      await rejection(forced.connection.request({ method: 'a' }));
+      assert.deepEqual(forced.log.events, ['login:tpap']);
+    });
+  });
+
+  it('backs off on a rate-limit code inside a multipleRequest entry (review fix 2)', async () => {
+    const timers = sinon.useFakeTimers();
+    const batch = (code: number): JsonObject => ({ error_code: 0, result: { responses: [{ method: 'getLensMaskConfig', error_code: code }] } });
+    const h = track(harness({ send: (_req, n) => batch(n === 1 ? -40109 : 0) }, { kind: 'camera' }));
+    const p = h.connection.request({ method: 'multipleRequest', params: { requests: [] } }, { idempotent: true });
+    await timers.tickAsync(1_000);
+    assert.deepEqual(await p, batch(0));
+    assert.equal(h.log.sends, 2);
+
+    const q = track(harness({ send: () => batch(-52405) }, { kind: 'camera' }));
+    assert.deepEqual(await q.connection.request({ method: 'multipleRequest', params: { requests: [] } }), batch(-52405));
+    assert.equal(q.log.sends, 1, 'not idempotent: no back-off');
+  });
+
   it('connect() logs in without sending anything', async () => {
     const h = track(harness({}, { kind: 'camera' }));
     await h.connection.connect();
