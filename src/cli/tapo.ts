@@ -7,6 +7,7 @@ import { DeviceConnection, parseHostPort } from '../connection/connection';
 import type { ConnectionOptions } from '../connection/connection';
 import { probeDevice } from '../connection/probe';
 import { Camera } from '../devices/camera';
+import type { CameraAction, CameraSetting } from '../devices/camera';
 import { parseCameraActions, parseCameraReadNames } from '../devices/parse';
 import { Plug } from '../devices/plug';
 import { discover } from '../protocol/discovery';
@@ -44,6 +45,8 @@ Options:
   --username U              TP-Link account e-mail for plugs (env TAPO_USERNAME); cameras use admin
   --password P              account password (or env TAPO_PASSWORD, which keeps it out of ps)
   --kind plug|camera        device kind (default plug, camera for "camera ..." commands)
+  --socket N|ID|NAME        power strips: the socket for on, off, toggle, info and energy
+                            (its position 1, 2, …, its device id or its name)
   --scheme S                auto (default), ${SCHEME_NAMES.join(', ')}
   --timeout MS              per-request timeout in ms (default 10000; discover: 3000)
   --discovery-port N        UDP port for discover (default 20002; some doorbells use 20004)
@@ -75,10 +78,11 @@ interface ParsedArgs {
   scheme: SchemeName | 'auto';
   timeoutMs?: number;
   discoveryPort?: number;
+  socket?: string;
   command: string[];
 }
 
-const VALUE_OPTIONS = new Set(['host', 'username', 'password', 'kind', 'scheme', 'timeout', 'discovery-port']);
+const VALUE_OPTIONS = new Set(['host', 'username', 'password', 'kind', 'scheme', 'timeout', 'discovery-port', 'socket']);
 
 function parseArgs(argv: readonly string[]): ParsedArgs {
   const out: ParsedArgs = { help: false, debug: false, scheme: 'auto', command: [] };
@@ -139,6 +143,10 @@ function parseArgs(argv: readonly string[]): ParsedArgs {
         out.discoveryPort = port;
         break;
       }
+      case 'socket':
+        if (value.trim() === '') throw new UsageError('--socket needs a socket position, id or name');
+        out.socket = value.trim();
+        break;
     }
   }
   return out;
@@ -162,35 +170,92 @@ function asParams(value: JsonValue, what: string): JsonObject {
   return value;
 }
 
-/** Runs the command on an open connection and returns what to print. */
-async function runCommand(connection: DeviceConnection, kind: DeviceKind, command: readonly string[]): Promise<unknown> {
-  const [verb, ...rest] = command;
+/** The plug verbs; `--socket` applies to these. */
+const PLUG_VERBS = ['info', 'on', 'off', 'toggle', 'energy'] as const;
+type PlugVerb = (typeof PLUG_VERBS)[number];
+
+/** Every command, for the "unknown command" message. */
+const COMMAND_LIST = 'discover, probe, info, on, off, toggle, energy, camera get, camera do, call';
+
+/** What to do, fully checked before any credential is looked at or anything is sent. */
+type Plan =
+  | { verb: 'discover' }
+  | { verb: 'probe' }
+  | { verb: PlugVerb; socket?: string }
+  | { verb: 'camera info' }
+  | { verb: 'camera get'; names: CameraSetting[] }
+  | { verb: 'camera do'; actions: CameraAction[] }
+  | { verb: 'call'; method: string; params?: JsonObject };
+
+function isPlugVerb(verb: string): verb is PlugVerb {
+  return (PLUG_VERBS as readonly string[]).includes(verb);
+}
+
+/**
+ * Reads the command line's command into a {@link Plan}, and the device kind it needs. Unknown
+ * commands and bad arguments throw here (a UsageError, or an Input TapoError for bad JSON or
+ * setting names), before the password is looked for.
+ */
+function planCommand(parsed: ParsedArgs): { plan: Plan; kind: DeviceKind } {
+  const [verb = '', ...rest] = parsed.command;
+  const socketApplies = isPlugVerb(verb);
+  if (parsed.socket !== undefined && !socketApplies) {
+    throw new UsageError(`--socket applies to ${PLUG_VERBS.join(', ')}, not to ${verb}`);
+  }
+  if (parsed.discoveryPort !== undefined && verb !== 'discover') throw new UsageError('--discovery-port only applies to discover');
   if (verb === 'camera') {
-    const camera = new Camera(connection);
+    if (parsed.kind === 'plug') throw new UsageError('camera commands need --kind camera (or no --kind)');
     const [sub, ...args] = rest;
     if (sub === 'get') {
       if (args.length === 0) throw new UsageError('camera get needs at least one setting name');
-      return camera.read(parseCameraReadNames(args));
+      return { plan: { verb: 'camera get', names: parseCameraReadNames(args) }, kind: 'camera' };
     }
     if (sub === 'do') {
       if (args.length !== 1) throw new UsageError('camera do needs exactly one JSON argument');
-      return camera.apply(parseCameraActions(parseJsonArg(args[0] ?? '', 'the action')));
+      return { plan: { verb: 'camera do', actions: parseCameraActions(parseJsonArg(args[0] ?? '', 'the action')) }, kind: 'camera' };
     }
     throw new UsageError('camera needs "get NAME..." or "do JSON"');
   }
+  const kind: DeviceKind = parsed.kind ?? 'plug';
   if (verb === 'call') {
     const [method, json, ...extra] = rest;
     if (!method || extra.length > 0) throw new UsageError('call needs METHOD and at most one JSON argument');
-    const params = json === undefined ? undefined : asParams(parseJsonArg(json, 'the params'), 'the params');
-    if (kind === 'camera') return new Camera(connection).callMethod(method, params ?? {});
-    return new Plug(connection).call(method, params);
+    const plan: Plan = { verb: 'call', method };
+    if (json !== undefined) plan.params = asParams(parseJsonArg(json, 'the params'), 'the params');
+    return { plan, kind };
   }
-  if (rest.length > 0) throw new UsageError(`${String(verb)} takes no arguments`);
+  if (verb !== 'discover' && verb !== 'probe' && !isPlugVerb(verb)) {
+    throw new UsageError(`unknown command "${verb}"; the commands are ${COMMAND_LIST}`);
+  }
+  if (rest.length > 0) throw new UsageError(`${verb} takes no arguments`);
+  if (verb === 'discover' || verb === 'probe') return { plan: { verb }, kind };
   if (kind === 'camera') {
-    if (verb === 'info') return (await new Camera(connection).read(['deviceInfo'])).deviceInfo;
-    throw new UsageError(`${String(verb)} is a plug command; cameras know info, camera get, camera do and call`);
+    if (verb === 'info' && parsed.socket === undefined) return { plan: { verb: 'camera info' }, kind };
+    if (verb === 'info') throw new UsageError('--socket applies to plugs (power strips), not cameras');
+    throw new UsageError(`${verb} is a plug command; cameras know info, camera get, camera do and call`);
   }
-  const plug = new Plug(connection);
+  const plan: Plan = { verb };
+  if (parsed.socket !== undefined) plan.socket = parsed.socket;
+  return { plan, kind };
+}
+
+/** What a strip refusal tells a CLI user to do. */
+const STRIP_HINT = 'Add --socket with its position (e.g. --socket 1), its device id or its name.';
+
+/** Runs a plug verb, on one socket of a strip when `socket` is given. */
+async function runPlugVerb(connection: DeviceConnection, verb: PlugVerb, socket: string | undefined): Promise<unknown> {
+  const root = new Plug(connection, { stripHint: STRIP_HINT });
+  let plug = root;
+  if (socket !== undefined) {
+    if (!(await root.isStrip())) {
+      throw new TapoError('Input', 'This plug has no sockets, so --socket does not apply', { hint: 'Leave out --socket.', sent: false });
+    }
+    plug = await root.child(socket);
+  } else if (verb === 'on' || verb === 'off') {
+    // One read before the set, so that a strip is refused before anything is switched (a toggle
+    // reads first anyway, and refuses a strip on what it reads).
+    await root.requireRelay();
+  }
   switch (verb) {
     case 'info':
       return plug.getInfo();
@@ -203,9 +268,36 @@ async function runCommand(connection: DeviceConnection, kind: DeviceKind, comman
     case 'toggle':
       return { device_on: await plug.toggle() };
     case 'energy':
-      return plug.getEnergyUsage();
+      try {
+        return await plug.getEnergyUsage();
+      } catch (e) {
+        if (socket === undefined || !(e instanceof TapoError) || e.kind !== 'Unsupported') throw e;
+        throw new TapoError('Unsupported', `Socket ${socket} of this strip has no energy meter`, {
+          hint: 'Energy readings per socket need a strip with energy monitoring, such as a P304M.',
+          sent: e.sent,
+          cause: e,
+        });
+      }
+  }
+}
+
+/** Runs the plan on an open connection and returns what to print. */
+async function runPlan(connection: DeviceConnection, kind: DeviceKind, plan: Plan): Promise<unknown> {
+  switch (plan.verb) {
+    case 'camera info':
+      return (await new Camera(connection).read(['deviceInfo'])).deviceInfo;
+    case 'camera get':
+      return new Camera(connection).read(plan.names);
+    case 'camera do':
+      return new Camera(connection).apply(plan.actions);
+    case 'call':
+      if (kind === 'camera') return new Camera(connection).callMethod(plan.method, plan.params ?? {});
+      return new Plug(connection).call(plan.method, plan.params);
+    case 'discover':
+    case 'probe':
+      throw new Error(`${plan.verb} does not run on an open connection`);
     default:
-      throw new UsageError(`unknown command "${String(verb)}"`);
+      return runPlugVerb(connection, plan.verb, plan.socket);
   }
 }
 
@@ -213,11 +305,51 @@ async function runCommand(connection: DeviceConnection, kind: DeviceKind, comman
 function errorLine(error: TapoError, password: string | undefined): string {
   const message = error.message.replace(/\s+/g, ' ').trim().replace(/\.$/, '');
   const hint = error.hint ? ` ${error.hint.replace(/\s+/g, ' ').trim()}` : '';
-  return redact(`tapo: ${message}.${hint}`, password);
+  return redactPassword(`tapo: ${message}.${hint}`, password);
 }
 
-function redact(text: string, password: string | undefined): string {
-  return password ? text.split(password).join('***') : text;
+/** Characters that continue a token (a word, a hex or numeric id): the password inside one is not the password. */
+const TOKEN_CHAR = /[\p{L}\p{N}_-]/u;
+/** What may stand beside a word of prose: white space and sentence punctuation. */
+const PROSE_EDGE = /[\s.,;:!?()]/u;
+
+/**
+ * Removes the password from a line about to be printed on stderr, wherever it stands as a whole
+ * token: `--password 00000000` leaves a device id of forty zeros alone, but `"00000000"`,
+ * `pass=00000000` or `:00000000@` are masked. The JSON-escaped and URL-encoded forms count too.
+ *
+ * A password made of letters only that stands as a word of prose (white space or sentence
+ * punctuation on both sides) is left alone: that is our own text ("wrong e-mail or password" with
+ * the password `wrong`), and masking it would both garble the line and give the password away.
+ * Nothing in this package writes a credential into a message; a leak from below would stand in a
+ * value (quoted, after `=` or `:`, in a URL), which stays masked.
+ *
+ * Exported for tests.
+ */
+export function redactPassword(text: string, password: string | undefined): string {
+  if (!password) return text;
+  const forms = [...new Set([password, JSON.stringify(password).slice(1, -1), encodeURIComponent(password)])]
+    .filter((f) => f.length > 0)
+    .sort((a, b) => b.length - a.length);
+  let out = text;
+  for (const form of forms) {
+    const wordLike = /^\p{L}+$/u.test(form);
+    let result = '';
+    let from = 0;
+    for (let at = out.indexOf(form); at !== -1; at = out.indexOf(form, at + 1)) {
+      if (at < from) continue;
+      const before = at > 0 ? out[at - 1] : undefined;
+      const after = out[at + form.length];
+      const whole = (before === undefined || !TOKEN_CHAR.test(before)) && (after === undefined || !TOKEN_CHAR.test(after));
+      if (!whole) continue;
+      const prose = wordLike && (before === undefined || PROSE_EDGE.test(before)) && (after === undefined || PROSE_EDGE.test(after));
+      if (prose) continue;
+      result += `${out.slice(from, at)}***`;
+      from = at + form.length;
+    }
+    out = result + out.slice(from);
+  }
+  return out;
 }
 
 /**
@@ -229,14 +361,17 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
   let password: string | undefined;
   try {
     parsed = parseArgs(argv);
+    // Known from here on, so that no message below can print it.
+    password = parsed.password ?? io.env['TAPO_PASSWORD'];
     if (parsed.help) {
       io.stdout(USAGE);
       return 0;
     }
     if (parsed.command.length === 0) throw new UsageError('no command given');
+    // The whole command line is checked before credentials are looked for.
+    const { plan, kind } = planCommand(parsed);
     if (!parsed.host) throw new UsageError('--host is required');
-    if (parsed.command[0] === 'discover') {
-      if (parsed.command.length > 1) throw new UsageError('discover takes no arguments');
+    if (plan.verb === 'discover') {
       const discoverOptions: DiscoverOptions = {};
       if (parsed.discoveryPort !== undefined) discoverOptions.port = parsed.discoveryPort;
       if (parsed.timeoutMs !== undefined) discoverOptions.timeoutMs = parsed.timeoutMs;
@@ -245,11 +380,6 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
       io.stdout(`${JSON.stringify({ scheme: scheme ?? null, ...found }, null, 2)}\n`);
       return 0;
     }
-    if (parsed.discoveryPort !== undefined) throw new UsageError('--discovery-port only applies to discover');
-    const isCameraCommand = parsed.command[0] === 'camera';
-    if (isCameraCommand && parsed.kind === 'plug') throw new UsageError('camera commands need --kind camera (or no --kind)');
-    const kind: DeviceKind = parsed.kind ?? (isCameraCommand ? 'camera' : 'plug');
-    password = parsed.password ?? io.env['TAPO_PASSWORD'];
     if (!password) throw new UsageError('no password: pass --password or set TAPO_PASSWORD');
     const username = parsed.username ?? io.env['TAPO_USERNAME'] ?? (kind === 'camera' ? 'admin' : undefined);
     if (!username) throw new UsageError('--username (the TP-Link account e-mail) is required for plugs');
@@ -262,22 +392,22 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     if (parsed.timeoutMs !== undefined) options.timeoutMs = parsed.timeoutMs;
 
     let result: unknown;
-    if (parsed.command[0] === 'probe') {
-      if (parsed.command.length > 1) throw new UsageError('probe takes no arguments');
+    if (plan.verb === 'probe') {
       result = await probeDevice(options);
     } else {
       const connection = new DeviceConnection(options);
       try {
-        result = await runCommand(connection, kind, parsed.command);
+        result = await runPlan(connection, kind, plan);
       } finally {
         await connection.close();
       }
     }
-    io.stdout(`${redact(JSON.stringify(result ?? null, null, 2), password)}\n`);
+    // Device data is printed as the device sent it: the device never knows the password.
+    io.stdout(`${JSON.stringify(result ?? null, null, 2)}\n`);
     return 0;
   } catch (e) {
     if (e instanceof UsageError) {
-      io.stderr(`tapo: ${redact(e.message, password)}. Run tapo --help for usage.\n`);
+      io.stderr(`tapo: ${redactPassword(e.message, password)}. Run tapo --help for usage.\n`);
       return EXIT_USAGE;
     }
     if (e instanceof TapoError) {
@@ -285,8 +415,8 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
       return EXIT_CODES[e.kind];
     }
     const message = e instanceof Error ? e.message : String(e);
-    io.stderr(`tapo: unexpected error: ${redact(message.replace(/\s+/g, ' '), password)}\n`);
-    if (parsed?.debug && e instanceof Error && e.stack) io.stderr(`${redact(e.stack, password)}\n`);
+    io.stderr(`tapo: unexpected error: ${redactPassword(message.replace(/\s+/g, ' '), password)}\n`);
+    if (parsed?.debug && e instanceof Error && e.stack) io.stderr(`${redactPassword(e.stack, password)}\n`);
     return EXIT_UNEXPECTED;
   }
 }

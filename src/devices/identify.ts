@@ -1,12 +1,15 @@
 /**
  * One call that says what is on the other end: model, firmware, name and MAC, for either family.
  * Used by `probeDevice` (src/connection) and the CLI. Plugs answer `get_device_info`; cameras
- * answer `getDeviceInfo` (methods-plug.md §3, methods-camera.md §1).
+ * answer `getDeviceInfo` (methods-plug.md §3, methods-camera.md §1). A power strip's own
+ * `get_device_info` has no relay state; its sockets are then listed (methods-plug.md §9).
  */
+import { TapoError } from '../protocol/errors';
 import type { DeviceKind } from '../protocol/types';
 import type { Requester } from './requester';
 import { Camera } from './camera';
 import { Plug, parsePlugInfo } from './plug';
+import type { StripSocket } from './plug';
 
 /** What identifies a device. */
 export interface DeviceIdentity {
@@ -22,9 +25,14 @@ export interface DeviceIdentity {
   mac: string;
   /** Device type, e.g. `SMART.TAPOPLUG` or `SMART.IPCAMERA`. */
   deviceType: string;
+  /** Power strips only: the sockets (position, id, name, state) in position order. */
+  sockets?: StripSocket[];
 }
 
-/** Reads the identity of the device behind `requester` with one read request. */
+/**
+ * Reads the identity of the device behind `requester` with one read request (a power strip takes
+ * one more, to list its sockets).
+ */
 export async function identify(requester: Requester, kind: DeviceKind): Promise<DeviceIdentity> {
   if (kind === 'camera') {
     const { deviceInfo } = await new Camera(requester).read(['deviceInfo']);
@@ -37,8 +45,11 @@ export async function identify(requester: Requester, kind: DeviceKind): Promise<
       deviceType: deviceInfo.type,
     };
   }
-  const info = parsePlugInfo(await new Plug(requester).call('get_device_info'));
-  return {
+  const plug = new Plug(requester);
+  const r = await plug.call('get_device_info');
+  const sockets = typeof r.device_on === 'boolean' ? undefined : await stripSockets(plug);
+  const info = parsePlugInfo(r, sockets);
+  const identity: DeviceIdentity = {
     model: info.model,
     firmware: info.firmware,
     hardware: info.hardware,
@@ -46,4 +57,20 @@ export async function identify(requester: Requester, kind: DeviceKind): Promise<
     mac: info.mac,
     deviceType: info.type,
   };
+  if (sockets) identity.sockets = sockets;
+  return identity;
+}
+
+/**
+ * The sockets of a device whose `get_device_info` has no relay state, or undefined when it has
+ * none to list (then the missing `device_on` is reported as a malformed reply).
+ */
+async function stripSockets(plug: Plug): Promise<StripSocket[] | undefined> {
+  try {
+    const sockets = await plug.getSockets();
+    return sockets.length > 0 ? sockets : undefined;
+  } catch (e) {
+    if (e instanceof TapoError && ['Device', 'Unsupported', 'Input'].includes(e.kind)) return undefined;
+    throw e;
+  }
 }

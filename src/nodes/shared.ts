@@ -8,7 +8,7 @@
  */
 import type { ConnectionState } from '../connection';
 import type { Camera, Plug } from '../devices';
-import { TapoError, isTapoError } from '../protocol/errors';
+import { THIRD_PARTY_HINT, TapoError, isTapoError } from '../protocol/errors';
 import type { ErrorKind } from '../protocol/errors';
 import type { DeviceKind, SchemeName } from '../protocol/types';
 import type { DoneFn, NodeInstance, NodeMessage, NodeStatus, SendFn } from './types';
@@ -26,6 +26,13 @@ export interface ErrorFacts {
   secondsLeft?: number;
   /** What to do about it. */
   hint?: string;
+  /**
+   * Set (true) on an `Unsupported` error about the login scheme (the device asked for another one,
+   * or refused this one's login parameters), as opposed to a method or feature the device lacks.
+   */
+  aboutScheme?: boolean;
+  /** Set (true) on an `Authentication` error whose likely cause is Third-Party Compatibility being off. */
+  thirdParty?: boolean;
 }
 
 /**
@@ -95,6 +102,14 @@ export function redact(text: string, secrets: readonly (string | undefined)[] = 
   return out;
 }
 
+/**
+ * True when an `Unsupported` error is about the login scheme (changing the scheme may help), false
+ * when the device lacks the method or feature (no scheme will give it one).
+ */
+export function isSchemeError(err: unknown): boolean {
+  return isTapoError(err, 'Unsupported') && err.aboutScheme === true;
+}
+
 /** The facts of any thrown value. */
 export function errorFacts(err: unknown): ErrorFacts {
   if (isTapoError(err)) {
@@ -102,6 +117,8 @@ export function errorFacts(err: unknown): ErrorFacts {
     if (err.code !== undefined) facts.code = err.code;
     if (err.secondsLeft !== undefined) facts.secondsLeft = err.secondsLeft;
     if (err.hint !== undefined) facts.hint = err.hint;
+    if (isSchemeError(err)) facts.aboutScheme = true;
+    if (err.kind === 'Authentication' && err.hint === THIRD_PARTY_HINT) facts.thirdParty = true;
     return facts;
   }
   return { kind: 'Internal' };
@@ -118,6 +135,12 @@ export function errorText(t: Translate, facts: ErrorFacts): string {
       return facts.code !== undefined
         ? t('tapo-device.errors.DeviceCode', { code: facts.code })
         : t('tapo-device.errors.Device');
+    case 'Authentication':
+      // A 403 on the KLAP handshake (or a camera refusing even admin): the password is not the problem.
+      return facts.thirdParty ? t('tapo-device.errors.ThirdParty') : t('tapo-device.errors.Authentication');
+    case 'Unsupported':
+      // "check scheme" only when the scheme is the problem; a missing feature is the device's.
+      return facts.aboutScheme ? t('tapo-device.errors.UnsupportedScheme') : t('tapo-device.errors.Unsupported');
     default:
       return t(`tapo-device.errors.${facts.kind}`);
   }
@@ -158,6 +181,12 @@ export function stateStatus(
   }
 }
 
+/** Joins two sentences: a full stop between them unless the first already ends one. */
+function joinSentences(first: string, second: string): string {
+  const head = first.trimEnd();
+  return /[.!?…]$/.test(head) ? `${head} ${second}` : `${head}. ${second}`;
+}
+
 /**
  * Turns anything thrown into the error handed to `done`: the short text of its kind, then the
  * detail from below and its hint, with secrets removed.
@@ -165,10 +194,10 @@ export function stateStatus(
 export function toNodeError(t: Translate, err: unknown, secrets: readonly (string | undefined)[] = []): TapoNodeError {
   const facts = errorFacts(err);
   const detail = err instanceof Error ? err.message : String(err);
-  const parts = [`${errorText(t, facts)}: ${detail}`];
-  if (facts.hint && !detail.includes(facts.hint)) parts.push(facts.hint);
+  let text = `${errorText(t, facts)}: ${detail}`;
+  if (facts.hint && !detail.includes(facts.hint)) text = joinSentences(text, facts.hint);
   if (facts.hint) facts.hint = redact(facts.hint, secrets);
-  return new TapoNodeError(redact(parts.join('. '), secrets), facts);
+  return new TapoNodeError(redact(text, secrets), facts);
 }
 
 /** What an action node needs from its `tapo-device` config node. */
@@ -193,6 +222,11 @@ export interface DeviceConfigNode extends NodeInstance {
   readonly translate: Translate;
   /** Secrets to remove from any text that leaves the node. */
   secrets(): string[];
+  /**
+   * Set when the config node's own settings are invalid (e.g. a timeout out of range): every
+   * request fails with this `Input` error before anything is sent, and users show it in red.
+   */
+  readonly configError?: unknown;
 }
 
 /** What an action node does with one message: sets `msg.payload` (and friends) or throws. */
@@ -200,7 +234,9 @@ export type Operation = (msg: NodeMessage, device: DeviceConfigNode) => Promise<
 
 /** Reports a failure once: red status on the node (text by kind), then `done(err)`. Never sends. */
 export function fail(node: NodeInstance, device: DeviceConfigNode, err: unknown, done: DoneFn): void {
-  node.status(errorStatus(device.translate, err));
+  // The config node's own error keeps the status that names it rather than a bare "invalid input".
+  const configError = device.configError !== undefined && err === device.configError;
+  node.status(configError ? device.currentStatus() : errorStatus(device.translate, err));
   done(toNodeError(device.translate, err, device.secrets()));
 }
 
@@ -260,6 +296,15 @@ export function handleInput(
   };
 }
 
+/** Options of {@link attachDevice}. */
+export interface AttachOptions {
+  /**
+   * The node cannot work with this device as configured (e.g. an energy node on a camera): it
+   * shows this red status instead of registering, so the device's states do not paint over it.
+   */
+  refused?: NodeStatus;
+}
+
 /**
  * Registers the node with its device (or shows a red "no device" status) and wires `close`:
  * stop reporting, run `cleanup`, deregister, and call `done` without waiting on the network.
@@ -270,16 +315,20 @@ export function attachDevice(
   t: Translate,
   stopReporting: () => void,
   cleanup?: () => void,
+  options: AttachOptions = {},
 ): void {
-  if (device) {
-    device.register(node);
-  } else {
+  const registered = device !== undefined && options.refused === undefined;
+  if (!device) {
     node.status({ fill: 'red', shape: 'ring', text: t('errors.noDeviceShort') });
+  } else if (options.refused) {
+    node.status(options.refused);
+  } else {
+    device.register(node);
   }
   node.on('close', (_removed: boolean, done: () => void) => {
     stopReporting();
     if (cleanup) cleanup();
-    if (device) {
+    if (device && registered) {
       device.deregister(node).catch((err: unknown) => node.debug(redact(String(err), device.secrets())));
     }
     done();

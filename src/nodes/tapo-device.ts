@@ -6,8 +6,10 @@
  * connection when the dialog holds the deployed settings (so it respects lockouts and hold-offs
  * and never logs in beside the live session).
  */
-import { DeviceConnection, probeDevice } from '../connection';
-import type { ConnectionOptions, ConnectionStateEvent, ProbeResult } from '../connection';
+import { DeviceConnection } from '../connection';
+import type { ConnectionOptions, ConnectionStateEvent } from '../connection';
+import { WrongKindError, explainProbeFailure, probeDevice } from '../connection/probe';
+import type { ProbeResult } from '../connection/probe';
 import { Camera, Plug, identify } from '../devices';
 import { TapoError } from '../protocol/errors';
 import { SCHEME_NAMES } from '../protocol/types';
@@ -30,11 +32,50 @@ const UNCHANGED_PASSWORD = '__PWRD__';
 /** How long `close` waits for the connection to release its sockets before calling `done`. */
 const CLOSE_GRACE_MS = 4000;
 
-/** Reads the request timeout in ms from the config (seconds in the editor); undefined = default. */
+/** Shortest and longest request timeout the config accepts, in seconds. */
+export const TIMEOUT_RANGE_S = { min: 1, max: 120 } as const;
+
+/**
+ * Reads the request timeout in ms from the config (seconds in the editor); undefined for a blank,
+ * non-numeric or non-positive value. Lenient: the node itself uses {@link configuredTimeoutMs},
+ * which refuses values out of range instead of ignoring them.
+ */
 export function timeoutMs(value: unknown): number | undefined {
   const seconds = typeof value === 'string' ? Number(value.trim()) : value;
   if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds <= 0) return undefined;
   return Math.round(seconds * 1000);
+}
+
+/**
+ * The configured request timeout in ms: undefined when blank (the connection's default, 10 s);
+ * a number of seconds from {@link TIMEOUT_RANGE_S} min to max otherwise, or an `Input` error that
+ * says so (never clamped: a typo must not silently become another timeout).
+ */
+export function configuredTimeoutMs(value: unknown, t: Translate): number | undefined {
+  if (value === undefined || value === null || (typeof value === 'string' && value.trim() === '')) return undefined;
+  const seconds = typeof value === 'string' ? Number(value.trim()) : value;
+  if (typeof seconds === 'number' && Number.isFinite(seconds) && seconds >= TIMEOUT_RANGE_S.min && seconds <= TIMEOUT_RANGE_S.max) {
+    return Math.round(seconds * 1000);
+  }
+  const shown = typeof value === 'string' || typeof value === 'number' ? String(value).slice(0, 24) : typeof value;
+  const range = { min: TIMEOUT_RANGE_S.min, max: TIMEOUT_RANGE_S.max };
+  return badTimeout(t, shown, range);
+}
+
+function badTimeout(t: Translate, shown: string, range: { min: number; max: number }): never {
+  throw new TapoError('Input', t('tapo-device.errors.badTimeout', { ...range, value: shown }), {
+    hint: t('tapo-device.errors.badTimeoutHint', range),
+    sent: false,
+  });
+}
+
+/** The red status of an invalid timeout, shown by every user of the config node. */
+function badTimeoutStatus(t: Translate): NodeStatus {
+  return {
+    fill: 'red',
+    shape: 'ring',
+    text: t('tapo-device.status.badTimeout', { min: TIMEOUT_RANGE_S.min, max: TIMEOUT_RANGE_S.max }),
+  };
 }
 
 /** Normalises a configured scheme; anything unknown means auto-detection. */
@@ -78,14 +119,21 @@ export class DeviceHub {
 
   /** Settings of the connections this hub opens. */
   readonly options: ConnectionOptions;
+  /** The config node's invalid setting, when there is one: every request fails with it, unsent. */
+  readonly configError: TapoError | undefined;
 
-  /** Creates a hub; nothing touches the network before the first request. */
+  /**
+   * Creates a hub; nothing touches the network before the first request. With `invalid` (an
+   * invalid setting: its error and the status that names it) no connection is ever opened.
+   */
   constructor(
     options: ConnectionOptions,
     private readonly t: Translate,
+    invalid?: { error: TapoError; status: NodeStatus },
   ) {
     this.options = options;
-    this.status = stateStatus(t, 'idle');
+    this.configError = invalid?.error;
+    this.status = invalid?.status ?? stateStatus(t, 'idle');
   }
 
   /** Adds a user node and shows it the current status. */
@@ -115,6 +163,7 @@ export class DeviceHub {
    * Throws a `Transport` "connection closed" error once the config node has closed.
    */
   private open(): DeviceConnection {
+    if (this.configError) throw this.configError;
     if (this.ended) throw closedError();
     if (!this.connection) {
       this.connection = new DeviceConnection(this.options);
@@ -203,9 +252,16 @@ function setupDevice(node: NodeInstance, def: TapoDeviceDef, t: Translate): void
   const kind: DeviceKind = def.kind === 'camera' ? 'camera' : 'plug';
   const host = (def.host ?? '').trim();
   const options: ConnectionOptions = { host, kind, scheme: schemeOption(def.scheme), credentials };
-  const ms = timeoutMs(def.timeout);
-  if (ms !== undefined) options.timeoutMs = ms;
-  const hub = new DeviceHub(options, t);
+  let invalid: { error: TapoError; status: NodeStatus } | undefined;
+  try {
+    const ms = configuredTimeoutMs(def.timeout, t);
+    if (ms !== undefined) options.timeoutMs = ms;
+  } catch (err: unknown) {
+    if (!(err instanceof TapoError)) throw err;
+    invalid = { error: err, status: badTimeoutStatus(t) };
+    node.warn(err.message);
+  }
+  const hub = new DeviceHub(options, t, invalid);
 
   const members: Omit<DeviceConfigNode, keyof NodeInstance> = {
     kind,
@@ -218,6 +274,7 @@ function setupDevice(node: NodeInstance, def: TapoDeviceDef, t: Translate): void
     exclusive: (operation) => hub.exclusive(operation),
     currentStatus: () => hub.currentStatus(),
     secrets: () => [credentials.password],
+    configError: hub.configError,
   };
   Object.assign(node, members);
   hubs.set(node, hub);
@@ -248,12 +305,18 @@ export interface TestResult {
   code?: number;
   secondsLeft?: number;
   message?: string;
+  /** Set when the configured kind cannot reach the device but the other kind answers. */
+  looksLike?: DeviceKind;
 }
 
-/** Reads the editor's (possibly unsaved) settings; the stored password when the field is unchanged. */
+/**
+ * Reads the editor's (possibly unsaved) settings; the stored password when the field is unchanged.
+ * Undefined without a usable host; throws an `Input` error for a timeout out of range.
+ */
 function testOptions(
   body: unknown,
   stored: Record<string, string | undefined> | undefined,
+  t: Translate,
 ): ConnectionOptions | undefined {
   if (!isPlainObject(body)) return undefined;
   const host = typeof body.host === 'string' ? body.host.trim() : '';
@@ -270,7 +333,7 @@ function testOptions(
     scheme: schemeOption(body.scheme),
     credentials: { username, password },
   };
-  const ms = timeoutMs(body.timeout);
+  const ms = configuredTimeoutMs(body.timeout, t);
   if (ms !== undefined) options.timeoutMs = ms;
   return options;
 }
@@ -296,11 +359,19 @@ export function sameSettings(a: ConnectionOptions, b: ConnectionOptions): boolea
  * own connection: a second login beside the live session would end it (cameras keep one session
  * per client), and the connection remembers a camera's lockout and the hold-off after a rejected
  * password, so repeated clicks answer that error without another login attempt. Other settings
- * get a throw-away connection ({@link probeDevice}).
+ * get a throw-away connection ({@link probeDevice}). Either way, when nothing answers as the
+ * configured kind (`Transport`), a credential-free check of the other kind may turn the answer
+ * into "this looks like a camera" (or plug), with `looksLike` set.
  */
 export async function testConnection(options: ConnectionOptions, t: Translate, live?: DeviceHub): Promise<TestResult> {
   try {
-    const probe = live && sameSettings(live.options, options) ? await live.identify() : await probeDevice(options);
+    // A deployed node with an invalid setting has no session to share: test the dialog's values.
+    const probe =
+      live && live.configError === undefined && sameSettings(live.options, options)
+        ? await live.identify().catch(async (err: unknown) => {
+            throw await explainProbeFailure(options, err);
+          })
+        : await probeDevice(options);
     return {
       ok: true,
       scheme: probe.scheme,
@@ -311,6 +382,15 @@ export async function testConnection(options: ConnectionOptions, t: Translate, l
     };
   } catch (err: unknown) {
     const facts = errorFacts(err);
+    if (err instanceof WrongKindError) {
+      // The device answered as the other kind: say what to change rather than "unreachable".
+      return {
+        ok: false,
+        kind: facts.kind,
+        looksLike: err.looksLike,
+        message: t(err.looksLike === 'camera' ? 'tapo-device.test.looksLikeCamera' : 'tapo-device.test.looksLikePlug'),
+      };
+    }
     const result: TestResult = {
       ok: false,
       kind: facts.kind,
@@ -341,7 +421,14 @@ export default function register(RED: NodeAPI): void {
     (req: AdminRequest, res: AdminResponse) => {
       const id = req.params.id ?? '';
       const stored = RED.nodes.getCredentials(id) ?? RED.nodes.getNode(id)?.credentials;
-      const options = testOptions(req.body, stored);
+      let options: ConnectionOptions | undefined;
+      try {
+        options = testOptions(req.body, stored, t);
+      } catch (err: unknown) {
+        const message = err instanceof TapoError ? toNodeError(t, err).message : t('tapo-device.test.badRequest');
+        res.status(400).json({ ok: false, kind: 'Input', message });
+        return;
+      }
       if (!options) {
         res.status(400).json({ ok: false, kind: 'Input', message: t('tapo-device.test.badRequest') });
         return;

@@ -1,9 +1,13 @@
 /**
  * `tapo-plug-control`: switches a plug (or one socket of a strip) on, off, toggles it, arms a
  * countdown, sets its LED or reads its status, then answers the state read back AFTER the action.
+ *
+ * A power strip has no relay of its own: switching it without a socket is refused before anything
+ * is sent (whether the device is a strip is learnt once per connection, from the component list
+ * the status read needs anyway). Status and LED work on the strip itself.
  */
 import { parsePlugCommand } from '../devices';
-import type { Plug, PlugCommand } from '../devices';
+import type { Plug, PlugCommand, StripSocket } from '../devices';
 import { TapoError } from '../protocol/errors';
 import { attachDevice, findDevice, handleInput, requireKind } from './shared';
 import type { DeviceConfigNode, Translate } from './shared';
@@ -28,6 +32,8 @@ export interface PlugControlResult {
   deviceId: string;
   /** Present when a countdown was armed: the state the relay will take, and after how many seconds. */
   countdown?: { on: boolean; delaySeconds: number };
+  /** A power strip read as a whole: its sockets (then `on` means at least one socket is on). */
+  sockets?: StripSocket[];
 }
 
 const CONFIG_ACTIONS = ['on', 'off', 'toggle', 'status'];
@@ -44,8 +50,14 @@ export function socketOf(msgSocket: unknown, configured: string | undefined, t: 
 }
 
 /** Performs one command and reads the plug back. */
-async function perform(root: Plug, socket: string | number | undefined, command: PlugCommand): Promise<PlugControlResult> {
-  const plug = socket === undefined ? root : await root.child(socket);
+async function perform(root: Plug, socket: string | number | undefined, command: PlugCommand, t: Translate): Promise<PlugControlResult> {
+  let plug = root;
+  if (socket !== undefined) {
+    if (!(await root.isStrip())) throw new TapoError('Input', t('errors.notStrip'), { sent: false });
+    plug = await root.child(socket);
+  } else if (command.type === 'set' || command.type === 'toggle') {
+    await root.requireRelay(t('errors.stripHint'));
+  }
   let countdown: PlugControlResult['countdown'];
   switch (command.type) {
     case 'set':
@@ -74,6 +86,7 @@ async function perform(root: Plug, socket: string | number | undefined, command:
     deviceId: info.deviceId,
   };
   if (countdown) result.countdown = countdown;
+  if (info.sockets) result.sockets = info.sockets;
   return result;
 }
 
@@ -91,7 +104,7 @@ export default function register(RED: NodeAPI): void {
       // Everything is validated before the first request leaves.
       const command = parsePlugCommand(configured ?? msg.payload);
       const socket = socketOf(msg.socket, def.socket, t);
-      msg.payload = await dev.exclusive(() => perform(dev.plug(), socket, command));
+      msg.payload = await dev.exclusive(() => perform(dev.plug(), socket, command, t));
     };
     attachDevice(this, device, t, handleInput(this, device, t, run));
   }

@@ -1,9 +1,12 @@
 /**
  * `tapo-plug-energy`: reads a plug's energy meter. Summary mode answers today's and this month's
- * figures (W, Wh, minutes); history mode answers hourly, daily or monthly buckets (Wh). It can
- * poll on its own every N seconds, without an inject node; polling pauses after an error that
- * repeating cannot fix (a rejected password, a locked account) until the next deploy or the next
- * incoming message, so a wrong password does not turn into a login attempt every N seconds.
+ * figures (W, Wh, minutes); history mode answers hourly, daily or monthly buckets (Wh), for the
+ * device's current window or a chosen range. It can poll on its own every N seconds, without an
+ * inject node. Polling never repeats what repeating cannot fix: after a rejected password or a
+ * locked account it pauses until the next deploy or the next incoming message (so a wrong
+ * password does not turn into a login attempt every N seconds); after an `Unsupported` or `Input`
+ * error (no energy meter, a setting the device refuses) it stops until the next deploy; and a
+ * configuration it cannot work with (a camera device, an invalid timeout) never starts it.
  */
 import type { EnergyInterval } from '../devices';
 import { TapoError } from '../protocol/errors';
@@ -41,6 +44,8 @@ export interface EnergyRequest {
 }
 
 const MODES: readonly EnergyMode[] = ['summary', 'hourly', 'daily', 'monthly'];
+/** The keys an object payload may have. */
+const PAYLOAD_KEYS = ['mode', 'interval', 'start', 'end'] as const;
 
 /** Reads a date from a Date, epoch ms or an ISO/date string. */
 function toDate(value: unknown): Date | undefined {
@@ -55,10 +60,20 @@ function toDate(value: unknown): Date | undefined {
 /**
  * What to read for one message: `msg.payload` may be an object `{ mode?, start?, end? }`
  * (`interval` is accepted for `mode`); any other payload (an inject timestamp) only triggers a
- * read of the configured mode. Bad values throw an `Input` error before anything is sent.
+ * read of the configured mode. Bad values, unknown keys, `mode` and `interval` together, and
+ * `start`/`end` with the summary throw an `Input` error before anything is sent.
  */
 export function energyRequest(payload: unknown, configured: EnergyMode, t: Translate): EnergyRequest {
   if (!isPlainObject(payload)) return { mode: configured };
+  const unknown = Object.keys(payload).filter((key) => !(PAYLOAD_KEYS as readonly string[]).includes(key));
+  if (unknown.length > 0) {
+    throw new TapoError('Input', t('errors.unknownKeys', { keys: unknown.join(', '), accepted: PAYLOAD_KEYS.join(', ') }), {
+      sent: false,
+    });
+  }
+  if (payload.mode !== undefined && payload.interval !== undefined) {
+    throw new TapoError('Input', t('errors.modeAndInterval'), { sent: false });
+  }
   const rawMode = payload.mode ?? payload.interval;
   let mode = configured;
   if (rawMode !== undefined) {
@@ -73,6 +88,9 @@ export function energyRequest(payload: unknown, configured: EnergyMode, t: Trans
     const date = toDate(payload[key]);
     if (!date) throw new TapoError('Input', t('errors.badDate', { field: key }));
     request[key] = date;
+  }
+  if (mode === 'summary' && (request.start || request.end)) {
+    throw new TapoError('Input', t('errors.rangeWithSummary'), { sent: false });
   }
   if (request.end && !request.start) throw new TapoError('Input', t('errors.endWithoutStart'));
   if (request.start && request.end && request.end.getTime() < request.start.getTime()) {
@@ -102,8 +120,17 @@ async function readEnergy(device: DeviceConfigNode, request: EnergyRequest): Pro
   return plug.getEnergyData(request.mode);
 }
 
-/** Error kinds after which polling pauses: repeating the read cannot succeed, only add failed logins. */
+/**
+ * Error kinds after which polling pauses until the next message or deploy: repeating the read
+ * cannot succeed, only add failed logins; the user may fix the cause (a password) meanwhile.
+ */
 export const POLL_PAUSING_KINDS: readonly (ErrorKind | 'Internal')[] = ['Authentication', 'Locked'];
+
+/**
+ * Error kinds after which polling stops until the next deploy: the device lacks what the node
+ * asks for (no energy meter) or refuses the request as made, and a poll repeats that request.
+ */
+export const POLL_STOPPING_KINDS: readonly (ErrorKind | 'Internal')[] = ['Unsupported', 'Input'];
 
 /** What a {@link Poller} calls. */
 export interface PollerHooks {
@@ -115,20 +142,24 @@ export interface PollerHooks {
   failed(err: unknown, msg: NodeMessage): void;
   /** Told when polling pauses because of `err`. */
   paused(err: unknown): void;
+  /** Told when polling stops until the next deploy because of `err` (optional: else `paused`). */
+  halted?(err: unknown): void;
   /** Told about a fault in the hooks themselves, which nothing else would report. */
   internal(err: unknown): void;
 }
 
 /**
  * Reads every `periodMs` with an interval timer: one reading at a time (a tick while one is in
- * flight is skipped), nothing reported after `stop`, and a pause after an error of a
- * {@link POLL_PAUSING_KINDS} kind: the timer is cleared until {@link Poller.resume}.
+ * flight is skipped), nothing reported after `stop`, a pause after an error of a
+ * {@link POLL_PAUSING_KINDS} kind (the timer is cleared until {@link Poller.resume}), and a halt
+ * after one of a {@link POLL_STOPPING_KINDS} kind (cleared for good; `resume` does not restart it).
  */
 export class Poller {
   private timer: NodeJS.Timeout | undefined;
   private busy = false;
   private stopped = false;
   private isPaused = false;
+  private isHalted = false;
 
   /** Creates a stopped poller; call {@link Poller.start}. */
   constructor(
@@ -141,15 +172,20 @@ export class Poller {
     return this.isPaused;
   }
 
+  /** True once halted after an error that polling cannot fix (until the node is redeployed). */
+  get halted(): boolean {
+    return this.isHalted;
+  }
+
   /** Starts the timer (no-op when running, paused or stopped). */
   start(): void {
     if (this.timer !== undefined || this.stopped || this.isPaused) return;
     this.timer = setInterval(() => this.tick(), this.periodMs);
   }
 
-  /** Ends a pause and starts the timer again (no-op unless paused). */
+  /** Ends a pause and starts the timer again (no-op unless paused, and after a halt). */
   resume(): void {
-    if (!this.isPaused) return;
+    if (!this.isPaused || this.isHalted) return;
     this.isPaused = false;
     this.start();
   }
@@ -182,13 +218,17 @@ export class Poller {
         },
         (err: unknown) => {
           if (this.stopped) return;
-          const pause = POLL_PAUSING_KINDS.includes(errorFacts(err).kind);
+          const kind = errorFacts(err).kind;
+          const halt = POLL_STOPPING_KINDS.includes(kind);
+          const pause = halt || POLL_PAUSING_KINDS.includes(kind);
           if (pause) {
             this.isPaused = true;
+            this.isHalted = halt;
             this.clear();
           }
           this.hooks.failed(err, msg);
-          if (pause) this.hooks.paused(err);
+          if (halt && this.hooks.halted) this.hooks.halted(err);
+          else if (pause) this.hooks.paused(err);
         },
       )
       .finally(() => {
@@ -209,6 +249,8 @@ export default function register(RED: NodeAPI): void {
     const configured: EnergyMode = (MODES as readonly string[]).includes(def.mode ?? '')
       ? (def.mode as EnergyMode)
       : 'summary';
+    // A camera device is a configuration error: refused now, in red, and never polled.
+    const wrongKind = device !== undefined && device.kind !== 'plug';
 
     const run = async (msg: NodeMessage, dev: DeviceConfigNode): Promise<void> => {
       requireKind(dev, 'plug', t);
@@ -219,7 +261,8 @@ export default function register(RED: NodeAPI): void {
 
     let poller: Poller | undefined;
     const seconds = Number(def.poll);
-    if (device && Number.isFinite(seconds) && seconds > 0) {
+    const canPoll = device !== undefined && !wrongKind && device.configError === undefined;
+    if (device && canPoll && Number.isFinite(seconds) && seconds > 0) {
       poller = new Poller(Math.max(1, seconds) * 1000, {
         read: async () => {
           const msg: NodeMessage = {};
@@ -237,13 +280,20 @@ export default function register(RED: NodeAPI): void {
             shape: 'ring',
             text: t('status.pollPaused', { reason: errorText(device.translate, errorFacts(err)) }),
           }),
+        halted: (err) =>
+          node.status({
+            fill: 'red',
+            shape: 'ring',
+            text: t('status.pollStopped', { reason: errorText(device.translate, errorFacts(err)) }),
+          }),
         internal: (err) => node.debug(redact(String(err), device.secrets())),
       });
       poller.start();
     }
     // An incoming message ends a pause: the user has had a chance to fix what stopped it.
     const stopReporting = handleInput(node, device, t, run, { onMessage: () => poller?.resume() });
-    attachDevice(node, device, t, stopReporting, () => poller?.stop());
+    const refused = wrongKind ? { fill: 'red' as const, shape: 'ring' as const, text: t('errors.needsPlugShort') } : undefined;
+    attachDevice(node, device, t, stopReporting, () => poller?.stop(), refused ? { refused } : {});
   }
 
   RED.nodes.registerType('tapo-plug-energy', TapoPlugEnergy);

@@ -4,141 +4,30 @@
  * are on the SIMULATOR's state, not on what the nodes say they did.
  */
 import assert from 'node:assert/strict';
-import { EventEmitter } from 'node:events';
-import net from 'node:net';
-import path from 'node:path';
-import sinon from 'sinon';
 import { startDevice } from '../../src/simulator';
 import type { SimulatedDevice } from '../../src/simulator';
 import type { PlugLogic } from '../../src/simulator/logic/plug';
 import type { CameraLogic } from '../../src/simulator/logic/camera';
 
-interface FlowNode {
-  id: string;
-  type: string;
-  [key: string]: unknown;
-}
+import {
+  PASSWORD,
+  PLUG_USER,
+  closedPort,
+  collect,
+  creds,
+  deviceNode,
+  flow,
+  helper,
+  next,
+  nodeModules,
+  statusWhere,
+  statuses,
+  useFakePollTimers,
+} from './harness';
+import type { CaughtError } from './harness';
 
-interface HelperNode extends EventEmitter {
-  id: string;
-  receive(msg: Record<string, unknown>): void;
-}
-
-interface HttpReply {
-  status: number;
-  body: Record<string, unknown>;
-}
-
-interface TestHelper {
-  init(runtimePath: string): void;
-  load(nodes: unknown[], flow: FlowNode[], credentials?: Record<string, Record<string, string>>): Promise<void>;
-  unload(): Promise<void>;
-  getNode(id: string): HelperNode;
-  /** Spy on Node-RED's log: every call's arguments. */
-  log(): { args: unknown[][] };
-  request(): { post(url: string): { send(body: unknown): Promise<HttpReply> } };
-}
-
-const helper = require('node-red-node-test-helper') as TestHelper;
-helper.init(require.resolve('node-red'));
-
-const root = path.resolve(__dirname, '../..');
-const nodeModules: unknown[] = [
-  'tapo-device',
-  'tapo-plug-control',
-  'tapo-plug-energy',
-  'tapo-camera-get',
-  'tapo-camera-do',
-].map((type) => require(path.join(root, 'nodes', `${type}.js`)) as unknown);
-
-const PASSWORD = 'tapo-sim';
-const PLUG_USER = 'user@example.com';
 /** Fixed device clock: energy counters and session lifetimes stand still during a test. */
 const clock = { now: (): number => Date.UTC(2024, 5, 15, 12, 0, 0) };
-
-type Msg = Record<string, unknown> & { payload?: unknown };
-interface CaughtError {
-  message: string;
-  code?: number;
-  cause?: { kind?: string; code?: number; secondsLeft?: number };
-}
-interface Status {
-  fill?: string;
-  shape?: string;
-  text?: string;
-}
-
-/** The next message a helper node receives. */
-function next(node: HelperNode): Promise<Msg> {
-  return new Promise((resolve) => node.once('input', (msg: Msg) => resolve(msg)));
-}
-
-/** The next `count` messages a helper node receives, in order. */
-function collect(node: HelperNode, count: number): Promise<Msg[]> {
-  return new Promise((resolve) => {
-    const got: Msg[] = [];
-    const on = (msg: Msg): void => {
-      got.push(msg);
-      if (got.length === count) {
-        node.removeListener('input', on);
-        resolve(got);
-      }
-    };
-    node.on('input', on);
-  });
-}
-
-/** Records every status a node sets (the helper emits `call:status` for each). */
-function statuses(node: HelperNode): Status[] {
-  const seen: Status[] = [];
-  node.on('call:status', (call: { args: Status[] }) => seen.push(call.args[0] ?? {}));
-  return seen;
-}
-
-/** Resolves once a status matching `predicate` has been set (checks past ones first). */
-function statusWhere(node: HelperNode, seen: Status[], predicate: (s: Status) => boolean): Promise<Status> {
-  const found = seen.find(predicate);
-  if (found) return Promise.resolve(found);
-  return new Promise((resolve) => {
-    const on = (call: { args: Status[] }): void => {
-      const s = call.args[0] ?? {};
-      if (predicate(s)) {
-        node.removeListener('call:status', on);
-        resolve(s);
-      }
-    };
-    node.on('call:status', on);
-  });
-}
-
-/** A port on 127.0.0.1 with nothing listening. */
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-function deviceNode(host: string, kind: 'plug' | 'camera', extra: Record<string, unknown> = {}): FlowNode {
-  return { id: 'dev', type: 'tapo-device', name: 'Desk', host, kind, scheme: 'auto', timeout: 5, ...extra };
-}
-
-/** A flow: the config node, one action node wired to `out`, and a Catch node wired to `caught`. */
-function flow(device: FlowNode, action: Record<string, unknown>): FlowNode[] {
-  return [
-    { id: 'tab', type: 'tab', label: 'test' },
-    device,
-    { id: 'act', z: 'tab', type: 'unset', name: '', device: 'dev', wires: [['out']], ...action },
-    { id: 'out', z: 'tab', type: 'helper' },
-    { id: 'catcher', z: 'tab', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
-    { id: 'caught', z: 'tab', type: 'helper' },
-  ];
-}
-
-function creds(username: string, password: string): Record<string, Record<string, string>> {
-  return { dev: { username, password } };
-}
 
 /** Active handles by type, minus the ones that were there before. */
 function resources(): Record<string, number> {
@@ -263,22 +152,12 @@ describe('nodes: flows against the simulator', function () {
     });
 
     describe('energy polling (fake interval timer)', () => {
-      let timers: sinon.SinonFakeTimers | undefined;
-      beforeEach(() => {
-        // Only the poll's interval and the monotonic clock (performance.now, which the
-        // connection's login hold-off reads) are faked: sockets, undici and Node-RED keep
-        // real timeouts.
-        timers = sinon.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'performance'] });
-      });
-      afterEach(() => {
-        timers?.restore();
-        timers = undefined;
-      });
+      const clockOf = useFakePollTimers();
 
       it('polls on its own without input', async () => {
         await helper.load(nodeModules, flow(deviceNode(`127.0.0.1:${sim!.port}`, 'plug'), { type: 'tapo-plug-energy', mode: 'summary', poll: 60 }), creds(PLUG_USER, PASSWORD));
         const reply = next(helper.getNode('out'));
-        await timers!.tickAsync(60_000);
+        await clockOf().tickAsync(60_000);
         const msg = await reply;
         assert.equal((msg.payload as { currentPower: number }).currentPower, plug.state.currentPowerW);
         assert.equal(msg.topic, 'Desk');
@@ -289,13 +168,13 @@ describe('nodes: flows against the simulator', function () {
         const act = helper.getNode('act');
         const seen = statuses(act);
         let caught = next(helper.getNode('caught'));
-        await timers!.tickAsync(10_000);
+        await clockOf().tickAsync(10_000);
         assert.equal(((await caught).error as CaughtError).cause?.kind, 'Authentication');
         await statusWhere(act, seen, (s) => s.text === 'tapo-plug-energy.status.pollPaused');
         // The device saw one rejected login attempt; KLAP counts only successful logins.
         const oneAttempt = sim!.httpRequestCount;
         assert.ok(oneAttempt >= 1);
-        assert.equal(timers!.countTimers(), 0, 'the poll timer is still armed');
+        assert.equal(clockOf().countTimers(), 0, 'the poll timer is still armed');
 
         // A message inside the plug's 5 s login hold-off gets the same answer without a
         // login, and re-arms the poll.
@@ -303,18 +182,18 @@ describe('nodes: flows against the simulator', function () {
         act.receive({});
         assert.equal(((await caught).error as CaughtError).cause?.kind, 'Authentication');
         assert.equal(sim!.httpRequestCount, oneAttempt, 'a login was attempted inside the hold-off');
-        assert.equal(timers!.countTimers(), 1);
+        assert.equal(clockOf().countTimers(), 1);
 
         // The next poll falls after the hold-off: one more attempt, and the poll pauses again.
         caught = next(helper.getNode('caught'));
-        await timers!.tickAsync(10_000);
+        await clockOf().tickAsync(10_000);
         assert.equal(((await caught).error as CaughtError).cause?.kind, 'Authentication');
         await statusWhere(act, seen, (s) => s.text === 'tapo-plug-energy.status.pollPaused');
         assert.equal(sim!.httpRequestCount, 2 * oneAttempt);
-        assert.equal(timers!.countTimers(), 0, 'the poll timer is still armed');
+        assert.equal(clockOf().countTimers(), 0, 'the poll timer is still armed');
 
         // Paused: 100 s pass on the faked clocks and nothing is sent.
-        await timers!.tickAsync(100_000);
+        await clockOf().tickAsync(100_000);
         assert.equal(sim!.httpRequestCount, 2 * oneAttempt);
 
         // A message after the (doubled, 10 s) hold-off reads once and re-arms the poll.
@@ -322,7 +201,7 @@ describe('nodes: flows against the simulator', function () {
         act.receive({});
         assert.equal(((await caught).error as CaughtError).cause?.kind, 'Authentication');
         assert.equal(sim!.httpRequestCount, 3 * oneAttempt);
-        assert.equal(timers!.countTimers(), 1);
+        assert.equal(clockOf().countTimers(), 1);
       });
     });
 
@@ -359,6 +238,21 @@ describe('nodes: flows against the simulator', function () {
       const shown = JSON.stringify({ msg, seen });
       assert.ok(!shown.includes(wrong), 'password leaked');
       assert.ok(!shown.includes(PASSWORD), 'password leaked');
+    });
+
+    it('Third-Party Compatibility off (403 on the handshake): the status says to enable it, not to fix the password', async () => {
+      sim!.faults.thirdPartyOff = true;
+      await helper.load(nodeModules, flow(deviceNode(`127.0.0.1:${sim!.port}`, 'plug'), { type: 'tapo-plug-control', action: 'status' }), creds(PLUG_USER, PASSWORD));
+      const act = helper.getNode('act');
+      const seen = statuses(act);
+      const caught = next(helper.getNode('caught'));
+      act.receive({ payload: 'status' });
+      const err = (await caught).error as CaughtError;
+      assert.equal(err.cause?.kind, 'Authentication');
+      assert.match(err.message, /tapo-device\.errors\.ThirdParty: /);
+      assert.match(err.message, /Third-Party Compatibility/);
+      await statusWhere(act, seen, (s) => s.fill === 'red' && s.text === 'tapo-device.errors.ThirdParty');
+      assert.equal(sim!.server.loginCount, 0);
     });
 
     it('an uncaught wrong password is logged by Node-RED with its reason, without the password', async () => {
