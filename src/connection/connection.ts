@@ -452,7 +452,7 @@ export class DeviceConnection extends EventEmitter implements Requester {
   private async login(job: Job): Promise<void> {
     const signal = jobSignal(job);
     if (this.loginFailure && job.ticket < this.loginFailure.ticket) throw this.loginFailure.error;
-    if (this.authHold && this.now() < this.authHold.until) throw this.authHold.error;
+    if (this.authHold && this.now() < this.authHold.until) throw heldBack(this.authHold.error, this.authHold.until - this.now());
     this.setState('connecting');
     const tried = new Set<SchemeName>();
     const firstGuess: SchemeName = this.options.kind === 'camera' ? 'camera-secure' : 'klap';
@@ -582,6 +582,24 @@ export class DeviceConnection extends EventEmitter implements Requester {
 function jobSignal(job: Job): AbortSignal {
   if (job.controller === undefined) throw new TapoError('Transport', 'internal error: the request is not running', { sent: false });
   return job.controller.signal;
+}
+
+/**
+ * The error of a request refused inside the login hold-off: the rejection it repeats, saying that
+ * no login was tried this time and for how long none will be (the hint is the original's, so a
+ * Third-Party Compatibility hint still shows).
+ */
+function heldBack(rejection: TapoError, leftMs: number): TapoError {
+  const seconds = Math.max(1, Math.ceil(leftMs / 1000));
+  const details: TapoErrorDetails = { sent: false, cause: rejection };
+  if (rejection.code !== undefined) details.code = rejection.code;
+  if (rejection.httpStatus !== undefined) details.httpStatus = rejection.httpStatus;
+  if (rejection.hint !== undefined) details.hint = rejection.hint;
+  return new TapoError(
+    rejection.kind,
+    `${rejection.message} (no new login for ${seconds} s after a rejected one, so that the account is not locked; deploying corrected credentials tries again at once)`,
+    details,
+  );
 }
 
 function closedError(sent: boolean): TapoError {

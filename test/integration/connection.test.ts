@@ -126,7 +126,9 @@ describe('DeviceConnection against the simulator', function () {
     const perLogin = d.httpRequestCount;
     for (let i = 0; i < 4; i++) {
       const err = await rejection(c.request({ method: 'get_device_info' }, { idempotent: true }));
-      assert.equal(err, first);
+      assert.equal(err.cause, first, 'the same rejection, repeated without a login');
+      assert.equal(err.kind, 'Authentication');
+      assert.match(err.message, /no new login for 5 s/);
     }
     assert.equal(d.httpRequestCount, perLogin, 'no traffic inside the hold-off');
     assert.equal(c.stats.logins, 2, 'one login: the KLAP probe (404) and passthrough (v1 then v2 inside it)');

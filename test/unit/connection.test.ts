@@ -214,7 +214,12 @@ describe('DeviceConnection (fake transport)', () => {
 
     for (let i = 0; i < 5; i++) {
       const err = await rejection(h.connection.request({ method: `poll${i}` }));
-      assert.equal(err, errors[0], 'the same error, failing fast');
+      // The same rejection, failing fast, and saying why nothing was tried and for how long.
+      assert.equal(err.kind, 'Authentication');
+      assert.equal(err.code, -1501);
+      assert.equal(err.sent, false);
+      assert.equal(err.cause, errors[0]);
+      assert.match(err.message, /^wrong password \(no new login for 5 s after a rejected one/);
     }
     assert.equal(h.log.logins, 1, 'no login inside the 5 s hold-off');
     assert.equal(h.connection.stats.logins, 1);
