@@ -141,6 +141,12 @@ describe('browser: editor and dashboard (headless Chromium)', function () {
   it('an export of every flow, the flows API, the Node-RED log and flows_cred.json carry no credentials', async () => {
     await page.goto(demo!.editorUrl);
     await page.locator('#red-ui-palette-container-tapo').waitFor({ state: 'visible' });
+    // The palette shows before the flows have loaded: wait until the editor holds the config nodes.
+    await page.waitForFunction(
+      `RED.nodes.createCompleteNodeSet().filter((n) => n.type === 'tapo-device').length >= ${DEMO_DEVICES.length}`,
+      undefined,
+      { timeout: 20_000 },
+    );
     // What Menu > Export > all flows writes, and what the editor loads from the admin API.
     const exported = String(await page.evaluate('JSON.stringify(RED.nodes.createCompleteNodeSet())'));
     const api = String(
