@@ -13,10 +13,13 @@ const path = require('node:path');
 
 const ROOT = path.resolve(__dirname, '..');
 const DIST = path.join(ROOT, 'dist');
-const RESULTS = path.join(__dirname, 'results');
-
 /** True when BENCH_QUICK is set: every benchmark shrinks its counts for a smoke run. */
 const QUICK = process.env.BENCH_QUICK === '1' || process.env.BENCH_QUICK === 'true';
+/**
+ * Where figures go: bench/results/ for full runs (the ones the README quotes), and
+ * bench/results/quick/ (not committed) for smoke runs, so a smoke run never replaces them.
+ */
+const RESULTS = path.join(__dirname, 'results', ...(QUICK ? ['quick'] : []));
 
 /** Reads a positive integer from the environment, or the default. */
 function envInt(name, fallback) {
