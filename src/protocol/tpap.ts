@@ -26,7 +26,12 @@
  * `responses[0]` is unwrapped again, so callers see the same envelope as with the other schemes.
  * A style-B `get`/`set`/`do` module object has no such wrapping; it is refused before sending with
  * the camera's own answer to it (`Unsupported`, code -40209, `sent: false`).
- * The session counts as over 60 s before `expired` on the injected monotonic clock (§9).
+ * Session lifetime (§9): the transport asks for a new login shortly before `expired` (60 s, or half
+ * the lifetime when that is shorter) on the injected monotonic clock. That early login (a refresh)
+ * reuses what the first login learnt and tries only the passcode that worked. Some cameras (a C200)
+ * refuse a `pake_share` while their current session lives, with the code of a wrong password: that
+ * is not a wrong password, since the same credential just opened the session. The old session is
+ * then kept, used until the device ends it or it expires, and not refreshed again.
  */
 import { randomBytes } from 'node:crypto';
 import { TapoError, errorFromCode, type DeviceFamily } from './errors';
@@ -60,7 +65,7 @@ const NOT_TPAP_HINT = 'Set the scheme to auto, so the client finds the scheme th
 
 /** Session lifetime assumed when the device does not announce `expired` (§9: 3600 s observed). */
 const DEFAULT_EXPIRED_SECONDS = 3600;
-/** Log in again this long before the announced expiry. */
+/** Log in again this long before the announced expiry (at most; see {@link refreshMarginMs}). */
 const EXPIRY_MARGIN_MS = 60_000;
 /** Upper bound for the device-chosen PBKDF2 count (5000 observed); guards against a hostile peer. */
 const MAX_ITERATIONS = 1_000_000;
@@ -212,12 +217,31 @@ export async function tpapDiscover(http: HttpClient, baseUrl: string, signal?: A
   return out;
 }
 
-interface TpapSession {
+/** What a login learnt and used; an early refresh repeats it with the passcode that worked. */
+interface TpapLoginPlan {
   baseUrl: string;
+  userName: string;
+  caps: TpapCapabilities | undefined;
+  mac: string | undefined;
+  candidate: TpapPasscode;
+}
+
+interface TpapSession {
   stok: string;
   keys: TpapSessionKeys;
   seq: number;
+  /** When the device ends the session (announced `expired`, on the injected clock). */
   expiresAt: number;
+  /** From here on the transport asks for a new login (`hasSession` false). */
+  refreshAt: number;
+  /** The device refused an early refresh while this session lived: keep it until it ends. */
+  refreshRefused: boolean;
+  plan: TpapLoginPlan;
+}
+
+/** How long before the end of a session of `lifetimeMs` to log in again: 60 s, or half a shorter lifetime. */
+function refreshMarginMs(lifetimeMs: number): number {
+  return Math.min(EXPIRY_MARGIN_MS, lifetimeMs / 2);
 }
 
 /** The TPAP client transport (see the file comment for the handshake). */
@@ -238,9 +262,15 @@ export class TpapTransport implements Transport {
     this.http = new HttpClient(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {});
   }
 
-  /** True while a session exists and is more than 60 s away from its announced expiry. */
+  /**
+   * True while a session exists and is not yet due for a refresh (60 s, or half its lifetime, before
+   * the announced expiry); after the device refused the refresh, true until the expiry itself.
+   */
   get hasSession(): boolean {
-    return this.session !== undefined && this.now() < this.session.expiresAt - EXPIRY_MARGIN_MS;
+    const s = this.session;
+    if (s === undefined) return false;
+    const now = this.now();
+    return now < s.expiresAt && (now < s.refreshAt || s.refreshRefused);
   }
 
   /** Where discover and the login go: `https://host:443` (camera) or `http://host:80` (SMART), port overridable. */
@@ -253,13 +283,15 @@ export class TpapTransport implements Transport {
   /**
    * Discovers, then runs register/share for each passcode candidate until one is accepted (steps
    * 1–4); restarted once from scratch, with fresh values, if the device closed a kept-alive socket
-   * under one of its steps.
+   * under one of its steps. While a session still runs this is a refresh instead (see `refresh`).
    */
   login(signal?: AbortSignal): Promise<void> {
     return loginOnNewConnection(this.http, () => this.loginOnce(signal));
   }
 
   private async loginOnce(signal?: AbortSignal): Promise<void> {
+    const live = this.session;
+    if (live !== undefined && this.now() < live.expiresAt) return this.refresh(live, signal);
     this.session = undefined;
     const base = this.baseUrl;
     let discovered: TpapDiscoverResult = { tpapPreferred: true };
@@ -285,7 +317,8 @@ export class TpapTransport implements Transport {
     }
     const userName = tpapUserName(caps?.userHashType);
     for (const candidate of candidates) {
-      const session = await this.tryCandidate(sessionBase, userName, candidate, caps, discovered.mac, signal);
+      const plan: TpapLoginPlan = { baseUrl: sessionBase, userName, caps, mac: discovered.mac, candidate };
+      const session = await this.tryCandidate(plan, signal);
       if (session) {
         this.session = session;
         return;
@@ -297,6 +330,22 @@ export class TpapTransport implements Transport {
       });
     }
     throw new TapoError('Authentication', 'the device refused the TP-Link account e-mail or password', { hint: CHECK_ACCOUNT });
+  }
+
+  /**
+   * Logs in again while `live` still runs (§9), with the plan and passcode that opened it. A refusal
+   * with a wrong-credential code cannot mean a wrong password here (the same credential opened the
+   * live session): C200 firmware answers any `pake_share` that way while a session lives. The live
+   * session is kept and marked, so that it serves until it ends instead of being refreshed again;
+   * no other candidate is tried (each refusal counts as a failed login on the device). Any other
+   * failure is thrown and leaves the live session in place.
+   */
+  private async refresh(live: TpapSession, signal?: AbortSignal): Promise<void> {
+    if (live.refreshRefused) return;
+    const fresh = await this.tryCandidate(live.plan, signal);
+    if (this.session !== live) return;
+    if (fresh) this.session = fresh;
+    else live.refreshRefused = true;
   }
 
   /** The discover port/tls only apply when the user did not pin a port. */
@@ -326,14 +375,8 @@ export class TpapTransport implements Transport {
    * One register/share round. Resolves with the session, or undefined when the device refused this
    * credential at `pake_share` (the caller moves on to the next candidate).
    */
-  private async tryCandidate(
-    baseUrl: string,
-    userName: string,
-    candidate: TpapPasscode,
-    caps: TpapCapabilities | undefined,
-    mac: string | undefined,
-    signal?: AbortSignal,
-  ): Promise<TpapSession | undefined> {
+  private async tryCandidate(plan: TpapLoginPlan, signal?: AbortSignal): Promise<TpapSession | undefined> {
+    const { baseUrl, userName, candidate, caps, mac } = plan;
     const userRandom = randomBytes(32);
     const reg = await this.postLogin(baseUrl, buildPakeRegisterBody(userName, userRandom, candidate.type), 'pake_register', signal);
     const regCode = replyCode(reg);
@@ -386,13 +429,16 @@ export class TpapTransport implements Transport {
       throw new TapoError('Transport', 'the pake_share reply lacks stok or start_seq');
     }
     const expired = num(s?.['expired']);
-    const lifetime = expired !== undefined && expired > 0 ? expired : DEFAULT_EXPIRED_SECONDS;
+    const lifetimeMs = (expired !== undefined && expired > 0 ? expired : DEFAULT_EXPIRED_SECONDS) * 1000;
+    const now = this.now();
     return {
-      baseUrl,
       stok,
       keys: deriveSessionKeys(spake.sharedKey),
       seq: toInt32(startSeq),
-      expiresAt: this.now() + lifetime * 1000,
+      expiresAt: now + lifetimeMs,
+      refreshAt: now + lifetimeMs - refreshMarginMs(lifetimeMs),
+      refreshRefused: false,
+      plan,
     };
   }
 
@@ -428,7 +474,7 @@ export class TpapTransport implements Transport {
     const { plaintext, unwrap } = this.prepare(request);
     const seq = session.seq;
     session.seq = toInt32(seq + 1);
-    const res = await this.http.request(`${session.baseUrl}/stok=${session.stok}/ds`, {
+    const res = await this.http.request(`${session.plan.baseUrl}/stok=${session.stok}/ds`, {
       headers: { 'content-type': 'application/octet-stream', accept: 'application/octet-stream' },
       body: encryptDsFrame(session.keys, seq, plaintext),
       ...(signal ? { signal } : {}),

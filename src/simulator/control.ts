@@ -48,13 +48,14 @@ export function defaultFaults(): SimFaults {
     closeAfterResponse: false,
     closeSilently: false,
     batchBug: false,
+    refuseLoginWhileSession: false,
     methodErrors: {},
     expireAfterRequests: 0,
     loseReplyTo: {},
   };
 }
 
-const BOOLEAN_FAULTS = ['thirdPartyOff', 'hang', 'dropConnections', 'http500', 'closeAfterResponse', 'closeSilently', 'batchBug'] as const;
+const BOOLEAN_FAULTS = ['thirdPartyOff', 'hang', 'dropConnections', 'http500', 'closeAfterResponse', 'closeSilently', 'batchBug', 'refuseLoginWhileSession'] as const;
 const NUMBER_FAULTS = ['delayMs', 'expireAfterRequests'] as const;
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -90,6 +90,11 @@ export interface SimFaults {
   closeSilently: boolean;
   /** Reject every `multipleRequest` with -1003 (P100 batch bug). */
   batchBug: boolean;
+  /**
+   * TPAP: refuse every `pake_share` with -40401 (counted as a failed login) while a session is
+   * alive, as a C200 did (tpap.md §9).
+   */
+  refuseLoginWhileSession: boolean;
   /** Forced error codes per method name (applied by the device before the logic runs). */
   methodErrors: Record<string, number>;
   /** Expire a session after this many requests in it (0 = never). */

@@ -4,11 +4,14 @@
  * state, not what the client says it did.
  */
 import { strict as assert } from 'node:assert';
+import { DeviceConnection } from '../../src/connection';
+import type { TapoError } from '../../src/protocol/errors';
 import { TpapTransport } from '../../src/protocol/tpap';
 import type { JsonObject } from '../../src/protocol/types';
 import { startDevice, type SimulatedDevice, type StartDeviceOptions } from '../../src/simulator';
 import type { CameraLogic } from '../../src/simulator/logic/camera';
 import type { PlugLogic } from '../../src/simulator/logic/plug';
+import type { TpapSchemeServer } from '../../src/simulator/schemes/tpap';
 import { rejection as rejects } from '../helpers';
 
 const CAMERA = 'C101(US)_5.0_1.4.3';
@@ -26,11 +29,14 @@ describe('TPAP transport vs the simulator (127.0.0.1)', function () {
   this.timeout(20_000);
   let device: SimulatedDevice | undefined;
   let transport: TpapTransport | undefined;
+  let connection: DeviceConnection | undefined;
 
   afterEach(async () => {
     await transport?.close();
+    await connection?.close();
     await device?.stop();
     transport = undefined;
+    connection = undefined;
     device = undefined;
   });
 
@@ -140,6 +146,84 @@ describe('TPAP transport vs the simulator (127.0.0.1)', function () {
       assert.equal(e.kind, 'Authentication');
       assert.ok(dev.httpRequestCount <= 3, `HTTP requests: ${dev.httpRequestCount}`);
       assert.equal(dev.server.loginCount, 0);
+    });
+  });
+
+  describe('session lifetime through a DeviceConnection (one injected clock for device and client)', () => {
+    const INFO: JsonObject = {
+      method: 'multipleRequest',
+      params: { requests: [{ method: 'getDeviceInfo', params: { device_info: { name: ['basic_info'] } } }] },
+    };
+
+    it('a camera that refuses a login while its session lives (C200): no Authentication error, at most one refused login per lifetime', async () => {
+      let now = 1_000_000;
+      const clock = { now: (): number => now };
+      device = await startDevice({ fixture: CAMERA, scheme: 'tpap', clock, sessionTtlSeconds: 3600 });
+      device.faults.refuseLoginWhileSession = true;
+      const server = device.server as TpapSchemeServer;
+      const conn = new DeviceConnection({
+        host: `127.0.0.1:${device.port}`,
+        kind: 'camera',
+        credentials: { username: 'admin', password: PASSWORD },
+        now: clock.now,
+      });
+      connection = conn;
+      const errors: TapoError[] = [];
+      conn.on('state', (e: { error?: TapoError }) => {
+        if (e.error) errors.push(e.error);
+      });
+      const read = async (): Promise<void> => {
+        const reply = await conn.request(INFO);
+        assert.equal(reply['error_code'], 0, JSON.stringify(reply));
+      };
+
+      await read();
+      assert.equal(server.loginCount, 1);
+      for (let lifetime = 1; lifetime <= 2; lifetime++) {
+        const start = now;
+        now = start + 3_590_000; // inside the refresh margin, the device session still alive
+        await read();
+        assert.ok(server.refusedShareCount <= lifetime, `refused logins: ${server.refusedShareCount} in ${lifetime} lifetime(s)`);
+        now = start + 3_595_000; // no second refresh attempt in the same lifetime
+        const refused = server.refusedShareCount;
+        await read();
+        await read();
+        assert.equal(server.refusedShareCount, refused);
+        assert.equal(server.loginCount, lifetime);
+        now = start + 3_601_000; // the session has ended on both sides: a full login
+        await read();
+        assert.equal(server.loginCount, lifetime + 1);
+      }
+      assert.deepEqual(errors.map((e) => `${e.kind}: ${e.message}`), []);
+      assert.equal(conn.state, 'connected');
+      assert.ok(server.refusedShareCount >= 1 && server.refusedShareCount <= 2, `refused logins: ${server.refusedShareCount}`);
+      assert.equal(device.guard.failures, 0, 'the last login cleared the failure count');
+    });
+
+    it('a 30 s session (plug) is refreshed at half its lifetime, not before every request', async () => {
+      let now = 1_000_000;
+      const clock = { now: (): number => now };
+      device = await startDevice({ fixture: PLUG, scheme: 'tpap', clock, sessionTtlSeconds: 30 });
+      const server = device.server as TpapSchemeServer;
+      const conn = new DeviceConnection({
+        host: `127.0.0.1:${device.port}`,
+        kind: 'plug',
+        scheme: 'tpap',
+        credentials: { username: 'user@example.com', password: PASSWORD },
+        now: clock.now,
+      });
+      connection = conn;
+      for (const at of [0, 5_000, 10_000, 14_000]) {
+        now = 1_000_000 + at;
+        result(await conn.request({ method: 'get_device_info' }));
+      }
+      assert.equal(server.loginCount, 1);
+      now = 1_000_000 + 16_000;
+      result(await conn.request({ method: 'get_device_info' }));
+      assert.equal(server.loginCount, 2);
+      now = 1_000_000 + 20_000;
+      result(await conn.request({ method: 'get_device_info' }));
+      assert.equal(server.loginCount, 2);
     });
   });
 });

@@ -546,6 +546,25 @@ describe('TpapSchemeServer (simulated TPAP device)', () => {
       assert.equal(r.guard.failures, 0);
     });
 
+    it('faults.refuseLoginWhileSession: refuses a new login with -40401 while a session lives (C200)', async () => {
+      const r = rig('camera', {}, 600);
+      const failures = sinon.spy(r.guard, 'recordFailure');
+      r.ctx.faults.refuseLoginWhileSession = true;
+      const s = await loggedIn(r, CAMERA_CREDENTIAL);
+      r.clock.advance(590);
+      assert.deepEqual(jsonOf(await proverLogin(r, CAMERA_CREDENTIAL)), { error_code: -40401 });
+      assert.equal(failures.callCount, 1);
+      assert.equal(r.server.refusedShareCount, 1);
+      assert.equal(r.server.loginCount, 1);
+      // The refusal leaves the live session alone.
+      assert.ok((await ds(r, s, MULTI)).reply);
+      // Once the session has expired, the same credential logs in again.
+      r.clock.advance(10);
+      assert.ok((await proverLogin(r, CAMERA_CREDENTIAL)).session);
+      assert.equal(r.server.loginCount, 2);
+      assert.equal(r.server.refusedShareCount, 1);
+    });
+
     it('refuses a share whose register never happened with -40409', async () => {
       const r = rig('camera');
       const res = await login(r, { sub_method: 'pake_share', user_share: V.dev_share_b64, user_confirm: V.user_confirm_b64 });

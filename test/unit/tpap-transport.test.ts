@@ -2,7 +2,8 @@
  * TpapTransport against a scripted TPAP device on 127.0.0.1. The fake computes the verifier side of
  * SPAKE2+ itself (Y = y·G + w0·N, Z = y·(X − w0·M), V = y·L, its own transcript) so it can also
  * misbehave in ways the simulator does not: refuse discover, answer -40209 at register, send a wrong
- * dev_confirm, lock out with sec_left, or refuse /ds requests with chosen codes.
+ * dev_confirm, lock out with sec_left, refuse /ds requests with chosen codes, serve HTTP or HTTPS
+ * whatever its family, or refuse a new login while its session lives (a C200, tpap.md §9).
  */
 import { strict as assert } from 'node:assert';
 import { createHash, createHmac, hkdfSync, randomBytes } from 'node:crypto';
@@ -30,6 +31,7 @@ import {
   SPAKE2P_N,
   type TpapSessionKeys,
 } from '../../src/protocol/tpap-cipher';
+import type { HttpClient, HttpRequestOptions, HttpResponse } from '../../src/protocol/http';
 import { TpapTransport } from '../../src/protocol/tpap';
 import { getSimCertificate } from '../../src/simulator/cert';
 import type { JsonObject } from '../../src/protocol/types';
@@ -53,6 +55,10 @@ interface FakeOptions {
   expired?: number;
   /** Seq offset the device uses for its reply frames. */
   replySeqOffset?: number;
+  /** Serve HTTPS (default: cameras do, SMART devices do not). */
+  tls?: boolean;
+  /** Refuse every pake_share with -40401 while a session is open (C200, tpap.md §9). */
+  refuseLoginWhileSession?: boolean;
 }
 
 interface Pending {
@@ -68,6 +74,8 @@ class FakeTpapDevice {
   readonly dsSeqs: number[] = [];
   readonly dsPlaintexts: Json[] = [];
   readonly dsContentTypes: string[] = [];
+  /** The first byte of every encrypted /ds reply sent. */
+  readonly dsReplyFirstBytes: number[] = [];
   /** Refuse the next /ds requests with these codes, in order. */
   readonly dsRefusals: number[] = [];
   stok = 'fakestok' + randomBytes(8).toString('hex');
@@ -95,7 +103,7 @@ class FakeTpapDevice {
         res.end(body);
       });
     };
-    if (this.opts.family === 'camera') {
+    if (this.opts.tls ?? this.opts.family === 'camera') {
       const cert = getSimCertificate();
       this.server = https.createServer({ key: cert.key, cert: cert.cert, ciphers: 'DEFAULT:@SECLEVEL=0' }, handler);
     } else {
@@ -140,6 +148,7 @@ class FakeTpapDevice {
         reply = { error_code: 0, result: { echo: request } };
       }
       const frame = encryptDsFrame(this.keys, seq + (this.opts.replySeqOffset ?? 0), JSON.stringify(reply));
+      this.dsReplyFirstBytes.push(frame[0]!);
       return { status: 200, body: frame, type: 'application/octet-stream' };
     }
     return this.json({ error_code: -40401 });
@@ -178,6 +187,7 @@ class FakeTpapDevice {
     if (sub === 'pake_share') {
       this.shares.push(params);
       if (this.opts.shareReply) return this.json(this.opts.shareReply);
+      if (this.opts.refuseLoginWhileSession && this.keys) return this.json({ error_code: -40401 });
       const p = this.pending;
       if (!p) return this.json({ error_code: -40401 });
       this.pending = undefined;
@@ -425,6 +435,163 @@ describe('TpapTransport (fake device on 127.0.0.1)', () => {
     tr.reset();
     now = 5_000;
     assert.equal(tr.hasSession, false);
+  });
+
+  it('a session shorter than 2 minutes is refreshed at half its lifetime, not on every request', async () => {
+    let now = 5_000;
+    const [d, tr] = await setup({ family: 'smart', credential: `me@example.com/${PASSWORD}`, expired: 30 }, PASSWORD, () => now);
+    await tr.login();
+    assert.equal(tr.hasSession, true);
+    now += 14_999;
+    assert.equal(tr.hasSession, true);
+    now += 1;
+    assert.equal(tr.hasSession, false);
+    await tr.login();
+    assert.equal(d.shares.length, 2);
+    assert.equal(tr.hasSession, true);
+  });
+
+  it('a refresh before the expiry repeats only the passcode that worked', async () => {
+    let now = 5_000;
+    // The device takes the second camera candidate (SHA-256): the first login needs two rounds.
+    const [d, tr] = await setup({ family: 'camera', credential: sha256HexUpper(PASSWORD), expired: 600 }, PASSWORD, () => now);
+    await tr.login();
+    assert.equal(d.shares.length, 2);
+    now += 545_000;
+    assert.equal(tr.hasSession, false);
+    await tr.login();
+    assert.equal(d.registers.length, 3, 'one register/share round');
+    assert.equal(d.shares.length, 3);
+    assert.equal(tr.hasSession, true);
+    await tr.send({ method: 'getDeviceInfo', params: {} });
+    // The fake now holds only the new session's keys: the request went out under them.
+    assert.deepEqual(d.dsSeqs, [1000]);
+  });
+
+  it('a refresh refused with -40401 while the session lives keeps that session and is not repeated (C200)', async () => {
+    let now = 5_000;
+    const [d, tr] = await setup(
+      { family: 'camera', credential: md5HexLower(PASSWORD), expired: 600, refuseLoginWhileSession: true },
+      PASSWORD,
+      () => now,
+    );
+    await tr.login();
+    await tr.send({ method: 'getDeviceInfo', params: {} });
+    now += 545_000;
+    assert.equal(tr.hasSession, false);
+    // Not a wrong password: the same credential opened the live session.
+    await tr.login();
+    assert.equal(d.shares.length, 2, 'one refused share, no second candidate');
+    assert.equal(tr.hasSession, true);
+    await tr.send({ method: 'getDeviceInfo', params: {} });
+    assert.deepEqual(d.dsSeqs, [1000, 1001], 'the old session goes on');
+    // No new refresh while it lives, even if asked.
+    now += 10_000;
+    assert.equal(tr.hasSession, true);
+    await tr.login();
+    assert.equal(d.shares.length, 2);
+    // It ends at the announced expiry.
+    now += 45_000;
+    assert.equal(tr.hasSession, false);
+  });
+
+  it('a /ds reply whose seq begins with 0x7B ("{") is decrypted, not taken for a JSON refusal', async () => {
+    const [d, tr] = await setup({ family: 'smart', credential: `me@example.com/${PASSWORD}`, startSeq: 0x7b000000 });
+    await tr.login();
+    const reply = await tr.send({ method: 'get_device_info' });
+    assert.deepEqual(reply, { error_code: 0, result: { echo: { method: 'get_device_info' } } });
+    assert.deepEqual(d.dsSeqs, [0x7b000000]);
+    assert.deepEqual(d.dsReplyFirstBytes, [0x7b]);
+    assert.equal(tr.hasSession, true);
+  });
+
+  describe("discover's tls and port choose where the session goes (no port configured)", () => {
+    /** Sends requests for `from` (the default port, which tests cannot bind) to `to`, and records every URL. */
+    function redirect(tr: TpapTransport, from: string, to: string): string[] {
+      const urls: string[] = [];
+      const client = (tr as unknown as { http: HttpClient }).http;
+      const request = client.request.bind(client);
+      client.request = (url: string, options?: HttpRequestOptions): Promise<HttpResponse> => {
+        urls.push(url);
+        return request(url.startsWith(from) ? to + url.slice(from.length) : url, options);
+      };
+      return urls;
+    }
+
+    it('camera, tls 0: plain HTTP on the announced port', async () => {
+      dev = await new FakeTpapDevice({ family: 'camera', credential: md5HexLower(PASSWORD), tls: false }).start();
+      const p = dev.port;
+      dev.opts.discoverReply = { error_code: 0, result: { tpap: { tls: 0, port: p, dac: false, pake: [2] } } };
+      t = new TpapTransport({ host: '127.0.0.1', family: 'camera', credentials: { username: 'admin', password: PASSWORD } });
+      const urls = redirect(t, 'https://127.0.0.1:443', `http://127.0.0.1:${p}`);
+      await t.login();
+      await t.send({ method: 'getDeviceInfo', params: {} });
+      assert.deepEqual(urls, [
+        'https://127.0.0.1:443/',
+        `http://127.0.0.1:${p}/`,
+        `http://127.0.0.1:${p}/`,
+        `http://127.0.0.1:${p}/stok=${dev.stok}/ds`,
+      ]);
+    });
+
+    it('SMART, tls 1: HTTPS on the announced port', async () => {
+      dev = await new FakeTpapDevice({ family: 'smart', credential: `me@example.com/${PASSWORD}`, tls: true }).start();
+      const p = dev.port;
+      dev.opts.discoverReply = { error_code: 0, result: { tpap: { tls: 1, port: p, dac: false, pake: [2] } } };
+      t = new TpapTransport({ host: '127.0.0.1', family: 'smart', credentials: { username: 'me@example.com', password: PASSWORD } });
+      const urls = redirect(t, 'http://127.0.0.1:80', `https://127.0.0.1:${p}`);
+      await t.login();
+      await t.send({ method: 'get_device_info' });
+      assert.deepEqual(urls, [
+        'http://127.0.0.1:80/',
+        `https://127.0.0.1:${p}/`,
+        `https://127.0.0.1:${p}/`,
+        `https://127.0.0.1:${p}/stok=${dev.stok}/ds`,
+      ]);
+    });
+  });
+
+  it('dac_nonce (32 random bytes) goes with pake_share only when tls is 0 and dac is offered', async () => {
+    const cases: Array<{ tls: number; dac: boolean; nonce: boolean }> = [
+      { tls: 0, dac: true, nonce: true },
+      { tls: 1, dac: true, nonce: false },
+      { tls: 2, dac: true, nonce: false },
+      { tls: 0, dac: false, nonce: false },
+    ];
+    for (const c of cases) {
+      const d = await new FakeTpapDevice({
+        family: 'smart',
+        credential: `me@example.com/${PASSWORD}`,
+        discoverReply: { error_code: 0, result: { tpap: { tls: c.tls, dac: c.dac, pake: [2] } } },
+      }).start();
+      const tr = transportFor(d);
+      try {
+        await tr.login();
+        const nonce = d.shares[0]!['dac_nonce'];
+        if (c.nonce) {
+          assert.equal(typeof nonce, 'string', JSON.stringify(c));
+          assert.equal(Buffer.from(nonce as string, 'base64').length, 32);
+        } else {
+          assert.equal(nonce, undefined, JSON.stringify(c));
+        }
+      } finally {
+        await tr.close();
+        await d.stop();
+      }
+    }
+  });
+
+  it('SMART pake [5]: userpw with the password ("<e-mail>/<password>" credential)', async () => {
+    const [d, tr] = await setup({
+      family: 'smart',
+      credential: `me@example.com/${PASSWORD}`,
+      discoverReply: { error_code: 0, result: { tpap: { tls: 0, dac: false, pake: [5] } } },
+    });
+    await tr.login();
+    assert.equal(d.registers.length, 1);
+    assert.equal(d.registers[0]!['passcode_type'], 'userpw');
+    assert.equal(tr.hasSession, true);
+    assert.equal((await tr.send({ method: 'get_device_info' }))['error_code'], 0);
   });
 
   it('an endpoint that is not TPAP (HTTP 404 on discover) is Unsupported', async () => {

@@ -16,7 +16,8 @@
  *     `user_confirm` = HMAC(KcA, Y) and answers `dev_confirm` = HMAC(KcB, X), a random `stok`,
  *     a random positive `start_seq` and `expired` (§6). A wrong confirmation is `-40401` and
  *     counts as a failed login; while locked out the device answers `-40404` with `sec_left`
- *     without looking at the share.
+ *     without looking at the share. With the fault `refuseLoginWhileSession` every share is
+ *     refused that way while a session is alive (a C200, tpap.md §9).
  *  4. `POST /stok=<stok>/ds` with `uint32_be(seq) ‖ AES-128-CCM(ct ‖ tag16)` under the session
  *     key and nonce `base_nonce[0:8] ‖ uint32_be(seq)` (§7, §8). `seq` may not go backwards
  *     (32-bit serial arithmetic, so it may wrap). The reply is framed the same way with the
@@ -145,6 +146,7 @@ export class TpapSchemeServer implements SchemeServer {
   readonly scheme: SimScheme = 'tpap';
 
   private logins = 0;
+  private refusedShares = 0;
   private readonly salt: Buffer;
   private readonly iterations: number;
   private verifierCache: { credential: string; record: VerifierRecord } | undefined;
@@ -167,6 +169,11 @@ export class TpapSchemeServer implements SchemeServer {
   /** Logins completed (successful `pake_share`) since start. */
   get loginCount(): number {
     return this.logins;
+  }
+
+  /** `pake_share` requests refused with -40401 since start (wrong confirmation, or the fault below). */
+  get refusedShareCount(): number {
+    return this.refusedShares;
   }
 
   /** Live sessions (expired ones are not counted). */
@@ -293,6 +300,10 @@ export class TpapSchemeServer implements SchemeServer {
     const pending = this.pending.get(req.remoteAddress);
     this.pending.delete(req.remoteAddress);
     if (!pending || now - pending.startedAt > PENDING_TTL_MS) return errorReply(-40409);
+    if (ctx.faults.refuseLoginWhileSession && this.sessions.size > 0) {
+      // C200 1.4.6 (tpap.md §9): a new login while a session lives fails like a wrong password.
+      return this.refuseShare(ctx);
+    }
 
     const userShare = base64(params.user_share);
     const userConfirm = base64(params.user_confirm);
@@ -318,13 +329,9 @@ export class TpapSchemeServer implements SchemeServer {
       keys = confirmationKeys(tt);
     } catch {
       // X − w0·M was the identity: no key can come out of this share.
-      ctx.guard.recordFailure();
-      return errorReply(-40401);
+      return this.refuseShare(ctx);
     }
-    if (!confirmMac(keys.kcA, pending.Y).equals(userConfirm)) {
-      ctx.guard.recordFailure();
-      return errorReply(-40401);
-    }
+    if (!confirmMac(keys.kcA, pending.Y).equals(userConfirm)) return this.refuseShare(ctx);
     ctx.guard.recordSuccess();
 
     const ttl = ctx.sessionTtlSeconds > 0 ? ctx.sessionTtlSeconds : DEFAULT_TTL_SECONDS;
@@ -346,6 +353,13 @@ export class TpapSchemeServer implements SchemeServer {
         expired: ttl,
       },
     });
+  }
+
+  /** A failed login: counted by the guard (lockout) and in {@link refusedShareCount}. */
+  private refuseShare(ctx: SchemeContext): SimResponse {
+    ctx.guard.recordFailure();
+    this.refusedShares++;
+    return errorReply(-40401);
   }
 
   // -------------------------------------------------------------------------------------------
