@@ -162,6 +162,12 @@ function lockSeconds(reply: JsonObject): number | undefined {
   return undefined;
 }
 
+/** True for a camera secure-login step-1 answer: `result.data` (or `data`) with a code, nonce or encrypt_type. */
+function isSecureLoginAnswer(reply: JsonObject): boolean {
+  const data = obj(obj(reply['result'])?.['data']) ?? obj(reply['data']);
+  return data !== undefined && (num(data['code']) !== undefined || typeof data['nonce'] === 'string' || data['encrypt_type'] !== undefined);
+}
+
 /**
  * Sends `sub_method: discover` to `baseUrl` (e.g. `http://192.0.2.10:80`) and parses the reply (§2).
  * Throws `Unsupported` when the device does not speak TPAP (HTTP 4xx, or a body that is not JSON such
@@ -195,6 +201,16 @@ export async function tpapDiscover(http: HttpClient, baseUrl: string, signal?: A
   const code = replyCode(reply);
   if (code !== 0) {
     if (LOCKOUT_CODES.has(code)) throw errorFromCode('camera', code, 'TPAP discover', lockSeconds(reply));
+    if (code === -40401 && isSecureLoginAnswer(reply)) {
+      // The camera took the discover for a secure-login step 1 (camera.md §4: -40401 with data.code,
+      // nonce or encrypt_type): it speaks the older login, not TPAP.
+      throw new TapoError('Unsupported', 'the camera answers with its secure login, not TPAP (error -40401 to the TPAP discover)', {
+        aboutScheme: true,
+        code,
+        suggestedScheme: 'camera-secure',
+        hint: NOT_TPAP_HINT,
+      });
+    }
     throw errorFromCode('camera', code, 'TPAP discover');
   }
   const result = obj(reply['result']) ?? {};
@@ -299,8 +315,8 @@ export class TpapTransport implements Transport {
       discovered = await tpapDiscover(this.http, base, signal);
     } catch (e) {
       // A device-level refusal of discover (it is optional on cameras) leaves the defaults; a lockout,
-      // a network failure or a missing endpoint ends the login.
-      if (!(e instanceof TapoError) || e.code === undefined || e.kind === 'Locked') throw e;
+      // a network failure, a missing endpoint or an answer in another login scheme ends the login.
+      if (!(e instanceof TapoError) || e.code === undefined || e.kind === 'Locked' || e.aboutScheme) throw e;
     }
     if (!discovered.tpap && !discovered.tpapPreferred) {
       throw new TapoError('Unsupported', 'the device does not prefer TPAP (tpap_preferred: false)', {
