@@ -55,8 +55,33 @@ export function defaultFaults(): SimFaults {
   };
 }
 
+/**
+ * The code `methodErrors` forces for the first of `names` that has one (own entries only, so a
+ * method called `constructor` never finds Object's). Scheme servers use it for their login steps.
+ */
+export function forcedErrorCode(faults: SimFaults, ...names: string[]): number | undefined {
+  for (const name of names) if (Object.hasOwn(faults.methodErrors, name)) return faults.methodErrors[name];
+  return undefined;
+}
+
 const BOOLEAN_FAULTS = ['thirdPartyOff', 'hang', 'dropConnections', 'http500', 'closeAfterResponse', 'closeSilently', 'batchBug', 'refuseLoginWhileSession'] as const;
 const NUMBER_FAULTS = ['delayMs', 'expireAfterRequests'] as const;
+
+/** The longest delay one Node timer can wait (2^31 − 1 ms, about 24.8 days); longer ones fire at once. */
+export const MAX_DELAY_MS = 2 ** 31 - 1;
+
+/** Accepted range of each numeric fault: `delayMs` feeds a timer, `expireAfterRequests` is a count. */
+const NUMBER_LIMITS: Record<(typeof NUMBER_FAULTS)[number], { max: number; integer: boolean }> = {
+  delayMs: { max: MAX_DELAY_MS, integer: false },
+  expireAfterRequests: { max: Number.MAX_SAFE_INTEGER, integer: true },
+};
+
+/** Error codes are signed 32-bit on the wire. */
+const MIN_CODE = -(2 ** 31);
+const MAX_CODE = 2 ** 31 - 1;
+
+const isCode = (code: unknown): boolean => Number.isInteger(code) && (code as number) >= MIN_CODE && (code as number) <= MAX_CODE;
+const isCount = (n: unknown): boolean => Number.isSafeInteger(n) && (n as number) >= 0;
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
@@ -74,18 +99,19 @@ export function mergeFaults(faults: SimFaults, patch: unknown): void {
       if (typeof value !== 'boolean') throw new Error(`fault "${key}" must be true or false`);
       next[key as (typeof BOOLEAN_FAULTS)[number]] = value;
     } else if ((NUMBER_FAULTS as readonly string[]).includes(key)) {
-      if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-        throw new Error(`fault "${key}" must be a number >= 0`);
-      }
-      next[key as (typeof NUMBER_FAULTS)[number]] = value;
+      const name = key as (typeof NUMBER_FAULTS)[number];
+      const { max, integer } = NUMBER_LIMITS[name];
+      const ok = typeof value === 'number' && Number.isFinite(value) && value >= 0 && value <= max && (!integer || Number.isInteger(value));
+      if (!ok) throw new Error(`fault "${key}" must be ${integer ? 'an integer' : 'a number'} from 0 to ${max}, got ${JSON.stringify(value)}`);
+      next[name] = value as number;
     } else if (key === 'methodErrors') {
-      if (!isObject(value) || !Object.values(value).every((code) => Number.isInteger(code))) {
-        throw new Error('fault "methodErrors" must map method names to integer error codes');
+      if (!isObject(value) || !Object.values(value).every(isCode)) {
+        throw new Error(`fault "methodErrors" must map method names to integer error codes from ${MIN_CODE} to ${MAX_CODE}`);
       }
       next.methodErrors = { ...(value as Record<string, number>) };
     } else if (key === 'loseReplyTo') {
-      if (!isObject(value) || !Object.values(value).every((n) => Number.isInteger(n) && (n as number) >= 0)) {
-        throw new Error('fault "loseReplyTo" must map method names to counts >= 0');
+      if (!isObject(value) || !Object.values(value).every(isCount)) {
+        throw new Error('fault "loseReplyTo" must map method names to whole counts >= 0');
       }
       next.loseReplyTo = { ...(value as Record<string, number>) };
     } else {

@@ -3,8 +3,8 @@
  *
  * A device is a fixture (real device dump) turned into live logic, one scheme server speaking
  * the wire protocol, an HTTP (SMART family) or HTTPS (camera family, self-signed RSA-1024
- * certificate) listener, a login guard for camera lockouts, and a set of faults that make it
- * misbehave the way real units do. Request path:
+ * certificate) listener, a login guard for lockouts (cameras; plugs on TPAP), and a set of faults
+ * that make it misbehave the way real units do. Request path:
  *
  * 1. read the whole body; build a `SimRequest` (path without query, lower-case headers, raw bytes);
  * 2. `/__sim/*` goes to the control endpoint (control.ts), never subject to faults;
@@ -23,7 +23,7 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import type { Socket } from 'node:net';
 import { getSimCertificate, SIM_TLS_CIPHERS } from './cert';
-import { defaultFaults, handleControl, SIM_SCHEMES } from './control';
+import { defaultFaults, forcedErrorCode, handleControl, MAX_DELAY_MS, SIM_SCHEMES } from './control';
 import type { ControlTarget } from './control';
 import { DiscoveryResponder } from './discovery';
 import { loadFixture } from './fixtures';
@@ -69,11 +69,18 @@ export interface StartDeviceOptions {
   loadWatts?: number;
   /** Device clock (default the real clock). */
   clock?: SimClock;
-  /** Session lifetime announced and enforced, in seconds (default 86 400). */
+  /**
+   * Session lifetime in seconds (default 86 400), enforced by every scheme and announced where the
+   * scheme has a field for it (KLAP/passthrough cookie `TIMEOUT`, TPAP `expired`). An expired
+   * camera session is answered -40401 (camera.md §8).
+   */
   sessionTtlSeconds?: number;
-  /** Failed logins before a camera locks (default 5). */
+  /** Failed logins before the device locks logins out (cameras; plugs on TPAP) (default 5). */
   lockoutThreshold?: number;
-  /** Lockout length in seconds (default 1800). */
+  /**
+   * Lockout length in seconds. Default: 1800 for cameras; 30 for the SMART family, whose IoT
+   * firmware throttles TPAP logins for 30 s after 5 failures (tpap.md §9).
+   */
   lockoutSeconds?: number;
   /** Camera secure login: which hash of the password the camera stores (default `sha256`). */
   cameraPasswordHash?: CameraPasswordHash;
@@ -109,6 +116,11 @@ const SCHEMES_BY_FAMILY: Record<SimFamily, readonly SimScheme[]> = {
   smart: ['klap', 'klap-v1', 'passthrough', 'tpap'],
   camera: ['camera-secure', 'camera-legacy', 'tpap'],
 };
+
+/** Default lockout length of a camera, in seconds. */
+export const DEFAULT_CAMERA_LOCKOUT_SECONDS = 1800;
+/** Default lockout length of a SMART device (TPAP login throttle, tpap.md §9), in seconds. */
+export const DEFAULT_SMART_LOCKOUT_SECONDS = 30;
 
 /** How often a rebooting device checks its clock to come back up, in ms. */
 const REBOOT_POLL_MS = 20;
@@ -163,18 +175,17 @@ class FaultingLogic implements DeviceLogic {
     if (method === 'multipleRequest') {
       if (faults.batchBug) return { error_code: -1003 };
       // A code forced for `multipleRequest` itself answers the whole envelope (e.g. -40401).
-      const whole = faults.methodErrors['multipleRequest'];
+      const whole = forcedErrorCode(faults, 'multipleRequest');
       if (whole !== undefined) return { error_code: whole };
       const params = request.params;
       const subs = isObject(params) && Array.isArray(params.requests) ? params.requests : [];
-      const forced = subs.some((sub) => isObject(sub) && typeof sub.method === 'string' && faults.methodErrors[sub.method] !== undefined);
+      const forced = subs.some((sub) => isObject(sub) && typeof sub.method === 'string' && forcedErrorCode(faults, sub.method) !== undefined);
       return forced ? this.batchWithForcedErrors(request, subs) : inner.handle(request);
     }
-    if (typeof method === 'string' && faults.methodErrors[method] !== undefined) {
-      return { error_code: faults.methodErrors[method] };
-    }
+    const code = typeof method === 'string' ? forcedErrorCode(faults, method) : undefined;
+    if (code !== undefined) return { error_code: code };
     const reply = inner.handle(request);
-    const lose = typeof method === 'string' ? faults.loseReplyTo[method] : undefined;
+    const lose = typeof method === 'string' && Object.hasOwn(faults.loseReplyTo, method) ? faults.loseReplyTo[method] : undefined;
     if (lose !== undefined && lose > 0) {
       faults.loseReplyTo[method as string] = lose - 1;
       this.device.loseCurrentReply = true;
@@ -191,7 +202,7 @@ class FaultingLogic implements DeviceLogic {
     for (const sub of subs) {
       if (!isObject(sub)) break;
       const method = typeof sub.method === 'string' ? sub.method : '';
-      const code = this.device.faults.methodErrors[method];
+      const code = forcedErrorCode(this.device.faults, method);
       if (code !== undefined) {
         responses.push({ method, error_code: code });
         break;
@@ -274,7 +285,8 @@ export class SimulatedDevice extends EventEmitter implements ControlTarget {
     this.guard = new SimLoginGuard({
       clock: this.clock,
       threshold: options.lockoutThreshold,
-      lockoutSeconds: options.lockoutSeconds,
+      lockoutSeconds:
+        options.lockoutSeconds ?? (this.family === 'camera' ? DEFAULT_CAMERA_LOCKOUT_SECONDS : DEFAULT_SMART_LOCKOUT_SECONDS),
     });
     this.logic = createLogic(this.fixture, {
       clock: this.clock,
@@ -554,13 +566,22 @@ export class SimulatedDevice extends EventEmitter implements ControlTarget {
     this.send(res, response);
   }
 
+  /**
+   * Waits `ms`. A Node timer fires at once for more than 2^31 − 1 ms, so a longer delay (set on
+   * `faults` from code; the control endpoint refuses it) is waited out in steps.
+   */
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.timers.delete(timer);
-        resolve();
-      }, ms);
-      this.timers.add(timer);
+      const wait = (left: number): void => {
+        const step = Math.min(left, MAX_DELAY_MS);
+        const timer = setTimeout(() => {
+          this.timers.delete(timer);
+          if (left > step) wait(left - step);
+          else resolve();
+        }, step);
+        this.timers.add(timer);
+      };
+      wait(ms);
     });
   }
 

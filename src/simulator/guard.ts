@@ -2,8 +2,9 @@
  * Failed-login counter and lockout of a simulated device (camera.md §10, errors.md -40404).
  *
  * Cameras lock every login out after a few failures and answer step 1 with
- * `{"error_code":-40401,"data":{"code":-40404,"sec_left":N}}` until the lock runs out. The guard
- * keeps that state on the device's injected clock, so tests move time instead of sleeping.
+ * `{"error_code":-40401,"data":{"code":-40404,"sec_left":N}}` until the lock runs out; SMART
+ * devices on TPAP throttle logins the same way for 30 s (tpap.md §9). The guard keeps that state
+ * on the device's injected clock, so tests move time instead of sleeping.
  */
 import type { LoginGuard, SimClock } from './types';
 
@@ -13,7 +14,7 @@ export interface LoginGuardOptions {
   clock: SimClock;
   /** Failures that start a lockout (default 5). */
   threshold?: number;
-  /** Length of a lockout in seconds (default 1800). */
+  /** Length of a lockout in seconds (default 1800, a camera's; SMART devices use 30, see device.ts). */
   lockoutSeconds?: number;
 }
 

@@ -72,7 +72,7 @@ export interface LoginGuard {
 export interface SimFaults {
   /** KLAP: 403 on handshake1; cameras: admin login refused. */
   thirdPartyOff: boolean;
-  /** Delay every reply by this many ms. */
+  /** Delay every reply by this many ms (the control endpoint takes at most 2^31 − 1). */
   delayMs: number;
   /** Never answer (the socket stays open until the client gives up). */
   hang: boolean;
@@ -95,7 +95,13 @@ export interface SimFaults {
    * alive, as a C200 did (tpap.md §9).
    */
   refuseLoginWhileSession: boolean;
-  /** Forced error codes per method name (applied by the device before the logic runs). */
+  /**
+   * Forced error codes per method name, applied by the device before the logic runs (also to
+   * each sub-request of a batch; `multipleRequest` itself answers the whole envelope). Login
+   * steps take them too, in their scheme's envelope: passthrough `handshake` and `login_device`,
+   * camera `login`, TPAP `discover`, `pake_register`, `pake_share` (or `login` for both pake
+   * steps). KLAP has no error-code envelope for its handshakes (use `thirdPartyOff`, `http500`).
+   */
   methodErrors: Record<string, number>;
   /** Expire a session after this many requests in it (0 = never). */
   expireAfterRequests: number;

@@ -12,6 +12,7 @@ import { ManualClock, startDevice } from '../../src/simulator';
 import type { SimulatedDevice, StartDeviceOptions } from '../../src/simulator';
 import type { CameraLogic } from '../../src/simulator/logic/camera';
 import type { PlugLogic } from '../../src/simulator/logic/plug';
+import { THIRD_PARTY_HINT } from '../../src/protocol/errors';
 import { rejection } from '../helpers';
 
 const PASSWORD = 'tapo-sim';
@@ -149,6 +150,62 @@ describe('simulator faults and what the client does about them', function () {
     assert.equal(bad.kind, 'Input');
     assert.equal(bad.code, -1008);
     assert.equal(c.state, 'connected');
+    assert.equal(d.server.loginCount, 1);
+  });
+
+  it('a code forced for login_device on a passthrough plug reaches the caller; nothing is logged in or carried out', async () => {
+    const d = await device({ fixture: P100_OLD, scheme: 'passthrough' });
+    d.faults.methodErrors = { login_device: -1501 };
+    const c = connect(d, { scheme: 'passthrough' });
+    const err = await rejection(new Plug(c).turnOn());
+    assert.equal(err.kind, 'Authentication');
+    assert.equal(err.code, -1501);
+    assert.equal(d.server.loginCount, 0);
+    assert.equal(d.requestCount, 0);
+    assert.equal((d.logic as PlugLogic).state.on, true, 'the P100 fixture is on and stays so untouched');
+  });
+
+  it('a code forced for the camera login reaches the caller as that code; the lockout counter is untouched', async () => {
+    const d = await device({ fixture: C210 });
+    d.faults.methodErrors = { login: -40404 };
+    const c = connect(d, { scheme: 'camera-secure' });
+    const err = await rejection(new Camera(c).read(['privacyMode']));
+    assert.equal(err.kind, 'Locked');
+    assert.equal(err.code, -40404);
+    assert.equal(d.server.loginCount, 0);
+    assert.equal(d.guard.failures, 0);
+    assert.equal(d.requestCount, 0);
+  });
+
+  for (const username of ['admin', 'user@example.com']) {
+    it(`camera with Third-Party Compatibility off, user ${username}: Authentication with the Third-Party hint, no failed login counted`, async () => {
+      const d = await device({ fixture: C210 });
+      d.faults.thirdPartyOff = true;
+      const c = connect(d, { scheme: 'camera-secure', credentials: { username, password: PASSWORD } });
+      const err = await rejection(new Camera(c).read(['privacyMode']));
+      assert.equal(err.kind, 'Authentication');
+      assert.equal(err.code, -40411);
+      assert.equal(err.hint, THIRD_PARTY_HINT);
+      assert.equal(d.server.loginCount, 0);
+      assert.equal(d.guard.failures, 0);
+    });
+  }
+
+  it('a plug on TPAP throttles logins for 30 s after five wrong passwords, on the device clock', async () => {
+    const clock = new ManualClock();
+    const d = await device({ fixture: P110, scheme: 'tpap', clock });
+    const attempt = async (password: string): Promise<unknown> => {
+      const c = connect(d, { scheme: 'tpap', credentials: { username: 'user@example.com', password }, authHoldOffMs: 0 });
+      return c.request({ method: 'get_device_info' }, { idempotent: true });
+    };
+    for (let i = 0; i < 5; i++) assert.equal((await rejection(attempt('not-the-password'))).kind, 'Authentication');
+    assert.equal(d.guard.failures, 5);
+    assert.equal(d.guard.lockedSecondsLeft(), 30);
+    assert.equal((await rejection(attempt(PASSWORD))).code, -40404);
+    assert.equal(d.server.loginCount, 0);
+    clock.advance(30_000);
+    assert.equal(d.guard.lockedSecondsLeft(), 0);
+    await attempt(PASSWORD);
     assert.equal(d.server.loginCount, 1);
   });
 

@@ -227,6 +227,30 @@ describe('simulated device over loopback', function () {
       assert.equal((await pending).status, 200);
     });
 
+    it('a delay longer than one Node timer can hold (set from code) is waited out in full', async () => {
+      const clock = sinon.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+      const device = await start({ fixture: 'P110(UK)_1.0_1.3.0' });
+      const longest = 2 ** 31 - 1;
+      device.faults.delayMs = longest + 60_000;
+      let answered = false;
+      const arrived = once(device, 'request');
+      const pending = send(device, '/app/handshake1', randomBytes(16)).then((r) => {
+        answered = true;
+        return r;
+      });
+      await arrived;
+      assert.equal(clock.countTimers(), 1);
+      // A single timer of that length would fire after 1 ms (Node's overflow, which fake timers
+      // copy); the device is still waiting after the longest timer has run.
+      clock.tick(longest);
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.equal(clock.countTimers(), 1, 'the delay ended early');
+      assert.equal(answered, false, 'answered before the delay ran out');
+      clock.tick(60_000);
+      assert.equal(clock.countTimers(), 0);
+      assert.equal((await pending).status, 200);
+    });
+
     it('hang keeps the socket open until stop() releases it', async () => {
       const device = await start({ fixture: 'P110(UK)_1.0_1.3.0' });
       device.faults.hang = true;
@@ -313,6 +337,26 @@ describe('simulated device over loopback', function () {
       assert.equal((device.logic as CameraLogic).state.privacyMode, true);
     });
 
+    it('ends a session sessionTtlSeconds after the login on the device clock (-40401)', async () => {
+      const clock = new ManualClock();
+      const device = await start({ fixture: 'C210(EU)_2.0_1.4.3', clock, sessionTtlSeconds: 60 });
+      const step2 = json(await secureLogin(device, 'tapo-sim'));
+      assert.equal(step2.error_code, 0);
+      const { stok, start_seq: seq } = step2.result;
+      // Within the lifetime a badly signed request reaches the tag check; past it, the stok is
+      // refused before its tag or body are looked at.
+      const unsigned = (): Promise<Reply> => send(device, `/stok=${stok}/ds`, '{}', { Seq: String(seq), Tapo_tag: 'x' });
+      clock.ms += 59_999;
+      assert.equal(json(await unsigned()).result.responses[0].msg, 'Check tapo tag failed');
+      clock.ms += 1;
+      const expired = await unsigned();
+      assert.equal(expired.status, 200);
+      assert.deepEqual(json(expired), { error_code: -40401 });
+      assert.equal(device.server.sessionCount(), 0);
+      assert.equal(device.requestCount, 0);
+      assert.equal(json(await secureLogin(device, 'tapo-sim')).error_code, 0);
+    });
+
     it('locks out after lockoutThreshold wrong passwords, for lockoutSeconds on the device clock', async () => {
       const clock = new ManualClock();
       const device = await start({ fixture: 'C210(EU)_2.0_1.4.3', lockoutThreshold: 2, lockoutSeconds: 600, clock });
@@ -351,6 +395,28 @@ describe('simulated device over loopback', function () {
       assert.equal((await send(device, '/__sim/migrate', JSON.stringify({ scheme: 'passthrough' }))).status, 200);
       assert.equal(device.scheme, 'passthrough');
       assert.equal((await send(device, '/app/handshake1', randomBytes(16))).status, 404);
+    });
+
+    it('refuses numeric faults a timer or a counter cannot take, and keeps the old values', async () => {
+      const device = await start({ fixture: 'P110(UK)_1.0_1.3.0' });
+      const refused: [object, RegExp][] = [
+        [{ delayMs: 3e9 }, /"delayMs" must be a number from 0 to 2147483647, got 3000000000/],
+        [{ delayMs: -1 }, /"delayMs"/],
+        [{ expireAfterRequests: 1.5 }, /"expireAfterRequests" must be an integer/],
+        [{ methodErrors: { get_device_info: 2 ** 31 } }, /"methodErrors" .* from -2147483648 to 2147483647/],
+        [{ loseReplyTo: { get_device_info: 0.5 } }, /"loseReplyTo"/],
+      ];
+      for (const [patch, message] of refused) {
+        const res = await send(device, '/__sim/faults', JSON.stringify(patch));
+        assert.equal(res.status, 400, JSON.stringify(patch));
+        assert.match(json(res).error, message);
+      }
+      assert.equal(device.faults.delayMs, 0);
+      assert.equal(device.faults.expireAfterRequests, 0);
+      assert.deepEqual(device.faults.methodErrors, {});
+      const longest = await send(device, '/__sim/faults', JSON.stringify({ delayMs: 2 ** 31 - 1, methodErrors: { login_device: -(2 ** 31) } }));
+      assert.equal(longest.status, 200);
+      assert.equal(device.faults.delayMs, 2 ** 31 - 1);
     });
 
     it('reboots on request: down now, back on the same port after the clock moves', async () => {
@@ -395,6 +461,17 @@ describe('simulated device over loopback', function () {
     assert.deepEqual(Object.keys(devices[0].describe()).sort(), ['family', 'host', 'model', 'port', 'scheme', 'url']);
     assert.equal(devices[1].describe().scheme, 'camera-legacy');
     assert.doesNotMatch(JSON.stringify(devices.map((d) => d.describe())), /secret-1|tapo-sim/);
+  });
+
+  it('locks logins out for 30 s by default on SMART devices (TPAP throttle), 1800 s on cameras; lockoutSeconds wins', async () => {
+    const clock = new ManualClock();
+    const plug = await start({ fixture: 'P110(UK)_1.0_1.3.0', scheme: 'tpap', clock });
+    assert.equal(plug.guard.lockoutSeconds, 30);
+    for (let i = 0; i < 5; i++) plug.guard.recordFailure();
+    assert.equal(plug.guard.lockedSecondsLeft(), 30);
+    assert.equal((await start({ fixture: 'C101(US)_5.0_1.4.3', scheme: 'tpap', clock })).guard.lockoutSeconds, 1800);
+    assert.equal((await start({ fixture: 'C210(EU)_2.0_1.4.3', clock })).guard.lockoutSeconds, 1800);
+    assert.equal((await start({ fixture: 'P110(UK)_1.0_1.3.0', scheme: 'tpap', clock, lockoutSeconds: 600 })).guard.lockoutSeconds, 600);
   });
 
   it('refuses a scheme that does not fit the family', async () => {

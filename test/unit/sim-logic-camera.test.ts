@@ -126,6 +126,39 @@ describe('simulator CameraLogic', () => {
       assert.deepEqual(one(cam, 'getLensMaskConfig', { lens_mask: { name: ['lens_mask_info'] } }), { lens_mask: { lens_mask_info: { enabled: 'off' } } });
     });
 
+    it('refuses __proto__, constructor and prototype at any level of a set with -40209 and pollutes nothing', () => {
+      const cam = camera('C210(EU)_2.0_1.4.3', clock);
+      const before = JSON.stringify(cam.state);
+      const info = one(cam, 'getLensMaskConfig', { lens_mask: { name: ['lens_mask_info'] } });
+      for (const key of ['__proto__', 'constructor', 'prototype']) {
+        const payload = `{"enabled":"on","requests":[]}`;
+        // Parsed from text, as a client's JSON is: `__proto__` is then an own key.
+        const bodies = [
+          `{"method":"set","lens_mask":{"${key}":${payload}}}`,
+          `{"method":"set","${key}":{"lens_mask_info":${payload}}}`,
+          `{"method":"set","lens_mask":{"lens_mask_info":{"${key}":${payload}}}}`,
+        ];
+        for (const body of bodies) {
+          assert.deepEqual(cam.handle(JSON.parse(body) as SimJsonObject), { error_code: -40209 }, body);
+        }
+        const named = JSON.parse(`{"lens_mask":{"${key}":${payload}}}`) as SimJsonObject;
+        assert.equal(code(cam, 'setLensMaskConfig', named), -40209, `setLensMaskConfig ${key}`);
+        assert.equal(code(cam, 'setAlarmConfig', JSON.parse(`{"msg_alarm":{"${key}":${payload}}}`) as SimJsonObject), -40209);
+      }
+      const probe = {} as Record<string, unknown>;
+      assert.equal(probe.enabled, undefined, 'Object.prototype was written');
+      assert.equal(probe.requests, undefined, 'Object.prototype was written');
+      assert.equal(JSON.stringify(cam.state), before);
+      assert.deepEqual(one(cam, 'getLensMaskConfig', { lens_mask: { name: ['lens_mask_info'] } }), info);
+    });
+
+    it('finds no inherited member by name: reads answer nothing, named methods are unknown', () => {
+      const cam = camera('C210(EU)_2.0_1.4.3', clock);
+      assert.deepEqual(cam.handle({ method: 'get', lens_mask: { name: ['__proto__', 'constructor', 'toString'] } }), { error_code: 0, lens_mask: {} });
+      assert.deepEqual(cam.handle(JSON.parse('{"method":"get","__proto__":{"name":["toString"]}}') as SimJsonObject), { error_code: 0 });
+      for (const method of ['constructor', 'toString', 'hasOwnProperty']) assert.equal(code(cam, method), -40210, method);
+    });
+
     it('sets LED, motion and person detection, day/night and night-vision mode', () => {
       const cam = camera('C100_4.0_1.3.14', clock);
       one(cam, 'setLedStatus', { led: { config: { enabled: 'off' } } });

@@ -78,12 +78,53 @@ describe('simulator PlugLogic', () => {
       const led = ok(call(p, 'get_led_info'));
       assert.equal(led.led_rule, 'night_mode');
       assert.equal(p.state.ledOn, false);
+      ok(call(p, 'set_device_info', { device_on: true }));
       ok(call(p, 'set_led_info', { ...led, led_rule: 'always' }));
       assert.equal(p.state.ledOn, true);
       assert.equal(ok(call(p, 'get_led_info')).led_status, true);
       ok(call(p, 'set_led_info', { led_rule: 'never' }));
       assert.equal(p.state.ledOn, false);
+      assert.equal(ok(call(p, 'get_led_info')).led_status, false);
       assert.equal(call(p, 'set_led_info', { led_rule: 'sometimes' }).error_code, -1008);
+    });
+
+    it('with rule "always" the LED follows the relay, as the captured plugs report it', () => {
+      // Captures: rule "always" reports led_status = device_on (P100 1.4.0 and P115 US off ⇒ false,
+      // P100 1.1.3 and P115 EU on ⇒ true).
+      for (const [name, capturedOn] of [
+        ['P100(US)_1.0.0_1.4.0', false],
+        ['P115(US)_1.0_1.1.3', false],
+        ['P100(US)_1.0.0_1.1.3', true],
+        ['P115(EU)_1.0_1.2.3', true],
+      ] as const) {
+        const p = plug(name, clock);
+        assert.deepEqual(ok(call(p, 'get_led_info')), loadFixture(name).data.get_led_info, name);
+        assert.equal(p.state.ledOn, capturedOn, name);
+        ok(call(p, 'set_device_info', { device_on: !capturedOn }));
+        assert.equal(ok(call(p, 'get_led_info')).led_status, !capturedOn, name);
+        assert.equal(p.state.ledOn, !capturedOn, name);
+      }
+      // A countdown that switches the relay off darkens the LED too.
+      const p = plug('P100(US)_1.0.0_1.1.3', clock);
+      ok(call(p, 'add_countdown_rule', { delay: 60, desired_states: { on: false }, enable: true }));
+      clock.advance(60_000);
+      assert.equal(ok(call(p, 'get_led_info')).led_status, false);
+    });
+
+    it('never writes a __proto__, constructor or prototype field, nor answers an inherited member', () => {
+      const p = plug('P110(UK)_1.0_1.3.0', clock);
+      const led = ok(call(p, 'get_led_info'));
+      for (const key of ['__proto__', 'constructor', 'prototype']) {
+        const evil = JSON.parse(`{"${key}":{"polluted":true}}`) as SimJsonObject;
+        assert.equal(call(p, 'set_led_info', { ...led, ...evil }).error_code, -1008, `set_led_info ${key}`);
+        assert.equal(call(p, 'set_device_info', evil).error_code, -1008, `set_device_info ${key}`);
+        assert.equal(call(p, 'set_device_time', evil).error_code, -1008, `generic set_ ${key}`);
+        assert.equal(call(p, key).error_code, -1002, `method ${key}`);
+      }
+      assert.equal(({} as Record<string, unknown>).polluted, undefined);
+      assert.deepEqual(ok(call(p, 'get_led_info')), led);
+      assert.equal(Object.getPrototypeOf(ok(call(p, 'get_device_time'))), Object.prototype);
+      assert.equal(call(p, 'toString').error_code, -1002);
     });
 
     it('answers get_device_time from the clock', () => {

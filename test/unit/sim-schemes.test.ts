@@ -320,6 +320,32 @@ describe('simulator passthrough server', () => {
     assert.deepEqual(jsonOf(server.handle(req('/app', wrap(v.login_device_v1.inner_plaintext), cookie), h.ctx)), { error_code: 9999 });
   });
 
+  it('answers a code forced for "handshake" in the outer envelope, without opening a session', () => {
+    const h = harness(v.inputs.username, v.inputs.password);
+    const server = new PassthroughSchemeServer();
+    h.faults.methodErrors = { handshake: -1010 };
+    const res = server.handle(req('/app', v.rsa_handshake.handshake_request_body), h.ctx);
+    assert.equal(res.status, 200);
+    assert.deepEqual(jsonOf(res), { error_code: -1010 });
+    assert.equal(res.headers?.['set-cookie'], undefined);
+    assert.equal(server.sessionCount(), 0);
+  });
+
+  it('answers a code forced for "login_device" inside the encrypted reply, without a token', () => {
+    const h = harness(v.inputs.username, v.inputs.password);
+    const server = handshaken(h);
+    h.faults.methodErrors = { login_device: -1501 };
+    const login = wrap(v.login_device_v1.inner_plaintext);
+    assert.deepEqual(unwrap(server.handle(req('/app', login, cookie), h.ctx)), { error_code: -1501 });
+    assert.equal(server.loginCount, 0);
+    // No token was handed out: commands are refused, and nothing reached the device logic.
+    assert.deepEqual(jsonOf(server.handle(req(`/app?token=${token}`, wrap('{"method":"get_device_info"}'), cookie), h.ctx)), { error_code: 9999 });
+    assert.equal(h.seen.length, 0);
+    h.faults.methodErrors = {};
+    assert.deepEqual(unwrap(server.handle(req('/app', login, cookie), h.ctx)), { error_code: 0, result: { token } });
+    assert.equal(server.loginCount, 1);
+  });
+
   it('answers an unknown cookie with 9999, a chunked handshake with 500 and /app/handshake1 with 404', () => {
     const h = harness('a', 'b');
     const server = new PassthroughSchemeServer();
@@ -410,16 +436,60 @@ describe('simulator camera secure server', () => {
     assert.equal(jsonOf(server.handle(req('/', v.handshake1_request_body), h.ctx)).error_code, -40413);
   });
 
-  it('answers an unknown user and Third-Party Compatibility off with HTTP 401 / -40411, uncounted', () => {
+  it('answers an unknown user and Third-Party Compatibility off with HTTP 200 -40401 / -40411, uncounted', () => {
     const h = harness('admin', v.inputs.password);
-    const server = new CameraSecureSchemeServer();
+    const server = new CameraSecureSchemeServer({ random: fixed });
     const asEmail = v.handshake1_request_body.replace('"admin"', '"user@example.com"');
+    const unknownUser = { error_code: -40401, result: { data: { code: -40411 } } };
+    // python-kasa (SslAesTransport.perform_handshake1) gives up on any status but 200, and retries
+    // with "admin" only after a 200 without a nonce (camera.md §14).
     const res = server.handle(req('/', asEmail), h.ctx);
-    assert.equal(res.status, 401);
-    assert.equal(jsonOf(res).result.data.code, -40411);
+    assert.equal(res.status, 200);
+    assert.deepEqual(jsonOf(res), unknownUser);
+    const retried = server.handle(req('/', v.handshake1_request_body), h.ctx);
+    assert.equal(retried.status, 200);
+    assert.equal(jsonOf(retried).result.data.nonce, v.inputs.nonce);
     h.faults.thirdPartyOff = true;
-    assert.equal(server.handle(req('/', v.handshake1_request_body), h.ctx).status, 401);
+    const off = server.handle(req('/', v.handshake1_request_body), h.ctx);
+    assert.equal(off.status, 200);
+    assert.deepEqual(jsonOf(off), unknownUser);
     assert.equal(h.guard.failures, 0);
+  });
+
+  it('answers every login with a code forced for "login", at HTTP 200, uncounted and without a session', () => {
+    const h = harness('admin', v.inputs.password);
+    const server = new CameraSecureSchemeServer({ random: fixed });
+    h.faults.methodErrors = { login: -40404 };
+    const step1 = server.handle(req('/', v.handshake1_request_body), h.ctx);
+    assert.equal(step1.status, 200);
+    assert.deepEqual(jsonOf(step1), { error_code: -40404 });
+    // Forced on step 2 only: step 1 goes through, then the digest is answered with the code.
+    h.faults.methodErrors = {};
+    assert.equal(jsonOf(server.handle(req('/', v.handshake1_request_body), h.ctx)).error_code, -40413);
+    h.faults.methodErrors = { login: -40413 };
+    assert.deepEqual(jsonOf(server.handle(req('/', v.handshake2_request_body_sha256_variant), h.ctx)), { error_code: -40413 });
+    assert.equal(server.loginCount, 0);
+    assert.equal(server.sessionCount(), 0);
+    assert.equal(h.guard.failures, 0);
+    h.faults.methodErrors = {};
+    secureLoginVia(server, h, '127.0.0.1');
+    assert.equal(server.loginCount, 1);
+  });
+
+  it('expires a session sessionTtlSeconds after the login on the clock (-40401)', () => {
+    const h = harness('admin', v.inputs.password);
+    const server = new CameraSecureSchemeServer({ random: fixed });
+    secureLoginVia(server, h, '127.0.0.1');
+    const r0 = v.sha256_variant.requests[0];
+    const r1 = v.sha256_variant.requests[1];
+    h.clock.ms += 3600_000 - 1;
+    assert.equal(jsonOf(server.handle(req(v.request_url_path, r0.http_body, { seq: r0.header_Seq, tapo_tag: r0.header_Tapo_tag }), h.ctx)).error_code, 0);
+    h.clock.ms += 1;
+    const expired = server.handle(req(v.request_url_path, r1.http_body, { seq: r1.header_Seq, tapo_tag: r1.header_Tapo_tag }), h.ctx);
+    assert.equal(expired.status, 200);
+    assert.deepEqual(jsonOf(expired), { error_code: -40401 });
+    assert.equal(server.sessionCount(), 0);
+    assert.equal(h.seen.length, 1);
   });
 
   it('answers a legacy hashed login like step 1 without a nonce', () => {
@@ -476,6 +546,35 @@ describe('simulator camera legacy server', () => {
     const res = server.handle(req(v.next_url_path, '{"method":"get","device_info":{"name":["basic_info"]}}'), h.ctx);
     assert.deepEqual(jsonOf(res), { device_info: { basic_info: { device_model: 'C200' } }, error_code: 0 });
     assert.deepEqual(h.seen, [{ method: 'get', device_info: { name: ['basic_info'] } }]);
+  });
+
+  it('answers an unknown user with HTTP 200 -40411 and a forced "login" code as is, both uncounted', () => {
+    const h = harness('admin', v.inputs.password);
+    const server = new CameraLegacySchemeServer();
+    const unknown = server.handle(req('/', v.request_body.replace('"admin"', '"user@example.com"')), h.ctx);
+    assert.equal(unknown.status, 200);
+    assert.deepEqual(jsonOf(unknown), { error_code: -40401, result: { data: { code: -40411 } } });
+    h.faults.methodErrors = { login: -40401 };
+    const forced = server.handle(req('/', v.request_body), h.ctx);
+    assert.equal(forced.status, 200);
+    assert.deepEqual(jsonOf(forced), { error_code: -40401 });
+    assert.equal(server.loginCount, 0);
+    assert.equal(h.guard.failures, 0);
+    h.faults.methodErrors = {};
+    assert.equal(jsonOf(server.handle(req('/', v.request_body), h.ctx)).error_code, 0);
+  });
+
+  it('expires a session sessionTtlSeconds after the login on the clock (-40401)', () => {
+    const h = harness('admin', v.inputs.password);
+    const server = new CameraLegacySchemeServer({ random: { stok: () => '0123456789abcdef0123456789abcdef' } });
+    assert.equal(jsonOf(server.handle(req('/', v.request_body), h.ctx)).error_code, 0);
+    const command = '{"method":"get","device_info":{"name":["basic_info"]}}';
+    h.clock.ms += 3600_000 - 1;
+    assert.equal(jsonOf(server.handle(req(v.next_url_path, command), h.ctx)).error_code, 0);
+    h.clock.ms += 1;
+    assert.deepEqual(jsonOf(server.handle(req(v.next_url_path, command), h.ctx)), { error_code: -40401 });
+    assert.equal(server.sessionCount(), 0);
+    assert.equal(h.seen.length, 1);
   });
 
   it('answers a secure step 1 with -40401 and encrypt_type ["1","2"], and counts a wrong password', () => {

@@ -602,6 +602,29 @@ describe('TpapSchemeServer (simulated TPAP device)', () => {
       assert.deepEqual((await ds(r, unknown, { method: 'get_device_info' })).plain, { error_code: -2203 });
     });
 
+    it('answers codes forced for discover, pake_register, pake_share or login (both pake steps), uncounted', async () => {
+      const r = rig('smart');
+      const failures = sinon.spy(r.guard, 'recordFailure');
+      r.ctx.faults.methodErrors = { discover: -1002 };
+      assert.deepEqual(jsonOf(await login(r, { sub_method: 'discover' })), { error_code: -1002 });
+      r.ctx.faults.methodErrors = { pake_register: -40209 };
+      assert.deepEqual(jsonOf(await proverLogin(r, SMART_CREDENTIAL)), { error_code: -40209 });
+      // `login` covers both pake steps but leaves discovery alone.
+      r.ctx.faults.methodErrors = { login: -40404 };
+      assert.equal(jsonOf(await login(r, { sub_method: 'discover' })).error_code, 0);
+      assert.deepEqual(jsonOf(await proverLogin(r, SMART_CREDENTIAL)), { error_code: -40404 });
+      // Forced on the share only: the register goes through, the share gets the code.
+      r.ctx.faults.methodErrors = { pake_share: -40401 };
+      assert.deepEqual(jsonOf(await proverLogin(r, SMART_CREDENTIAL)), { error_code: -40401 });
+      assert.equal(failures.callCount, 0);
+      assert.equal(r.server.refusedShareCount, 0);
+      assert.equal(r.server.loginCount, 0);
+      assert.equal(r.server.sessionCount(), 0);
+      r.ctx.faults.methodErrors = {};
+      assert.ok((await proverLogin(r, SMART_CREDENTIAL)).session);
+      assert.equal(r.server.loginCount, 1);
+    });
+
     it('answers KLAP with 403 and the old /app JSON with 1003', async () => {
       const r = rig('smart');
       assert.equal((await send(r, request('/app/handshake1', randomBytes(16)))).status, 403);

@@ -22,7 +22,7 @@
  * with -64324.
  */
 import type { DeviceLogic, SimClock, SimJson, SimJsonObject } from '../types';
-import { MethodError, clone, isObject } from './json';
+import { MethodError, clone, isObject, isUnsafeKey, own } from './json';
 
 const UNSUPPORTED_METHOD = -40106;
 const PARAMETER_NOT_EXIST = -40101;
@@ -154,9 +154,13 @@ export class CameraLogic implements DeviceLogic {
       if (isModuleShaped(body)) {
         const shape: Record<string, string[]> = {};
         for (const [mod, sections] of Object.entries(body)) {
-          const target = isObject(this.modules[mod]) ? this.modules[mod] : (this.modules[mod] = {});
+          if (isUnsafeKey(mod)) continue;
+          const existing = own(this.modules, mod);
+          const target = isObject(existing) ? existing : (this.modules[mod] = {});
           shape[mod] = Object.keys(sections as SimJsonObject);
-          for (const [sec, v] of Object.entries(sections as SimJsonObject)) if (!(sec in target)) target[sec] = clone(v);
+          for (const [sec, v] of Object.entries(sections as SimJsonObject)) {
+            if (!isUnsafeKey(sec) && !Object.hasOwn(target, sec)) target[sec] = clone(v);
+          }
         }
         if (!method.startsWith('get_')) this.getterShape.set(method, shape);
       } else if (isObject(body) && !method.startsWith('get_')) {
@@ -283,11 +287,11 @@ export class CameraLogic implements DeviceLogic {
 
   private named(method: string, rawParams: SimJson | undefined): SimJsonObject {
     const params = isObject(rawParams) ? rawParams : {};
-    const action = NAMED_ACTIONS[method];
+    const action = Object.hasOwn(NAMED_ACTIONS, method) ? NAMED_ACTIONS[method] : undefined;
     if (action !== undefined) {
       const [mod, name] = action;
-      const body = params[mod];
-      if (!isObject(body) || !(name in body)) throw new MethodError(INVALID_ARGUMENTS, `${method} needs ${mod}.${name}`);
+      const body = own(params, mod);
+      if (!isObject(body) || !Object.hasOwn(body, name)) throw new MethodError(INVALID_ARGUMENTS, `${method} needs ${mod}.${name}`);
       this.act(mod, name, body[name]);
       return {};
     }
@@ -312,7 +316,7 @@ export class CameraLogic implements DeviceLogic {
       return {};
     }
     if (method.startsWith('get') || this.getterShape.has(method) || this.rawGetters.has(method)) return this.namedGet(method, params);
-    if (method.startsWith('set') && isModuleShaped(params) && Object.keys(params).every((m) => isObject(this.modules[m]))) {
+    if (method.startsWith('set') && isModuleShaped(params) && Object.keys(params).every((m) => isObject(own(this.modules, m)))) {
       this.writeModules(params);
       return {};
     }
@@ -353,14 +357,15 @@ export class CameraLogic implements DeviceLogic {
     return out;
   }
 
+  /** A stored section (own properties only, so a client naming `__proto__` finds nothing). */
   private section(mod: string, sec: string): SimJson | undefined {
-    const m = this.modules[mod];
-    return isObject(m) ? m[sec] : undefined;
+    const m = own(this.modules, mod);
+    return isObject(m) ? own(m, sec) : undefined;
   }
 
   private field(mod: string, sec: string, key: string): SimJson | undefined {
     const s = this.section(mod, sec);
-    return isObject(s) ? s[key] : undefined;
+    return isObject(s) ? own(s, key) : undefined;
   }
 
   /** One section, live where the device computes it. */
@@ -373,7 +378,7 @@ export class CameraLogic implements DeviceLogic {
 
   /** `{name: [...], table: [...]}` → the named sections that exist; undefined for an unknown module. */
   private readModule(mod: string, body: SimJsonObject): SimJsonObject | undefined {
-    const known = isObject(this.modules[mod]) || (mod === 'preset' && this.ptz);
+    const known = isObject(own(this.modules, mod)) || (mod === 'preset' && this.ptz);
     if (!known) return undefined;
     const wanted: string[] = [];
     for (const key of ['name', 'table']) {
@@ -382,7 +387,8 @@ export class CameraLogic implements DeviceLogic {
       else if (Array.isArray(v)) for (const s of v) if (typeof s === 'string') wanted.push(s);
     }
     if (wanted.length === 0) {
-      wanted.push(...Object.keys(isObject(this.modules[mod]) ? this.modules[mod] : {}));
+      const stored = own(this.modules, mod);
+      wanted.push(...Object.keys(isObject(stored) ? stored : {}));
       if (mod === 'preset' && this.ptz) wanted.push('preset');
     }
     const out: SimJsonObject = {};
@@ -396,19 +402,26 @@ export class CameraLogic implements DeviceLogic {
   /**
    * Merges `{module: {section: {field: value}}}` into state after checking all of it: the
    * section must exist (-40101), a field stored as a string only takes a string and `enabled`
-   * only "on"/"off" (-40209). Nothing is written when any part is rejected.
+   * only "on"/"off" (-40209). A module, section or field named `__proto__`, `constructor` or
+   * `prototype` is refused with -40209. Nothing is written when any part is rejected.
    */
   private writeModules(body: SimJsonObject): void {
     const writes: [SimJsonObject, string, SimJson][] = [];
+    const refuseUnsafe = (key: string, where: string): void => {
+      if (isUnsafeKey(key)) throw new MethodError(INVALID_ARGUMENTS, `${where}${key} is not a valid name`);
+    };
     for (const [mod, sections] of Object.entries(body)) {
-      const target = this.modules[mod];
+      refuseUnsafe(mod, '');
+      const target = own(this.modules, mod);
       if (!isObject(target) || !isObject(sections)) throw new MethodError(UNSUPPORTED_METHOD, `set ${mod}`);
       for (const [sec, fields] of Object.entries(sections)) {
-        const current = target[sec];
+        refuseUnsafe(sec, `${mod}.`);
+        const current = own(target, sec);
         if (current === undefined) throw new MethodError(PARAMETER_NOT_EXIST, `${mod}.${sec}`);
         if (!isObject(current) || !isObject(fields)) throw new MethodError(INVALID_ARGUMENTS, `${mod}.${sec} is not settable`);
         for (const [key, value] of Object.entries(fields)) {
-          const old = current[key];
+          refuseUnsafe(key, `${mod}.${sec}.`);
+          const old = own(current, key);
           // Numbers the camera reports as strings but accepts as numbers (pytapo sends them so).
           if (typeof old === 'string' && typeof value === 'number' && NUMERIC_STRING_FIELDS.has(key) && Number.isFinite(value)) {
             writes.push([current, key, String(value)]);

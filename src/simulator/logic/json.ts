@@ -6,6 +6,22 @@ export function isObject(v: SimJson | undefined): v is SimJsonObject {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/**
+ * Keys a client may never name in a write: assigning them would reach an object's prototype
+ * (and, through `__proto__` of a plain object, every object in the process).
+ */
+const UNSAFE_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** True for a key that must not be written from client JSON. */
+export function isUnsafeKey(key: string): boolean {
+  return UNSAFE_KEYS.has(key);
+}
+
+/** `obj[key]` when `obj` has it as its own property, else undefined (never an inherited member). */
+export function own(obj: SimJsonObject, key: string): SimJson | undefined {
+  return Object.hasOwn(obj, key) ? obj[key] : undefined;
+}
+
 /** Deep copy, so a reply can never alias the simulator's own state or the fixture. */
 export function clone<T extends SimJson>(v: T): T {
   return JSON.parse(JSON.stringify(v)) as T;

@@ -12,7 +12,7 @@
  * -1902 (COUNTDOWN_CONFLICT), unknown countdown id -1901.
  */
 import type { DeviceLogic, SimClock, SimJson, SimJsonObject } from '../types';
-import { MethodError, clone, isObject } from './json';
+import { MethodError, clone, isObject, isUnsafeKey, own } from './json';
 
 const UNKNOWN_METHOD = -1002;
 const JSON_DECODE_FAIL = -1003;
@@ -340,11 +340,11 @@ export class PlugLogic implements DeviceLogic {
 
   private generic(method: string, params: SimJsonObject): SimJsonObject | undefined {
     if (method === 'discovery_result' || method === 'child_devices') throw new MethodError(UNKNOWN_METHOD, method);
-    const captured = this.captured[method];
+    const captured = own(this.captured, method);
     if (captured !== undefined) return isObject(captured) ? clone(captured) : { value: clone(captured) };
     // A `set_x` whose `get_x` was captured updates the fields it names, keeping their types.
     if (method.startsWith('set_')) {
-      const target = this.captured[`get_${method.slice(4)}`];
+      const target = own(this.captured, `get_${method.slice(4)}`);
       if (isObject(target)) {
         this.mergeTyped(target, params, method);
         return undefined;
@@ -357,7 +357,7 @@ export class PlugLogic implements DeviceLogic {
     const keys = Object.keys(params);
     if (keys.length === 0) throw new MethodError(PARAMS_ERROR, `${method} needs params`);
     for (const k of keys) {
-      if (!(k in target) || typeof target[k] !== typeof params[k] || Array.isArray(target[k]) !== Array.isArray(params[k])) {
+      if (isUnsafeKey(k) || !Object.hasOwn(target, k) || typeof target[k] !== typeof params[k] || Array.isArray(target[k]) !== Array.isArray(params[k])) {
         throw new MethodError(PARAMS_ERROR, `${method}: bad field ${k}`);
       }
     }
@@ -406,7 +406,7 @@ export class PlugLogic implements DeviceLogic {
       } else if (k === 'nickname') {
         nickname = typeof v === 'string' ? decodeBase64Text(v) : undefined;
         if (nickname === undefined) throw new MethodError(PARAMS_ERROR, 'nickname must be base64');
-      } else if (!(k in this.info) || typeof this.info[k] !== typeof v || isObject(v) || Array.isArray(v)) {
+      } else if (isUnsafeKey(k) || !Object.hasOwn(this.info, k) || typeof this.info[k] !== typeof v || isObject(v) || Array.isArray(v)) {
         throw new MethodError(PARAMS_ERROR, `set_device_info: unsupported field ${k}`);
       }
     }
@@ -428,9 +428,15 @@ export class PlugLogic implements DeviceLogic {
 
   // ---- LED ------------------------------------------------------------------------------------
 
+  /**
+   * Whether the LED is lit. With rule `always` it follows the relay, as the captures show
+   * (P100 1.4.0, P110 EU 1.2.3, P115 US 1.1.3: `always` with the relay off reports
+   * `led_status: false`; P100 1.1.3, P115 EU 1.2.3 with it on report true). A device without a
+   * relay of its own (a strip) keeps it lit. `never` is dark; `night_mode` keeps the captured value.
+   */
   private ledStatus(): boolean {
     if (this.led === undefined) return false;
-    if (this.led.led_rule === 'always') return true;
+    if (this.led.led_rule === 'always') return this.hasRelay ? this.on : true;
     if (this.led.led_rule === 'never') return false;
     return this.led.led_status === true;
   }
@@ -448,9 +454,10 @@ export class PlugLogic implements DeviceLogic {
     if (rule !== 'always' && rule !== 'never' && rule !== 'night_mode') {
       throw new MethodError(PARAMS_ERROR, 'led_rule must be always, never or night_mode');
     }
+    if (Object.keys(params).some(isUnsafeKey)) throw new MethodError(PARAMS_ERROR, 'set_led_info: invalid field name');
     for (const [k, v] of Object.entries(params)) {
       if (k === 'led_status') continue;
-      if (k in this.led && typeof this.led[k] === typeof v) this.led[k] = clone(v);
+      if (Object.hasOwn(this.led, k) && typeof this.led[k] === typeof v) this.led[k] = clone(v);
     }
   }
 

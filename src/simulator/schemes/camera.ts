@@ -22,13 +22,18 @@
  * Legacy login: `{"method":"login","params":{"hashed":true,"password":MD5(password),"username":"admin"}}`
  * ⇒ `stok`, then plain JSON commands on `/stok=<stok>/ds`.
  *
- * Shared by both: unknown user (or Third-Party Compatibility off) ⇒ HTTP 401 with `data.code`
- * -40411; while locked every login gets `{"error_code":-40401,"data":{"code":-40404,"sec_left":N}}`;
- * an unknown stok ⇒ `{"error_code":-40401}`; a new login from the same remote address replaces
- * the previous session, whose stok is then answered with HTTP 500.
+ * Shared by both: unknown user (or Third-Party Compatibility off) ⇒ HTTP 200
+ * `{"error_code":-40401,"result":{"data":{"code":-40411}}}` (camera.md §14; python-kasa gives up
+ * on any other status and only retries as `admin` after a 200 without a nonce); while locked
+ * every login gets `{"error_code":-40401,"data":{"code":-40404,"sec_left":N}}`; an unknown stok
+ * ⇒ `{"error_code":-40401}`; a session older than the device's `sessionTtlSeconds` ⇒ -40401; a
+ * new login from the same remote address replaces the previous session, whose stok is then
+ * answered with HTTP 500. A code forced for the method `login` (fault `methodErrors`) answers
+ * every login request with `{"error_code":code}` before the account is looked at (uncounted).
  */
 import { createCipheriv, createDecipheriv, createHash, randomBytes, randomInt } from 'node:crypto';
 import { getSimCertificate } from '../cert';
+import { forcedErrorCode } from '../control';
 import type { SchemeContext, SchemeServer, SimJsonObject, SimRequest, SimResponse, SimScheme } from '../types';
 
 /** Which hash of the admin password the camera stores (camera.md §6.1). */
@@ -131,6 +136,8 @@ interface CameraSession {
   keys?: CameraSessionKeys;
   expectedSeq: number;
   requests: number;
+  /** Device clock when the login succeeded (the session lives `sessionTtlSeconds` from then). */
+  openedAt: number;
 }
 
 function json(value: SimJsonObject, status = 200): SimResponse {
@@ -154,8 +161,9 @@ function lockedReply(seconds: number): SimResponse {
   return json({ error_code: -40401, data: { code: -40404, sec_left: seconds } });
 }
 
+/** Unknown user name (or Third-Party Compatibility off): HTTP 200, as camera.md §14 asks. */
 function unknownUserReply(): SimResponse {
-  return json({ error_code: -40401, result: { data: { code: -40411 } } }, 401);
+  return json({ error_code: -40401, result: { data: { code: -40411 } } });
 }
 
 /** Stok sessions of one camera: one live session per remote address, replaced ones remembered. */
@@ -166,8 +174,8 @@ class CameraSessions {
 
   constructor(private readonly random: CameraRandom) {}
 
-  /** Opens a session for `remoteAddress`, replacing that address's previous one. */
-  open(remoteAddress: string, keys?: CameraSessionKeys): CameraSession {
+  /** Opens a session for `remoteAddress` at `now`, replacing that address's previous one. */
+  open(remoteAddress: string, now: number, keys?: CameraSessionKeys): CameraSession {
     for (const [stok, session] of this.live) {
       if (session.remoteAddress !== remoteAddress) continue;
       this.live.delete(stok);
@@ -180,6 +188,7 @@ class CameraSessions {
       keys,
       expectedSeq: keys === undefined ? 0 : this.random.startSeq(),
       requests: 0,
+      openedAt: now,
     };
     this.live.set(session.stok, session);
     this.loginCount += 1;
@@ -188,7 +197,7 @@ class CameraSessions {
 
   /**
    * Resolves `/stok=<stok>/ds`: the session, or the reply for a dead one (replaced ⇒ HTTP 500,
-   * unknown or worn out by `expireAfterRequests` ⇒ -40401).
+   * unknown, older than `sessionTtlSeconds` or worn out by `expireAfterRequests` ⇒ -40401).
    */
   resolve(req: SimRequest, ctx: SchemeContext): CameraSession | SimResponse {
     const match = /^\/stok=([^/]+)\/ds$/.exec(req.path);
@@ -197,6 +206,10 @@ class CameraSessions {
     if (this.replaced.has(stok)) return json({ error_code: -40401 }, 500);
     const session = this.live.get(stok);
     if (session === undefined) return json({ error_code: -40401 });
+    if (ctx.clock.now() - session.openedAt >= ctx.sessionTtlSeconds * 1000) {
+      this.live.delete(stok);
+      return json({ error_code: -40401 });
+    }
     const limit = ctx.faults.expireAfterRequests;
     if (limit > 0 && session.requests >= limit) {
       this.live.delete(stok);
@@ -222,6 +235,15 @@ function pickRandom(options: CameraSchemeOptions): CameraRandom {
 /** The username check both servers share; Third-Party Compatibility off refuses admin the same way. */
 function accountAccepted(params: SimJsonObject, ctx: SchemeContext): boolean {
   return !ctx.faults.thirdPartyOff && params.username === ctx.credentials.username;
+}
+
+/**
+ * A code forced for `login` (fault `methodErrors`): answered to every login request as
+ * `{"error_code":code}`, before the lockout and the account are looked at, and not counted.
+ */
+function forcedLoginReply(ctx: SchemeContext): SimResponse | undefined {
+  const code = forcedErrorCode(ctx.faults, 'login');
+  return code === undefined ? undefined : json({ error_code: code });
 }
 
 /** Runs a decoded command through the device logic. */
@@ -278,6 +300,8 @@ export class CameraSecureSchemeServer implements SchemeServer {
     if (envelope === undefined) return json({ error_code: -40210 });
     const params = envelope.params;
     if (envelope.method !== 'login' || !isObject(params)) return json({ error_code: -40401 });
+    const forced = forcedLoginReply(ctx);
+    if (forced !== undefined) return forced;
     const locked = ctx.guard.lockedSecondsLeft();
     if (locked > 0) return lockedReply(locked);
     if (!accountAccepted(params, ctx)) return unknownUserReply();
@@ -317,7 +341,7 @@ export class CameraSecureSchemeServer implements SchemeServer {
       return json({ error_code: -40413, result: { data: { code: -40413, encrypt_type: ['3'] } } });
     }
     ctx.guard.recordSuccess();
-    const session = this.sessions.open(req.remoteAddress, cameraSessionKeys(cnonce, nonce, pwdHash));
+    const session = this.sessions.open(req.remoteAddress, ctx.clock.now(), cameraSessionKeys(cnonce, nonce, pwdHash));
     return json({ error_code: 0, result: { stok: session.stok, user_group: 'root', start_seq: session.expectedSeq } });
   }
 
@@ -391,6 +415,8 @@ export class CameraLegacySchemeServer implements SchemeServer {
     if (envelope === undefined) return json({ error_code: -40210 });
     const params = envelope.params;
     if (envelope.method !== 'login' || !isObject(params)) return json({ error_code: -40401 });
+    const forced = forcedLoginReply(ctx);
+    if (forced !== undefined) return forced;
     const locked = ctx.guard.lockedSecondsLeft();
     if (locked > 0) return lockedReply(locked);
     if (!accountAccepted(params, ctx)) return unknownUserReply();
@@ -406,7 +432,7 @@ export class CameraLegacySchemeServer implements SchemeServer {
       return json({ error_code: -40401, result: { data: { code: -40401, encrypt_type: ['1', '2'] } } });
     }
     ctx.guard.recordSuccess();
-    const session = this.sessions.open(req.remoteAddress);
+    const session = this.sessions.open(req.remoteAddress, ctx.clock.now());
     return json({ error_code: 0, result: { stok: session.stok, user_group: 'root' } });
   }
 }

@@ -18,9 +18,14 @@
  *    -1501 and spoils the session.
  * 4. Commands go to `POST /app?token=<token>`; without the session's token they get outer 9999.
  * KLAP endpoints do not exist on this firmware: `/app/handshake1` ⇒ 404.
+ *
+ * Fault `methodErrors`: a code forced for `handshake` answers the handshake with outer
+ * `{"error_code":code}` (no session); one forced for `login_device` answers the login with inner
+ * `{"error_code":code}` (no token; the session stays usable, as the code is not a password check).
  */
 import { constants, createCipheriv, createDecipheriv, createHash, createPublicKey, publicEncrypt, randomBytes } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
+import { forcedErrorCode } from '../control';
 import type { SchemeContext, SchemeServer, SimJson, SimJsonObject, SimRequest, SimResponse, SimScheme } from '../types';
 
 /** Options of a {@link PassthroughSchemeServer}. */
@@ -145,6 +150,8 @@ export class PassthroughSchemeServer implements SchemeServer {
 
   private handshake(req: SimRequest, envelope: SimJsonObject, ctx: SchemeContext): SimResponse {
     if (req.headers['content-length'] === undefined) return { status: 500 };
+    const forced = forcedErrorCode(ctx.faults, 'handshake');
+    if (forced !== undefined) return json({ error_code: forced });
     const params = envelope.params;
     const pem = isObject(params) && typeof params.key === 'string' ? params.key : undefined;
     const clientKey = pem === undefined ? undefined : parseClientKey(pem);
@@ -207,6 +214,8 @@ export class PassthroughSchemeServer implements SchemeServer {
   }
 
   private login(session: PassthroughSession, inner: SimJsonObject, ctx: SchemeContext): SimJsonObject {
+    const forced = forcedErrorCode(ctx.faults, 'login_device');
+    if (forced !== undefined) return { error_code: forced };
     const params: SimJson | undefined = inner.params;
     const expected = passthroughPasswords(ctx.credentials.password);
     const ok =

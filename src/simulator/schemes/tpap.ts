@@ -25,12 +25,17 @@
  *     `-40209` (camera: not a `multipleRequest`), `-40421` (percent-encoded stok), `-2203`
  *     (SMART: expired or unknown session).
  *
+ * Fault `methodErrors`: a code forced for `discover`, `pake_register` or `pake_share` answers that
+ * step with `{"error_code":code}`; one forced for `login` answers both pake steps so (discovery is
+ * left alone). Forced codes are not counted as failed logins.
+ *
  * Foreign endpoints are answered as TPAP-only firmware answers them: cameras refuse v3 and
  * legacy logins with `-40211`; SMART devices answer KLAP's `/app/handshake1` with HTTP 403 and
  * the old `/app` JSON with `1003`.
  */
 
 import { randomBytes, randomInt } from 'node:crypto';
+import { forcedErrorCode } from '../control';
 import type {
   SchemeContext,
   SchemeServer,
@@ -213,7 +218,12 @@ export class TpapSchemeServer implements SchemeServer {
       // An unauthenticated request on `/`: no session.
       return errorReply(this.family === 'camera' ? -40401 : -2203);
     }
-    switch (params.sub_method) {
+    const sub = params.sub_method;
+    if (sub === 'discover' || sub === 'pake_register' || sub === 'pake_share') {
+      const forced = sub === 'discover' ? forcedErrorCode(ctx.faults, sub) : forcedErrorCode(ctx.faults, sub, 'login');
+      if (forced !== undefined) return errorReply(forced);
+    }
+    switch (sub) {
       case 'discover':
         return this.discover(req, ctx);
       case 'pake_register':
