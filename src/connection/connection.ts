@@ -411,7 +411,10 @@ export class DeviceConnection extends EventEmitter implements Requester {
         }
         // The device refused the request as the wrong scheme (firmware updated in place, e.g. a
         // passthrough plug now answering 1003): it did not act, so switch and replay once.
-        if (err.kind === 'Unsupported' && err.suggestedScheme && !this.forcedScheme && schemeSwitches < 1) {
+        // A session endpoint that vanished (404 on KLAP /request or TPAP /ds) did not act either:
+        // without a suggestion, detect the scheme again from the start.
+        const leftScheme = err.kind === 'Unsupported' && err.aboutScheme === true && !err.sent;
+        if (err.kind === 'Unsupported' && (err.suggestedScheme || leftScheme) && !this.forcedScheme && schemeSwitches < 1) {
           schemeSwitches++;
           this.cachedScheme = err.suggestedScheme;
           transport.reset();

@@ -346,7 +346,8 @@ export class Plug {
         `Countdown delay must be a whole number of seconds from 1 to ${MAX_COUNTDOWN_SECONDS}; got ${String(delaySeconds)}.`,
       );
     }
-    if (this.strip === true) throw await this.stripError(this.stripHint, false);
+    // Unlike a set, a countdown on the strip itself is accepted by the device, so ask first.
+    await this.requireRelay();
     await this.call('remove_countdown_rules', { remove_all: true }, true);
     const r = await this.call(
       'add_countdown_rule',

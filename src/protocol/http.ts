@@ -217,6 +217,8 @@ class Exchange implements Dispatcher.DispatchHandlers {
   private timedOut = false;
   /** True once undici wrote the request to a socket (`onRequestSent`) or a response began. */
   private written = false;
+  /** True once undici handed the request a connected socket (`onConnect`): writing may have begun. */
+  private connected = false;
   /** Why we stopped the request ourselves, handed to undici once it connects. */
   private reason: Error | undefined;
   /** True when the request may go out on a socket kept open after the previous answer. */
@@ -249,6 +251,7 @@ class Exchange implements Dispatcher.DispatchHandlers {
   }
 
   onConnect(abort: (err?: Error) => void): void {
+    this.connected = true;
     if (this.reason !== undefined) abort(this.reason);
     else this.abortRequest = abort;
   }
@@ -290,7 +293,7 @@ class Exchange implements Dispatcher.DispatchHandlers {
   fail(err: unknown): void {
     if (this.settled) return;
     this.finish();
-    this.reject(toTapoError(err, this.url, this.written, this.timedOut, this.signal?.aborted === true, this.client.isClosed));
+    this.reject(toTapoError(err, this.url, this.written, this.timedOut, this.signal?.aborted === true, this.client.isClosed, this.connected));
   }
 
   /** Stops the request on our side: settle now, and abort it in undici (now or once it connects). */
@@ -371,7 +374,8 @@ function splitUrl(url: string): { origin: string; path: string } {
 /**
  * Maps an undici failure, or our own deadline or the caller's abort, to a TapoError. `written`
  * says whether the request reached a socket: our own deadline, the caller's abort and `close()`
- * report `sent: false` only when it had not.
+ * report `sent: false` only when it had not. `connected` says whether undici had handed it a
+ * socket at all: a failure before that (refused, TLS handshake failed) never sent anything.
  */
 function toTapoError(
   e: unknown,
@@ -380,6 +384,7 @@ function toTapoError(
   timedOut: boolean,
   outerAborted: boolean,
   closed: boolean,
+  connected = true,
 ): TapoError {
   if (e instanceof TapoError) return e;
   const code = errorCode(e);
@@ -413,7 +418,8 @@ function toTapoError(
       }),
     );
   }
-  const sent = !(code !== undefined && NOT_SENT_CODES.has(code));
+  // Without a connected socket (refused, TLS handshake failed ...) undici never began to write it.
+  const sent = written || (connected && !(code !== undefined && NOT_SENT_CODES.has(code)));
   const detail = code ?? (e instanceof Error ? e.message : String(e));
   if (sent) {
     // The device may have received the request and acted on it; only its answer is missing.

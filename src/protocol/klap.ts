@@ -188,6 +188,17 @@ export class KlapTransport implements Transport {
         httpStatus: res.status,
       });
     }
+    if (res.status === 404) {
+      // The KLAP endpoint is gone (firmware changed scheme, or another device took the address):
+      // nothing acted, so the session is dropped and the scheme looked for again.
+      this.dropSession(session);
+      throw new TapoError('Unsupported', 'the device no longer answers KLAP requests (HTTP 404)', {
+        aboutScheme: true,
+        httpStatus: 404,
+        sent: false,
+        suggestedScheme: 'passthrough',
+      });
+    }
     if (res.status !== 200) {
       throw new TapoError('Transport', `KLAP request failed with HTTP ${res.status}`, { httpStatus: res.status });
     }

@@ -502,6 +502,15 @@ export class TpapTransport implements Transport {
           httpStatus: res.status,
         });
       }
+      if (res.status === 404) {
+        // No /ds endpoint any more: the device left TPAP. Nothing acted; the next login detects again.
+        this.dropSession(session);
+        throw new TapoError('Unsupported', 'the device no longer answers TPAP requests (HTTP 404)', {
+          aboutScheme: true,
+          httpStatus: 404,
+          sent: false,
+        });
+      }
       throw new TapoError('Transport', `TPAP request failed with HTTP ${res.status}`, { httpStatus: res.status });
     }
     // A refusal comes in clear. Parse the whole body: a frame whose seq starts with 0x7B also begins with "{".

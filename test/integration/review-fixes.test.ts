@@ -245,4 +245,45 @@ describe('review fixes (simulator on 127.0.0.1)', function () {
       assert.equal((d.logic as CameraLogic).state.pan, before);
     });
   });
+
+  describe('second review', () => {
+    it('a camera connection pointed at a plug (TLS fails) is "cannot reach", sent: false, not "may have acted"', async () => {
+      const plug = await device({ fixture: P110, scheme: 'klap' });
+      const c = connect(plug, { kind: 'camera', scheme: 'camera-secure', credentials: { username: 'admin', password: PASSWORD } });
+      const err = await rejection(c.request({ method: 'getDeviceInfo' }, { idempotent: true }));
+      assert.equal(err.kind, 'Transport');
+      assert.equal(err.sent, false);
+      assert.match(err.message, /^cannot reach 127\.0\.0\.1:\d+/);
+      assert.doesNotMatch(err.message, /may have acted/);
+    });
+
+    for (const from of ['klap', 'tpap'] as const) {
+      it(`a ${from} plug whose session endpoint answers 404 (now passthrough) is found again on the same request`, async () => {
+        const d = await device({ fixture: P110, scheme: from });
+        const c = connect(d);
+        const plug = new Plug(c);
+        await plug.setOn(false);
+        assert.equal(c.scheme, from);
+        d.migrate('passthrough');
+        await plug.setOn(true);
+        assert.equal((d.logic as PlugLogic).state.on, true);
+        assert.equal(c.scheme, 'passthrough');
+        assert.equal(c.state, 'connected');
+      });
+    }
+
+    it('a countdown on a power strip itself is refused before anything is sent, even on a fresh Plug', async () => {
+      const d = await device({ fixture: 'P300(EU)_1.0_1.0.15' });
+      const c = connect(d);
+      const seen: string[] = [];
+      d.logic.handle = ((original) => (req: Parameters<typeof original>[0]) => {
+        if (typeof req.method === 'string') seen.push(req.method);
+        return original(req);
+      })(d.logic.handle.bind(d.logic));
+      const err = await rejection(new Plug(c).setOnAfter(false, 60));
+      assert.equal(err.kind, 'Input');
+      assert.match(err.message, /power strip/);
+      assert.ok(!seen.includes('add_countdown_rule') && !seen.includes('remove_countdown_rules'), seen.join(','));
+    });
+  });
 });

@@ -201,13 +201,14 @@ describe('devices/plug', () => {
       assert.equal(fake.state.get_device_info!.device_on, false);
     });
 
-    it('setOnAfter clears existing countdowns, then adds one (the add is not replayed)', async () => {
+    it('setOnAfter checks the plug is not a strip, clears existing countdowns, then adds one (the add is not replayed)', async () => {
       const fake = new FakeSmart('P110(UK)_1.0_1.3.0');
       const result = await plugFor(fake).setOnAfter(true, 60);
       assert.deepEqual(result, { id: 'C1', on: true, delaySeconds: 60 });
       assert.deepEqual(
         fake.sent.map((s) => [s.req.method, s.req.params, s.options?.idempotent]),
         [
+          ['component_nego', undefined, true],
           ['remove_countdown_rules', { remove_all: true }, true],
           ['add_countdown_rule', { delay: 60, desired_states: { on: true }, enable: true, remain: 60 }, false],
         ],
