@@ -4,18 +4,16 @@
  * simulator's own counters and state, not what the client says it did.
  */
 import { strict as assert } from 'node:assert';
-import { DeviceConnection, probeDevice } from '../../src/connection';
-import type { ConnectionOptions, ConnectionStateEvent } from '../../src/connection';
+import { probeDevice } from '../../src/connection';
+import type { ConnectionStateEvent } from '../../src/connection';
 import { Plug } from '../../src/devices/plug';
 import { THIRD_PARTY_HINT } from '../../src/protocol/errors';
 import type { JsonObject, SchemeName } from '../../src/protocol/types';
-import { startDevice } from '../../src/simulator';
-import type { SimulatedDevice, StartDeviceOptions } from '../../src/simulator';
+import type { StartDeviceOptions } from '../../src/simulator';
 import type { PlugLogic } from '../../src/simulator/logic/plug';
 import { rejection } from '../helpers';
+import { PASSWORD, PLUG_USER, useSimulatedDevices } from './sim-harness';
 
-const PLUG_USER = 'user@example.com';
-const PASSWORD = 'tapo-sim';
 
 /** Lets pending I/O callbacks run (socket close events), up to `turns` event-loop turns, until `done()`. */
 async function settle(done: () => boolean, turns = 500): Promise<void> {
@@ -28,32 +26,7 @@ function countResources(type: string): number {
 
 describe('DeviceConnection against the simulator', function () {
   this.timeout(20_000);
-  const devices: SimulatedDevice[] = [];
-  const connections: DeviceConnection[] = [];
-
-  afterEach(async () => {
-    await Promise.all(connections.splice(0).map((c) => c.close()));
-    await Promise.all(devices.splice(0).map((d) => d.stop()));
-  });
-
-  async function device(options: StartDeviceOptions): Promise<SimulatedDevice> {
-    const d = await startDevice(options);
-    devices.push(d);
-    return d;
-  }
-
-  function connect(d: SimulatedDevice, extra: Partial<ConnectionOptions> = {}): DeviceConnection {
-    const kind = d.family === 'camera' ? 'camera' : 'plug';
-    const c = new DeviceConnection({
-      host: `127.0.0.1:${d.port}`,
-      kind,
-      credentials: { username: kind === 'camera' ? 'admin' : PLUG_USER, password: PASSWORD },
-      timeoutMs: 5_000,
-      ...extra,
-    });
-    connections.push(c);
-    return c;
-  }
+  const { device, connect } = useSimulatedDevices();
 
   const detection: [string, SchemeName][] = [
     ['P110(UK)_1.0_1.3.0', 'klap'],

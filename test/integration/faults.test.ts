@@ -4,51 +4,22 @@
  * state and counters (what really reached or changed the device).
  */
 import { strict as assert } from 'node:assert';
-import { DeviceConnection } from '../../src/connection';
-import type { ConnectionOptions } from '../../src/connection';
 import { Camera } from '../../src/devices/camera';
 import { Plug } from '../../src/devices/plug';
-import { ManualClock, startDevice } from '../../src/simulator';
-import type { SimulatedDevice, StartDeviceOptions } from '../../src/simulator';
+import { ManualClock } from '../../src/simulator';
 import type { CameraLogic } from '../../src/simulator/logic/camera';
 import type { PlugLogic } from '../../src/simulator/logic/plug';
 import { THIRD_PARTY_HINT } from '../../src/protocol/errors';
 import { rejection } from '../helpers';
+import { PASSWORD, useSimulatedDevices } from './sim-harness';
 
-const PASSWORD = 'tapo-sim';
 const P110 = 'P110(UK)_1.0_1.3.0';
 const P100_OLD = 'P100(US)_1.0.0_1.1.3';
 const C210 = 'C210(EU)_2.0_1.4.3';
 
 describe('simulator faults and what the client does about them', function () {
   this.timeout(20_000);
-  const devices: SimulatedDevice[] = [];
-  const connections: DeviceConnection[] = [];
-
-  afterEach(async () => {
-    await Promise.all(connections.splice(0).map((c) => c.close()));
-    await Promise.all(devices.splice(0).map((d) => d.stop()));
-  });
-
-  async function device(options: StartDeviceOptions): Promise<SimulatedDevice> {
-    const d = await startDevice({ password: PASSWORD, ...options });
-    devices.push(d);
-    return d;
-  }
-
-  function connect(d: SimulatedDevice, extra: Partial<ConnectionOptions> = {}): DeviceConnection {
-    const camera = d.family === 'camera';
-    const c = new DeviceConnection({
-      host: `${d.host}:${d.port}`,
-      kind: camera ? 'camera' : 'plug',
-      scheme: 'auto',
-      credentials: { username: camera ? 'admin' : 'user@example.com', password: PASSWORD },
-      timeoutMs: 3_000,
-      ...extra,
-    });
-    connections.push(c);
-    return c;
-  }
+  const { device, connect } = useSimulatedDevices({ timeoutMs: 3_000 });
 
   it('firmware migrated from passthrough to KLAP in place: the next request finds KLAP and switches', async () => {
     const d = await device({ fixture: P100_OLD, scheme: 'passthrough' });

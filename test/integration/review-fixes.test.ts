@@ -6,51 +6,21 @@
  * Assertions read the simulator's own state and counters.
  */
 import { strict as assert } from 'node:assert';
-import { DeviceConnection } from '../../src/connection';
-import type { ConnectionOptions } from '../../src/connection';
 import { Camera } from '../../src/devices/camera';
 import { Plug } from '../../src/devices/plug';
 import { errorFromCode } from '../../src/protocol/errors';
-import { startDevice } from '../../src/simulator';
-import type { SimulatedDevice, StartDeviceOptions } from '../../src/simulator';
 import type { CameraLogic } from '../../src/simulator/logic/camera';
 import type { PlugLogic } from '../../src/simulator/logic/plug';
 import { rejection } from '../helpers';
+import { PASSWORD, useSimulatedDevices } from './sim-harness';
 
-const PASSWORD = 'tapo-sim';
 const P110 = 'P110(UK)_1.0_1.3.0';
 const C101_TPAP = 'C101(US)_5.0_1.4.3';
 const C210 = 'C210(EU)_2.0_1.4.3';
 
 describe('review fixes (simulator on 127.0.0.1)', function () {
   this.timeout(20_000);
-  const devices: SimulatedDevice[] = [];
-  const connections: DeviceConnection[] = [];
-
-  afterEach(async () => {
-    await Promise.all(connections.splice(0).map((c) => c.close()));
-    await Promise.all(devices.splice(0).map((d) => d.stop()));
-  });
-
-  async function device(options: StartDeviceOptions): Promise<SimulatedDevice> {
-    const d = await startDevice({ password: PASSWORD, ...options });
-    devices.push(d);
-    return d;
-  }
-
-  function connect(d: SimulatedDevice, extra: Partial<ConnectionOptions> = {}): DeviceConnection {
-    const camera = d.family === 'camera';
-    const c = new DeviceConnection({
-      host: `${d.host}:${d.port}`,
-      kind: camera ? 'camera' : 'plug',
-      scheme: 'auto',
-      credentials: { username: camera ? 'admin' : 'user@example.com', password: PASSWORD },
-      timeoutMs: 5_000,
-      ...extra,
-    });
-    connections.push(c);
-    return c;
-  }
+  const { device, connect } = useSimulatedDevices();
 
   describe('1. a cached scheme the device no longer speaks is detected again', () => {
     it('TPAP plug back on KLAP (Third-Party Compatibility turned on again): the next request works on KLAP', async () => {
