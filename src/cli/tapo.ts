@@ -15,6 +15,7 @@ import type { DiscoverOptions } from '../protocol/discovery';
 import { ERROR_KINDS, TapoError } from '../protocol/errors';
 import type { ErrorKind } from '../protocol/errors';
 import { SCHEME_NAMES } from '../protocol/types';
+import { secretForms } from '../secret-forms';
 import type { DeviceKind, JsonObject, JsonValue, SchemeName } from '../protocol/types';
 
 /** Exit code per error kind: Authentication 10, SessionExpired 11 … Unsupported 18. */
@@ -328,11 +329,8 @@ const PROSE_EDGE = /[\s.,;:!?()]/u;
  */
 export function redactPassword(text: string, password: string | undefined): string {
   if (!password) return text;
-  const forms = [...new Set([password, JSON.stringify(password).slice(1, -1), encodeURIComponent(password)])]
-    .filter((f) => f.length > 0)
-    .sort((a, b) => b.length - a.length);
   let out = text;
-  for (const form of forms) {
+  for (const form of secretForms(password)) {
     const wordLike = /^\p{L}+$/u.test(form);
     let result = '';
     let from = 0;

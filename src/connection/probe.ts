@@ -13,6 +13,7 @@ import { identify } from '../devices/identify';
 import type { DeviceIdentity } from '../devices/identify';
 import { TapoError, isTapoError } from '../protocol/errors';
 import { HttpClient } from '../protocol/http';
+import { parseJsonObject, urlHost } from '../protocol/klap';
 import type { DeviceKind, SchemeName } from '../protocol/types';
 import { DeviceConnection, parseHostPort } from './connection';
 import type { ConnectionOptions } from './connection';
@@ -57,17 +58,7 @@ function otherKind(kind: DeviceKind): DeviceKind {
 
 /** True for a body that parses as a JSON object with a numeric `error_code`, as both kinds answer. */
 function isDeviceJson(body: Buffer): boolean {
-  try {
-    const value: unknown = JSON.parse(body.toString('utf8'));
-    return (
-      value !== null &&
-      typeof value === 'object' &&
-      !Array.isArray(value) &&
-      typeof (value as Record<string, unknown>)['error_code'] === 'number'
-    );
-  } catch {
-    return false;
-  }
+  return typeof parseJsonObject(body)?.['error_code'] === 'number';
 }
 
 /**
@@ -88,7 +79,7 @@ export async function answersAs(
     return undefined;
   }
   const port = target.port ?? check.defaultPorts?.[kind] ?? DEFAULT_PORTS[kind];
-  const host = target.host.includes(':') ? `[${target.host}]` : target.host;
+  const host = urlHost(target.host);
   const url = kind === 'camera' ? `https://${host}:${port}/` : `http://${host}:${port}/app`;
   const body = JSON.stringify(kind === 'camera' ? { method: 'getDeviceInfo', params: {} } : { method: 'get_device_info' });
   const http = new HttpClient({ timeoutMs, keepAliveMs: 1 });

@@ -11,6 +11,7 @@ import type { Camera, Plug } from '../devices';
 import { THIRD_PARTY_HINT, TapoError, isTapoError } from '../protocol/errors';
 import type { ErrorKind } from '../protocol/errors';
 import type { DeviceKind, SchemeName } from '../protocol/types';
+import { secretForms } from '../secret-forms';
 import type { DoneFn, NodeInstance, NodeMessage, NodeStatus, SendFn } from './types';
 
 /** Looks a key up in one message catalog. */
@@ -81,12 +82,6 @@ const SECRET_PATTERNS: readonly RegExp[] = [
   new RegExp(`(\\b(?:${SECRET_FIELDS})"?[:=])(?!["\\s])[^",\\s}&;/]+()`, 'gi'),
   /(TP_SESSIONID=)[^\s";]+()/gi,
 ];
-
-/** The forms a secret value takes in text: as is, JSON-escaped and URL-encoded. */
-function secretForms(secret: string): string[] {
-  const forms = new Set<string>([secret, JSON.stringify(secret).slice(1, -1), encodeURIComponent(secret)]);
-  return [...forms].filter((form) => form.length > 0).sort((a, b) => b.length - a.length);
-}
 
 /**
  * Replaces secrets in `text`: every occurrence of the given values (e.g. the configured password),

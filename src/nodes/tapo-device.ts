@@ -41,9 +41,14 @@ export const TIMEOUT_RANGE_S = { min: 1, max: 120 } as const;
  * which refuses values out of range instead of ignoring them.
  */
 export function timeoutMs(value: unknown): number | undefined {
+  const seconds = secondsOf(value);
+  return seconds !== undefined && seconds > 0 ? Math.round(seconds * 1000) : undefined;
+}
+
+/** A configured number of seconds (a number, or text as the editor stores it); undefined when not finite. */
+function secondsOf(value: unknown): number | undefined {
   const seconds = typeof value === 'string' ? Number(value.trim()) : value;
-  if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds <= 0) return undefined;
-  return Math.round(seconds * 1000);
+  return typeof seconds === 'number' && Number.isFinite(seconds) ? seconds : undefined;
 }
 
 /**
@@ -53,16 +58,10 @@ export function timeoutMs(value: unknown): number | undefined {
  */
 export function configuredTimeoutMs(value: unknown, t: Translate): number | undefined {
   if (value === undefined || value === null || (typeof value === 'string' && value.trim() === '')) return undefined;
-  const seconds = typeof value === 'string' ? Number(value.trim()) : value;
-  if (typeof seconds === 'number' && Number.isFinite(seconds) && seconds >= TIMEOUT_RANGE_S.min && seconds <= TIMEOUT_RANGE_S.max) {
-    return Math.round(seconds * 1000);
-  }
+  const seconds = secondsOf(value);
+  if (seconds !== undefined && seconds >= TIMEOUT_RANGE_S.min && seconds <= TIMEOUT_RANGE_S.max) return Math.round(seconds * 1000);
   const shown = typeof value === 'string' || typeof value === 'number' ? String(value).slice(0, 24) : typeof value;
   const range = { min: TIMEOUT_RANGE_S.min, max: TIMEOUT_RANGE_S.max };
-  return badTimeout(t, shown, range);
-}
-
-function badTimeout(t: Translate, shown: string, range: { min: number; max: number }): never {
   throw new TapoError('Input', t('tapo-device.errors.badTimeout', { ...range, value: shown }), {
     hint: t('tapo-device.errors.badTimeoutHint', range),
     sent: false,

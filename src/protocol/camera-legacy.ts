@@ -128,7 +128,6 @@ export class CameraLegacyTransport implements Transport {
     }
     if (code === -40211) {
       throw new TapoError('Unsupported', 'this camera firmware only accepts the TPAP login (error -40211)', {
-        aboutScheme: true,
         code,
         suggestedScheme: 'tpap',
         hint: 'Set the scheme to auto or TPAP.',
@@ -136,7 +135,6 @@ export class CameraLegacyTransport implements Transport {
     }
     if (offersSecureLogin(cameraLoginData(reply))) {
       throw new TapoError('Unsupported', 'this camera firmware requires the secure login', {
-        aboutScheme: true,
         ...(typeof code === 'number' ? { code } : {}),
         suggestedScheme: 'camera-secure',
         hint: 'Set the scheme to auto or camera-secure.',

@@ -231,17 +231,11 @@ export class CameraSecureTransport implements Transport {
       }
       // -40401 for the whole envelope, even inside the encrypted reply, means the camera refused
       // the session ("invalid stok", camera.md §10): it did not act, so log in again and replay.
-      if (numberAt(inner, 'error_code') === -40401) {
-        this.dropSession(session);
-        throw new TapoError('SessionExpired', 'the camera session expired or was replaced (error -40401)', { code: -40401 });
-      }
+      if (numberAt(inner, 'error_code') === -40401) throw this.sessionRefused(session);
       return inner;
     }
     const code = numberAt(outer, 'error_code');
-    if (code === -40401) {
-      this.dropSession(session);
-      throw new TapoError('SessionExpired', 'the camera session expired or was replaced (error -40401)', { code });
-    }
+    if (code === -40401) throw this.sessionRefused(session);
     if (code === -1 && isTagFailure(outer)) {
       // Only this form of -1 means the camera refused the signature (it did not act): re-login.
       this.dropSession(session);
@@ -261,6 +255,12 @@ export class CameraSecureTransport implements Transport {
   async close(): Promise<void> {
     this.session = undefined;
     await this.http.close();
+  }
+
+  /** -40401 to a command, in clear or encrypted ("invalid stok", camera.md §10): drops the session. */
+  private sessionRefused(session: CameraSession): TapoError {
+    this.dropSession(session);
+    return new TapoError('SessionExpired', 'the camera session expired or was replaced (error -40401)', { code: -40401 });
   }
 
   private dropSession(session: CameraSession): void {
@@ -288,7 +288,6 @@ export class CameraSecureTransport implements Transport {
     const code = numberAt(reply, 'error_code');
     if (code === -40211) {
       throw new TapoError('Unsupported', 'this camera firmware only accepts the TPAP login (error -40211)', {
-        aboutScheme: true,
         code,
         suggestedScheme: 'tpap',
         hint: 'Set the scheme to auto or TPAP.',
@@ -304,7 +303,6 @@ export class CameraSecureTransport implements Transport {
     const secureOffered = Array.isArray(encryptType) && encryptType.length === 1 && encryptType[0] === '3';
     if (code === -40401 && !secureOffered) {
       throw new TapoError('Unsupported', 'this camera firmware only offers the legacy login', {
-        aboutScheme: true,
         code,
         suggestedScheme: 'camera-legacy',
         hint: 'Set the scheme to auto or camera-legacy.',

@@ -53,7 +53,8 @@ export interface TapoErrorDetails {
   suggestedScheme?: SchemeName;
   /**
    * The failure is about the login scheme (the device does not speak it, or speaks a variant this
-   * client lacks), not about a method or feature: another scheme may work.
+   * client lacks), not about a method or feature: another scheme may work. Implied by
+   * `suggestedScheme`.
    */
   aboutScheme?: boolean;
 }

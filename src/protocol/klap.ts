@@ -117,7 +117,6 @@ export class KlapTransport implements Transport {
     }
     if (h1.status === 404) {
       throw new TapoError('Unsupported', 'the device has no KLAP endpoint (HTTP 404 on handshake1)', {
-        aboutScheme: true,
         httpStatus: 404,
         suggestedScheme: 'passthrough',
         hint: 'Set the scheme to auto or passthrough.',
@@ -142,7 +141,6 @@ export class KlapTransport implements Transport {
       if (this.matchCandidate(other, localSeed, remoteSeed, serverHash) !== undefined) {
         const suggested: SchemeName = other === 1 ? 'klap-v1' : 'klap';
         throw new TapoError('Unsupported', `the device answers with KLAP v${other} hashes, not v${this.version}`, {
-          aboutScheme: true,
           suggestedScheme: suggested,
           hint: `Set the scheme to auto or ${suggested}.`,
         });
@@ -193,7 +191,6 @@ export class KlapTransport implements Transport {
       // nothing acted, so the session is dropped and the scheme looked for again.
       this.dropSession(session);
       throw new TapoError('Unsupported', 'the device no longer answers KLAP requests (HTTP 404)', {
-        aboutScheme: true,
         httpStatus: 404,
         sent: false,
         suggestedScheme: 'passthrough',

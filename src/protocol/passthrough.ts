@@ -172,7 +172,6 @@ export class PassthroughTransport implements Transport {
     if (reply === undefined) {
       if (res.status === 200 || /<\s*html|200 OK/i.test(res.body.toString('utf8'))) {
         throw new TapoError('Unsupported', 'the device does not speak the passthrough scheme (HTML reply)', {
-          aboutScheme: true,
           httpStatus: res.status,
           suggestedScheme: 'klap',
           hint: 'Set the scheme to auto or KLAP.',
@@ -183,7 +182,6 @@ export class PassthroughTransport implements Transport {
     const code = codeOf(reply);
     if (code === USE_KLAP) {
       throw new TapoError('Unsupported', 'the device does not speak the passthrough scheme (error 1003: use KLAP)', {
-        aboutScheme: true,
         code,
         suggestedScheme: 'klap',
         hint: 'Set the scheme to auto or KLAP.',

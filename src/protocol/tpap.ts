@@ -205,7 +205,6 @@ export async function tpapDiscover(http: HttpClient, baseUrl: string, signal?: A
       // The camera took the discover for a secure-login step 1 (camera.md §4: -40401 with data.code,
       // nonce or encrypt_type): it speaks the older login, not TPAP.
       throw new TapoError('Unsupported', 'the camera answers with its secure login, not TPAP (error -40401 to the TPAP discover)', {
-        aboutScheme: true,
         code,
         suggestedScheme: 'camera-secure',
         hint: NOT_TPAP_HINT,
@@ -320,7 +319,6 @@ export class TpapTransport implements Transport {
     }
     if (!discovered.tpap && !discovered.tpapPreferred) {
       throw new TapoError('Unsupported', 'the device does not prefer TPAP (tpap_preferred: false)', {
-        aboutScheme: true,
         suggestedScheme: this.family === 'camera' ? 'camera-secure' : 'klap',
         hint: 'Set the scheme to auto or KLAP.',
       });
@@ -518,10 +516,7 @@ export class TpapTransport implements Transport {
     if (refusal && refusal['error_code'] !== undefined) {
       const code = num(refusal['error_code']) ?? -1;
       if (code === 0) throw new TapoError('Transport', 'the device answered a TPAP request in clear instead of a frame');
-      if (SESSION_GONE_CODES.has(code)) {
-        this.dropSession(session);
-        throw new TapoError('SessionExpired', `the device ended the TPAP session (error ${code})`, { code });
-      }
+      if (SESSION_GONE_CODES.has(code)) throw this.sessionEnded(session, code);
       throw errorFromCode(tableFor(this.family, code), code, 'TPAP request');
     }
     let opened: { seq: number; plaintext: Buffer };
@@ -535,11 +530,14 @@ export class TpapTransport implements Transport {
     if (!reply) throw new TapoError('Transport', 'the decrypted TPAP reply is not a JSON object');
     // A session refusal for the whole envelope inside the frame means the same as one in clear.
     const innerCode = num(reply['error_code']);
-    if (innerCode !== undefined && SESSION_GONE_CODES.has(innerCode)) {
-      this.dropSession(session);
-      throw new TapoError('SessionExpired', `the device ended the TPAP session (error ${innerCode})`, { code: innerCode });
-    }
+    if (innerCode !== undefined && SESSION_GONE_CODES.has(innerCode)) throw this.sessionEnded(session, innerCode);
     return unwrap ? unwrapSingle(reply) : reply;
+  }
+
+  /** A session refusal on `/ds` (in clear or inside the frame): drops the session. */
+  private sessionEnded(session: TpapSession, code: number): TapoError {
+    this.dropSession(session);
+    return new TapoError('SessionExpired', `the device ended the TPAP session (error ${code})`, { code });
   }
 
   private dropSession(session: TpapSession): void {
