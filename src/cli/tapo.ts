@@ -245,18 +245,13 @@ const STRIP_HINT = 'Add --socket with its position (e.g. --socket 1), its device
 
 /** Runs a plug verb, on one socket of a strip when `socket` is given. */
 async function runPlugVerb(connection: DeviceConnection, verb: PlugVerb, socket: string | undefined): Promise<unknown> {
-  const root = new Plug(connection, { stripHint: STRIP_HINT });
-  let plug = root;
-  if (socket !== undefined) {
-    if (!(await root.isStrip())) {
-      throw new TapoError('Input', 'This plug has no sockets, so --socket does not apply', { hint: 'Leave out --socket.', sent: false });
-    }
-    plug = await root.child(socket);
-  } else if (verb === 'on' || verb === 'off') {
-    // One read before the set, so that a strip is refused before anything is switched (a toggle
+  const plug = await new Plug(connection, { stripHint: STRIP_HINT }).target(socket, {
+    // One read before a set, so that a strip is refused before anything is switched (a toggle
     // reads first anyway, and refuses a strip on what it reads).
-    await root.requireRelay();
-  }
+    switching: verb === 'on' || verb === 'off',
+    notStrip: 'This plug has no sockets, so --socket does not apply',
+    notStripHint: 'Leave out --socket.',
+  });
   switch (verb) {
     case 'info':
       return plug.getInfo();

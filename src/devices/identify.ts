@@ -4,11 +4,10 @@
  * answer `getDeviceInfo` (methods-plug.md §3, methods-camera.md §1). A power strip's own
  * `get_device_info` has no relay state; its sockets are then listed (methods-plug.md §9).
  */
-import { TapoError } from '../protocol/errors';
 import type { DeviceKind } from '../protocol/types';
 import type { Requester } from './requester';
 import { Camera } from './camera';
-import { Plug, parsePlugInfo } from './plug';
+import { Plug } from './plug';
 import type { StripSocket } from './plug';
 
 /** What identifies a device. */
@@ -45,10 +44,7 @@ export async function identify(requester: Requester, kind: DeviceKind): Promise<
       deviceType: deviceInfo.type,
     };
   }
-  const plug = new Plug(requester);
-  const r = await plug.call('get_device_info');
-  const sockets = typeof r.device_on === 'boolean' ? undefined : await stripSockets(plug);
-  const info = parsePlugInfo(r, sockets);
+  const info = await new Plug(requester).readInfo();
   const identity: DeviceIdentity = {
     model: info.model,
     firmware: info.firmware,
@@ -57,20 +53,6 @@ export async function identify(requester: Requester, kind: DeviceKind): Promise<
     mac: info.mac,
     deviceType: info.type,
   };
-  if (sockets) identity.sockets = sockets;
+  if (info.sockets) identity.sockets = info.sockets;
   return identity;
-}
-
-/**
- * The sockets of a device whose `get_device_info` has no relay state, or undefined when it has
- * none to list (then the missing `device_on` is reported as a malformed reply).
- */
-async function stripSockets(plug: Plug): Promise<StripSocket[] | undefined> {
-  try {
-    const sockets = await plug.getSockets();
-    return sockets.length > 0 ? sockets : undefined;
-  } catch (e) {
-    if (e instanceof TapoError && ['Device', 'Unsupported', 'Input'].includes(e.kind)) return undefined;
-    throw e;
-  }
 }

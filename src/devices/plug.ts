@@ -248,12 +248,33 @@ export class Plug {
    * On a power strip addressed as a whole, `sockets` lists its sockets (one more read).
    */
   async getInfo(): Promise<PlugInfo> {
-    const r = await this.call('get_device_info');
-    const strip = this.childId === undefined && typeof r.device_on !== 'boolean' && (await this.isStrip());
-    const info = parsePlugInfo(r, strip ? await this.getSockets() : undefined);
+    const info = await this.readInfo();
     const components = await this.getComponents();
     if (components) info.hasEnergy = components.has('energy_monitoring');
     return info;
+  }
+
+  /**
+   * `get_device_info` as a {@link PlugInfo}, without the component list (so `hasEnergy` is not
+   * set). A power strip addressed as a whole has no `device_on`: its sockets are then listed (one
+   * more read) and the relay fields derived from them; a device that has none to list is reported
+   * as a malformed reply.
+   */
+  async readInfo(): Promise<PlugInfo> {
+    const r = await this.call('get_device_info');
+    const sockets = this.childId === undefined && typeof r.device_on !== 'boolean' ? await this.socketsIfAny() : undefined;
+    return parsePlugInfo(r, sockets);
+  }
+
+  /** This device's sockets, or undefined when it lists none or refuses the list. */
+  private async socketsIfAny(): Promise<StripSocket[] | undefined> {
+    try {
+      const sockets = await this.getSockets();
+      return sockets.length > 0 ? sockets : undefined;
+    } catch (e) {
+      if (e instanceof TapoError && ['Device', 'Unsupported', 'Input'].includes(e.kind)) return undefined;
+      throw e;
+    }
   }
 
   /**
@@ -294,6 +315,26 @@ export class Plug {
     }
     const choice = positions.length > 0 ? `${positions.join(', ')} or its name` : 'its position, id or name';
     return new TapoError('Input', `This is a power strip: choose a socket (${choice}).`, { hint, sent });
+  }
+
+  /**
+   * The Plug one command addresses, checked before anything is switched: socket `socket` of this
+   * strip, or this device itself when no socket is given. A socket given for a device without
+   * sockets is refused with the `notStrip` message (and hint); with `switching` and no socket, a
+   * strip as a whole is refused ({@link requireRelay}, with `stripHint` when given).
+   */
+  async target(
+    socket: string | number | undefined,
+    options: { switching: boolean; notStrip: string; notStripHint?: string; stripHint?: string },
+  ): Promise<Plug> {
+    if (socket !== undefined) {
+      if (!(await this.isStrip())) {
+        throw new TapoError('Input', options.notStrip, { sent: false, ...(options.notStripHint ? { hint: options.notStripHint } : {}) });
+      }
+      return this.child(socket);
+    }
+    if (options.switching) await this.requireRelay(options.stripHint);
+    return this;
   }
 
   /** Switches the relay on. */

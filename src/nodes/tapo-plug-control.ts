@@ -51,13 +51,11 @@ export function socketOf(msgSocket: unknown, configured: string | undefined, t: 
 
 /** Performs one command and reads the plug back. */
 async function perform(root: Plug, socket: string | number | undefined, command: PlugCommand, t: Translate): Promise<PlugControlResult> {
-  let plug = root;
-  if (socket !== undefined) {
-    if (!(await root.isStrip())) throw new TapoError('Input', t('errors.notStrip'), { sent: false });
-    plug = await root.child(socket);
-  } else if (command.type === 'set' || command.type === 'toggle') {
-    await root.requireRelay(t('errors.stripHint'));
-  }
+  const plug = await root.target(socket, {
+    switching: command.type === 'set' || command.type === 'toggle',
+    notStrip: t('errors.notStrip'),
+    stripHint: t('errors.stripHint'),
+  });
   let countdown: PlugControlResult['countdown'];
   switch (command.type) {
     case 'set':
