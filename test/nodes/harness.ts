@@ -4,6 +4,7 @@
  * the standard test flow (config node, one action node, a Catch node) and ways to wait for
  * messages and statuses.
  */
+import assert from 'node:assert/strict';
 import type { EventEmitter } from 'node:events';
 import net from 'node:net';
 import path from 'node:path';
@@ -154,4 +155,18 @@ export function useFakePollTimers(): () => sinon.SinonFakeTimers {
     if (timers === undefined) throw new Error('fake timers are only installed inside a test');
     return timers;
   };
+}
+
+/**
+ * Sends each payload to node `act` in turn and asserts that the Catch node (`caught`) receives an
+ * `Input` error for it (the payload is named in the assertion message).
+ */
+export async function expectRefusedAsInput(payloads: readonly unknown[]): Promise<void> {
+  const act = helper.getNode('act');
+  for (const payload of payloads) {
+    const caught = next(helper.getNode('caught'));
+    act.receive({ payload });
+    const err = (await caught).error as CaughtError;
+    assert.equal(err.cause?.kind, 'Input', JSON.stringify(payload));
+  }
 }

@@ -32,6 +32,7 @@ import {
   closedPort,
   creds,
   deviceNode,
+  expectRefusedAsInput,
   flow,
   helper,
   next,
@@ -104,16 +105,10 @@ describe('nodes: review fixes', function () {
     it('end before start, and a range over the maximum, reach Catch as Input; nothing is sent', async () => {
       const sim = await device(P110);
       await helper.load(nodeModules, flow(deviceNode(`127.0.0.1:${sim.port}`, 'plug'), { type: 'tapo-plug-energy', mode: 'daily', poll: 0 }), creds(PLUG_USER, PASSWORD));
-      const act = helper.getNode('act');
-      for (const payload of [
+      await expectRefusedAsInput([
         { start: '2026-02-01', end: '2026-01-01' },
         { mode: 'hourly', start: '2026-01-01', end: '2026-12-31' },
-      ]) {
-        const caught = next(helper.getNode('caught'));
-        act.receive({ payload });
-        const err = (await caught).error as CaughtError;
-        assert.equal(err.cause?.kind, 'Input', JSON.stringify(payload));
-      }
+      ]);
       assert.equal(sim.requestCount, 0);
       assert.equal(sim.server.loginCount, 0);
     });
@@ -331,12 +326,7 @@ describe('nodes: review fixes', function () {
         { start: '2026-01-01' },
         { mode: 'daily', interval: 'daily' },
       ];
-      for (const payload of refused) {
-        const caught = next(helper.getNode('caught'));
-        act.receive({ payload });
-        const err = (await caught).error as CaughtError;
-        assert.equal(err.cause?.kind, 'Input', JSON.stringify(payload));
-      }
+      await expectRefusedAsInput(refused);
       assert.equal(sim.requestCount, 0);
       assert.equal(sim.server.loginCount, 0);
       assert.equal(outputs, 0);

@@ -62,6 +62,17 @@ function send(device: SimulatedDevice, path: string, body: Buffer | string, head
   });
 }
 
+/** Sends a KLAP handshake1 and watches it: `arrived` once the device has it, `answered()` once it replied. */
+function handshakeOnce(device: SimulatedDevice): { arrived: Promise<unknown>; pending: Promise<Reply>; answered: () => boolean } {
+  let answered = false;
+  const arrived = once(device, 'request');
+  const pending = send(device, '/app/handshake1', randomBytes(16)).then((r) => {
+    answered = true;
+    return r;
+  });
+  return { arrived, pending, answered: () => answered };
+}
+
 const json = (r: Reply): Json => JSON.parse(r.body.toString('utf8'));
 const sha256 = (...parts: Buffer[]): Buffer => createHash('sha256').update(Buffer.concat(parts)).digest();
 const sha1 = (s: string): Buffer => createHash('sha1').update(s).digest();
@@ -214,17 +225,12 @@ describe('simulated device over loopback', function () {
       const clock = sinon.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
       const device = await start({ fixture: 'P110(UK)_1.0_1.3.0' });
       device.faults.delayMs = 60_000;
-      let answered = false;
-      const arrived = once(device, 'request');
-      const pending = send(device, '/app/handshake1', randomBytes(16)).then((r) => {
-        answered = true;
-        return r;
-      });
-      await arrived;
+      const reply = handshakeOnce(device);
+      await reply.arrived;
       await new Promise((resolve) => setImmediate(resolve));
-      assert.equal(answered, false);
+      assert.equal(reply.answered(), false);
       clock.tick(60_000);
-      assert.equal((await pending).status, 200);
+      assert.equal((await reply.pending).status, 200);
     });
 
     it('a delay longer than one Node timer can hold (set from code) is waited out in full', async () => {
@@ -232,23 +238,18 @@ describe('simulated device over loopback', function () {
       const device = await start({ fixture: 'P110(UK)_1.0_1.3.0' });
       const longest = 2 ** 31 - 1;
       device.faults.delayMs = longest + 60_000;
-      let answered = false;
-      const arrived = once(device, 'request');
-      const pending = send(device, '/app/handshake1', randomBytes(16)).then((r) => {
-        answered = true;
-        return r;
-      });
-      await arrived;
+      const reply = handshakeOnce(device);
+      await reply.arrived;
       assert.equal(clock.countTimers(), 1);
       // A single timer of that length would fire after 1 ms (Node's overflow, which fake timers
       // copy); the device is still waiting after the longest timer has run.
       clock.tick(longest);
       await new Promise((resolve) => setImmediate(resolve));
       assert.equal(clock.countTimers(), 1, 'the delay ended early');
-      assert.equal(answered, false, 'answered before the delay ran out');
+      assert.equal(reply.answered(), false, 'answered before the delay ran out');
       clock.tick(60_000);
       assert.equal(clock.countTimers(), 0);
-      assert.equal((await pending).status, 200);
+      assert.equal((await reply.pending).status, 200);
     });
 
     it('hang keeps the socket open until stop() releases it', async () => {
