@@ -243,6 +243,17 @@ function portNumber(value: JsonValue | undefined): number | undefined {
   return typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= 65535 ? n : undefined;
 }
 
+/** The identity fields copied as they are: {@link DiscoveryInfo} key and discovery `result` field. */
+const TEXT_FIELDS = [
+  ['deviceType', 'device_type'],
+  ['model', 'device_model'],
+  ['mac', 'mac'],
+  ['firmware', 'firmware_version'],
+  ['hardware', 'hardware_version'],
+  ['deviceId', 'device_id'],
+  ['ip', 'ip'],
+] as const satisfies readonly (readonly [keyof DiscoveryInfo, string])[];
+
 /** Device types served by the camera protocol regardless of `is_support_https` (§4). */
 const CAMERA_TYPES = new Set(['SMART.IPCAMERA', 'SMART.TAPODOORBELL']);
 
@@ -270,19 +281,10 @@ export function schemeFromDiscovery(result: JsonObject, decrypted?: JsonObject):
     (deviceType !== undefined && CAMERA_TYPES.has(deviceType)) || (deviceType === 'SMART.TAPOHUB' && supportsHttps);
 
   const info: DiscoveryInfo = { schemeReason: '', kind: isCamera ? 'camera' : 'plug', httpPort: 80, https: supportsHttps };
-  if (deviceType !== undefined) info.deviceType = deviceType;
-  const model = str(result, 'device_model');
-  if (model !== undefined) info.model = model;
-  const mac = str(result, 'mac');
-  if (mac !== undefined) info.mac = mac;
-  const firmware = str(result, 'firmware_version');
-  if (firmware !== undefined) info.firmware = firmware;
-  const hardware = str(result, 'hardware_version');
-  if (hardware !== undefined) info.hardware = hardware;
-  const deviceId = str(result, 'device_id');
-  if (deviceId !== undefined) info.deviceId = deviceId;
-  const ip = str(result, 'ip');
-  if (ip !== undefined) info.ip = ip;
+  for (const [key, field] of TEXT_FIELDS) {
+    const value = str(result, field);
+    if (value !== undefined) info[key] = value;
+  }
   if (typeof result['factory_default'] === 'boolean') info.factoryDefault = result['factory_default'];
 
   if (isCamera) {
