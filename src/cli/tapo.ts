@@ -9,7 +9,8 @@ import { probeDevice } from '../connection/probe';
 import { Camera } from '../devices/camera';
 import type { CameraAction, CameraSetting } from '../devices/camera';
 import { parseCameraActions, parseCameraReadNames } from '../devices/parse';
-import { Plug } from '../devices/plug';
+import { SmartDevice } from '../devices/smart';
+import { addressed, metered, openSmart } from '../devices/plug';
 import { discover } from '../protocol/discovery';
 import type { DiscoverOptions } from '../protocol/discovery';
 import { ERROR_KINDS, TapoError } from '../protocol/errors';
@@ -245,35 +246,31 @@ const STRIP_HINT = 'Add --socket with its position (e.g. --socket 1), its device
 
 /** Runs a plug verb, on one socket of a strip when `socket` is given. */
 async function runPlugVerb(connection: DeviceConnection, verb: PlugVerb, socket: string | undefined): Promise<unknown> {
-  const plug = await new Plug(connection, { stripHint: STRIP_HINT }).target(socket, {
-    // One read before a set, so that a strip is refused before anything is switched (a toggle
-    // reads first anyway, and refuses a strip on what it reads).
-    switching: verb === 'on' || verb === 'off',
-    notStrip: 'This plug has no sockets, so --socket does not apply',
-    notStripHint: 'Leave out --socket.',
-  });
+  // Opening the device learns whether it is a strip, so a strip is refused before anything is switched.
+  const device = await openSmart(connection);
+  const options = { notStrip: 'This plug has no sockets, so --socket does not apply', notStripHint: 'Leave out --socket.', stripHint: STRIP_HINT };
+  if (verb === 'info') return (await addressed(device, socket, false, options)).getInfo();
+  if (verb === 'energy') {
+    const target = await addressed(device, socket, false, options);
+    try {
+      return await metered(target).getEnergyUsage();
+    } catch (e) {
+      if (socket === undefined || !(e instanceof TapoError) || e.kind !== 'Unsupported') throw e;
+      throw new TapoError('Unsupported', `Socket ${socket} of this strip has no energy meter`, {
+        hint: 'Energy readings per socket need a strip with energy monitoring, such as a P304M.',
+        sent: e.sent,
+        cause: e,
+      });
+    }
+  }
+  const plug = await addressed(device, socket, true, options);
   switch (verb) {
-    case 'info':
-      return plug.getInfo();
     case 'on':
-      await plug.turnOn();
-      return { device_on: true };
+      return { device_on: (await plug.turnOn()).on };
     case 'off':
-      await plug.turnOff();
-      return { device_on: false };
+      return { device_on: (await plug.turnOff()).on };
     case 'toggle':
-      return { device_on: await plug.toggle() };
-    case 'energy':
-      try {
-        return await plug.getEnergyUsage();
-      } catch (e) {
-        if (socket === undefined || !(e instanceof TapoError) || e.kind !== 'Unsupported') throw e;
-        throw new TapoError('Unsupported', `Socket ${socket} of this strip has no energy meter`, {
-          hint: 'Energy readings per socket need a strip with energy monitoring, such as a P304M.',
-          sent: e.sent,
-          cause: e,
-        });
-      }
+      return { device_on: (await plug.toggle()).on };
   }
 }
 
@@ -288,7 +285,7 @@ async function runPlan(connection: DeviceConnection, kind: DeviceKind, plan: Pla
       return new Camera(connection).apply(plan.actions);
     case 'call':
       if (kind === 'camera') return new Camera(connection).callMethod(plan.method, plan.params ?? {});
-      return new Plug(connection).call(plan.method, plan.params);
+      return new SmartDevice(connection).call(plan.method, plan.params);
     case 'discover':
     case 'probe':
       throw new Error(`${plan.verb} does not run on an open connection`);

@@ -104,24 +104,30 @@ export interface ConnectOptions {
 
 interface Job {
   ticket: number;
-  /** The envelope, or undefined for a bare login ({@link DeviceConnection.connect}). */
-  req: JsonObject | undefined;
+  /** What the job does once it reaches the head of the queue (a request, a bare login, an operation). */
+  run: (job: Job) => Promise<unknown>;
   options: RequestOptions;
   /** Set when the job starts running (queued jobs need no signal); see {@link DeviceConnection}. */
   controller: AbortController | undefined;
   /** Why the job was aborted (deadline, caller, close). */
   abortError?: TapoError;
-  /** True once the envelope was handed to the transport at least once. */
+  /** True once an envelope of this job was handed to the transport at least once. */
   sent: boolean;
   /** True once this job dropped a cached scheme the device no longer speaks and detected again. */
   redetected: boolean;
   /** When the job's deadline fires, on the same clock as the timers (`performance.now`). */
   deadline: number;
   settled: boolean;
-  resolve: (reply: JsonObject) => void;
+  resolve: (value: unknown) => void;
   reject: (error: TapoError) => void;
   cleanup: () => void;
 }
+
+/**
+ * What an operation ({@link DeviceConnection.exclusive}) sends its requests through: they run at
+ * once, one after another, inside the operation's turn and under its deadline.
+ */
+export type OperationRequester = Requester;
 
 const DEFAULT_TIMEOUT_MS = 10_000;
 /** Lock length assumed when a camera says "blocked" without `sec_left`. */
@@ -138,9 +144,9 @@ const RATE_LIMIT_BACKOFF_MS = [1_000, 2_000];
  * A rate-limited idempotent request waits and tries again, but only when the wait ends before its
  * deadline: otherwise the caller gets the device's RateLimited answer now, not a Timeout later.
  */
-function canBackOff(job: Job, tries: number): boolean {
+function canBackOff(job: Job, idempotent: boolean, tries: number): boolean {
   const wait = RATE_LIMIT_BACKOFF_MS[tries];
-  return job.options.idempotent === true && wait !== undefined && performance.now() + wait < job.deadline;
+  return idempotent && wait !== undefined && performance.now() + wait < job.deadline;
 }
 const SEND_HINT = 'Check that the device is powered and reachable.';
 
@@ -232,7 +238,20 @@ export class DeviceConnection extends EventEmitter implements Requester {
 
   /** Sends one envelope through the session (logging in first if needed) and returns the reply envelope. */
   request(req: JsonObject, options: RequestOptions = {}): Promise<JsonObject> {
-    return this.enqueue(req, options);
+    const idempotent = options.idempotent === true;
+    return this.enqueue((job) => this.execute(job, req, idempotent), options) as Promise<JsonObject>;
+  }
+
+  /**
+   * Runs `operation` as ONE job of the queue: it starts when every job that arrived before it has
+   * finished, and every request it sends through the {@link OperationRequester} it is given runs at
+   * once, one after another, inside its turn, so that no other caller's request comes between
+   * them (a toggle's read and its set). The whole operation shares one deadline counted from its
+   * arrival (`options.timeoutMs`, else the connection's): a device that never answers costs each
+   * waiting operation at most one timeout. Resolves with what `operation` resolves with.
+   */
+  exclusive<T>(operation: (requester: OperationRequester) => Promise<T>, options: RequestOptions = {}): Promise<T> {
+    return this.enqueue((job) => operation(this.stepsOf(job)), options) as Promise<T>;
   }
 
   /** Logs in now unless a session exists (a bare login in the queue like any request). */
@@ -240,7 +259,7 @@ export class DeviceConnection extends EventEmitter implements Requester {
     const jobOptions: RequestOptions = {};
     if (options.signal) jobOptions.signal = options.signal;
     if (options.timeoutMs !== undefined) jobOptions.timeoutMs = options.timeoutMs;
-    await this.enqueue(undefined, jobOptions);
+    await this.enqueue((job) => this.execute(job, undefined, false), jobOptions);
   }
 
   /**
@@ -260,12 +279,32 @@ export class DeviceConnection extends EventEmitter implements Requester {
     if (transport) await transport.close().catch(() => undefined);
   }
 
-  private enqueue(req: JsonObject | undefined, options: RequestOptions): Promise<JsonObject> {
+  /**
+   * The requester of a running operation: each request goes straight to the session (no queue),
+   * after the operation's previous request has finished, under the operation's deadline. A request
+   * made after the operation was settled (its deadline passed) is refused without traffic.
+   */
+  private stepsOf(job: Job): OperationRequester {
+    let previous: Promise<unknown> = Promise.resolve();
+    return {
+      family: this.family,
+      request: (req: JsonObject, options: RequestOptions = {}): Promise<JsonObject> => {
+        const step = previous.then(() => {
+          if (job.settled || this.closed) throw job.abortError ?? closedError(false);
+          return this.execute(job, req, options.idempotent === true);
+        });
+        previous = step.catch(() => undefined);
+        return step;
+      },
+    };
+  }
+
+  private enqueue(run: (job: Job) => Promise<unknown>, options: RequestOptions): Promise<unknown> {
     if (this.closed) return Promise.reject(closedError(false));
-    return new Promise<JsonObject>((resolve, reject) => {
+    return new Promise<unknown>((resolve, reject) => {
       const job: Job = {
         ticket: this.nextTicket++,
-        req,
+        run,
         options,
         controller: undefined,
         sent: false,
@@ -313,14 +352,14 @@ export class DeviceConnection extends EventEmitter implements Requester {
     const index = this.queue.indexOf(job);
     if (index !== -1) this.queue.splice(index, 1);
     job.controller?.abort(error);
-    this.settle(job, error);
+    this.settle(job, error, true);
   }
 
-  private settle(job: Job, outcome: JsonObject | TapoError): void {
+  private settle(job: Job, outcome: unknown, failed: boolean): void {
     if (job.settled) return;
     job.settled = true;
     job.cleanup();
-    if (outcome instanceof TapoError) job.reject(outcome);
+    if (failed) job.reject(job.abortError ?? toTapoError(outcome));
     else job.resolve(outcome);
   }
 
@@ -334,8 +373,8 @@ export class DeviceConnection extends EventEmitter implements Requester {
     job.controller = this.controller;
     void this.executeAndRecord(job)
       .then(
-        (reply) => this.settle(job, reply),
-        (e: unknown) => this.settle(job, job.abortError ?? toTapoError(e)),
+        (value) => this.settle(job, value, false),
+        (e: unknown) => this.settle(job, e, true),
       )
       .finally(() => {
         this.running = undefined;
@@ -348,9 +387,9 @@ export class DeviceConnection extends EventEmitter implements Requester {
    * job's deadline or abort still leaves `connecting`, and a request that ran out of time (the
    * device did not answer) is a connection failure; a caller's abort is not.
    */
-  private async executeAndRecord(job: Job): Promise<JsonObject> {
+  private async executeAndRecord(job: Job): Promise<unknown> {
     try {
-      return await this.execute(job);
+      return await job.run(job);
     } catch (e) {
       const err = job.abortError ?? toTapoError(e);
       if (!this.closed && (this.state === 'connecting' || (job.abortError !== undefined && err.kind === 'Timeout'))) {
@@ -361,7 +400,8 @@ export class DeviceConnection extends EventEmitter implements Requester {
     }
   }
 
-  private async execute(job: Job): Promise<JsonObject> {
+  /** Sends `req` (or only logs in, without one) for `job`: login, send, re-login and replay rules of step 3–4 above. */
+  private async execute(job: Job, req: JsonObject | undefined, idempotent: boolean): Promise<JsonObject> {
     const signal = jobSignal(job);
     this.failIfLocked();
     let logins = 0;
@@ -378,12 +418,12 @@ export class DeviceConnection extends EventEmitter implements Requester {
       }
       const transport = this.transport;
       if (!transport) throw closedError(false);
-      if (job.req === undefined) return {};
+      if (req === undefined) return {};
       try {
         this.stats.requests++;
         job.sent = true;
-        const reply = await transport.send(job.req, signal);
-        if (isRateLimitedReply(reply, this.family) && canBackOff(job, rateTries)) {
+        const reply = await transport.send(req, signal);
+        if (isRateLimitedReply(reply, this.family) && canBackOff(job, idempotent, rateTries)) {
           await delay(RATE_LIMIT_BACKOFF_MS[rateTries++] ?? 0, signal);
           continue;
         }
@@ -405,7 +445,7 @@ export class DeviceConnection extends EventEmitter implements Requester {
           transport.reset();
           continue;
         }
-        if ((err.kind === 'Transport' || err.kind === 'Timeout') && lostReplays < 1 && (!err.sent || job.options.idempotent)) {
+        if ((err.kind === 'Transport' || err.kind === 'Timeout') && lostReplays < 1 && (!err.sent || idempotent)) {
           lostReplays++;
           continue;
         }
@@ -420,7 +460,7 @@ export class DeviceConnection extends EventEmitter implements Requester {
           transport.reset();
           continue;
         }
-        if (err.kind === 'RateLimited' && canBackOff(job, rateTries)) {
+        if (err.kind === 'RateLimited' && canBackOff(job, idempotent, rateTries)) {
           await delay(RATE_LIMIT_BACKOFF_MS[rateTries++] ?? 0, signal);
           continue;
         }
@@ -476,7 +516,15 @@ export class DeviceConnection extends EventEmitter implements Requester {
       try {
         await transport.login(signal);
       } catch (e) {
-        throwIfAborted(signal);
+        if (signal.aborted) {
+          // A login that hung until this job's deadline is shared by every job queued behind it,
+          // like a refused one: each would otherwise wait one more timeout for the same silence.
+          if (job.abortError?.kind === 'Timeout') {
+            this.loginFailure = { ticket: this.nextTicket, error: job.abortError };
+            transport.reset();
+          }
+          throw toTapoError(signal.reason);
+        }
         const err = toTapoError(e);
         const next = err.suggestedScheme;
         if (!this.forcedScheme && next && !tried.has(next) && hops < MAX_SUGGESTIONS) {

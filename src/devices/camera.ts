@@ -223,10 +223,20 @@ function actionName(action: CameraAction): string {
 /** How the alarm verbs ({@link Camera.startAlarm}, {@link Camera.stopAlarm}, {@link Camera.setAlarmConfig}) reach the camera. */
 export type AlarmStyle = 'auto' | 'do' | 'named';
 
+/** What a connection learns about a camera once and keeps for its lifetime. */
+export interface CameraFacts {
+  /** The alarm form the camera took ({@link AlarmStyle}); undefined until the first alarm verb. */
+  alarmStyle?: 'do' | 'named';
+  /** The day/night method the camera took; undefined until the first night vision change. */
+  nightVisionMethod?: 'setDayNightModeConfig' | 'setLightFrequencyInfo';
+}
+
 /** Options of a {@link Camera}. */
 export interface CameraOptions {
-  /** Most sub-requests per `multipleRequest` (default 5, at least 1). */
+  /** Most sub-requests per `multipleRequest` (default 10, at least 1; camera.md §9: 5–10). */
   batchSize?: number;
+  /** What the connection learnt about the camera; shared by every Camera made for it. */
+  facts?: CameraFacts;
   /**
    * `do` sends the style-B requests the catalogue gives for cameras (`do` `manual_msg_alarm`, `set`
    * `chn1_msg_alarm_info`); `named` sends the named forms documented for cameras behind a hub
@@ -412,6 +422,54 @@ function decodePresets(r: JsonObject): CameraPreset[] {
   return ids.map((id, i) => ({ id: str(id) ?? '', name: str(names[i]) ?? '' }));
 }
 
+/** The reads behind some settings, in one list, and where each setting's replies are. */
+interface ReadPlan<K extends CameraSetting> {
+  requests: NamedRequest[];
+  spans: [K, number, number][];
+}
+
+/** Plans the reads of `names` (unknown names refused with an Input error before anything is sent). */
+function readPlan<K extends CameraSetting>(names: readonly K[]): ReadPlan<K> {
+  const unique = [...new Set(names)];
+  for (const n of unique) {
+    if (!(CAMERA_SETTINGS as readonly string[]).includes(n)) {
+      throw new TapoError('Input', `Unknown camera setting "${String(n)}"; known: ${CAMERA_SETTINGS.join(', ')}.`, { sent: false });
+    }
+  }
+  const requests: NamedRequest[] = [];
+  const spans: [K, number, number][] = [];
+  for (const n of unique) {
+    spans.push([n, requests.length, READS[n].length]);
+    requests.push(...READS[n]);
+  }
+  return { requests, spans };
+}
+
+/** Decodes the replies of a {@link readPlan} into plain values keyed by name. */
+function decodeRead<K extends CameraSetting>(plan: ReadPlan<K>, results: readonly (JsonObject | undefined)[]): Pick<CameraSettingValues, K> {
+  const out: Partial<CameraSettingValues> = {};
+  for (const [n, at, count] of plan.spans) {
+    (out as Record<K, CameraSettingValues[K]>)[n] = decodeSetting(n, results.slice(at, at + count));
+  }
+  return out as Pick<CameraSettingValues, K>;
+}
+
+/** The alarm configuration section both alarm forms send (an Input error when empty). */
+function alarmSection(update: AlarmConfigUpdate): JsonObject {
+  const section: JsonObject = {};
+  if (update.enabled !== undefined) section.enabled = onOff(update.enabled);
+  if (update.modes !== undefined) section.alarm_mode = [...update.modes];
+  if (update.volume !== undefined) section.alarm_volume = update.volume;
+  if (update.duration !== undefined) section.alarm_duration = update.duration;
+  if (Object.keys(section).length === 0) throw new TapoError('Input', 'The alarm configuration needs at least one field.', { sent: false });
+  return section;
+}
+
+/** True for the name of a named camera read (`getFoo`). */
+function isCameraRead(method: string): boolean {
+  return method.startsWith('get');
+}
+
 /** The settings an action changes (re-read by {@link Camera.apply}). */
 function affected(action: CameraAction): CameraSetting | undefined {
   switch (action.type) {
@@ -433,14 +491,17 @@ function affected(action: CameraAction): CameraSetting | undefined {
 
 /** A camera reached through a {@link Requester}. */
 export class Camera {
+  /** What the connection learnt about the camera. */
+  readonly facts: CameraFacts;
   private readonly requester: Requester;
   private readonly batchSize: number;
   private readonly alarmStyle: AlarmStyle;
 
   constructor(requester: Requester, options: CameraOptions = {}) {
     this.requester = requester;
-    this.batchSize = Math.max(1, Math.floor(options.batchSize ?? 5));
+    this.batchSize = Math.max(1, Math.floor(options.batchSize ?? 10));
     this.alarmStyle = options.alarmStyle ?? 'auto';
+    this.facts = options.facts ?? {};
   }
 
   /**
@@ -448,28 +509,13 @@ export class Camera {
    * plain values keyed by name.
    */
   async read<K extends CameraSetting>(names: readonly K[]): Promise<Pick<CameraSettingValues, K>> {
-    const unique = [...new Set(names)];
-    for (const n of unique) {
-      if (!(CAMERA_SETTINGS as readonly string[]).includes(n)) {
-        throw new TapoError('Input', `Unknown camera setting "${String(n)}"; known: ${CAMERA_SETTINGS.join(', ')}.`);
-      }
-    }
-    const requests: NamedRequest[] = [];
-    const spans: [K, number, number][] = [];
-    for (const n of unique) {
-      spans.push([n, requests.length, READS[n].length]);
-      requests.push(...READS[n]);
-    }
-    const results = await this.batch(requests, true);
-    const out: Partial<CameraSettingValues> = {};
-    for (const [n, at, count] of spans) {
-      (out as Record<K, CameraSettingValues[K]>)[n] = decodeSetting(n, results.slice(at, at + count));
-    }
-    return out as Pick<CameraSettingValues, K>;
+    const plan = readPlan(names);
+    const results = await this.batch(plan.requests, true);
+    return decodeRead(plan, results);
   }
 
   /** Sends one named method (in a one-entry `multipleRequest`) and returns its checked result. */
-  async callMethod(method: string, params: JsonObject = {}, idempotent: boolean = method.startsWith('get')): Promise<JsonObject> {
+  async callMethod(method: string, params: JsonObject = {}, idempotent: boolean = isCameraRead(method)): Promise<JsonObject> {
     const [result] = await this.batch([{ method, params }], idempotent);
     return result ?? {};
   }
@@ -480,7 +526,7 @@ export class Camera {
    */
   async raw(request: JsonObject): Promise<JsonObject> {
     const method = str(request.method) ?? '';
-    if (method === '') throw new TapoError('Input', 'A raw camera request needs a "method" string.');
+    if (method === '') throw new TapoError('Input', 'A raw camera request needs a "method" string.', { sent: false });
     const reply = await this.requester.request(request, { idempotent: method === 'get' || /^get[A-Z]/.test(method) });
     checkReply('camera', reply, method);
     return reply;
@@ -488,46 +534,43 @@ export class Camera {
 
   /** Turns privacy mode (lens mask) on or off. */
   async setPrivacyMode(enabled: boolean): Promise<void> {
-    await this.callMethod('setLensMaskConfig', { lens_mask: { lens_mask_info: { enabled: onOff(enabled) } } }, true);
+    await this.write({ type: 'privacyMode', enabled });
   }
 
   /** Turns the status LED on or off. */
   async setLed(enabled: boolean): Promise<void> {
-    await this.callMethod('setLedStatus', { led: { config: { enabled: onOff(enabled) } } }, true);
+    await this.write({ type: 'led', enabled });
   }
 
   /** Changes motion detection; the sensitivity word is sent with pytapo's matching 0–100 value. */
   async setMotionDetection(update: { enabled?: boolean; sensitivity?: Sensitivity }): Promise<void> {
-    const section: JsonObject = {};
-    if (update.enabled !== undefined) section.enabled = onOff(update.enabled);
-    if (update.sensitivity !== undefined) {
-      section.sensitivity = update.sensitivity;
-      section.digital_sensitivity = SENSITIVITY_NUMBER[update.sensitivity];
-    }
-    if (Object.keys(section).length === 0) throw new TapoError('Input', 'Motion detection needs enabled and/or sensitivity.');
-    await this.callMethod('setDetectionConfig', { motion_detection: { motion_det: section } }, true);
+    await this.write({ type: 'motionDetection', ...update });
   }
 
   /** Changes person detection (sensitivity goes on the wire as "20"/"50"/"80"). */
   async setPersonDetection(update: { enabled?: boolean; sensitivity?: Sensitivity }): Promise<void> {
-    const section: JsonObject = {};
-    if (update.enabled !== undefined) section.enabled = onOff(update.enabled);
-    if (update.sensitivity !== undefined) section.sensitivity = SENSITIVITY_NUMBER[update.sensitivity];
-    if (Object.keys(section).length === 0) throw new TapoError('Input', 'Person detection needs enabled and/or sensitivity.');
-    await this.callMethod('setPersonDetectionConfig', { people_detection: { detection: section } }, true);
+    await this.write({ type: 'personDetection', ...update });
   }
 
   /**
    * Sets day/night switching. `setDayNightModeConfig` is the current name; firmware that refuses it
    * gets the same params under `setLightFrequencyInfo` (the name pytapo used before July 2026).
+   * The name the camera took is remembered for the connection.
    */
   async setNightVision(state: NightVisionState): Promise<void> {
+    const known = this.facts.nightVisionMethod;
     const params: JsonObject = { image: { common: { inf_type: state } } };
+    if (known !== undefined) {
+      await this.callMethod(known, params, true);
+      return;
+    }
     try {
       await this.callMethod('setDayNightModeConfig', params, true);
+      this.facts.nightVisionMethod = 'setDayNightModeConfig';
     } catch (e) {
       if (!isFormatRefusal(e)) throw e;
       await this.callMethod('setLightFrequencyInfo', params, true);
+      this.facts.nightVisionMethod = 'setLightFrequencyInfo';
     }
   }
 
@@ -548,12 +591,7 @@ export class Camera {
    * Both set absolute values, so both may be replayed.
    */
   async setAlarmConfig(update: AlarmConfigUpdate): Promise<void> {
-    const section: JsonObject = {};
-    if (update.enabled !== undefined) section.enabled = onOff(update.enabled);
-    if (update.modes !== undefined) section.alarm_mode = [...update.modes];
-    if (update.volume !== undefined) section.alarm_volume = update.volume;
-    if (update.duration !== undefined) section.alarm_duration = update.duration;
-    if (Object.keys(section).length === 0) throw new TapoError('Input', 'The alarm configuration needs at least one field.');
+    const section = alarmSection(update);
     await this.styleBOrNamed(
       () => this.styleB({ method: 'set', msg_alarm: { chn1_msg_alarm_info: section } }, true),
       () => this.callMethod('setAlarmConfig', { msg_alarm: section }, true),
@@ -562,12 +600,12 @@ export class Camera {
 
   /** Moves the lens by relative steps (pan `x`, tilt `y`). Not replayed: a second move would add up. */
   async move(x: number, y: number): Promise<void> {
-    await this.callMethod('motorMove', { motor: { move: { x_coord: String(x), y_coord: String(y) } } }, false);
+    await this.write({ type: 'move', x, y });
   }
 
   /** Moves one step towards `directionDeg` (0 ≤ angle < 360). */
   async step(directionDeg: number): Promise<void> {
-    await this.callMethod('relativeMove', { motor: { movestep: { direction: String(directionDeg) } } }, false);
+    await this.write({ type: 'step', direction: directionDeg });
   }
 
   /** The pan/tilt presets. */
@@ -581,10 +619,9 @@ export class Camera {
     await this.callMethod('motorMoveToPreset', { preset: { goto_preset: { id: preset.id } } }, true);
   }
 
-  /** Saves the current position as a preset and resolves with the presets afterwards. */
+  /** Saves the current position as a preset and resolves with the presets afterwards (one round trip). */
   async savePreset(name: string): Promise<CameraPreset[]> {
-    await this.callMethod('addMotorPostion', { preset: { set_preset: { name, save_ptz: '1' } } }, false);
-    return this.getPresets();
+    return (await this.apply([{ type: 'savePreset', name }])).presets ?? [];
   }
 
   /**
@@ -598,7 +635,7 @@ export class Camera {
 
   /** Restarts the camera. */
   async reboot(): Promise<void> {
-    await this.callMethod('rebootDevice', { system: { reboot: 'null' } }, false);
+    await this.write({ type: 'reboot' });
   }
 
   /** SD card state. */
@@ -612,40 +649,110 @@ export class Camera {
   }
 
   /**
-   * Performs `actions` one after another, then re-reads the settings they changed in one batch and
-   * resolves with what the camera reports. Nothing is re-read after a reboot (the camera is going down).
+   * Performs `actions` in order, then re-reads the settings they changed, and resolves with what
+   * the camera reports. Changes that have a named method travel together with the read-back in one
+   * `multipleRequest` (split only above the batch size); a change that needs a request of its own
+   * (a preset found by name, a style-B alarm, a raw request) is sent in its turn between them.
+   * Nothing is re-read after a reboot (the camera is going down).
    */
   async apply(actions: readonly CameraAction[]): Promise<CameraApplyResult> {
     const touched = new Set<CameraSetting>();
     const raw: JsonObject[] = [];
     let rebooted = false;
+    let writes: NamedRequest[] = [];
+    let replayable = true;
+    const flush = async (): Promise<void> => {
+      if (writes.length > 0) await this.batch(writes, replayable);
+      writes = [];
+      replayable = true;
+    };
     for (const action of actions) {
       const setting = affected(action);
       if (setting) touched.add(setting);
+      if (action.type === 'reboot') rebooted = true;
+      const named = this.namedWrite(action);
+      if (named) {
+        writes.push(named.request);
+        replayable &&= named.idempotent;
+        continue;
+      }
+      await flush();
       const reply = await this.perform(action);
       if (reply) raw.push(reply);
-      if (action.type === 'reboot') rebooted = true;
     }
-    const readBack = rebooted || touched.size === 0 ? {} : await this.read([...touched]);
+    let readBack: Partial<CameraSettingValues> = {};
+    if (rebooted || touched.size === 0) {
+      await flush();
+    } else {
+      const plan = readPlan([...touched]);
+      const results = await this.batch([...writes, ...plan.requests], replayable);
+      readBack = decodeRead(plan, results.slice(writes.length));
+    }
     const result: CameraApplyResult = { ...readBack, done: actions.map(actionName) };
     if (raw.length > 0) result.raw = raw;
     return result;
   }
 
-  private async perform(action: CameraAction): Promise<JsonObject | undefined> {
+  /** Sends one change that has a named method (see {@link Camera.namedWrite}). */
+  private async write(action: CameraAction): Promise<void> {
+    const named = this.namedWrite(action);
+    if (!named) throw new TapoError('Input', `internal: ${action.type} has no named method`, { sent: false });
+    await this.batch([named.request], named.idempotent);
+  }
+
+  /**
+   * The named method of a change, when it has one that can travel in a batch; undefined for a change
+   * that needs a request of its own (a preset found by name first, a raw request) or whose form is
+   * not yet known for this camera (the alarm's style-B or named form, the day/night method name).
+   */
+  private namedWrite(action: CameraAction): { request: NamedRequest; idempotent: boolean } | undefined {
+    const set = (method: string, params: JsonObject): { request: NamedRequest; idempotent: boolean } => ({ request: { method, params }, idempotent: true });
     switch (action.type) {
       case 'privacyMode':
-        await this.setPrivacyMode(action.enabled);
-        return undefined;
+        return set('setLensMaskConfig', { lens_mask: { lens_mask_info: { enabled: onOff(action.enabled) } } });
       case 'led':
-        await this.setLed(action.enabled);
+        return set('setLedStatus', { led: { config: { enabled: onOff(action.enabled) } } });
+      case 'motionDetection': {
+        const section: JsonObject = {};
+        if (action.enabled !== undefined) section.enabled = onOff(action.enabled);
+        if (action.sensitivity !== undefined) {
+          section.sensitivity = action.sensitivity;
+          section.digital_sensitivity = SENSITIVITY_NUMBER[action.sensitivity];
+        }
+        if (Object.keys(section).length === 0) throw new TapoError('Input', 'Motion detection needs enabled and/or sensitivity.', { sent: false });
+        return set('setDetectionConfig', { motion_detection: { motion_det: section } });
+      }
+      case 'personDetection': {
+        const section: JsonObject = {};
+        if (action.enabled !== undefined) section.enabled = onOff(action.enabled);
+        if (action.sensitivity !== undefined) section.sensitivity = SENSITIVITY_NUMBER[action.sensitivity];
+        if (Object.keys(section).length === 0) throw new TapoError('Input', 'Person detection needs enabled and/or sensitivity.', { sent: false });
+        return set('setPersonDetectionConfig', { people_detection: { detection: section } });
+      }
+      case 'nightVision': {
+        const method = this.facts.nightVisionMethod;
+        return method === undefined ? undefined : set(method, { image: { common: { inf_type: action.state } } });
+      }
+      case 'alarmConfig':
+        return this.effectiveAlarmStyle() === 'named' ? set('setAlarmConfig', { msg_alarm: alarmSection(action.config) }) : undefined;
+      case 'alarm':
+        return this.effectiveAlarmStyle() === 'named' ? set('setSirenStatus', { msg_alarm: { status: action.action === 'start' ? 'on' : 'off' } }) : undefined;
+      case 'move':
+        return { request: { method: 'motorMove', params: { motor: { move: { x_coord: String(action.x), y_coord: String(action.y) } } } }, idempotent: false };
+      case 'step':
+        return { request: { method: 'relativeMove', params: { motor: { movestep: { direction: String(action.direction) } } } }, idempotent: false };
+      case 'savePreset':
+        return { request: { method: 'addMotorPostion', params: { preset: { set_preset: { name: action.name, save_ptz: '1' } } } }, idempotent: false };
+      case 'reboot':
+        return { request: { method: 'rebootDevice', params: { system: { reboot: 'null' } } }, idempotent: false };
+      default:
         return undefined;
-      case 'motionDetection':
-        await this.setMotionDetection(action);
-        return undefined;
-      case 'personDetection':
-        await this.setPersonDetection(action);
-        return undefined;
+    }
+  }
+
+  /** A change sent in its own turn (it has no batchable named form, or its form is still being learnt). */
+  private async perform(action: CameraAction): Promise<JsonObject | undefined> {
+    switch (action.type) {
       case 'nightVision':
         await this.setNightVision(action.state);
         return undefined;
@@ -655,26 +762,17 @@ export class Camera {
       case 'alarm':
         await this.manualAlarm(action.action);
         return undefined;
-      case 'move':
-        await this.move(action.x, action.y);
-        return undefined;
-      case 'step':
-        await this.step(action.direction);
-        return undefined;
       case 'gotoPreset':
         await this.gotoPreset(action.preset);
-        return undefined;
-      case 'savePreset':
-        await this.savePreset(action.name);
         return undefined;
       case 'deletePreset':
         await this.deletePreset(action.preset);
         return undefined;
-      case 'reboot':
-        await this.reboot();
-        return undefined;
       case 'raw':
         return this.raw(action.request);
+      default:
+        await this.write(action);
+        return undefined;
     }
   }
 
@@ -690,21 +788,33 @@ export class Camera {
     );
   }
 
+  /** The alarm form to use now: the configured one, else the one this camera took, else undefined (try style B). */
+  private effectiveAlarmStyle(): 'do' | 'named' | undefined {
+    return this.alarmStyle === 'auto' ? this.facts.alarmStyle : this.alarmStyle;
+  }
+
   /**
    * Runs the style-B form, or the named form, per `alarmStyle`. In `auto` a style-B refusal as a
    * format or method the camera does not know ({@link FORMAT_REFUSALS}) sends the named form; any
-   * other failure is thrown as it is.
+   * other failure is thrown as it is. The form that worked is remembered for the connection.
    */
   private async styleBOrNamed(styleB: () => Promise<JsonObject>, named: () => Promise<JsonObject>): Promise<void> {
-    if (this.alarmStyle === 'named') {
+    const style = this.effectiveAlarmStyle();
+    if (style === 'named') {
       await named();
+      return;
+    }
+    if (style === 'do') {
+      await styleB();
       return;
     }
     try {
       await styleB();
+      this.facts.alarmStyle = 'do';
     } catch (e) {
-      if (this.alarmStyle === 'do' || !isFormatRefusal(e)) throw e;
+      if (!isFormatRefusal(e)) throw e;
       await named();
+      this.facts.alarmStyle = 'named';
     }
   }
 

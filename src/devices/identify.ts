@@ -7,7 +7,7 @@
 import type { DeviceKind } from '../protocol/types';
 import type { Requester } from './requester';
 import { Camera } from './camera';
-import { Plug } from './plug';
+import { openSmart } from './plug';
 import type { StripSocket } from './plug';
 
 /** What identifies a device. */
@@ -44,7 +44,7 @@ export async function identify(requester: Requester, kind: DeviceKind): Promise<
       deviceType: deviceInfo.type,
     };
   }
-  const info = await new Plug(requester).readInfo();
+  const info = await (await openSmart(requester)).getInfo();
   const identity: DeviceIdentity = {
     model: info.model,
     firmware: info.firmware,

@@ -8,11 +8,12 @@
  * `idempotent: true`; a countdown add and anything relative are not. `toggle` is a read followed
  * by an absolute set, so a replayed set cannot flip the relay twice.
  */
-import { randomUUID } from 'node:crypto';
 import { TapoError } from '../protocol/errors';
-import type { JsonObject, JsonValue } from '../protocol/types';
+import type { JsonObject } from '../protocol/types';
 import type { Requester } from './requester';
-import { arr, bool, checkChildReply, checkReply, isObject, malformed, num, obj, str } from './check';
+import { arr, bool, checkChildReply, isObject, malformed, num, str } from './check';
+import { SmartDevice, isSmartRead } from './smart';
+import type { SmartFacts, SmartOptions } from './smart';
 
 /** What a plug (or one socket of a strip) reports about itself. */
 export interface PlugInfo {
@@ -115,21 +116,6 @@ export interface CountdownResult {
   delaySeconds: number;
 }
 
-/** Options of a {@link Plug}. */
-export interface PlugOptions {
-  /** Address one socket of a strip: every request is wrapped in `control_child`. */
-  childId?: string;
-  /** `terminal_uuid` sent in each envelope (default: a random id per instance). */
-  terminalUuid?: string;
-  /** Wall clock in ms for `request_time_milis` (default `Date.now`). */
-  now?: () => number;
-  /**
-   * What the refusal to switch a power strip as a whole tells the user to do, where they are
-   * (a node setting, a command line option …). Default: address a socket with `child()`.
-   */
-  stripHint?: string;
-}
-
 /** Longest countdown the device accepts, in seconds (24 h; methods-plug.md §6). */
 export const MAX_COUNTDOWN_SECONDS = 86_400;
 
@@ -183,236 +169,90 @@ export function parsePlugInfo(r: JsonObject, sockets?: readonly StripSocket[]): 
 }
 
 /** True when a `component_nego` list says the device has sockets of its own (a power strip). */
-function hasChildren(components: ReadonlyMap<string, number>): boolean {
+export function hasChildren(components: ReadonlyMap<string, number>): boolean {
   return components.has('control_child') || components.has('child_device');
 }
 
-function isReadMethod(method: string): boolean {
-  return method.startsWith('get_') || method === 'component_nego';
+/** What a switch of a plug answers: the state read back after it (and the countdown armed, if any). */
+export interface SwitchResult {
+  /** The device (or socket) read after the change. */
+  info: PlugInfo;
+  /** The countdown armed by {@link Plug.setOnAfter}. */
+  countdown?: CountdownResult;
 }
 
-/** The hint of the strip refusal when the caller gives none. */
-const STRIP_HINT = 'Address one socket: plug.child(position, id or name).';
-
 /**
- * A plug, or one socket of a strip when constructed with `childId`.
- *
- * A power strip addressed as a whole has no relay (methods-plug.md §9: its sockets are the
- * switchable units). What the Plug learns about that is kept for its lifetime: call
- * {@link Plug.isStrip} (or any read) before switching and a switch of the strip itself is refused
- * before anything is sent.
+ * A plug with a relay of its own (P100, P105, P110, P115 …), or one socket of a strip
+ * ({@link Socket}). Power strips as a whole are {@link Strip}s: they have no relay.
  */
-export class Plug {
-  /** The socket id when this addresses one socket of a strip. */
-  readonly childId: string | undefined;
-  private readonly requester: Requester;
-  private readonly terminalUuid: string;
-  private readonly now: () => number;
-  private readonly stripHint: string;
-  private components: Map<string, number> | null | undefined;
-  /** Whether this is a strip addressed as a whole; undefined until learnt. */
-  private strip: boolean | undefined;
-  /** Socket positions of this strip, from the last child list read. */
-  private positions: number[] | undefined;
-  /** Socket Plugs by child id, so each keeps what it learnt (its component list). */
-  private readonly socketPlugs = new Map<string, Plug>();
-
-  constructor(requester: Requester, options: PlugOptions = {}) {
-    this.requester = requester;
-    this.childId = options.childId;
-    this.terminalUuid = options.terminalUuid ?? randomUUID().replace(/-/g, '').toUpperCase();
-    this.now = options.now ?? Date.now;
-    this.stripHint = options.stripHint ?? STRIP_HINT;
-  }
-
+export class Plug extends SmartDevice {
   /**
-   * Sends one method and returns its checked `result` (`{}` when the device sent none).
-   * Reads (`get_*`) are marked idempotent unless told otherwise.
-   */
-  async call(method: string, params?: JsonObject, idempotent: boolean = isReadMethod(method)): Promise<JsonObject> {
-    const inner: JsonObject = params === undefined ? { method } : { method, params };
-    if (this.childId === undefined) {
-      const reply = await this.requester.request(this.envelope(inner), { idempotent });
-      return checkReply('smart', reply, method);
-    }
-    const wrapped: JsonObject = {
-      method: 'control_child',
-      params: { device_id: this.childId, requestData: inner },
-    };
-    const reply = await this.requester.request(this.envelope(wrapped), { idempotent });
-    return checkChildReply(reply, method);
-  }
-
-  /**
-   * Reads the device (or socket) state. `hasEnergy` is filled from `component_nego` (asked once).
-   * On a power strip addressed as a whole, `sockets` lists its sockets (one more read).
+   * Reads the device state (`get_device_info`). `hasEnergy` is set when the component list is
+   * already known to the connection (it is asked once, when the device is opened).
    */
   async getInfo(): Promise<PlugInfo> {
-    const info = await this.readInfo();
-    const components = await this.getComponents();
-    if (components) info.hasEnergy = components.has('energy_monitoring');
-    return info;
+    return this.infoOf(await this.deviceInfo());
+  }
+
+  /** Switches the relay on; resolves with the state read back. */
+  async turnOn(): Promise<PlugInfo> {
+    return this.setOn(true);
+  }
+
+  /** Switches the relay off; resolves with the state read back. */
+  async turnOff(): Promise<PlugInfo> {
+    return this.setOn(false);
   }
 
   /**
-   * `get_device_info` as a {@link PlugInfo}, without the component list (so `hasEnergy` is not
-   * set). A power strip addressed as a whole has no `device_on`: its sockets are then listed (one
-   * more read) and the relay fields derived from them; a device that has none to list is reported
-   * as a malformed reply.
+   * Sets the relay to an absolute state (safe to replay) and reads it back, in one round trip
+   * where the device takes a batch.
    */
-  async readInfo(): Promise<PlugInfo> {
-    const r = await this.call('get_device_info');
-    const sockets = this.childId === undefined && typeof r.device_on !== 'boolean' ? await this.socketsIfAny() : undefined;
-    return parsePlugInfo(r, sockets);
-  }
-
-  /** This device's sockets, or undefined when it lists none or refuses the list. */
-  private async socketsIfAny(): Promise<StripSocket[] | undefined> {
-    try {
-      const sockets = await this.getSockets();
-      return sockets.length > 0 ? sockets : undefined;
-    } catch (e) {
-      if (e instanceof TapoError && ['Device', 'Unsupported', 'Input'].includes(e.kind)) return undefined;
-      throw e;
-    }
+  async setOn(on: boolean): Promise<PlugInfo> {
+    const [, info] = await this.callAll([
+      { method: 'set_device_info', params: { device_on: on }, idempotent: true },
+      { method: 'get_device_info' },
+    ]);
+    return this.infoOf(info ?? (await this.call('get_device_info')));
   }
 
   /**
-   * True when this is a power strip addressed as a whole (never for one of its sockets). Learnt
-   * from `component_nego` (asked once per Plug; `getInfo` needs it anyway) or, when the device
-   * refuses that, from `get_device_info` lacking `device_on`; remembered afterwards.
+   * Reads the relay, then sets the absolute opposite and reads it back: a read plus one batched
+   * set-and-read. A replayed set cannot flip the relay twice.
    */
-  async isStrip(): Promise<boolean> {
-    if (this.childId !== undefined) return false;
-    if (this.strip === undefined) {
-      const components = await this.getComponents();
-      if (this.strip === undefined) {
-        this.strip = components ? hasChildren(components) : typeof (await this.call('get_device_info')).device_on !== 'boolean';
-      }
-    }
-    return this.strip;
-  }
-
-  /**
-   * Refuses to switch a power strip as a whole: throws an Input error that names its sockets, before
-   * any switching request is sent. `hint` tells the user how to choose a socket where they are
-   * (a node setting, a command line option …; default: the `stripHint` option). Resolves when this
-   * has a relay of its own.
-   */
-  async requireRelay(hint: string = this.stripHint): Promise<void> {
-    if (await this.isStrip()) throw await this.stripError(hint, false);
-  }
-
-  /** The refusal for switching a strip as a whole, naming the socket positions when they can be read. */
-  private async stripError(hint: string, sent: boolean): Promise<TapoError> {
-    let positions = this.positions;
-    if (positions === undefined) {
-      try {
-        positions = (await this.getSockets()).map((s) => s.position);
-      } catch {
-        positions = [];
-      }
-    }
-    const choice = positions.length > 0 ? `${positions.join(', ')} or its name` : 'its position, id or name';
-    return new TapoError('Input', `This is a power strip: choose a socket (${choice}).`, { hint, sent });
-  }
-
-  /**
-   * The Plug one command addresses, checked before anything is switched: socket `socket` of this
-   * strip, or this device itself when no socket is given. A socket given for a device without
-   * sockets is refused with the `notStrip` message (and hint); with `switching` and no socket, a
-   * strip as a whole is refused ({@link requireRelay}, with `stripHint` when given).
-   */
-  async target(
-    socket: string | number | undefined,
-    options: { switching: boolean; notStrip: string; notStripHint?: string; stripHint?: string },
-  ): Promise<Plug> {
-    if (socket !== undefined) {
-      if (!(await this.isStrip())) {
-        throw new TapoError('Input', options.notStrip, { sent: false, ...(options.notStripHint ? { hint: options.notStripHint } : {}) });
-      }
-      return this.child(socket);
-    }
-    if (options.switching) await this.requireRelay(options.stripHint);
-    return this;
-  }
-
-  /** Switches the relay on. */
-  async turnOn(): Promise<void> {
-    await this.setOn(true);
-  }
-
-  /** Switches the relay off. */
-  async turnOff(): Promise<void> {
-    await this.setOn(false);
-  }
-
-  /**
-   * Sets the relay to an absolute state (safe to replay). A strip known to be one is refused before
-   * sending; one not yet known is asked after the device refuses the set, to say why.
-   */
-  async setOn(on: boolean): Promise<void> {
-    if (this.strip === true) throw await this.stripError(this.stripHint, false);
-    try {
-      await this.call('set_device_info', { device_on: on }, true);
-    } catch (e) {
-      if (e instanceof TapoError && e.kind === 'Input' && this.strip === undefined && (await this.isStrip().catch(() => false))) {
-        throw await this.stripError(this.stripHint, true);
-      }
-      throw e;
-    }
-  }
-
-  /** Reads the relay, then sets the absolute opposite. Resolves with the new state. A strip as a whole is refused. */
-  async toggle(): Promise<boolean> {
-    if (this.strip === true) throw await this.stripError(this.stripHint, false);
-    const current = bool((await this.call('get_device_info')).device_on);
-    if (current === undefined) {
-      if (await this.isStrip()) throw await this.stripError(this.stripHint, false);
-      throw malformed('get_device_info', 'device_on');
-    }
-    await this.setOn(!current);
-    return !current;
+  async toggle(): Promise<PlugInfo> {
+    const current = bool((await this.deviceInfo()).device_on);
+    if (current === undefined) throw malformed('get_device_info', 'device_on');
+    return this.setOn(!current);
   }
 
   /**
    * Arms a countdown: after `delaySeconds` (1 … 86 400) the relay goes to `on`. The device holds a
    * single countdown, so existing rules are removed first (an absolute, replayable step); the add is
-   * not replayed.
+   * not replayed. The removal, the add and the read-back travel together where the device batches.
    */
-  async setOnAfter(on: boolean, delaySeconds: number): Promise<CountdownResult> {
+  async setOnAfter(on: boolean, delaySeconds: number): Promise<SwitchResult> {
     if (!Number.isInteger(delaySeconds) || delaySeconds < 1 || delaySeconds > MAX_COUNTDOWN_SECONDS) {
       throw new TapoError(
         'Input',
         `Countdown delay must be a whole number of seconds from 1 to ${MAX_COUNTDOWN_SECONDS}; got ${String(delaySeconds)}.`,
+        { sent: false },
       );
     }
-    // Unlike a set, a countdown on the strip itself is accepted by the device, so ask first.
-    await this.requireRelay();
-    await this.call('remove_countdown_rules', { remove_all: true }, true);
-    const r = await this.call(
-      'add_countdown_rule',
-      { delay: delaySeconds, desired_states: { on }, enable: true, remain: delaySeconds },
-      false,
-    );
-    const result: CountdownResult = { on, delaySeconds };
-    const id = str(r.id);
-    if (id !== undefined) result.id = id;
-    return result;
+    const [, added, info] = await this.callAll([
+      { method: 'remove_countdown_rules', params: { remove_all: true }, idempotent: true },
+      { method: 'add_countdown_rule', params: { delay: delaySeconds, desired_states: { on }, enable: true, remain: delaySeconds } },
+      { method: 'get_device_info' },
+    ]);
+    const countdown: CountdownResult = { on, delaySeconds };
+    const id = str(added?.id);
+    if (id !== undefined) countdown.id = id;
+    return { info: this.infoOf(info ?? (await this.call('get_device_info'))), countdown };
   }
 
-  /** True unless the LED rule is `never` (the LED may still be dark in night mode). */
-  async getLed(): Promise<boolean> {
-    const r = await this.call('get_led_info');
-    const rule = str(r.led_rule);
-    if (rule === undefined) throw malformed('get_led_info', 'led_rule');
-    return rule !== 'never';
-  }
-
-  /** Sets the LED rule to `always` or `never`, sending back the full LED object as the device wants. */
-  async setLed(on: boolean): Promise<void> {
-    const current = await this.call('get_led_info');
-    await this.call('set_led_info', { ...current, led_rule: on ? 'always' : 'never' }, true);
+  /** Sets the LED rule (see {@link SmartDevice.setLed}) and resolves with the state read back. */
+  async switchLed(on: boolean): Promise<PlugInfo> {
+    return this.infoOf(await this.setLed(on));
   }
 
   /** Power now, in W (`get_current_power` reports whole watts). */
@@ -459,21 +299,8 @@ export class Plug {
    * the maximum, before any request when it is too long in every time zone.
    */
   async getEnergyData(interval: EnergyInterval, range?: { start: Date; end?: Date }): Promise<EnergyData> {
-    if (!(interval in INTERVAL_MINUTES)) {
-      throw new TapoError('Input', `Energy interval must be hourly, daily or monthly; got ${String(interval)}.`);
-    }
+    const span = checkEnergyRequest(interval, range);
     const startMs = range?.start.getTime();
-    const endMs = range?.end?.getTime();
-    if ((startMs !== undefined && Number.isNaN(startMs)) || (endMs !== undefined && Number.isNaN(endMs))) {
-      throw new TapoError('Input', 'Energy range dates must be valid dates.');
-    }
-    const span =
-      startMs !== undefined && endMs !== undefined
-        ? { from: Math.floor(startMs / 1000), to: Math.floor(endMs / 1000) }
-        : undefined;
-    // The device's zone shifts the window grid by less than one window, so a range that needs
-    // more than one window over the limit in UTC is too long wherever the device is.
-    if (span) checkEnergyRange(interval, span.from, span.to, 0, MAX_ENERGY_REQUESTS + 1);
     await this.requireEnergy();
     const time = await this.call('get_device_time');
     const offset = (num(time.time_diff) ?? 0) * 60;
@@ -535,7 +362,80 @@ export class Plug {
     return result;
   }
 
-  /** The sockets of a strip, sorted by position (paged `get_child_device_list`). */
+  /** A {@link PlugInfo} from a `get_device_info` result, with `hasEnergy` when the components are known. */
+  protected infoOf(r: JsonObject): PlugInfo {
+    const info = parsePlugInfo(r);
+    const energy = this.hasComponent('energy_monitoring');
+    if (energy !== undefined) info.hasEnergy = energy;
+    return info;
+  }
+
+  private async requireEnergy(): Promise<void> {
+    const components = await this.getComponents();
+    if (components && !components.has('energy_monitoring')) throw noEnergyMeter();
+  }
+}
+
+/**
+ * One socket of a power strip, handed out by {@link Strip.socket}: a plug whose every request is
+ * wrapped in `control_child` (methods-plug.md §9). Sockets are never batched (a strip is never sent
+ * a second batch), and keep their own component list.
+ */
+export class Socket extends Plug {
+  /** The socket's child device id. */
+  readonly childId: string;
+
+  constructor(requester: Requester, childId: string, options: SmartOptions = {}) {
+    super(requester, options);
+    this.childId = childId;
+  }
+
+  /** Sends one method to this socket through the strip's `control_child` and returns the socket's result. */
+  override async call(method: string, params?: JsonObject, idempotent: boolean = isSmartRead(method)): Promise<JsonObject> {
+    const inner: JsonObject = params === undefined ? { method } : { method, params };
+    const wrapped: JsonObject = { method: 'control_child', params: { device_id: this.childId, requestData: inner } };
+    const reply = await this.requester.request(this.envelope(wrapped), { idempotent });
+    return checkChildReply(reply, method);
+  }
+
+  protected override canBatch(): boolean {
+    return false;
+  }
+}
+
+/** The hint of the strip refusal when the caller gives none. */
+const STRIP_HINT = 'Address one socket: strip.socket(position, id or name).';
+
+/**
+ * A power strip addressed as a whole (P300 …): it has no relay of its own (methods-plug.md §9: its
+ * sockets are the switchable units), so it has no switching verbs; {@link Strip.socket} hands out
+ * its sockets. Status and LED work on the strip itself.
+ */
+export class Strip extends SmartDevice {
+  /** Socket objects by child id, so each keeps what it learnt. */
+  private readonly socketObjects = new Map<string, Socket>();
+
+  /** The strip's own state with its sockets (`on` is true when at least one socket is on). */
+  async getInfo(): Promise<PlugInfo> {
+    const r = await this.deviceInfo();
+    return this.infoOf(r, await this.getSockets());
+  }
+
+  /** Sets the strip's LED rule and resolves with the strip read back. */
+  async switchLed(on: boolean): Promise<PlugInfo> {
+    const r = await this.setLed(on);
+    return this.infoOf(r, await this.getSockets());
+  }
+
+  /** A {@link PlugInfo} of the strip with its sockets, with `hasEnergy` when the components are known. */
+  private infoOf(r: JsonObject, sockets: StripSocket[]): PlugInfo {
+    const info = parsePlugInfo(r, sockets);
+    const energy = this.hasComponent('energy_monitoring');
+    if (energy !== undefined) info.hasEnergy = energy;
+    return info;
+  }
+
+  /** The sockets, sorted by position (paged `get_child_device_list`). */
   async getChildren(): Promise<PlugInfo[]> {
     const all: PlugInfo[] = [];
     for (;;) {
@@ -550,14 +450,11 @@ export class Plug {
       for (const [i, c] of all.entries()) c.position = i + 1;
     }
     all.sort((a, b) => (a.position ?? 0) - (b.position ?? 0));
-    if (this.childId === undefined && all.length > 0) {
-      this.strip = true;
-      this.positions = all.map((c) => c.position ?? 0);
-    }
+    this.facts.sockets = all.map((c, i) => ({ position: c.position ?? i + 1, deviceId: c.deviceId }));
     return all;
   }
 
-  /** A strip's sockets in position order: position, id, name and relay state (one paged list read). */
+  /** The sockets in position order: position, id, name and relay state (one paged list read). */
   async getSockets(): Promise<StripSocket[]> {
     return (await this.getChildren()).map((c, i) => ({
       position: c.position ?? i + 1,
@@ -568,77 +465,120 @@ export class Plug {
   }
 
   /**
-   * A {@link Plug} for one socket of this strip, by device id, position (1-based) or nickname.
-   * A name shared by several sockets is refused (an Input error listing their positions).
+   * One socket, by device id, position (1-based) or name. Ids and positions never change, so once
+   * the sockets were listed on this connection they are found without a request; a name is always
+   * looked up afresh (names change in the app). A name shared by several sockets is refused (an
+   * Input error listing their positions).
    */
-  async child(idOrPosition: string | number): Promise<Plug> {
+  async socket(key: string | number): Promise<Socket> {
+    const wanted = String(key).trim();
+    const known = this.facts.sockets?.find((s) => s.deviceId === wanted || String(s.position) === wanted);
+    if (known) return this.socketObject(known.deviceId);
     const children = await this.getChildren();
-    const key = String(idOrPosition).trim();
     const positions = children.map((c) => c.position).filter((p): p is number => p !== undefined);
     const span = positions.length > 1 ? `${Math.min(...positions)}–${Math.max(...positions)}` : positions.join('');
-    const named = children.filter((c) => c.nickname === key);
+    const named = children.filter((c) => c.nickname === wanted);
     const match =
-      children.find((c) => c.deviceId === key) ??
-      children.find((c) => c.position !== undefined && String(c.position) === key) ??
+      children.find((c) => c.deviceId === wanted) ??
+      children.find((c) => c.position !== undefined && String(c.position) === wanted) ??
       (named.length === 1 ? named[0] : undefined);
     if (!match && named.length > 1) {
       const where = named.map((c) => c.position).filter((p) => p !== undefined);
       throw new TapoError(
         'Input',
-        `${named.length} sockets are named "${key}" (positions ${where.join(', ')}): use the position ${span} or the socket's device id.`,
+        `${named.length} sockets are named "${wanted}" (positions ${where.join(', ')}): use the position ${span} or the socket's device id.`,
         { hint: 'Give the sockets different names in the Tapo app to choose them by name.', sent: false },
       );
     }
     if (!match) {
       throw new TapoError(
         'Input',
-        `No socket "${key}" on this device; use a device id, a position (${positions.join(', ') || 'none'}) or a socket name.`,
+        `No socket "${wanted}" on this device; use a device id, a position (${positions.join(', ') || 'none'}) or a socket name.`,
         { sent: false },
       );
     }
-    let socket = this.socketPlugs.get(match.deviceId);
+    return this.socketObject(match.deviceId);
+  }
+
+  /**
+   * The refusal for switching the strip as a whole, naming the socket positions (from the sockets
+   * listed on this connection, else read now). `hint` says how to choose a socket where the user is.
+   */
+  async switchRefusal(hint: string = STRIP_HINT): Promise<TapoError> {
+    let positions = this.facts.sockets?.map((s) => s.position);
+    if (positions === undefined) {
+      try {
+        positions = (await this.getSockets()).map((s) => s.position);
+      } catch {
+        positions = [];
+      }
+    }
+    const choice = positions.length > 0 ? `${positions.join(', ')} or its name` : 'its position, id or name';
+    return new TapoError('Input', `This is a power strip: choose a socket (${choice}).`, { hint, sent: false });
+  }
+
+  private socketObject(deviceId: string): Socket {
+    let socket = this.socketObjects.get(deviceId);
     if (!socket) {
-      socket = new Plug(this.requester, { childId: match.deviceId, terminalUuid: this.terminalUuid, now: this.now });
-      this.socketPlugs.set(match.deviceId, socket);
+      this.facts.children ??= new Map<string, SmartFacts>();
+      let facts = this.facts.children.get(deviceId);
+      if (!facts) {
+        facts = {};
+        this.facts.children.set(deviceId, facts);
+      }
+      socket = new Socket(this.requester, deviceId, { terminalUuid: this.terminalUuid, now: this.now, facts });
+      this.socketObjects.set(deviceId, socket);
     }
     return socket;
   }
+}
 
-  /** Component ids and versions from `component_nego`, asked once; null when the device refuses it. */
-  async getComponents(): Promise<Map<string, number> | null> {
-    if (this.components !== undefined) return this.components;
-    try {
-      const r = await this.call('component_nego');
-      const map = new Map<string, number>();
-      for (const c of arr(r.component_list)) {
-        const id = str(obj(c).id);
-        if (id !== undefined) map.set(id, num(obj(c).ver_code) ?? 0);
-      }
-      this.components = map;
-      if (this.childId === undefined) this.strip = hasChildren(map);
-    } catch (e) {
-      if (!(e instanceof TapoError) || !['Device', 'Unsupported', 'Input'].includes(e.kind)) throw e;
-      this.components = null;
-    }
-    return this.components;
+/** What {@link openSmart} reads a device with before it knows what the device is. */
+class Probe extends SmartDevice {
+  info(): Promise<JsonObject> {
+    return this.deviceInfo();
   }
+}
 
-  private async requireEnergy(): Promise<void> {
-    const components = await this.getComponents();
-    if (components && !components.has('energy_monitoring')) {
-      throw new TapoError('Unsupported', 'This device has no energy meter.', {
-        hint: 'Energy readings need a P110, P115 or another model with energy monitoring.',
-        sent: false,
-      });
-    }
+/**
+ * Opens the SMART device behind `requester` as what it is: a {@link Strip} (sockets, no relay) or a
+ * {@link Plug}. What it is is learnt once per connection (kept in `options.facts`): the first time,
+ * `component_nego` and `get_device_info` travel in one batch (the device info is then used by the
+ * same operation's first read, so a status costs nothing more); afterwards nothing is sent.
+ */
+export async function openSmart(requester: Requester, options: SmartOptions = {}): Promise<Plug | Strip> {
+  const facts = options.facts ?? {};
+  let primedInfo: JsonObject | undefined;
+  if (facts.strip === undefined) {
+    // component_nego and get_device_info in one batch (SmartDevice.deviceInfo), learnt on the way.
+    const r = await new Probe(requester, { ...options, facts }).info();
+    facts.strip = facts.components ? hasChildren(facts.components) : typeof r.device_on !== 'boolean';
+    primedInfo = r;
   }
+  const next: SmartOptions = { ...options, facts };
+  if (primedInfo !== undefined) next.primedInfo = primedInfo;
+  return facts.strip ? new Strip(requester, next) : new Plug(requester, next);
+}
 
-  private envelope(req: JsonObject): JsonObject {
-    const out: { [k: string]: JsonValue } = { ...req };
-    out.request_time_milis = this.now();
-    out.terminal_uuid = this.terminalUuid;
-    return out;
+/**
+ * Checks an energy history request before anything is sent: a known interval, valid dates, and a
+ * range that can be read within {@link MAX_ENERGY_REQUESTS} requests wherever the device is.
+ * Returns the range in epoch seconds when it has both ends. Throws an `Input` error.
+ */
+export function checkEnergyRequest(interval: EnergyInterval, range?: { start: Date; end?: Date }): { from: number; to: number } | undefined {
+  if (!(interval in INTERVAL_MINUTES)) {
+    throw new TapoError('Input', `Energy interval must be hourly, daily or monthly; got ${String(interval)}.`, { sent: false });
   }
+  const startMs = range?.start.getTime();
+  const endMs = range?.end?.getTime();
+  if ((startMs !== undefined && Number.isNaN(startMs)) || (endMs !== undefined && Number.isNaN(endMs))) {
+    throw new TapoError('Input', 'Energy range dates must be valid dates.', { sent: false });
+  }
+  const span = startMs !== undefined && endMs !== undefined ? { from: Math.floor(startMs / 1000), to: Math.floor(endMs / 1000) } : undefined;
+  // The device's zone shifts the window grid by less than one window, so a range that needs
+  // more than one window over the limit in UTC is too long wherever the device is.
+  if (span) checkEnergyRange(interval, span.from, span.to, 0, MAX_ENERGY_REQUESTS + 1);
+  return span;
 }
 
 /** Device-local midnight (epoch s) of the day containing `t`, for a device `offset` seconds from UTC. */
@@ -733,4 +673,54 @@ function bucketStart(interval: EnergyInterval, start: number, i: number, offset:
   if (interval !== 'monthly') return start + i * INTERVAL_MINUTES[interval] * 60;
   const local = new Date((start + offset) * 1000);
   return Date.UTC(local.getUTCFullYear(), local.getUTCMonth() + i, 1) / 1000 - offset;
+}
+
+/** The refusal of an energy reading from a device without a meter. */
+function noEnergyMeter(): TapoError {
+  return new TapoError('Unsupported', 'This device has no energy meter.', {
+    hint: 'Energy readings need a P110, P115 or another model with energy monitoring.',
+    sent: false,
+  });
+}
+
+/**
+ * The plug whose meter to read: `device` itself, unless it is a power strip as a whole, which
+ * measures nothing (its sockets are the metered units, where they have meters): refused, unsent.
+ */
+export function metered(device: Plug | Strip): Plug {
+  if (device instanceof Strip) throw noEnergyMeter();
+  return device;
+}
+
+/** How {@link addressed} words its refusals where the user is (a node setting, a command line option …). */
+export interface AddressOptions {
+  /** The refusal of a socket given for a device that has none. */
+  notStrip: string;
+  /** Its hint. */
+  notStripHint?: string;
+  /** How to choose a socket, in the refusal to switch a strip as a whole. */
+  stripHint?: string;
+}
+
+/**
+ * What one command addresses, checked before anything is switched: socket `socket` of a strip, or
+ * the device itself when no socket is given. A socket given for a device without sockets is refused
+ * with `notStrip`; to switch, a strip as a whole is refused ({@link Strip.switchRefusal}).
+ */
+export async function addressed(device: Plug | Strip, socket: string | number | undefined, switching: true, options: AddressOptions): Promise<Plug>;
+export async function addressed(device: Plug | Strip, socket: string | number | undefined, switching: boolean, options: AddressOptions): Promise<Plug | Strip>;
+export async function addressed(
+  device: Plug | Strip,
+  socket: string | number | undefined,
+  switching: boolean,
+  options: AddressOptions,
+): Promise<Plug | Strip> {
+  if (socket !== undefined) {
+    if (!(device instanceof Strip)) {
+      throw new TapoError('Input', options.notStrip, { sent: false, ...(options.notStripHint ? { hint: options.notStripHint } : {}) });
+    }
+    return device.socket(socket);
+  }
+  if (switching && device instanceof Strip) throw await device.switchRefusal(options.stripHint);
+  return device;
 }

@@ -7,7 +7,7 @@
  * its own keys).
  */
 import type { ConnectionState } from '../connection';
-import type { Camera, Plug } from '../devices';
+import type { DeviceVerbs } from '../connection/device';
 import { THIRD_PARTY_HINT, TapoError, isTapoError } from '../protocol/errors';
 import type { ErrorKind } from '../protocol/errors';
 import type { DeviceKind, SchemeName } from '../protocol/types';
@@ -205,12 +205,11 @@ export interface DeviceConfigNode extends NodeInstance {
   register(user: NodeInstance): void;
   /** Removes a user; the connection closes when the last user leaves. */
   deregister(user: NodeInstance): Promise<void>;
-  /** Plug verbs over the shared connection. */
-  plug(): Plug;
-  /** Camera verbs over the shared connection. */
-  camera(): Camera;
-  /** Runs one operation (possibly several requests) after the previous one on this device finished. */
-  exclusive<T>(operation: () => Promise<T>): Promise<T>;
+  /**
+   * Runs one whole operation on the device (possibly several requests) through its one owner:
+   * after every operation that arrived before it, within one timeout counted from now.
+   */
+  run<T>(operation: (verbs: DeviceVerbs) => Promise<T>): Promise<T>;
   /** The status every user shows now. */
   currentStatus(): NodeStatus;
   /** The translator of the `tapo-device` catalog (states and error kinds). */

@@ -61,7 +61,7 @@ export default function register(RED: NodeAPI): void {
       } else {
         throw new TapoError('Input', t('errors.noActions'));
       }
-      msg.payload = await dev.exclusive(() => dev.camera().apply(actions));
+      msg.payload = await dev.run((verbs) => verbs.camera().apply(actions));
     };
     attachDevice(this, device, t, handleInput(this, device, t, run));
   }

@@ -63,14 +63,14 @@ export default function register(RED: NodeAPI): void {
           throw new TapoError('Input', t('errors.notRead', { method: methodLabel(payload.method) }));
         }
         const request = JSON.parse(JSON.stringify(payload)) as JsonObject;
-        msg.payload = await dev.exclusive(() => dev.camera().raw(request));
+        msg.payload = await dev.run((verbs) => verbs.camera().raw(request));
         return;
       }
       let names: CameraSetting[] = [];
       if (typeof payload === 'string' || Array.isArray(payload)) names = parseCameraReadNames(payload);
       if (names.length === 0) names = parseCameraReadNames(configured);
       if (names.length === 0) names = parseCameraReadNames(['deviceInfo']);
-      msg.payload = await dev.exclusive(() => dev.camera().read(names));
+      msg.payload = await dev.run((verbs) => verbs.camera().read(names));
     };
     attachDevice(this, device, t, handleInput(this, device, t, run));
   }

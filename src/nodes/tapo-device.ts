@@ -1,16 +1,15 @@
 /**
- * `tapo-device`: the config node that owns ONE DeviceConnection per device (as the MQTT broker node
- * owns its client). Action nodes register with it; the connection is created on first use, closed
- * when the last user deregisters or the node closes, and its state is fanned out to every user's
- * status. It also serves the editor's "Test connection" button, which goes through that same
+ * `tapo-device`: the config node, the Node-RED face of ONE {@link TapoDevice} (src/connection), as
+ * the MQTT broker node is for its client. It keeps the credentials, paints the device's state on
+ * every user's status, and serves the admin endpoint; the device owner does everything else (lazy
+ * connection, one queue of whole operations, the facts learnt, closing with the last user).
+ * Action nodes register with it. It also serves the editor's "Test connection" button, which goes through that same
  * connection when the dialog holds the deployed settings (so it respects lockouts and hold-offs
  * and never logs in beside the live session).
  */
-import { DeviceConnection } from '../connection';
+import { TapoDevice } from '../connection/device';
 import type { ConnectionOptions, ConnectionStateEvent } from '../connection';
 import { WrongKindError, explainProbeFailure, probeDevice } from '../connection/probe';
-import type { ProbeResult } from '../connection/probe';
-import { Camera, Plug, identify } from '../devices';
 import { TapoError } from '../protocol/errors';
 import { SCHEME_NAMES } from '../protocol/types';
 import type { Credentials, DeviceKind, SchemeName } from '../protocol/types';
@@ -84,168 +83,19 @@ export function schemeOption(value: unknown): SchemeName | 'auto' {
     : 'auto';
 }
 
-/** The error of work that was queued or started on a hub that has since closed. */
-function closedError(): TapoError {
-  return new TapoError('Transport', 'connection closed', { sent: false });
-}
-
-/**
- * The shared session of one configured device. Exported for tests; nodes reach it through the
- * {@link DeviceConfigNode} members of their `tapo-device`.
- *
- * Lifetime: the connection is created on first use and closed when the last user deregisters
- * (a later user opens a new one) or when the config node closes, which ends the hub for good.
- * Work queued with {@link DeviceHub.exclusive} belongs to the connection of its time: a close
- * rejects it with a `Transport` "connection closed" error instead of letting it open a new
- * connection that no one would close.
- */
-export class DeviceHub {
-  private readonly users = new Set<NodeInstance>();
-  private connection: DeviceConnection | undefined;
-  private plugVerbs: Plug | undefined;
-  private cameraVerbs: Camera | undefined;
-  private closing: Promise<void> = Promise.resolve();
-  private queue: Promise<unknown> = Promise.resolve();
-  /** Bumped by every close: queued work of an earlier epoch is rejected, not run. */
-  private epoch = 0;
-  /** True once the config node closed: nothing opens a connection any more. */
-  private ended = false;
-  private status: NodeStatus;
-  private readonly onState = (event: ConnectionStateEvent): void => {
-    this.status = stateStatus(this.t, event.state, event.scheme ?? this.connection?.scheme, event.error);
-    for (const user of this.users) user.status(this.status);
-  };
-
-  /** Settings of the connections this hub opens. */
-  readonly options: ConnectionOptions;
-  /** The config node's invalid setting, when there is one: every request fails with it, unsent. */
-  readonly configError: TapoError | undefined;
-
-  /**
-   * Creates a hub; nothing touches the network before the first request. With `invalid` (an
-   * invalid setting: its error and the status that names it) no connection is ever opened.
-   */
-  constructor(
-    options: ConnectionOptions,
-    private readonly t: Translate,
-    invalid?: { error: TapoError; status: NodeStatus },
-  ) {
-    this.options = options;
-    this.configError = invalid?.error;
-    this.status = invalid?.status ?? stateStatus(t, 'idle');
-  }
-
-  /** Adds a user node and shows it the current status. */
-  register(user: NodeInstance): void {
-    this.users.add(user);
-    user.status(this.status);
-  }
-
-  /** Removes a user node; the connection closes when the last one leaves. */
-  deregister(user: NodeInstance): Promise<void> {
-    this.users.delete(user);
-    return this.users.size === 0 ? this.close() : Promise.resolve();
-  }
-
-  /** The status every user shows now. */
-  currentStatus(): NodeStatus {
-    return this.status;
-  }
-
-  /** True while a connection is open (for tests and the editor's test button). */
-  get connected(): boolean {
-    return this.connection !== undefined;
-  }
-
-  /**
-   * The connection, created on first use (nothing touches the network before a request).
-   * Throws a `Transport` "connection closed" error once the config node has closed.
-   */
-  private open(): DeviceConnection {
-    if (this.configError) throw this.configError;
-    if (this.ended) throw closedError();
-    if (!this.connection) {
-      this.connection = new DeviceConnection(this.options);
-      this.connection.on('state', this.onState);
-    }
-    return this.connection;
-  }
-
-  /** Plug verbs over the shared connection. */
-  plug(): Plug {
-    const connection = this.open();
-    if (!this.plugVerbs) this.plugVerbs = new Plug(connection);
-    return this.plugVerbs;
-  }
-
-  /** Camera verbs over the shared connection. */
-  camera(): Camera {
-    const connection = this.open();
-    if (!this.cameraVerbs) this.cameraVerbs = new Camera(connection);
-    return this.cameraVerbs;
-  }
-
-  /**
-   * Serialises whole operations (a toggle is a read then a set) so that concurrent messages
-   * cannot interleave their requests; also keeps outputs in arrival order. An operation whose
-   * turn comes after a close is rejected with "connection closed" without running.
-   */
-  exclusive<T>(operation: () => Promise<T>): Promise<T> {
-    const epoch = this.epoch;
-    const result = this.queue.then(() => {
-      if (this.ended || epoch !== this.epoch) throw closedError();
-      return operation();
-    });
-    this.queue = result.catch(() => undefined);
-    return result;
-  }
-
-  /**
-   * Logs in through the live connection (unless a session exists) and identifies the device.
-   * The connection's own rules apply: while a camera is locked, or held off after a rejected
-   * password, this fails with that error without contacting the device, and a live session is
-   * reused rather than replaced by a second login.
-   */
-  async identify(): Promise<ProbeResult> {
-    const connection = this.open();
-    await connection.connect();
-    const identity = await identify(connection, this.options.kind);
-    const scheme = connection.scheme;
-    if (scheme === undefined) throw new TapoError('Transport', 'logged in without a scheme', { sent: true });
-    return { ...identity, scheme };
-  }
-
-  /** Closes the connection (aborting what is in flight and rejecting queued work); a later request opens a new one. */
-  close(): Promise<void> {
-    this.epoch++;
-    const connection = this.connection;
-    if (connection) {
-      this.connection = undefined;
-      this.plugVerbs = undefined;
-      this.cameraVerbs = undefined;
-      connection.removeListener('state', this.onState);
-      this.status = stateStatus(this.t, 'idle');
-      this.closing = connection.close().catch(() => undefined);
-    }
-    return this.closing;
-  }
-
-  /** Closes for good (the config node is closing): later work fails with "connection closed". */
-  end(): Promise<void> {
-    this.ended = true;
-    return this.close();
-  }
-}
-
-/** The hubs of the deployed `tapo-device` nodes, for the editor's "Test connection". */
-const hubs = new WeakMap<NodeInstance, DeviceHub>();
+/** The deployed `tapo-device` nodes' device owners, for the editor's "Test connection". */
+const owners = new WeakMap<NodeInstance, TapoDevice<NodeInstance>>();
 
 /** Builds the credentials from the node's stored credentials. */
 function credentialsOf(stored: Record<string, string | undefined> | undefined): Credentials {
   return { username: stored?.username ?? '', password: stored?.password ?? '' };
 }
 
-/** Makes a runtime node into a {@link DeviceConfigNode}. */
+/**
+ * Makes a runtime node into a {@link DeviceConfigNode}: the Node-RED face of one {@link TapoDevice}
+ * (credentials, status painting, the admin endpoint). Every user node registers with the device;
+ * its state changes paint every user's status.
+ */
 function setupDevice(node: NodeInstance, def: TapoDeviceDef, t: Translate): void {
   const credentials = credentialsOf(node.credentials);
   const kind: DeviceKind = def.kind === 'camera' ? 'camera' : 'plug';
@@ -260,28 +110,34 @@ function setupDevice(node: NodeInstance, def: TapoDeviceDef, t: Translate): void
     invalid = { error: err, status: badTimeoutStatus(t) };
     node.warn(err.message);
   }
-  const hub = new DeviceHub(options, t, invalid);
+  const device = new TapoDevice<NodeInstance>(options, invalid?.error);
+  let status: NodeStatus = invalid?.status ?? stateStatus(t, 'idle');
+  device.on('state', (event: ConnectionStateEvent) => {
+    status = stateStatus(t, event.state, event.scheme, event.error);
+    for (const user of device.users) user.status(status);
+  });
 
   const members: Omit<DeviceConfigNode, keyof NodeInstance> = {
     kind,
     label: def.name || host,
     translate: t,
-    register: (user) => hub.register(user),
-    deregister: (user) => hub.deregister(user),
-    plug: () => hub.plug(),
-    camera: () => hub.camera(),
-    exclusive: (operation) => hub.exclusive(operation),
-    currentStatus: () => hub.currentStatus(),
+    register: (user) => {
+      device.register(user);
+      user.status(status);
+    },
+    deregister: (user) => device.deregister(user),
+    run: (operation) => device.run(operation),
+    currentStatus: () => status,
     secrets: () => [credentials.password],
-    configError: hub.configError,
+    configError: device.configError,
   };
   Object.assign(node, members);
-  hubs.set(node, hub);
+  owners.set(node, device);
 
   node.on('close', (_removed: boolean, done: () => void) => {
-    hubs.delete(node);
+    owners.delete(node);
     const timer = setTimeout(done, CLOSE_GRACE_MS);
-    hub
+    device
       .end()
       .catch(() => undefined)
       .then(() => {
@@ -362,7 +218,7 @@ export function sameSettings(a: ConnectionOptions, b: ConnectionOptions): boolea
  * configured kind (`Transport`), a credential-free check of the other kind may turn the answer
  * into "this looks like a camera" (or plug), with `looksLike` set.
  */
-export async function testConnection(options: ConnectionOptions, t: Translate, live?: DeviceHub): Promise<TestResult> {
+export async function testConnection(options: ConnectionOptions, t: Translate, live?: TapoDevice): Promise<TestResult> {
   try {
     // A deployed node with an invalid setting has no session to share: test the dialog's values.
     const probe =
@@ -433,7 +289,7 @@ export default function register(RED: NodeAPI): void {
         return;
       }
       const deployed = RED.nodes.getNode(id);
-      const live = deployed ? hubs.get(deployed) : undefined;
+      const live = deployed ? owners.get(deployed) : undefined;
       testConnection(options, t, live)
         .then(
           (result) => res.json(result),

@@ -6,8 +6,9 @@
  * is sent (whether the device is a strip is learnt once per connection, from the component list
  * the status read needs anyway). Status and LED work on the strip itself.
  */
-import { parsePlugCommand } from '../devices';
-import type { Plug, PlugCommand, StripSocket } from '../devices';
+import type { DeviceVerbs } from '../connection/device';
+import { addressed, parsePlugCommand } from '../devices';
+import type { PlugCommand, PlugInfo, StripSocket } from '../devices';
 import { TapoError } from '../protocol/errors';
 import { attachDevice, findDevice, handleInput, requireKind } from './shared';
 import type { DeviceConfigNode, Translate } from './shared';
@@ -49,33 +50,37 @@ export function socketOf(msgSocket: unknown, configured: string | undefined, t: 
   return trimmed ? trimmed : undefined;
 }
 
-/** Performs one command and reads the plug back. */
-async function perform(root: Plug, socket: string | number | undefined, command: PlugCommand, t: Translate): Promise<PlugControlResult> {
-  const plug = await root.target(socket, {
-    switching: command.type === 'set' || command.type === 'toggle',
-    notStrip: t('errors.notStrip'),
-    stripHint: t('errors.stripHint'),
-  });
+/**
+ * Performs one command and answers the state read back after it: a switch and its read-back travel
+ * in one round trip where the device batches, a toggle is a read plus that, a status one read.
+ */
+async function perform(verbs: DeviceVerbs, socket: string | number | undefined, command: PlugCommand, t: Translate): Promise<PlugControlResult> {
+  const device = await verbs.smart();
+  const options = { notStrip: t('errors.notStrip'), stripHint: t('errors.stripHint') };
+  let info: PlugInfo;
   let countdown: PlugControlResult['countdown'];
   switch (command.type) {
-    case 'set':
+    case 'set': {
+      const plug = await addressed(device, socket, true, options);
       if (command.delaySeconds !== undefined && command.delaySeconds > 0) {
         const armed = await plug.setOnAfter(command.on, command.delaySeconds);
-        countdown = { on: armed.on, delaySeconds: armed.delaySeconds };
+        info = armed.info;
+        if (armed.countdown) countdown = { on: armed.countdown.on, delaySeconds: armed.countdown.delaySeconds };
       } else {
-        await plug.setOn(command.on);
+        info = await plug.setOn(command.on);
       }
       break;
+    }
     case 'toggle':
-      await plug.toggle();
+      info = await (await addressed(device, socket, true, options)).toggle();
       break;
     case 'led':
-      await plug.setLed(command.on);
+      info = await (await addressed(device, socket, false, options)).switchLed(command.on);
       break;
     case 'status':
+      info = await (await addressed(device, socket, false, options)).getInfo();
       break;
   }
-  const info = await plug.getInfo();
   const result: PlugControlResult = {
     on: info.on,
     nickname: info.nickname,
@@ -102,7 +107,7 @@ export default function register(RED: NodeAPI): void {
       // Everything is validated before the first request leaves.
       const command = parsePlugCommand(configured ?? msg.payload);
       const socket = socketOf(msg.socket, def.socket, t);
-      msg.payload = await dev.exclusive(() => perform(dev.plug(), socket, command, t));
+      msg.payload = await dev.run((verbs) => perform(verbs, socket, command, t));
     };
     attachDevice(this, device, t, handleInput(this, device, t, run));
   }

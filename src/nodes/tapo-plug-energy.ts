@@ -8,7 +8,9 @@
  * error (no energy meter, a setting the device refuses) it stops until the next deploy; and a
  * configuration it cannot work with (a camera device, an invalid timeout) never starts it.
  */
+import { checkEnergyRequest, metered } from '../devices';
 import type { EnergyInterval } from '../devices';
+import type { DeviceVerbs } from '../connection/device';
 import { TapoError } from '../protocol/errors';
 import type { ErrorKind } from '../protocol/errors';
 import {
@@ -100,8 +102,8 @@ export function energyRequest(payload: unknown, configured: EnergyMode, t: Trans
 }
 
 /** Reads what `request` asks for and returns the payload to send. */
-async function readEnergy(device: DeviceConfigNode, request: EnergyRequest): Promise<unknown> {
-  const plug = device.plug();
+async function readEnergy(verbs: DeviceVerbs, request: EnergyRequest): Promise<unknown> {
+  const plug = metered(await verbs.smart());
   if (request.mode === 'summary') {
     const usage = await plug.getEnergyUsage();
     return {
@@ -255,7 +257,9 @@ export default function register(RED: NodeAPI): void {
     const run = async (msg: NodeMessage, dev: DeviceConfigNode): Promise<void> => {
       requireKind(dev, 'plug', t);
       const request = energyRequest(msg.payload, configured, t);
-      msg.payload = await dev.exclusive(() => readEnergy(dev, request));
+      // A range the device cannot answer is refused before anything is sent.
+      if (request.mode !== 'summary') checkEnergyRequest(request.mode, request.start ? { start: request.start, ...(request.end ? { end: request.end } : {}) } : undefined);
+      msg.payload = await dev.run((verbs) => readEnergy(verbs, request));
       if (msg.topic === undefined || msg.topic === '') msg.topic = dev.label;
     };
 

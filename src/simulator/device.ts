@@ -180,17 +180,30 @@ class FaultingLogic implements DeviceLogic {
       const params = request.params;
       const subs = isObject(params) && Array.isArray(params.requests) ? params.requests : [];
       const forced = subs.some((sub) => isObject(sub) && typeof sub.method === 'string' && forcedErrorCode(faults, sub.method) !== undefined);
-      return forced ? this.batchWithForcedErrors(request, subs) : inner.handle(request);
+      const reply = forced ? this.batchWithForcedErrors(request, subs) : inner.handle(request);
+      // A reply lost for a method is lost for the batch that carried it, too.
+      const carried = subs.filter(isObject).map((sub) => sub.method).filter((m): m is string => typeof m === 'string');
+      this.loseReplyFor([method, ...carried]);
+      return reply;
     }
     const code = typeof method === 'string' ? forcedErrorCode(faults, method) : undefined;
     if (code !== undefined) return { error_code: code };
     const reply = inner.handle(request);
-    const lose = typeof method === 'string' && Object.hasOwn(faults.loseReplyTo, method) ? faults.loseReplyTo[method] : undefined;
-    if (lose !== undefined && lose > 0) {
-      faults.loseReplyTo[method as string] = lose - 1;
-      this.device.loseCurrentReply = true;
-    }
+    if (typeof method === 'string') this.loseReplyFor([method]);
     return reply;
+  }
+
+  /** Applies the `loseReplyTo` fault of the first of `methods` that has one left. */
+  private loseReplyFor(methods: readonly string[]): void {
+    const faults = this.device.faults;
+    for (const m of methods) {
+      const lose = Object.hasOwn(faults.loseReplyTo, m) ? faults.loseReplyTo[m] : undefined;
+      if (lose !== undefined && lose > 0) {
+        faults.loseReplyTo[m] = lose - 1;
+        this.device.loseCurrentReply = true;
+        return;
+      }
+    }
   }
 
   /**

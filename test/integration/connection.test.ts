@@ -165,7 +165,7 @@ describe('DeviceConnection against the simulator', function () {
     // The device carries out the set, then the reply never arrives (the socket is destroyed).
     d.faults.loseReplyTo = { set_device_info: 1 };
     const now = await plug.toggle();
-    assert.equal(now, true);
+    assert.equal(now.on, true);
     assert.equal(logic.state.on, true, 'switched on once, not flipped back by a replay');
     // get, the set whose reply was lost, and the replay of that absolute set.
     assert.deepEqual(seen, [false, false, true], 'the replayed set found the relay already on');

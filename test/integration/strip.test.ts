@@ -11,10 +11,11 @@ import path from 'node:path';
 import sinon from 'sinon';
 import { DeviceConnection, probeDevice } from '../../src/connection';
 import type { ConnectionOptions } from '../../src/connection';
-import { Plug, identify } from '../../src/devices';
+import { Strip, addressed, identify, openSmart } from '../../src/devices';
 import { TapoError } from '../../src/protocol/errors';
 import type { JsonObject } from '../../src/protocol/types';
-import { DeviceHub, testConnection } from '../../src/nodes/tapo-device';
+import { TapoDevice } from '../../src/connection/device';
+import { testConnection } from '../../src/nodes/tapo-device';
 import type { Translate } from '../../src/nodes/shared';
 import { startDevice } from '../../src/simulator';
 import type { SimulatedDevice } from '../../src/simulator';
@@ -45,8 +46,12 @@ function recordMethods(sim: SimulatedDevice): { methods: string[]; restore: () =
         const req = call.args[0] as JsonObject;
         const params = req.params as JsonObject | undefined;
         const inner = params?.requestData as JsonObject | undefined;
+        if (req.method === 'multipleRequest') {
+          const subs = (params?.requests as JsonObject[] | undefined) ?? [];
+          return subs.map((sub) => String(sub.method)).join('+');
+        }
         return req.method === 'control_child' ? `child:${String(inner?.method)}` : String(req.method);
-      });
+      }).flatMap((m) => m.split('+'));
     },
     restore: () => spy.restore(),
   };
@@ -59,6 +64,13 @@ function rename(sim: SimulatedDevice, deviceId: string, name: string): void {
     params: { device_id: deviceId, requestData: { method: 'set_device_info', params: { nickname: Buffer.from(name).toString('base64') } } },
   });
   assert.equal(reply.error_code, 0);
+}
+
+/** Opens the simulated strip through its connection, as the device owner does. */
+async function openStrip(connection: DeviceConnection): Promise<Strip> {
+  const device = await openSmart(connection);
+  assert.ok(device instanceof Strip, 'the P300 opens as a Strip');
+  return device;
 }
 
 async function rejection(p: Promise<unknown>): Promise<TapoError> {
@@ -107,7 +119,7 @@ describe('power strip (P300) against the simulator', function () {
       const oneOff = await testConnection(options, t);
       assert.equal(oneOff.ok, true, oneOff.message);
       assert.equal(oneOff.model, 'P300');
-      const hub = new DeviceHub(options, t);
+      const hub = new TapoDevice(options);
       try {
         const live = await testConnection(options, t, hub);
         assert.equal(live.ok, true, live.message);
@@ -119,9 +131,9 @@ describe('power strip (P300) against the simulator', function () {
     });
 
     it('getInfo on the strip lists the sockets; on means at least one socket is on', async () => {
-      const strip = new Plug(connection);
+      const strip = await openStrip(connection);
       const first = sockets(sim)[0]!;
-      await (await strip.child(1)).turnOff();
+      await (await strip.socket(1)).turnOff();
       const info = await strip.getInfo();
       assert.equal(info.model, 'P300');
       assert.deepEqual(
@@ -136,39 +148,38 @@ describe('power strip (P300) against the simulator', function () {
   });
 
   describe('switching the strip itself', () => {
-    it('requireRelay refuses with the socket positions; no set_device_info reaches the strip', async () => {
+    it('switching the strip is refused with the socket positions; no set_device_info reaches the strip', async () => {
       const before = sockets(sim);
       record = recordMethods(sim);
-      const strip = new Plug(connection);
-      const err = await rejection(strip.requireRelay('Pick one.'));
+      const strip = await openStrip(connection);
+      const err = await rejection(addressed(strip, undefined, true, { notStrip: 'n/a', stripHint: 'Pick one.' }));
       assert.equal(err.kind, 'Input');
       assert.equal(err.sent, false);
       assert.match(err.message, /this is a power strip: choose a socket \(1, 2, 3 or its name\)/i);
       assert.equal(err.hint, 'Pick one.');
-      // Once known, the verbs refuse without asking again and without sending anything.
+      // Once the sockets are known, the refusal asks nothing again and sends nothing.
       const seen = record.methods.length;
-      for (const attempt of [strip.turnOn(), strip.turnOff(), strip.toggle(), strip.setOnAfter(true, 60)]) {
-        assert.equal((await rejection(attempt)).kind, 'Input');
+      for (let i = 0; i < 3; i++) {
+        assert.equal((await rejection(addressed(strip, undefined, true, { notStrip: 'n/a' }))).kind, 'Input');
       }
       assert.equal(record.methods.length, seen);
       assert.ok(!record.methods.some((m) => /^(set_|add_|remove_)/.test(m)), record.methods.join(' '));
       assert.deepEqual(sockets(sim), before);
     });
 
-    it('the strip is learnt once per Plug: a second check costs no request', async () => {
+    it('the strip is learnt once per connection: opening it again costs no request', async () => {
       record = recordMethods(sim);
-      const strip = new Plug(connection);
-      assert.equal(await strip.isStrip(), true);
+      const facts = {};
+      assert.ok((await openSmart(connection, { facts })) instanceof Strip);
       const afterFirst = record.methods.length;
-      assert.equal(await strip.isStrip(), true);
+      assert.ok((await openSmart(connection, { facts })) instanceof Strip);
       assert.equal(record.methods.length, afterFirst);
-      assert.equal(await new Plug(connection, { childId: sockets(sim)[0]![1] }).isStrip(), false);
     });
 
-    it('toggle on a fresh Plug reads, recognises the strip and sends no set', async () => {
+    it('a toggle on a freshly opened device recognises the strip and sends no set', async () => {
       const before = sockets(sim);
       record = recordMethods(sim);
-      const err = await rejection(new Plug(connection).toggle());
+      const err = await rejection(openSmart(connection).then((device) => addressed(device, undefined, true, { notStrip: 'n/a' })));
       assert.equal(err.kind, 'Input');
       assert.match(err.message, /power strip/);
       assert.ok(!record.methods.includes('set_device_info'), record.methods.join(' '));
@@ -180,7 +191,7 @@ describe('power strip (P300) against the simulator', function () {
     it('a name shared by several sockets is refused, listing their positions; nothing is switched', async () => {
       const before = sockets(sim);
       record = recordMethods(sim);
-      const err = await rejection(new Plug(connection).child('#MASKED_NAME#'));
+      const err = await rejection(openStrip(connection).then((strip) => strip.socket('#MASKED_NAME#')));
       assert.equal(err.kind, 'Input');
       assert.equal(err.sent, false);
       assert.match(err.message, /^3 sockets are named "#MASKED_NAME#" \(positions 1, 2, 3\): use the position 1–3/);
@@ -193,10 +204,10 @@ describe('power strip (P300) against the simulator', function () {
       rename(sim, one![1], 'Lamp');
       rename(sim, two![1], 'Lamp');
       rename(sim, three![1], 'Kettle');
-      const strip = new Plug(connection);
-      const err = await rejection(strip.child('Lamp'));
+      const strip = await openStrip(connection);
+      const err = await rejection(strip.socket('Lamp'));
       assert.match(err.message, /^2 sockets are named "Lamp" \(positions 1, 2\): use the position 1–3/);
-      await (await strip.child('Kettle')).turnOff();
+      await (await strip.socket('Kettle')).turnOff();
       assert.deepEqual(sockets(sim), [one, two, [3, three![1], false]]);
     });
   });

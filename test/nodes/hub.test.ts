@@ -1,15 +1,16 @@
 /**
- * DeviceHub (the session a `tapo-device` config node owns) against a simulated plug on 127.0.0.1:
- * work queued when the hub closes must not open a connection that nobody would close.
+ * TapoDevice (the one owner of a device a `tapo-device` config node fronts) against a simulated
+ * plug on 127.0.0.1: work queued when the owner closes must not open a connection that nobody
+ * would close.
  */
 import assert from 'node:assert/strict';
 import { startDevice } from '../../src/simulator';
 import type { SimulatedDevice } from '../../src/simulator';
 import { isTapoError } from '../../src/protocol/errors';
-import { DeviceHub, sameSettings } from '../../src/nodes/tapo-device';
-import type { Translate } from '../../src/nodes/shared';
+import type { Plug } from '../../src/devices';
+import { TapoDevice } from '../../src/connection/device';
+import { sameSettings } from '../../src/nodes/tapo-device';
 
-const t: Translate = (key) => key;
 const clock = { now: (): number => Date.UTC(2024, 5, 15, 12, 0, 0) };
 const credentials = { username: 'user@example.com', password: 'tapo-sim' };
 
@@ -23,13 +24,13 @@ function isClosed(outcome: PromiseSettledResult<unknown>): boolean {
   );
 }
 
-describe('nodes: DeviceHub lifetime', () => {
+describe('nodes: TapoDevice (device owner) lifetime', () => {
   let sim: SimulatedDevice;
-  let hub: DeviceHub;
+  let hub: TapoDevice;
 
   beforeEach(async () => {
     sim = await startDevice({ fixture: 'P110(UK)_1.0_1.3.0', clock });
-    hub = new DeviceHub({ host: `127.0.0.1:${sim.port}`, kind: 'plug', credentials, timeoutMs: 5000 }, t);
+    hub = new TapoDevice({ host: `127.0.0.1:${sim.port}`, kind: 'plug', credentials, timeoutMs: 5000 });
   });
 
   afterEach(async () => {
@@ -38,14 +39,14 @@ describe('nodes: DeviceHub lifetime', () => {
   });
 
   it('close rejects queued work: no new connection, no device traffic after close', async () => {
-    await hub.exclusive(() => hub.plug().getInfo());
+    await hub.run(async (verbs) => (await verbs.smart()).getInfo());
     assert.equal(sim.server.loginCount, 1);
     const wasOn = (sim.logic.state as { on: boolean }).on;
-    const queued = [1, 2, 3].map(() => hub.exclusive(() => hub.plug().setOn(!wasOn)));
+    const queued = Promise.allSettled([1, 2, 3].map(() => hub.run(async (verbs) => (await verbs.smart() as Plug).setOn(!wasOn))));
     const closing = hub.close();
     const trafficAtClose = sim.httpRequestCount;
     await closing;
-    const outcomes = await Promise.allSettled(queued);
+    const outcomes = await queued;
     assert.ok(outcomes.every(isClosed), JSON.stringify(outcomes.map((o) => o.status)));
     assert.equal(hub.connected, false);
     assert.equal(sim.httpRequestCount, trafficAtClose);
@@ -54,23 +55,22 @@ describe('nodes: DeviceHub lifetime', () => {
   });
 
   it('after a close (last user left) new work opens a new connection; after end() nothing does', async () => {
-    await hub.exclusive(() => hub.plug().getInfo());
+    await hub.run(async (verbs) => (await verbs.smart()).getInfo());
     await hub.close();
-    await hub.exclusive(() => hub.plug().getInfo());
+    await hub.run(async (verbs) => (await verbs.smart()).getInfo());
     assert.equal(sim.server.loginCount, 2);
-    const queued = hub.exclusive(() => hub.plug().getInfo());
+    const queued = Promise.allSettled([hub.run(async (verbs) => (await verbs.smart()).getInfo())]);
     await hub.end();
-    const [outcome] = await Promise.allSettled([queued]);
+    const [outcome] = await queued;
     assert.ok(outcome && isClosed(outcome));
-    assert.throws(() => hub.plug(), (e: unknown) => isTapoError(e) && e.kind === 'Transport');
-    const [later] = await Promise.allSettled([hub.exclusive(async () => 'ran')]);
+    const [later] = await Promise.allSettled([hub.run(async () => 'ran')]);
     assert.ok(later && isClosed(later));
     assert.equal(hub.connected, false);
     assert.equal(sim.server.loginCount, 2);
   });
 
   it('identify() goes through the live session instead of a second login', async () => {
-    await hub.exclusive(() => hub.plug().getInfo());
+    await hub.run(async (verbs) => (await verbs.smart()).getInfo());
     const found = await hub.identify();
     assert.equal(found.model, 'P110');
     assert.equal(found.scheme, 'klap');

@@ -1,4 +1,5 @@
 import * as vm from 'node:vm';
+import type { DeviceVerbs } from '../../src/connection/device';
 import assert from 'node:assert/strict';
 import sinon from 'sinon';
 import { TapoError, errorFromCode } from '../../src/protocol/errors';
@@ -180,7 +181,7 @@ function fakeDevice(): DeviceConfigNode {
     kind: 'plug',
     label: 'Desk',
     translate: t,
-    exclusive: <T>(op: () => Promise<T>) => op(),
+    run: <T>(op: (verbs: DeviceVerbs) => Promise<T>) => op({} as DeviceVerbs),
     currentStatus: () => ({ fill: 'green', shape: 'dot', text: 'ok' }),
     secrets: () => ['hunter22'],
   };

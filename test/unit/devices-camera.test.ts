@@ -207,7 +207,7 @@ describe('devices/camera', () => {
       const v = await new Camera(fake).read(CAMERA_SETTINGS);
       assert.deepEqual(
         fake.sent.map((s) => (o(s.req.params).requests as JsonValue[]).length),
-        [5, 5, 2],
+        [10, 2],
       );
       assert.ok(fake.sent.every((s) => s.req.method === 'multipleRequest'));
       const alarmRead = fake.sent.flatMap((s) => o(s.req.params).requests as JsonObject[]).find((r) => r.method === 'getLastAlarmInfo');
@@ -413,7 +413,8 @@ describe('devices/camera', () => {
         { method: 'setSirenStatus', params: { msg_alarm: { status: 'on' } } },
         { method: 'setSirenStatus', params: { msg_alarm: { status: 'off' } } },
       ]);
-      assert.deepEqual(fake.named, ['do(B)', 'setSirenStatus', 'do(B)', 'setSirenStatus']);
+      // The form the camera took is remembered: the stop does not try style B again.
+      assert.deepEqual(fake.named, ['do(B)', 'setSirenStatus', 'setSirenStatus']);
       assert.ok(fake.sent.every((s) => s.options?.idempotent === true));
     });
 
@@ -502,10 +503,17 @@ describe('devices/camera', () => {
         { id: '1', name: 'Viewpoint 1' },
         { id: '2', name: 'Door' },
       ]);
+      // The save and the read-back travel in one request.
       assert.deepEqual(fake.sent[0]!.req, {
         method: 'multipleRequest',
-        params: { requests: [{ method: 'addMotorPostion', params: { preset: { set_preset: { name: 'Door', save_ptz: '1' } } } }] },
+        params: {
+          requests: [
+            { method: 'addMotorPostion', params: { preset: { set_preset: { name: 'Door', save_ptz: '1' } } } },
+            { method: 'getPresetConfig', params: { preset: { name: ['preset'] } } },
+          ],
+        },
       });
+      assert.equal(fake.sent.length, 1);
       await cam.deletePreset('Door');
       assert.deepEqual(
         (o(fake.sent.at(-1)!.req.params).requests as JsonObject[])[0],
@@ -553,7 +561,8 @@ describe('devices/camera', () => {
         'getLensMaskConfig',
         'getLedStatus',
       ]);
-      assert.equal(fake.sent.length, 5);
+      // Both sets in one request; the preset is found by name (one read), moved to, then read back.
+      assert.equal(fake.sent.length, 4);
       assert.deepEqual(result, { privacyMode: false, led: false, done: ['privacyMode', 'led', 'preset'] });
     });
 
@@ -572,8 +581,12 @@ describe('devices/camera', () => {
     it('stops at the first failing action', async () => {
       const fake = new FakeCamera(C210);
       fake.errors.setLedStatus = -40101;
+      const before = JSON.stringify(fake.state.getDetectionConfig);
       await rejectsWith(new Camera(fake).apply(parseCameraActions({ led: true, motionDetection: true })), 'Input', -40101);
-      assert.deepEqual(fake.named, ['setLedStatus']);
+      // One request carried both changes and the read-back; the camera stopped at the failing entry.
+      assert.equal(fake.sent.length, 1);
+      assert.deepEqual(fake.named, ['setLedStatus', 'setDetectionConfig', 'getLedStatus', 'getDetectionConfig']);
+      assert.equal(JSON.stringify(fake.state.getDetectionConfig), before);
     });
   });
 });

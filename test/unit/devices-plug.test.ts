@@ -4,7 +4,7 @@ import path from 'node:path';
 import { TapoError } from '../../src/protocol/errors';
 import type { JsonObject, JsonValue } from '../../src/protocol/types';
 import type { RequestOptions, Requester } from '../../src/devices/requester';
-import { Plug, decodeBase64Text, energyWindow } from '../../src/devices/plug';
+import { Plug, Socket, Strip, decodeBase64Text, energyWindow } from '../../src/devices/plug';
 import { identify } from '../../src/devices/identify';
 
 const FIXTURES = path.resolve(__dirname, '../../src/simulator/fixtures');
@@ -31,14 +31,19 @@ class FakeSmart implements Requester {
   readonly errors: Record<string, number> = {};
   /** Forced top-level error code for every envelope. */
   topError: number | undefined;
+  /** Answers every `multipleRequest` with this top-level code (-1003: some P100s, field-issues.md §10). */
+  refuseBatches: number | undefined;
   pageSize = 2;
 
   constructor(fixture: string) {
     this.state = JSON.parse(readFileSync(path.join(FIXTURES, `${fixture}.json`), 'utf8')) as Record<string, JsonObject>;
   }
 
+  /** The methods received, a batch's entries joined with `+`. */
   get methods(): string[] {
-    return this.sent.map((s) => String(s.req.method));
+    return this.sent.map((s) =>
+      s.req.method === 'multipleRequest' ? (o(s.req.params).requests as JsonObject[]).map((r) => String(r.method)).join('+') : String(s.req.method),
+    );
   }
 
   async request(req: JsonObject, options?: RequestOptions): Promise<JsonObject> {
@@ -58,6 +63,17 @@ class FakeSmart implements Requester {
     const forced = this.errors[method];
     if (forced !== undefined) return { error_code: forced };
     switch (method) {
+      case 'multipleRequest': {
+        if (this.refuseBatches !== undefined) return { error_code: this.refuseBatches };
+        // The device stops at the first failing entry (methods-plug.md §8).
+        const responses: JsonObject[] = [];
+        for (const sub of o(params).requests as JsonObject[]) {
+          const reply = this.handle(sub, state);
+          responses.push({ method: String(sub.method), ...reply });
+          if (reply.error_code !== 0) break;
+        }
+        return { error_code: 0, result: { responses } };
+      }
       case 'control_child': {
         const child = this.childState(String(params.device_id));
         if (!child) return { error_code: -1008 };
@@ -96,7 +112,11 @@ class FakeSmart implements Requester {
 }
 
 function plugFor(fake: FakeSmart, childId?: string): Plug {
-  return new Plug(fake, childId === undefined ? { terminalUuid: UUID, now: () => NOW } : { childId, terminalUuid: UUID, now: () => NOW });
+  return childId === undefined ? new Plug(fake, { terminalUuid: UUID, now: () => NOW }) : new Socket(fake, childId, { terminalUuid: UUID, now: () => NOW });
+}
+
+function stripFor(fake: FakeSmart): Strip {
+  return new Strip(fake, { terminalUuid: UUID, now: () => NOW });
 }
 
 async function rejectsWith(p: Promise<unknown>, kind: TapoError['kind'], code?: number): Promise<TapoError> {
@@ -116,11 +136,14 @@ describe('devices/plug', () => {
     it('sends the documented envelope and decodes the P110 reply', async () => {
       const fake = new FakeSmart('P110(UK)_1.0_1.3.0');
       const info = await plugFor(fake).getInfo();
+      // The first read learns the component list on the way, in the same request.
       assert.deepEqual(fake.sent[0]!.req, {
-        method: 'get_device_info',
+        method: 'multipleRequest',
+        params: { requests: [{ method: 'component_nego' }, { method: 'get_device_info' }] },
         request_time_milis: NOW,
         terminal_uuid: UUID,
       });
+      assert.equal(fake.sent.length, 1);
       assert.equal(fake.sent[0]!.options?.idempotent, true);
       assert.deepEqual(info, {
         deviceId: '0000000000000000000000000000000000000000',
@@ -144,7 +167,17 @@ describe('devices/plug', () => {
       const plug = plugFor(fake);
       assert.equal((await plug.getInfo()).hasEnergy, false);
       await plug.getInfo();
-      assert.deepEqual(fake.methods, ['get_device_info', 'component_nego', 'get_device_info']);
+      assert.deepEqual(fake.methods, ['component_nego+get_device_info', 'get_device_info']);
+    });
+
+    it('a device that refuses batches (-1003) is asked one method at a time from then on', async () => {
+      const fake = new FakeSmart('P100(US)_1.0.0_1.1.3');
+      fake.refuseBatches = -1003;
+      const plug = plugFor(fake);
+      assert.equal((await plug.getInfo()).hasEnergy, false);
+      assert.equal((await plug.turnOn()).on, true);
+      assert.deepEqual(fake.methods, ['component_nego+get_device_info', 'component_nego', 'get_device_info', 'set_device_info', 'get_device_info']);
+      assert.equal(plug.facts.batching, false);
     });
 
     it('leaves hasEnergy out when the device refuses component_nego', async () => {
@@ -164,7 +197,7 @@ describe('devices/plug', () => {
         mac: '48-22-54-00-00-00',
         deviceType: 'SMART.TAPOPLUG',
       });
-      assert.deepEqual(fake.methods, ['get_device_info']);
+      assert.deepEqual(fake.methods, ['component_nego+get_device_info']);
     });
   });
 
@@ -172,45 +205,52 @@ describe('devices/plug', () => {
     it('turnOn/turnOff send set_device_info with an absolute state, marked idempotent', async () => {
       const fake = new FakeSmart('P110(UK)_1.0_1.3.0');
       const plug = plugFor(fake);
-      await plug.turnOn();
+      assert.equal((await plug.turnOn()).on, true);
+      // The set and its read-back travel in one request.
       assert.deepEqual(fake.sent[0]!.req, {
-        method: 'set_device_info',
-        params: { device_on: true },
+        method: 'multipleRequest',
+        params: { requests: [{ method: 'set_device_info', params: { device_on: true } }, { method: 'get_device_info' }] },
         request_time_milis: NOW,
         terminal_uuid: UUID,
       });
+      assert.equal(fake.sent.length, 1);
       assert.equal(fake.sent[0]!.options?.idempotent, true);
       assert.equal(fake.state.get_device_info!.device_on, true);
-      await plug.turnOff();
+      assert.equal((await plug.turnOff()).on, false);
       assert.equal(fake.state.get_device_info!.device_on, false);
     });
 
     it('toggle reads, then sets the absolute opposite', async () => {
       const fake = new FakeSmart('P110(UK)_1.0_1.3.0');
       const plug = plugFor(fake);
-      assert.equal(await plug.toggle(), true);
-      assert.deepEqual(
-        fake.sent.map((s) => [s.req.method, s.req.params ?? null, s.options?.idempotent]),
-        [
-          ['get_device_info', null, true],
-          ['set_device_info', { device_on: true }, true],
-        ],
-      );
+      assert.equal((await plug.toggle()).on, true);
+      assert.deepEqual(fake.methods, ['component_nego+get_device_info', 'set_device_info+get_device_info']);
+      assert.ok(fake.sent.every((s) => s.options?.idempotent === true));
       assert.equal(fake.state.get_device_info!.device_on, true);
-      assert.equal(await plug.toggle(), false);
+      assert.equal((await plug.toggle()).on, false);
+      assert.deepEqual(fake.methods.slice(2), ['get_device_info', 'set_device_info+get_device_info']);
       assert.equal(fake.state.get_device_info!.device_on, false);
     });
 
-    it('setOnAfter checks the plug is not a strip, clears existing countdowns, then adds one (the add is not replayed)', async () => {
+    it('setOnAfter clears existing countdowns, adds one and reads back in one request (not replayed: the add is not)', async () => {
       const fake = new FakeSmart('P110(UK)_1.0_1.3.0');
       const result = await plugFor(fake).setOnAfter(true, 60);
-      assert.deepEqual(result, { id: 'C1', on: true, delaySeconds: 60 });
+      assert.deepEqual(result.countdown, { id: 'C1', on: true, delaySeconds: 60 });
+      assert.equal(result.info.model, 'P110');
       assert.deepEqual(
         fake.sent.map((s) => [s.req.method, s.req.params, s.options?.idempotent]),
         [
-          ['component_nego', undefined, true],
-          ['remove_countdown_rules', { remove_all: true }, true],
-          ['add_countdown_rule', { delay: 60, desired_states: { on: true }, enable: true, remain: 60 }, false],
+          [
+            'multipleRequest',
+            {
+              requests: [
+                { method: 'remove_countdown_rules', params: { remove_all: true } },
+                { method: 'add_countdown_rule', params: { delay: 60, desired_states: { on: true }, enable: true, remain: 60 } },
+                { method: 'get_device_info' },
+              ],
+            },
+            false,
+          ],
         ],
       );
       assert.deepEqual(fake.state.get_countdown_rules!.rule_list, [
@@ -246,8 +286,8 @@ describe('devices/plug', () => {
       const plug = plugFor(fake);
       assert.equal(await plug.getLed(), true);
       await plug.setLed(false);
-      const set = fake.sent.find((s) => s.req.method === 'set_led_info')!;
-      assert.deepEqual(set.req.params, {
+      const set = fake.sent.find((s) => fake.methods[fake.sent.indexOf(s)] === 'set_led_info+get_device_info')!;
+      assert.deepEqual((o(set.req.params).requests as JsonObject[])[0]!.params, {
         led_rule: 'never',
         led_status: false,
         night_mode: { end_time: 538, night_mode_type: 'sunrise_sunset', start_time: 989, sunrise_offset: 62, sunset_offset: 0 },
@@ -357,7 +397,7 @@ describe('devices/plug', () => {
   describe('strips', () => {
     it('getChildren pages get_child_device_list and sorts by position', async () => {
       const fake = new FakeSmart('P300(EU)_1.0_1.0.15');
-      const children = await plugFor(fake).getChildren();
+      const children = await stripFor(fake).getChildren();
       assert.deepEqual(
         fake.sent.map((s) => s.req.params),
         [{ start_index: 0 }, { start_index: 2 }],
@@ -374,7 +414,7 @@ describe('devices/plug', () => {
 
     it('a child plug wraps every request in control_child', async () => {
       const fake = new FakeSmart('P300(EU)_1.0_1.0.15');
-      const socket = await plugFor(fake).child(1);
+      const socket = await stripFor(fake).socket(1);
       fake.sent.length = 0;
       await socket.turnOff();
       assert.deepEqual(fake.sent[0]!.req, {
@@ -390,6 +430,7 @@ describe('devices/plug', () => {
       const childState = (fake.state.child_devices as unknown as Record<string, Record<string, JsonObject>>)
         .SCRUBBED_CHILD_DEVICE_ID_3!;
       assert.equal(childState.get_device_info!.device_on, false);
+      await socket.getComponents();
       const info = await socket.getInfo();
       assert.equal(info.on, false);
       assert.equal(info.position, 1);
@@ -398,9 +439,9 @@ describe('devices/plug', () => {
 
     it('child() finds sockets by id and rejects unknown ones', async () => {
       const fake = new FakeSmart('P300(EU)_1.0_1.0.15');
-      const socket = await plugFor(fake).child('SCRUBBED_CHILD_DEVICE_ID_2');
+      const socket = await stripFor(fake).socket('SCRUBBED_CHILD_DEVICE_ID_2');
       assert.equal(socket.childId, 'SCRUBBED_CHILD_DEVICE_ID_2');
-      const err = await rejectsWith(plugFor(fake).child(7), 'Input');
+      const err = await rejectsWith(stripFor(fake).socket(7), 'Input');
       assert.match(err.message, /1, 2, 3/);
     });
 

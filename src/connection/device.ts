@@ -1,0 +1,205 @@
+/**
+ * `TapoDevice`: the ONE owner of a device in use (DESIGN.md rule 3), as the MQTT broker node's
+ * client is for its broker. Everything that uses a device goes through it:
+ *
+ * 1. Users (the Node-RED nodes, the CLI) `register` and `deregister`; nothing touches the network
+ *    before the first operation, and the session closes when the last user leaves (a later user
+ *    opens a new one).
+ * 2. `run(operation)` performs one whole operation (a verb that may need several requests, e.g. a
+ *    toggle's read and set) as one job of the connection's FIFO queue, with a deadline counted from
+ *    its arrival: a device that never answers costs each waiting operation at most one timeout.
+ *    There is no other queue: operations and single requests wait in the same one.
+ * 3. What is learnt about the device (strip or plug, component list, whether it takes batches,
+ *    which alarm form a camera takes) is kept here for the life of the connection, so no
+ *    operation asks for it twice.
+ * 4. The connection's state changes are re-emitted as `'state'` events for status displays.
+ *
+ * The config node keeps only credentials, status painting and admin endpoints.
+ */
+import { EventEmitter } from 'node:events';
+import { Camera } from '../devices/camera';
+import type { CameraFacts } from '../devices/camera';
+import { identify } from '../devices/identify';
+import { openSmart } from '../devices/plug';
+import type { Plug, Strip } from '../devices/plug';
+import type { Requester, RequestOptions } from '../devices/requester';
+import type { SmartFacts } from '../devices/smart';
+import { TapoError } from '../protocol/errors';
+import { DeviceConnection } from './connection';
+import type { ConnectionOptions, ConnectionState, ConnectionStateEvent, ConnectionStats } from './connection';
+import type { ProbeResult } from './probe';
+
+/** What an operation is handed: the device's verbs, bound to the operation's turn in the queue. */
+export interface DeviceVerbs {
+  /** The requester of this operation (for raw requests). */
+  readonly requester: Requester;
+  /** The SMART device as what it is: a plug, or a power strip (learnt once per connection). */
+  smart(): Promise<Plug | Strip>;
+  /** The camera verbs. */
+  camera(): Camera;
+}
+
+/** Options of {@link TapoDevice.run}. */
+export interface RunOptions {
+  /** Aborts the operation. */
+  signal?: AbortSignal;
+  /** Deadline in ms from arrival (default: the connection's timeout). */
+  timeoutMs?: number;
+}
+
+/** Facts learnt about a device, kept for the life of one connection. */
+interface DeviceFacts {
+  smart: SmartFacts;
+  camera: CameraFacts;
+  /** The SMART terminal id used by every envelope of this connection. */
+  terminalUuid: string | undefined;
+}
+
+/** The error of work refused because the owner has ended. */
+function closedError(): TapoError {
+  return new TapoError('Transport', 'connection closed', { sent: false });
+}
+
+/**
+ * The owner of one configured device. Emits `'state'` with a {@link ConnectionStateEvent} on each
+ * change of its connection's state (and `idle` when the connection is closed).
+ */
+export class TapoDevice<U extends object = object> extends EventEmitter {
+  /** How to reach and log in to the device. */
+  readonly options: ConnectionOptions;
+  /** An invalid setting: every operation fails with it, unsent, and no connection is ever opened. */
+  readonly configError: TapoError | undefined;
+
+  private readonly registered = new Set<U>();
+  private connection: DeviceConnection | undefined;
+  private facts: DeviceFacts = freshFacts();
+  private closing: Promise<void> = Promise.resolve();
+  private ended = false;
+  private last: ConnectionStateEvent = { state: 'idle' };
+  private readonly onState = (event: ConnectionStateEvent): void => {
+    this.last = event;
+    this.emit('state', event);
+  };
+
+  constructor(options: ConnectionOptions, configError?: TapoError) {
+    super();
+    this.options = options;
+    this.configError = configError;
+  }
+
+  /** Adds a user; the connection opens lazily on the first operation. */
+  register(user: U): void {
+    this.registered.add(user);
+  }
+
+  /** Removes a user; the connection closes when the last one leaves. */
+  deregister(user: U): Promise<void> {
+    this.registered.delete(user);
+    return this.registered.size === 0 ? this.close() : Promise.resolve();
+  }
+
+  /** The registered users. */
+  get users(): ReadonlySet<U> {
+    return this.registered;
+  }
+
+  /** True while a connection is open. */
+  get connected(): boolean {
+    return this.connection !== undefined;
+  }
+
+  /** The last state event (`idle` before the first operation and after a close). */
+  get lastState(): ConnectionStateEvent {
+    return this.last;
+  }
+
+  /** The state of the connection now. */
+  get state(): ConnectionState {
+    return this.last.state;
+  }
+
+  /** Login and request counters of the open connection (zeros without one). */
+  get stats(): ConnectionStats {
+    return this.connection?.stats ?? { logins: 0, requests: 0 };
+  }
+
+  /**
+   * Runs one whole operation on the device, after every operation that arrived before it, with one
+   * deadline counted from now. Rejects with a `TapoError` (an `Input` error thrown by the operation
+   * itself included), never leaves the queue blocked.
+   */
+  run<T>(operation: (verbs: DeviceVerbs) => Promise<T>, options: RunOptions = {}): Promise<T> {
+    let connection: DeviceConnection;
+    try {
+      connection = this.open();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const facts = this.facts;
+    const jobOptions: RequestOptions = {};
+    if (options.signal) jobOptions.signal = options.signal;
+    if (options.timeoutMs !== undefined) jobOptions.timeoutMs = options.timeoutMs;
+    return connection.exclusive((requester) => operation(verbsFor(requester, facts)), jobOptions);
+  }
+
+  /**
+   * Logs in (unless a session exists) and identifies the device, as one operation. The
+   * connection's rules apply: while a camera is locked, or held off after a rejected password,
+   * this fails with that error without contacting the device.
+   */
+  async identify(): Promise<ProbeResult> {
+    const connection = this.open();
+    await connection.connect();
+    const identity = await this.run((verbs) => identify(verbs.requester, this.options.kind));
+    const scheme = connection.scheme;
+    if (scheme === undefined) throw new TapoError('Transport', 'logged in without a scheme', { sent: true });
+    return { ...identity, scheme };
+  }
+
+  /** Closes the connection (aborting what is in flight and rejecting queued work); a later operation opens a new one. */
+  close(): Promise<void> {
+    const connection = this.connection;
+    if (connection) {
+      this.connection = undefined;
+      this.facts = freshFacts();
+      connection.removeListener('state', this.onState);
+      this.closing = connection.close().catch(() => undefined);
+      this.onState({ state: 'idle' });
+    }
+    return this.closing;
+  }
+
+  /** Closes for good: later operations fail with "connection closed". */
+  end(): Promise<void> {
+    this.ended = true;
+    return this.close();
+  }
+
+  /** The connection, opened on first use. */
+  private open(): DeviceConnection {
+    if (this.configError) throw this.configError;
+    if (this.ended) throw closedError();
+    if (!this.connection) {
+      this.connection = new DeviceConnection(this.options);
+      this.connection.on('state', this.onState);
+    }
+    return this.connection;
+  }
+}
+
+function freshFacts(): DeviceFacts {
+  return { smart: {}, camera: {}, terminalUuid: undefined };
+}
+
+/** The verbs of one operation: device objects over its requester, sharing the connection's facts. */
+function verbsFor(requester: Requester, facts: DeviceFacts): DeviceVerbs {
+  return {
+    requester,
+    smart: async () => {
+      const device = await openSmart(requester, facts.terminalUuid !== undefined ? { facts: facts.smart, terminalUuid: facts.terminalUuid } : { facts: facts.smart });
+      facts.terminalUuid ??= device.terminalUuid;
+      return device;
+    },
+    camera: () => new Camera(requester, { facts: facts.camera }),
+  };
+}
