@@ -185,7 +185,7 @@ class CameraSessions {
     const session: CameraSession = {
       stok: this.random.stok(),
       remoteAddress,
-      keys,
+      ...(keys !== undefined ? { keys } : {}),
       expectedSeq: keys === undefined ? 0 : this.random.startSeq(),
       requests: 0,
       openedAt: now,
@@ -200,9 +200,8 @@ class CameraSessions {
    * unknown, older than `sessionTtlSeconds` or worn out by `expireAfterRequests` ⇒ -40401).
    */
   resolve(req: SimRequest, ctx: SchemeContext): CameraSession | SimResponse {
-    const match = /^\/stok=([^/]+)\/ds$/.exec(req.path);
-    if (match === null) return { status: 404 };
-    const stok = match[1];
+    const stok = /^\/stok=([^/]+)\/ds$/.exec(req.path)?.[1];
+    if (stok === undefined) return { status: 404 };
     if (this.replaced.has(stok)) return json({ error_code: -40401 }, 500);
     const session = this.live.get(stok);
     if (session === undefined) return json({ error_code: -40401 });

@@ -77,8 +77,9 @@ export function passthroughDecrypt(key: Buffer, iv: Buffer, b64Text: string): st
  */
 function parseClientKey(pem: string): KeyObject | undefined {
   const match = /-----BEGIN (RSA )?PUBLIC KEY-----([\s\S]*?)-----END (RSA )?PUBLIC KEY-----/.exec(pem);
-  if (match === null) return undefined;
-  const der = Buffer.from(match[2].replace(/\s+/g, ''), 'base64');
+  const body = match?.[2]; // group 2 always takes part in a match
+  if (match === null || body === undefined) return undefined;
+  const der = Buffer.from(body.replace(/\s+/g, ''), 'base64');
   try {
     return createPublicKey({ key: der, format: 'der', type: match[1] === undefined ? 'spki' : 'pkcs1' });
   } catch {
