@@ -34,6 +34,7 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes, randomInt } from 'node:crypto';
 import { getSimCertificate } from '../cert';
 import { forcedErrorCode } from '../control';
+import { parseFirstJsonValue } from '../logic/json';
 import type { SchemeContext, SchemeServer, SimJsonObject, SimRequest, SimResponse, SimScheme } from '../types';
 
 /** Which hash of the admin password the camera stores (camera.md §6.1). */
@@ -148,9 +149,10 @@ function isObject(value: unknown): value is SimJsonObject {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
+/** The body's first JSON value when it is an object (what follows it is ignored, as cJSON does). */
 function parseObject(body: Buffer | string): SimJsonObject | undefined {
   try {
-    const value: unknown = JSON.parse(body.toString());
+    const value: unknown = parseFirstJsonValue(body.toString());
     return isObject(value) ? value : undefined;
   } catch {
     return undefined;

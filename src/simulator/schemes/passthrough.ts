@@ -26,6 +26,7 @@
 import { constants, createCipheriv, createDecipheriv, createHash, createPublicKey, publicEncrypt, randomBytes } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { forcedErrorCode } from '../control';
+import { parseFirstJsonValue } from '../logic/json';
 import type { SchemeContext, SchemeServer, SimJson, SimJsonObject, SimRequest, SimResponse, SimScheme } from '../types';
 
 /** Options of a {@link PassthroughSchemeServer}. */
@@ -102,9 +103,10 @@ function isObject(value: unknown): value is SimJsonObject {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
+/** The body's first JSON value when it is an object (what follows it is ignored, as cJSON does). */
 function parseObject(text: string): SimJsonObject | undefined {
   try {
-    const value: unknown = JSON.parse(text);
+    const value: unknown = parseFirstJsonValue(text);
     return isObject(value) ? value : undefined;
   } catch {
     return undefined;
