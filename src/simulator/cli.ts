@@ -142,6 +142,7 @@ export function parseCliArgs(argv: readonly string[], readFile: (path: string) =
   let list = false;
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i];
+    if (arg === undefined) continue; // only a hole in a sparse array; `i < argv.length` covers the rest
     const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
     const flag = eq > 0 ? arg.slice(0, eq) : arg;
     const takeValue = (): string => {

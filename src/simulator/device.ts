@@ -144,7 +144,9 @@ export function createSchemeServer(
     case 'passthrough':
       return new PassthroughSchemeServer();
     case 'camera-secure':
-      return new CameraSecureSchemeServer({ passwordHash: options.cameraPasswordHash });
+      return new CameraSecureSchemeServer(
+        options.cameraPasswordHash !== undefined ? { passwordHash: options.cameraPasswordHash } : {},
+      );
     case 'camera-legacy':
       return new CameraLegacySchemeServer();
     case 'tpap':
@@ -223,11 +225,11 @@ class FaultingLogic implements DeviceLogic {
       const single = this.device.logic.handle({ ...request, params: { requests: [sub] } });
       const result = isObject(single.result) ? single.result : undefined;
       const entries = result !== undefined && Array.isArray(result.responses) ? result.responses : [];
-      if (entries.length === 0) {
+      const entry = entries[0];
+      if (entry === undefined) {
         responses.push({ method, error_code: typeof single.error_code === 'number' ? single.error_code : -1 });
         break;
       }
-      const entry = entries[0];
       responses.push(entry);
       if (isObject(entry) && typeof entry.error_code === 'number' && entry.error_code !== 0) break;
     }
@@ -297,13 +299,13 @@ export class SimulatedDevice extends EventEmitter implements ControlTarget {
     this.clock = options.clock ?? realClock;
     this.guard = new SimLoginGuard({
       clock: this.clock,
-      threshold: options.lockoutThreshold,
+      ...(options.lockoutThreshold !== undefined ? { threshold: options.lockoutThreshold } : {}),
       lockoutSeconds:
         options.lockoutSeconds ?? (this.family === 'camera' ? DEFAULT_CAMERA_LOCKOUT_SECONDS : DEFAULT_SMART_LOCKOUT_SECONDS),
     });
     this.logic = createLogic(this.fixture, {
       clock: this.clock,
-      loadWatts: options.loadWatts,
+      ...(options.loadWatts !== undefined ? { loadWatts: options.loadWatts } : {}),
       onReboot: () => {
         this.rebootRequested = true;
       },

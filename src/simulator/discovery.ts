@@ -56,7 +56,8 @@ const CRC_TABLE: Uint32Array = (() => {
 /** Standard CRC-32 (zlib/IEEE: reflected, polynomial 0xEDB88320, init and final xor 0xFFFFFFFF). */
 export function crc32(data: Buffer): number {
   let crc = 0xffffffff;
-  for (let i = 0; i < data.length; i += 1) crc = CRC_TABLE[(crc ^ data[i]) & 0xff] ^ (crc >>> 8);
+  // The index is a byte and the table has 256 entries, so the `?? 0` never applies.
+  for (const byte of data) crc = (CRC_TABLE[(crc ^ byte) & 0xff] ?? 0) ^ (crc >>> 8);
   return (crc ^ 0xffffffff) >>> 0;
 }
 
@@ -255,7 +256,7 @@ export function buildDiscoveryResult(input: DiscoveryResultInput): SimJsonObject
 
 /** The reply datagram: header (serial of the probe) ‖ `{"error_code":0,"result":…}`. */
 export function buildDiscoveryReply(result: SimJsonObject, serial?: Buffer): Buffer {
-  return buildTdpPacket(Buffer.from(JSON.stringify({ error_code: 0, result }), 'utf8'), { serial });
+  return buildTdpPacket(Buffer.from(JSON.stringify({ error_code: 0, result }), 'utf8'), serial !== undefined ? { serial } : {});
 }
 
 const WILDCARD_HOSTS = new Set(['', '0.0.0.0', '::', '::0']);
@@ -424,7 +425,7 @@ export class DiscoveryResponder extends EventEmitter {
         scheme: this.target.scheme,
         ip: advertisedIp(this.target.host, rinfo.address),
         httpPort: this.target.port,
-        rsaKey: probe.rsaKey,
+        ...(probe.rsaKey !== undefined ? { rsaKey: probe.rsaKey } : {}),
       });
       packet = buildDiscoveryReply(result, probe.header.serial);
     } catch {

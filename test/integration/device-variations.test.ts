@@ -1005,7 +1005,7 @@ describe('client against independent device implementations (variations real dev
         name: 'Set-Cookie repeated on every reply',
         profile: { cookiesOnEveryReply: true },
       },
-      { name: 'no Content-Type on binary replies', profile: { contentType: undefined } },
+      { name: 'no Content-Type on binary replies', profile: {} },
       { name: 'Content-Type application/octet-stream', profile: { contentType: 'application/octet-stream' } },
       { name: 'Content-Type text/html (SHIP 2.0 firmware pages, plug-klap.md §9)', profile: { contentType: 'text/html' } },
       {

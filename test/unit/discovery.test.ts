@@ -163,7 +163,9 @@ describe('discovery', () => {
   });
 
   describe('schemeFromDiscovery (§4)', () => {
-    const rows: Array<[string, Partial<ReturnType<typeof schemeFromDiscovery>>]> = [
+    /** Fields to check; a field given as undefined must be absent from the answer. */
+    type Expected = { [K in keyof ReturnType<typeof schemeFromDiscovery>]?: ReturnType<typeof schemeFromDiscovery>[K] | undefined };
+    const rows: Array<[string, Expected]> = [
       ['P110(UK)_1.0_1.3.0', { scheme: 'klap', kind: 'plug', httpPort: 80, https: false, model: 'P110(UK)', mac: '48-22-54-00-00-00', deviceType: 'SMART.TAPOPLUG', encryptType: 'KLAP', loginVersion: 2 }],
       ['P300(EU)_1.0_1.0.15', { scheme: 'klap', kind: 'plug', httpPort: 80, model: 'P300(EU)' }],
       ['P110(EU)_1.0_1.2.3', { scheme: 'passthrough', kind: 'plug', httpPort: 80, encryptType: 'AES', loginVersion: 2 }],
@@ -182,7 +184,7 @@ describe('discovery', () => {
       });
     }
 
-    const synthetic: Array<[string, JsonObject, Partial<ReturnType<typeof schemeFromDiscovery>>]> = [
+    const synthetic: Array<[string, JsonObject, Expected]> = [
       ['SMART plug with TPAP', { device_type: 'SMART.TAPOPLUG', mgt_encrypt_schm: { encrypt_type: 'TPAP', http_port: 80, lv: 2 } }, { scheme: 'tpap', kind: 'plug', httpPort: 80 }],
       ['KLAP over HTTPS keeps the port and TLS flag', { device_type: 'SMART.TAPOBULB', mgt_encrypt_schm: { encrypt_type: 'KLAP', http_port: 4433, is_support_https: true } }, { scheme: 'klap', kind: 'plug', httpPort: 4433, https: true }],
       ['camera without encrypt_type ⇒ probe', { device_type: 'SMART.IPCAMERA', mgt_encrypt_schm: { is_support_https: true } }, { scheme: undefined, kind: 'camera', httpPort: 443 }],

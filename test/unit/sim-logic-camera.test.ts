@@ -7,7 +7,7 @@ import type { SimJson, SimJsonObject } from '../../src/simulator/types';
 type Sub = { method: string; params?: SimJson };
 
 function camera(name: string, clock: ManualClock, onReboot?: () => void): CameraLogic {
-  const logic = createLogic(loadFixture(name), { clock, onReboot });
+  const logic = createLogic(loadFixture(name), { clock, ...(onReboot !== undefined ? { onReboot } : {}) });
   assert.ok(logic instanceof CameraLogic);
   return logic;
 }

@@ -196,6 +196,7 @@ describe('simulator PlugLogic', () => {
     it('edits, removes and validates rules', () => {
       const p = plug('P110(UK)_1.0_1.3.0', clock);
       const { id } = ok(call(p, 'add_countdown_rule', { delay: 600, desired_states: { on: true } }));
+      assert.ok(typeof id === 'string', 'the new rule has an id');
       clock.advance(100_000);
       ok(call(p, 'edit_countdown_rule', { id, delay: 120, enable: true }));
       assert.equal(p.state.countdown!.remainSeconds, 120);

@@ -208,7 +208,7 @@ describe('simulator KLAP server', () => {
     const good = loggedIn(h);
     const r0 = v.requests[0];
     const tampered = hex(r0.http_body_hex);
-    tampered[40] ^= 1;
+    tampered.writeUInt8(tampered.readUInt8(40) ^ 1, 40);
     assert.equal((good.handle(req(r0.url_path, tampered, cookie), h.ctx) as SimResponse).status, 403);
     const other = { cookie: 'TP_SESSIONID=FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF' };
     assert.equal((good.handle(req(r0.url_path, hex(r0.http_body_hex), other), h.ctx) as SimResponse).status, 403);

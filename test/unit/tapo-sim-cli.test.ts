@@ -110,8 +110,9 @@ describe('tapo-sim CLI', () => {
         const err: string[] = [];
         assert.equal(await main(argv, { stdout: () => undefined, stderr: (l) => err.push(l) }), 2);
         assert.equal(err.length, 1);
-        assert.match(err[0], /^tapo-sim: /);
-        assert.doesNotMatch(err[0], /\n/);
+        const [line = ''] = err;
+        assert.match(line, /^tapo-sim: /);
+        assert.doesNotMatch(line, /\n/);
       }
       const names: string[] = [];
       assert.equal(await main(['--list'], { stdout: (l) => names.push(l), stderr: () => undefined }), 0);

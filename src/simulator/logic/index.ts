@@ -25,6 +25,8 @@ export interface CreateLogicOptions {
 
 /** The logic for a fixture's family. */
 export function createLogic(fixture: LoadedFixture, options: CreateLogicOptions): PlugLogic | CameraLogic {
-  if (fixture.family === 'camera') return new CameraLogic(fixture.data, { clock: options.clock, onReboot: options.onReboot });
-  return new PlugLogic(fixture.data, { clock: options.clock, loadWatts: options.loadWatts, onReboot: options.onReboot });
+  const onReboot = options.onReboot !== undefined ? { onReboot: options.onReboot } : {};
+  if (fixture.family === 'camera') return new CameraLogic(fixture.data, { clock: options.clock, ...onReboot });
+  const loadWatts = options.loadWatts !== undefined ? { loadWatts: options.loadWatts } : {};
+  return new PlugLogic(fixture.data, { clock: options.clock, ...loadWatts, ...onReboot });
 }

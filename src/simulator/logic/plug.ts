@@ -201,7 +201,7 @@ export class PlugLogic implements DeviceLogic {
         const dump: SimJsonObject = isObject(fromDump) ? clone(fromDump) : {};
         if (!isObject(dump.get_device_info) && listedInfo !== undefined) dump.get_device_info = clone(listedInfo);
         if (!isObject(dump.get_device_info)) continue;
-        this.children.set(id, new PlugLogic(dump, { clock: this.clock, onReboot: this.onReboot }));
+        this.children.set(id, new PlugLogic(dump, { clock: this.clock, ...(this.onReboot !== undefined ? { onReboot: this.onReboot } : {}) }));
         this.childOrder.push(id);
       }
     }
@@ -361,7 +361,7 @@ export class PlugLogic implements DeviceLogic {
         throw new MethodError(PARAMS_ERROR, `${method}: bad field ${k}`);
       }
     }
-    for (const k of keys) target[k] = clone(params[k]);
+    for (const [k, v] of Object.entries(params)) target[k] = clone(v);
   }
 
   private componentIds(): Set<string> {
@@ -410,8 +410,7 @@ export class PlugLogic implements DeviceLogic {
         throw new MethodError(PARAMS_ERROR, `set_device_info: unsupported field ${k}`);
       }
     }
-    for (const k of keys) {
-      const v = params[k];
+    for (const [k, v] of Object.entries(params)) {
       if (k === 'device_on') this.setRelay(v === true, this.clock.now());
       else if (k === 'nickname') this.nickname = nickname!;
       else this.info[k] = v;

@@ -34,6 +34,7 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes, randomInt } from 'node:crypto';
 import { getSimCertificate } from '../cert';
 import { forcedErrorCode } from '../control';
+import { parseFirstJsonValue } from '../logic/json';
 import type { SchemeContext, SchemeServer, SimJsonObject, SimRequest, SimResponse, SimScheme } from '../types';
 
 /** Which hash of the admin password the camera stores (camera.md §6.1). */
@@ -148,9 +149,10 @@ function isObject(value: unknown): value is SimJsonObject {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
+/** The body's first JSON value when it is an object (what follows it is ignored, as cJSON does). */
 function parseObject(body: Buffer | string): SimJsonObject | undefined {
   try {
-    const value: unknown = JSON.parse(body.toString());
+    const value: unknown = parseFirstJsonValue(body.toString());
     return isObject(value) ? value : undefined;
   } catch {
     return undefined;
@@ -185,7 +187,7 @@ class CameraSessions {
     const session: CameraSession = {
       stok: this.random.stok(),
       remoteAddress,
-      keys,
+      ...(keys !== undefined ? { keys } : {}),
       expectedSeq: keys === undefined ? 0 : this.random.startSeq(),
       requests: 0,
       openedAt: now,
@@ -200,9 +202,8 @@ class CameraSessions {
    * unknown, older than `sessionTtlSeconds` or worn out by `expireAfterRequests` ⇒ -40401).
    */
   resolve(req: SimRequest, ctx: SchemeContext): CameraSession | SimResponse {
-    const match = /^\/stok=([^/]+)\/ds$/.exec(req.path);
-    if (match === null) return { status: 404 };
-    const stok = match[1];
+    const stok = /^\/stok=([^/]+)\/ds$/.exec(req.path)?.[1];
+    if (stok === undefined) return { status: 404 };
     if (this.replaced.has(stok)) return json({ error_code: -40401 }, 500);
     const session = this.live.get(stok);
     if (session === undefined) return json({ error_code: -40401 });

@@ -24,6 +24,7 @@
  * for handshake1 while Third-Party Compatibility is off.
  */
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { parseFirstJsonValue } from '../logic/json';
 import type { SchemeContext, SchemeServer, SimJsonObject, SimRequest, SimResponse, SimScheme } from '../types';
 
 /** KLAP hash version: 2 for Tapo SMART devices, 1 for Kasa IOT devices. */
@@ -263,11 +264,14 @@ export class KlapSchemeServer implements SchemeServer {
   }
 }
 
-/** Parses a decrypted SMART request and runs it; unparsable JSON is the device's -1003. */
+/**
+ * Parses a decrypted SMART request (its first JSON value, as cJSON does) and runs it; unparsable
+ * JSON is the device's -1003.
+ */
 function runLogic(plaintext: Buffer, ctx: SchemeContext): SimJsonObject {
   let request: unknown;
   try {
-    request = JSON.parse(plaintext.toString('utf8'));
+    request = parseFirstJsonValue(plaintext.toString('utf8'));
   } catch {
     return { error_code: -1003 };
   }

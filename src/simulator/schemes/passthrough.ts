@@ -26,6 +26,7 @@
 import { constants, createCipheriv, createDecipheriv, createHash, createPublicKey, publicEncrypt, randomBytes } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { forcedErrorCode } from '../control';
+import { parseFirstJsonValue } from '../logic/json';
 import type { SchemeContext, SchemeServer, SimJson, SimJsonObject, SimRequest, SimResponse, SimScheme } from '../types';
 
 /** Options of a {@link PassthroughSchemeServer}. */
@@ -77,8 +78,9 @@ export function passthroughDecrypt(key: Buffer, iv: Buffer, b64Text: string): st
  */
 function parseClientKey(pem: string): KeyObject | undefined {
   const match = /-----BEGIN (RSA )?PUBLIC KEY-----([\s\S]*?)-----END (RSA )?PUBLIC KEY-----/.exec(pem);
-  if (match === null) return undefined;
-  const der = Buffer.from(match[2].replace(/\s+/g, ''), 'base64');
+  const body = match?.[2]; // group 2 always takes part in a match
+  if (match === null || body === undefined) return undefined;
+  const der = Buffer.from(body.replace(/\s+/g, ''), 'base64');
   try {
     return createPublicKey({ key: der, format: 'der', type: match[1] === undefined ? 'spki' : 'pkcs1' });
   } catch {
@@ -101,9 +103,10 @@ function isObject(value: unknown): value is SimJsonObject {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
+/** The body's first JSON value when it is an object (what follows it is ignored, as cJSON does). */
 function parseObject(text: string): SimJsonObject | undefined {
   try {
-    const value: unknown = JSON.parse(text);
+    const value: unknown = parseFirstJsonValue(text);
     return isObject(value) ? value : undefined;
   } catch {
     return undefined;

@@ -36,6 +36,7 @@
 
 import { randomBytes, randomInt } from 'node:crypto';
 import { forcedErrorCode } from '../control';
+import { parseFirstJsonValue } from '../logic/json';
 import type {
   SchemeContext,
   SchemeServer,
@@ -125,9 +126,10 @@ function isObject(v: unknown): v is SimJsonObject {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** The body's first JSON value when it is an object (what follows it is ignored, as cJSON does). */
 function parseJsonObject(body: Buffer): SimJsonObject | undefined {
   try {
-    const v: unknown = JSON.parse(body.toString('utf8'));
+    const v: unknown = parseFirstJsonValue(body.toString('utf8'));
     return isObject(v) ? v : undefined;
   } catch {
     return undefined;
