@@ -37,6 +37,7 @@ import type { CameraPasswordHash } from './schemes/camera';
 import { KlapSchemeServer } from './schemes/klap';
 import { PassthroughSchemeServer } from './schemes/passthrough';
 import { TpapSchemeServer } from './schemes/tpap';
+import type { TpapCameraPasscode } from './schemes/tpap';
 import type {
   DeviceLogic,
   SchemeContext,
@@ -85,6 +86,11 @@ export interface StartDeviceOptions {
   /** Camera secure login: which hash of the password the camera stores (default `sha256`). */
   cameraPasswordHash?: CameraPasswordHash;
   /**
+   * TPAP camera: what its verifier is made from (default `md5`, a C101 1.4.3); `sha256-crypt` is a
+   * C200 hw5 1.4.6, which announces it in `extra_crypt` (tpap.md §4.2).
+   */
+  tpapCameraPasscode?: TpapCameraPasscode;
+  /**
    * Answer UDP discovery probes on this port of the same host (discovery.ts): 0 = any free port,
    * 20002 = the real devices' port. Default: no discovery responder.
    */
@@ -131,7 +137,7 @@ const realClock: SimClock = { now: () => Date.now() };
 export function createSchemeServer(
   scheme: SimScheme,
   family: SimFamily,
-  options: { cameraPasswordHash?: CameraPasswordHash } = {},
+  options: { cameraPasswordHash?: CameraPasswordHash; tpapCameraPasscode?: TpapCameraPasscode } = {},
 ): SchemeServer {
   if (!SCHEMES_BY_FAMILY[family].includes(scheme)) {
     throw new Error(`scheme "${scheme}" does not fit a ${family} device; use one of ${SCHEMES_BY_FAMILY[family].join(', ')}`);
@@ -148,7 +154,7 @@ export function createSchemeServer(
     case 'camera-legacy':
       return new CameraLegacySchemeServer();
     case 'tpap':
-      return new TpapSchemeServer(family);
+      return new TpapSchemeServer(family, options.tpapCameraPasscode !== undefined ? { cameraPasscode: options.tpapCameraPasscode } : {});
   }
 }
 

@@ -140,4 +140,10 @@ export interface SchemeServer {
   sessionCount(): number;
   /** Logins completed since start, for tests and benchmarks. */
   readonly loginCount: number;
+  /**
+   * Logins refused since start because the credential the client proved did not match the account:
+   * each one a failed attempt on the device (the ones a camera counts towards its lockout). Refusals
+   * before any credential is checked (unknown user, lockout, forced codes) are not counted.
+   */
+  readonly failedLoginCount: number;
 }

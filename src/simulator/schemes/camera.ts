@@ -169,6 +169,7 @@ function unknownUserReply(): SimResponse {
 /** Stok sessions of one camera: one live session per remote address, replaced ones remembered. */
 class CameraSessions {
   loginCount = 0;
+  failedLoginCount = 0;
   private readonly live = new Map<string, CameraSession>();
   private readonly replaced = new Set<string>();
 
@@ -275,6 +276,11 @@ export class CameraSecureSchemeServer implements SchemeServer {
     return this.sessions.loginCount;
   }
 
+  /** Step-2 digests that did not match since start (each one counts towards the lockout). */
+  get failedLoginCount(): number {
+    return this.sessions.failedLoginCount;
+  }
+
   /** Routes one HTTP request. */
   handle(req: SimRequest, ctx: SchemeContext): SimResponse {
     if (req.method !== 'POST') return { status: 404 };
@@ -338,6 +344,7 @@ export class CameraSecureSchemeServer implements SchemeServer {
     this.pending.delete(cnonce);
     if (params.digest_passwd !== cameraDigestPasswd(pwdHash, cnonce, nonce)) {
       ctx.guard.recordFailure();
+      this.sessions.failedLoginCount += 1;
       return json({ error_code: -40413, result: { data: { code: -40413, encrypt_type: ['3'] } } });
     }
     ctx.guard.recordSuccess();
@@ -389,6 +396,11 @@ export class CameraLegacySchemeServer implements SchemeServer {
     return this.sessions.loginCount;
   }
 
+  /** MD5 logins with the wrong password since start (each one counts towards the lockout). */
+  get failedLoginCount(): number {
+    return this.sessions.failedLoginCount;
+  }
+
   /** Routes one HTTP request. */
   handle(req: SimRequest, ctx: SchemeContext): SimResponse {
     if (req.method !== 'POST') return { status: 404 };
@@ -429,6 +441,7 @@ export class CameraLegacySchemeServer implements SchemeServer {
     }
     if (params.password !== md5Upper(ctx.credentials.password)) {
       ctx.guard.recordFailure();
+      this.sessions.failedLoginCount += 1;
       return json({ error_code: -40401, result: { data: { code: -40401, encrypt_type: ['1', '2'] } } });
     }
     ctx.guard.recordSuccess();
