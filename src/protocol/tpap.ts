@@ -26,10 +26,14 @@
  *    the connection's hold-off, and a camera with an unexpected form is reached on the second login.
  *    A lockout code stops the login at once.
  * 5. Session key and base nonce from SharedKey (§7).
- * 6. Each request: `POST /stok=<stok>/ds`, body `uint32_be(seq) ‖ AES-CCM(plaintext) ‖ tag`, seq
- *    starting at `start_seq` and +1 per request sent, failed ones included (§8). The reply is a frame
- *    of the same shape, opened with the nonce of the reply's own seq prefix; a reply that parses as a
- *    whole JSON object with `error_code` is a refusal in clear.
+ * 6. Each request: `POST /stok=<stok>/ds` (the stok as one path segment, percent-encoded only where
+ *    a character could not stand in a segment: `stokPath`), body
+ *    `uint32_be(seq) ‖ AES-CCM(plaintext) ‖ tag`, seq starting at `start_seq` and +1 per request
+ *    sent, failed ones included (§8). The reply is a frame of the same shape, opened with the nonce
+ *    of the reply's own seq prefix; a reply that parses as a whole JSON object with `error_code` is
+ *    a refusal in clear. HTTP 401/500, and 403 or 404 (the device refused the path: a mangled
+ *    token, or firmware that left TPAP, which the next login's discover finds out) end the session:
+ *    `SessionExpired`, so the connection logs in once and replays.
  *
  * Cameras only accept `multipleRequest` plaintexts: a lone `{method, params}` is wrapped into one and
  * `responses[0]` is unwrapped again, so callers see the same envelope as with the other schemes.
@@ -44,7 +48,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { TapoError, errorFromCode, type DeviceFamily } from './errors';
-import { HttpClient, loginOnNewConnection, type HttpResponse } from './http';
+import { HttpClient, loginOnNewConnection, stokPath, type HttpResponse } from './http';
 import {
   buildDiscoverBody,
   buildPakeRegisterBody,
@@ -533,24 +537,25 @@ export class TpapTransport implements Transport {
     const { plaintext, unwrap } = this.prepare(request);
     const seq = session.seq;
     session.seq = toInt32(seq + 1);
-    const res = await this.http.request(`${session.plan.baseUrl}/stok=${session.stok}/ds`, {
+    const res = await this.http.request(`${session.plan.baseUrl}${stokPath(session.stok)}`, {
       headers: { 'content-type': 'application/octet-stream', accept: 'application/octet-stream' },
       body: encryptDsFrame(session.keys, seq, plaintext),
       ...(signal ? { signal } : {}),
     });
     if (res.status !== 200) {
-      if (res.status === 401 || res.status === 403 || res.status === 500) {
+      if (res.status === 401 || res.status === 500) {
         this.dropSession(session);
         throw new TapoError('SessionExpired', `the device refused the TPAP session (HTTP ${res.status})`, {
           httpStatus: res.status,
         });
       }
-      if (res.status === 404) {
-        // No /ds endpoint any more: the device left TPAP. Nothing acted; the next login detects again.
+      if (res.status === 403 || res.status === 404) {
+        // The device refused the path, so nothing acted. A mangled or stale token is cured by one new
+        // login; a device that left TPAP (no /ds any more) is found out by that login's discover,
+        // after which the connection detects the scheme again.
         this.dropSession(session);
-        throw new TapoError('Unsupported', 'the device no longer answers TPAP requests (HTTP 404)', {
-          aboutScheme: true,
-          httpStatus: 404,
+        throw new TapoError('SessionExpired', `the device refused the TPAP session path (HTTP ${res.status})`, {
+          httpStatus: res.status,
           sent: false,
         });
       }

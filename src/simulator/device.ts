@@ -9,7 +9,8 @@
  * 1. read the whole body; build a `SimRequest` (path without query, lower-case headers, raw bytes);
  * 2. `/__sim/*` goes to the control endpoint (control.ts), never subject to faults;
  * 3. faults: `dropConnections` destroys the socket, `hang` never answers (the socket is kept until
- *    the client gives up or the device stops), `delayMs` waits, `http500` answers 500;
+ *    the client gives up or the device stops), `delayMs` waits, `http500` answers 500,
+ *    `refuseRequests` answers the next session requests (commands, not logins) with its status;
  * 4. otherwise the scheme server answers; `closeAfterResponse` adds `Connection: close`;
  *    `closeSilently` closes the socket after the reply without saying so (P100).
  *
@@ -562,6 +563,12 @@ export class SimulatedDevice extends EventEmitter implements ControlTarget {
       this.send(res, { status: 500 });
       return;
     }
+    const refusal = this.faults.refuseRequests;
+    if (refusal.count > 0 && isSessionRequest(simReq)) {
+      refusal.count -= 1;
+      this.send(res, { status: refusal.status });
+      return;
+    }
     const response = await this.server.handle(simReq, this.context);
     if (this.loseCurrentReply) {
       // The device acted; the reply is lost on the way back (fault `loseReplyTo`).
@@ -618,6 +625,14 @@ export class SimulatedDevice extends EventEmitter implements ControlTarget {
       }
     });
   }
+}
+
+/**
+ * True for a request inside a session (a command), as opposed to a login step: camera and TPAP
+ * `/stok=…/ds`, KLAP `/app/request`, passthrough `/app` with a `token` query.
+ */
+function isSessionRequest(req: SimRequest): boolean {
+  return /^\/stok=[^/]*\/ds\/?$/.test(req.path) || req.path === '/app/request' || (req.path === '/app' && req.query.has('token'));
 }
 
 /** How long after a reply `closeSilently` closes the socket, in ms. */

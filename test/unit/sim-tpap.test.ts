@@ -552,6 +552,20 @@ describe('TpapSchemeServer (simulated TPAP device)', () => {
       assert.equal(r.server.loginCount, 1);
     });
 
+    it('faults.loginStok: hands out that token, taken on /ds only in its encodeURIComponent spelling', async () => {
+      const r = rig('camera');
+      r.ctx.faults.loginStok = '../x/../y';
+      const s = await loggedIn(r, CAMERA_CREDENTIAL);
+      assert.equal(s.stok, '../x/../y');
+      const frame = (): Buffer => sealFrame(s.keys, s.seq++, Buffer.from(JSON.stringify(MULTI)));
+      const ok = await send(r, request(`/stok=${encodeURIComponent(s.stok)}/ds`, frame()));
+      assert.equal(ok.status, 200);
+      assert.equal(openFrame(s.keys, bodyOf(ok)).seq, s.seq - 1);
+      // Another spelling of the same token is a percent-encoded stok the device does not take.
+      assert.deepEqual(jsonOf(await send(r, request('/stok=%2E%2E%2Fx%2F..%2Fy/ds', frame()))), { error_code: -40421 });
+      assert.equal(r.server.sessionCount(), 1);
+    });
+
     it('answers a wrong password with -40401, counts it, then locks out without evaluating', async () => {
       const r = rig('camera');
       const failures = sinon.spy(r.guard, 'recordFailure');

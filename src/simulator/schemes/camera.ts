@@ -34,6 +34,7 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes, randomInt } from 'node:crypto';
 import { getSimCertificate } from '../cert';
 import { forcedErrorCode } from '../control';
+import { stokFromSegment } from './session-path';
 import type { SchemeContext, SchemeServer, SimJsonObject, SimRequest, SimResponse, SimScheme } from '../types';
 
 /** Which hash of the admin password the camera stores (camera.md §6.1). */
@@ -175,8 +176,11 @@ class CameraSessions {
 
   constructor(private readonly random: CameraRandom) {}
 
-  /** Opens a session for `remoteAddress` at `now`, replacing that address's previous one. */
-  open(remoteAddress: string, now: number, keys?: CameraSessionKeys): CameraSession {
+  /**
+   * Opens a session for `remoteAddress` at `now`, replacing that address's previous one. The token
+   * is `stok` when given (fault `loginStok`), else a random one.
+   */
+  open(remoteAddress: string, now: number, keys?: CameraSessionKeys, stok?: string): CameraSession {
     for (const [stok, session] of this.live) {
       if (session.remoteAddress !== remoteAddress) continue;
       this.live.delete(stok);
@@ -184,13 +188,15 @@ class CameraSessions {
       if (this.replaced.size > MAX_REPLACED) this.replaced.delete(this.replaced.values().next().value as string);
     }
     const session: CameraSession = {
-      stok: this.random.stok(),
+      stok: stok !== undefined && stok !== '' ? stok : this.random.stok(),
       remoteAddress,
       keys,
       expectedSeq: keys === undefined ? 0 : this.random.startSeq(),
       requests: 0,
       openedAt: now,
     };
+    // A fixed token handed out again is live, not one of the replaced ones.
+    this.replaced.delete(session.stok);
     this.live.set(session.stok, session);
     this.loginCount += 1;
     return session;
@@ -198,12 +204,14 @@ class CameraSessions {
 
   /**
    * Resolves `/stok=<stok>/ds`: the session, or the reply for a dead one (replaced ⇒ HTTP 500,
-   * unknown, older than `sessionTtlSeconds` or worn out by `expireAfterRequests` ⇒ -40401).
+   * unknown, older than `sessionTtlSeconds` or worn out by `expireAfterRequests` ⇒ -40401). Any
+   * other path, such as the one a URL parser makes of an unencoded `../` token, is HTTP 404.
    */
   resolve(req: SimRequest, ctx: SchemeContext): CameraSession | SimResponse {
     const match = /^\/stok=([^/]+)\/ds$/.exec(req.path);
     if (match === null) return { status: 404 };
-    const stok = match[1];
+    const stok = stokFromSegment(match[1] ?? '');
+    if (stok === undefined) return json({ error_code: -40401 });
     if (this.replaced.has(stok)) return json({ error_code: -40401 }, 500);
     const session = this.live.get(stok);
     if (session === undefined) return json({ error_code: -40401 });
@@ -348,7 +356,7 @@ export class CameraSecureSchemeServer implements SchemeServer {
       return json({ error_code: -40413, result: { data: { code: -40413, encrypt_type: ['3'] } } });
     }
     ctx.guard.recordSuccess();
-    const session = this.sessions.open(req.remoteAddress, ctx.clock.now(), cameraSessionKeys(cnonce, nonce, pwdHash));
+    const session = this.sessions.open(req.remoteAddress, ctx.clock.now(), cameraSessionKeys(cnonce, nonce, pwdHash), ctx.faults.loginStok);
     return json({ error_code: 0, result: { stok: session.stok, user_group: 'root', start_seq: session.expectedSeq } });
   }
 
@@ -445,7 +453,7 @@ export class CameraLegacySchemeServer implements SchemeServer {
       return json({ error_code: -40401, result: { data: { code: -40401, encrypt_type: ['1', '2'] } } });
     }
     ctx.guard.recordSuccess();
-    const session = this.sessions.open(req.remoteAddress, ctx.clock.now());
+    const session = this.sessions.open(req.remoteAddress, ctx.clock.now(), undefined, ctx.faults.loginStok);
     return json({ error_code: 0, result: { stok: session.stok, user_group: 'root' } });
   }
 }

@@ -23,7 +23,8 @@
  *     key and nonce `base_nonce[0:8] ‖ uint32_be(seq)` (§7, §8). `seq` may not go backwards
  *     (32-bit serial arithmetic, so it may wrap). The reply is framed the same way with the
  *     request's seq. Refusals are plain JSON: `-40401` (bad frame or seq; the session dies),
- *     `-40209` (camera: not a `multipleRequest`), `-40421` (percent-encoded stok), `-2203`
+ *     `-40209` (camera: not a `multipleRequest`), `-40421` (a percent-encoded stok, unless it is
+ *     the `encodeURIComponent` spelling of a live token that needs it: fault `loginStok`), `-2203`
  *     (SMART: expired or unknown session).
  *
  * Fault `methodErrors`: a code forced for `discover`, `pake_register` or `pake_share` answers that
@@ -37,6 +38,7 @@
 
 import { randomBytes, randomInt } from 'node:crypto';
 import { forcedErrorCode } from '../control';
+import { stokFromSegment } from './session-path';
 import type {
   SchemeContext,
   SchemeServer,
@@ -376,7 +378,7 @@ export class TpapSchemeServer implements SchemeServer {
     ctx.guard.recordSuccess();
 
     const ttl = ctx.sessionTtlSeconds > 0 ? ctx.sessionTtlSeconds : DEFAULT_TTL_SECONDS;
-    const stok = this.options.stok ?? randomBytes(16).toString('hex');
+    const stok = ctx.faults.loginStok !== '' ? ctx.faults.loginStok : (this.options.stok ?? randomBytes(16).toString('hex'));
     const startSeq = this.options.startSeq ?? randomInt(1, 0x7fffffff);
     this.sessions.set(stok, {
       keys: sessionKeys(keys.sharedKey),
@@ -406,11 +408,13 @@ export class TpapSchemeServer implements SchemeServer {
   // -------------------------------------------------------------------------------------------
   // POST /stok=<stok>/ds
 
-  private handleDs(stok: string, req: SimRequest, ctx: SchemeContext): SimResponse {
-    if (stok.includes('%')) return errorReply(-40421);
+  private handleDs(segment: string, req: SimRequest, ctx: SchemeContext): SimResponse {
+    const stok = stokFromSegment(segment);
+    const found = stok !== undefined ? this.sessions.get(stok) : undefined;
+    if (segment.includes('%') && found === undefined) return errorReply(-40421);
     const expiredCode = this.family === 'camera' ? -40401 : -2203;
-    const session = this.sessions.get(stok);
-    if (!session) return errorReply(expiredCode);
+    if (stok === undefined || found === undefined) return errorReply(expiredCode);
+    const session = found;
     const limit = ctx.faults.expireAfterRequests;
     if (limit > 0 && session.requests >= limit) {
       this.sessions.delete(stok);
