@@ -7,11 +7,12 @@
  * 2. Success carries `stok`. A lockout (`data.code` -40404, `sec_left`) ⇒ `Locked`; -40211 ⇒ the
  *    firmware only accepts TPAP; a reply carrying `device_confirm`, or an `encrypt_type` list that
  *    offers only "3", comes from secure-only firmware ⇒ camera-secure; anything else is a wrong password.
- * 3. Commands are plain JSON to `/stok=<stok>/ds` (stok unencoded) with no `securePassthrough`,
- *    `Seq` or `Tapo_tag`. -40401 or HTTP 500 means the session is gone.
+ * 3. Commands are plain JSON to `/stok=<stok>/ds` (the stok as one path segment: `stokPath`) with
+ *    no `securePassthrough`, `Seq` or `Tapo_tag`. -40401, HTTP 500, and HTTP 403 or 404 (the path
+ *    was refused) mean the session is gone and the camera did not act: `SessionExpired`.
  */
 import { TapoError, errorFromCode, type DeviceFamily } from './errors';
-import { HttpClient, loginOnNewConnection, type HttpResponse } from './http';
+import { HttpClient, loginOnNewConnection, stokPath, type HttpResponse } from './http';
 import { parseJsonObject, urlHost } from './klap';
 import { cameraLegacyLoginBody } from './camera-secure-cipher';
 import {
@@ -20,6 +21,7 @@ import {
   cameraLoginData,
   garbledCameraReply,
   isUnknownUser,
+  refusedPathError,
   unknownUserError,
 } from './camera-secure';
 import type { Transport, TransportOptions } from './transport';
@@ -72,10 +74,14 @@ export class CameraLegacyTransport implements Transport {
     if (stok === undefined) {
       throw new TapoError('SessionExpired', 'no camera session; log in first', { sent: false });
     }
-    const res = await this.post(`/stok=${stok}/ds`, JSON.stringify(request), signal);
+    const res = await this.post(stokPath(stok), JSON.stringify(request), signal);
     if (res.status === 500) {
       this.dropSession(stok);
       throw new TapoError('SessionExpired', 'the camera ended the session (HTTP 500)', { httpStatus: 500 });
+    }
+    if (res.status === 403 || res.status === 404) {
+      this.dropSession(stok);
+      throw refusedPathError(res.status);
     }
     if (res.status !== 200) {
       throw new TapoError('Transport', `camera request failed with HTTP ${res.status}`, { httpStatus: res.status });

@@ -14,14 +14,17 @@
  * 5. Derive `lsk`, `ivb` and the tag prefix (§6.3).
  * 6. Each command (§8): encrypt the compact JSON, wrap it in `securePassthrough`, sign the exact
  *    body bytes with `Tapo_tag` for the current `Seq` (post-increment from `start_seq`), and POST
- *    those same bytes to `/stok=<stok>/ds` (stok unencoded). -40401, -1 "Check tapo tag failed"
- *    and HTTP 500 mean the session is gone (the camera did not act). A `result.response` that does
- *    not decrypt ends the session too, but the camera may have acted: `Transport` with `sent: true`.
+ *    those same bytes to `/stok=<stok>/ds` (the stok as one path segment, percent-encoded only where
+ *    a character could not stand in a segment: `stokPath`). -40401, -1 "Check tapo tag failed",
+ *    HTTP 500, and HTTP 403 or 404 (the camera refused the path, e.g. a token it did not hand out)
+ *    mean the session is gone and the camera did not act: `SessionExpired`, so the connection logs
+ *    in once and replays. A `result.response` that does not decrypt ends the session too, but the
+ *    camera may have acted: `Transport` with `sent: true`.
  *    Plain JSON replies without `result.response` are returned as they are.
  */
 import { randomBytes } from 'node:crypto';
 import { THIRD_PARTY_HINT, TapoError, errorFromCode, type DeviceFamily } from './errors';
-import { HttpClient, loginOnNewConnection, type HttpResponse } from './http';
+import { HttpClient, loginOnNewConnection, stokPath, type HttpResponse } from './http';
 import { parseJsonObject, urlHost } from './klap';
 import {
   cameraDecrypt,
@@ -98,6 +101,15 @@ export function cameraHeaders(host: string, port: number): Record<string, string
     requestByApp: 'true',
     'content-type': 'application/json; charset=UTF-8',
   };
+}
+
+/**
+ * The error for a command refused with HTTP 403 or 404: the camera did not take the session path
+ * (an unknown or mangled token), so nothing was done. `SessionExpired` with `sent: false`: the
+ * connection drops the session, logs in once and replays.
+ */
+export function refusedPathError(status: number): TapoError {
+  return new TapoError('SessionExpired', `the camera refused the session path (HTTP ${status})`, { httpStatus: status, sent: false });
 }
 
 /** The error for a camera reply that is not JSON (login) or that carries no usable fields. */
@@ -195,15 +207,14 @@ export class CameraSecureTransport implements Transport {
     }
     const signed = cameraSignRequest(session.keys, session.seq, JSON.stringify(request));
     session.seq += 1;
-    const res = await this.post(
-      `/stok=${session.stok}/ds`,
-      signed.body,
-      { Seq: signed.seq, Tapo_tag: signed.tag },
-      signal,
-    );
+    const res = await this.post(stokPath(session.stok), signed.body, { Seq: signed.seq, Tapo_tag: signed.tag }, signal);
     if (res.status === 500) {
       this.dropSession(session);
       throw new TapoError('SessionExpired', 'the camera ended the session (HTTP 500)', { httpStatus: 500 });
+    }
+    if (res.status === 403 || res.status === 404) {
+      this.dropSession(session);
+      throw refusedPathError(res.status);
     }
     if (res.status !== 200) {
       throw new TapoError('Transport', `camera request failed with HTTP ${res.status}`, { httpStatus: res.status });

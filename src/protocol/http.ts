@@ -348,6 +348,18 @@ function bufferText(value: Buffer | string | undefined): string {
   return typeof value === 'string' ? value : value.toString('utf8');
 }
 
+/**
+ * The session path `/stok=<stok>/ds` of cameras and TPAP devices (camera.md §2, tpap.md §8). The
+ * token is one opaque path segment, so it is percent-encoded as encodeURIComponent does: a `/`,
+ * `?`, `#`, `%` or `..` in it can neither end the segment nor be normalised into another path
+ * (`/stok=../x/../y/ds` would otherwise reach the device as `/stok=../y/ds`). The characters tokens
+ * are seen with (letters, digits, `( ) . ! * ~`) are left as they are, so real tokens go out
+ * unmodified, as the devices want (a TPAP camera refuses a needlessly encoded token with -40421).
+ */
+export function stokPath(stok: string): string {
+  return `/stok=${encodeURIComponent(stok)}/ds`;
+}
+
 /** Characters a URL parser leaves as they are in a path and query (no `'`, `\\`, `#`, spaces). */
 const PLAIN_PATH = /^\/[A-Za-z0-9\-._~!$&()*+,;=:@/?%]*$/;
 const PLAIN_ORIGIN = /^https?:\/\/[A-Za-z0-9.\-:[\]]+$/;

@@ -9,8 +9,14 @@
  * 2. Decrypt `result.key` (RSA PKCS#1 v1.5, unpadded by hand for Node 20+) into the AES key and IV;
  *    keep the `TP_SESSIONID` (or `SESSIONID`) cookie and the `TIMEOUT` lifetime (§2).
  * 3. `login_device` through `securePassthrough` to `/app` (§4): version 1 sends `password`,
- *    version 2 `password2`. Without a configured version: v1, and on -1501 one new handshake
- *    (the device kills the session after a failed login) and v2. Never more attempts.
+ *    version 2 `password2`. Which one the device takes is announced only in UDP discovery (`lv`),
+ *    which this transport does not see, and nothing in the handshake says it. So without a
+ *    configured version the first login sends v1, and on -1501 one new handshake (the device
+ *    kills the session after a failed login) and v2: with a wrong password that first login costs
+ *    two refused `login_device` calls (no lockout is documented for SMART-AES firmware; python-kasa
+ *    and plugp100 do the same). Once a version has worked, every later login of this transport
+ *    sends only that version, and when the device refuses it, the next login sends only the other
+ *    one: one refused `login_device` per login, each spaced out by the connection's hold-off.
  * 4. Commands go to `/app?token=<token>` wrapped in `securePassthrough`, with a stable
  *    `terminalUUID` (§5). Outer 9999 means the session is gone; the decrypted inner envelope is
  *    returned as is (method-level codes are the devices layer's business). A 200 whose inner reply
@@ -82,6 +88,8 @@ export class PassthroughTransport implements Transport {
   /** Stable per transport: tp-link-tapo-connect maps -1012 to a missing terminal UUID. */
   private readonly terminalUUID = randomUUID();
   private session: PassthroughSession | undefined;
+  /** The one version the next login sends, once one has worked (see step 3 above). */
+  private learntVersion: 1 | 2 | undefined;
 
   constructor(options: PassthroughTransportOptions) {
     this.baseUrl = `http://${urlHost(options.host)}:${options.port ?? 80}/app`;
@@ -103,18 +111,20 @@ export class PassthroughTransport implements Transport {
 
   private async loginOnce(signal?: AbortSignal): Promise<void> {
     this.session = undefined;
-    const versions: (1 | 2)[] = this.loginVersion !== undefined ? [this.loginVersion] : [1, 2];
-    let failure: TapoError | undefined;
+    const learnt = this.learntVersion;
+    const versions: (1 | 2)[] = this.loginVersion !== undefined ? [this.loginVersion] : learnt !== undefined ? [learnt] : [1, 2];
     for (const version of versions) {
       const handshake = await this.handshake(signal);
       const token = await this.loginDevice(handshake, version, signal);
       if (token !== undefined) {
         this.session = { ...handshake, token };
+        if (this.loginVersion === undefined) this.learntVersion = version;
         return;
       }
-      failure = errorFromCode('smart', LOGIN_ERROR, 'login_device');
     }
-    throw failure ?? errorFromCode('smart', LOGIN_ERROR, 'login_device');
+    // The password changed, or the firmware now wants the other version: the next login tries that one.
+    if (learnt !== undefined) this.learntVersion = learnt === 1 ? 2 : 1;
+    throw errorFromCode('smart', LOGIN_ERROR, 'login_device');
   }
 
   /** Sends one request envelope through `securePassthrough` and returns the inner reply. */

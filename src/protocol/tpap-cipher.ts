@@ -86,40 +86,82 @@ export interface TpapPasscode {
 }
 
 /**
- * Passcode candidates in the order to try them (§4.1).
- *
- * `userpw` comes first because every device seen in the field advertises `pake: [2]`:
- * cameras take md5_hex_lower(password), then SHA256_HEX_UPPER(password); SMART devices take the raw
- * password. Then, only when advertised: the MAC-derived default passcode (`pake` 0, needs the MAC)
- * and the shared token md5_hex_lower(password) (`pake` 3). Duplicates are dropped: every candidate
- * is a failed-login count on the device if wrong.
+ * The one passcode type a login uses (§4.1), in the app's priority: `userpw` when `pake` offers 2, 1
+ * or 5 (every device seen in the field advertises `pake: [2]`), else the MAC-derived
+ * `default_userpw` (`pake` 0, needs the MAC), else `shared_token` (`pake` 3). The app tries only
+ * this first match (an `else if` chain, freeKC PROTOCOL.md §4.1), and so does this client: each
+ * further type would be one more failed login on the device when the password is wrong.
+ * Undefined when nothing offered is usable.
  */
-export function tpapPasscodeCandidates(
+export function tpapPasscodeType(pake: readonly number[] = [2], mac?: string): TpapPasscodeType | undefined {
+  const offered = pake.length > 0 ? pake : [2];
+  if (offered.some((p) => p === 1 || p === 2 || p === 5)) return 'userpw';
+  if (offered.includes(0) && mac !== undefined && macBytes(mac) !== undefined) return 'default_userpw';
+  if (offered.includes(3)) return 'shared_token';
+  return undefined;
+}
+
+/** The two hashes of the password a TPAP camera may take as its `userpw` passcode (§4.1). */
+export type TpapPasswordForm = 'md5' | 'sha256';
+
+/** Which form of the password to send, and whether the device's announcement settles it. */
+export interface TpapFormChoice {
+  /** The form to use. */
+  readonly form: TpapPasswordForm;
+  /** True when the announcement decides the form; false when it is only the likelier one. */
+  readonly settled: boolean;
+}
+
+/**
+ * Which hash of the password a TPAP camera takes as its `userpw` passcode, read from what the device
+ * announced before any password is checked: `extra_crypt` in the `pake_register` reply (§4.2) and
+ * `user_hash_type` in the discover reply (§2).
+ *
+ * - `extra_crypt` `password_shadow` with `passwd_id` 5 (SHA-256-crypt) ⇒ `SHA256_HEX_UPPER(password)`:
+ *   a C200 hw5 1.4.6 announces it and refuses the MD5 form (tpap.md §4.2). Settled.
+ * - `password_shadow` 3 ⇒ the credential does not use the passcode at all: either form gives the
+ *   same credential. Settled.
+ * - No `extra_crypt` and `user_hash_type` 0 or absent ⇒ `md5_hex_lower(password)`: the verifier the
+ *   app provisions, and what a C510W 1.3.4 accepts (freeKC PROTOCOL.md §2, §4.5). Settled.
+ * - Anything else (`user_hash_type` 1, other `extra_crypt` kinds) is not pinned down by any report:
+ *   SHA-256 when the device hashes its user name with SHA-256 (`user_hash_type` 1), MD5 otherwise,
+ *   marked unsettled.
+ */
+export function tpapCameraPasswordForm(extraCrypt: JsonValue | undefined, userHashType: number | undefined): TpapFormChoice {
+  const likely: TpapPasswordForm = userHashType === 1 ? 'sha256' : 'md5';
+  if (extraCrypt === undefined || extraCrypt === null) return { form: likely, settled: likely === 'md5' };
+  if (typeof extraCrypt === 'object' && !Array.isArray(extraCrypt) && (str(extraCrypt['type']) ?? '').toLowerCase() === 'password_shadow') {
+    const params = extraCrypt['params'];
+    const id = params !== null && typeof params === 'object' && !Array.isArray(params) ? int(params['passwd_id']) : undefined;
+    if (id === 5) return { form: 'sha256', settled: true };
+    if (id === 3) return { form: likely, settled: true };
+  }
+  return { form: likely, settled: false };
+}
+
+/**
+ * The passcode of `type` (§4.1): `userpw` is, on cameras, the `form` hash of the password
+ * (md5_hex_lower or SHA256_HEX_UPPER) and on SMART devices the password itself; `default_userpw`
+ * the MAC-derived default; `shared_token` md5_hex_lower(password).
+ */
+export function tpapPasscode(
+  type: TpapPasscodeType,
   family: DeviceFamily,
   password: string,
-  pake: readonly number[] = [2],
-  mac?: string,
-): TpapPasscode[] {
-  const out: TpapPasscode[] = [];
-  const add = (c: TpapPasscode): void => {
-    if (!out.some((o) => o.type === c.type && o.passcode === c.passcode)) out.push(c);
-  };
-  const offered = pake.length > 0 ? pake : [2];
-  if (offered.some((p) => p === 1 || p === 2 || p === 5)) {
-    if (family === 'camera') {
-      add({ type: 'userpw', passcode: md5HexLower(password), label: 'the MD5 of the password' });
-      add({ type: 'userpw', passcode: sha256HexUpper(password), label: 'the SHA-256 of the password' });
-    } else {
-      add({ type: 'userpw', passcode: password, label: 'the password' });
-    }
+  options: { form?: TpapPasswordForm; mac?: string } = {},
+): TpapPasscode {
+  switch (type) {
+    case 'userpw':
+      if (family !== 'camera') return { type, passcode: password, label: 'the password' };
+      return options.form === 'sha256'
+        ? { type, passcode: sha256HexUpper(password), label: 'the SHA-256 of the password' }
+        : { type, passcode: md5HexLower(password), label: 'the MD5 of the password' };
+    case 'default_userpw':
+      if (options.mac === undefined) throw new TapoError('Input', 'the default passcode needs the device MAC address');
+      return { type, passcode: defaultPasscode(options.mac), label: 'the default passcode' };
+    case 'shared_token':
+      return { type, passcode: md5HexLower(password), label: 'the shared token' };
   }
-  if (offered.includes(0) && mac !== undefined && macBytes(mac) !== undefined) {
-    add({ type: 'default_userpw', passcode: defaultPasscode(mac), label: 'the default passcode' });
-  }
-  if (offered.includes(3)) {
-    add({ type: 'shared_token', passcode: md5HexLower(password), label: 'the shared token' });
-  }
-  return out;
 }
 
 function macBytes(mac: string): Buffer | undefined {

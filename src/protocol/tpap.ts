@@ -7,20 +7,33 @@
  *    object gives `pake` (passcode types), `user_hash_type`, `tls`/`port`, `dac`; a reply with
  *    `tpap_preferred: false` and no `tpap` object means "use KLAP". A refusal with an error code
  *    (cameras need not implement discover) falls back to the defaults `pake: [2]`, hash type 0.
- * 2. For each passcode candidate in order (§4.1; cameras: md5 then SHA-256 of the password;
- *    SMART: the password): `pake_register` (§3) with the hashed user name `admin` and 32 random
- *    bytes. The reply carries `dev_random`, `dev_salt`, `dev_share` (Y), `iterations` and maybe
- *    `extra_crypt`, which turns the passcode into the credential (§4.2).
- * 3. SPAKE2+ (§5, pure functions in ./tpap-cipher): X = x·G + w0·M, Z, V, transcript, confirmation
+ * 2. `pake_register` (§3) with the hashed user name `admin`, 32 random bytes and the one passcode
+ *    type the device's `pake` list selects (§4.1: `userpw` for every device seen). The reply carries
+ *    `dev_random`, `dev_salt`, `dev_share` (Y), `iterations` and maybe `extra_crypt`, which turns the
+ *    passcode into the credential (§4.2). Nothing about the password is checked at this step.
+ * 3. The passcode: SMART devices take the password itself. Cameras take one hash of it, and the
+ *    device's announcement says which (`tpapCameraPasswordForm`): `extra_crypt` password_shadow 5
+ *    ⇒ SHA-256 (C200 hw5 1.4.6); no `extra_crypt` ⇒ MD5 (C510W, and the verifier the app sets up).
+ * 4. SPAKE2+ (§5, pure functions in ./tpap-cipher): X = x·G + w0·M, Z, V, transcript, confirmation
  *    keys. `pake_share` (§6) sends X and `user_confirm`; the device answers `dev_confirm`, which must
  *    equal HMAC(KcB, X) (otherwise the peer does not know our password: abort), plus `stok`,
- *    `start_seq` and `expired`. A wrong credential is refused at `pake_share` with -40401: the next
- *    candidate starts again at step 2 with a fresh register. The first lockout code stops everything.
- * 4. Session key and base nonce from SharedKey (§7).
- * 5. Each request: `POST /stok=<stok>/ds`, body `uint32_be(seq) ‖ AES-CCM(plaintext) ‖ tag`, seq
- *    starting at `start_seq` and +1 per request sent, failed ones included (§8). The reply is a frame
- *    of the same shape, opened with the nonce of the reply's own seq prefix; a reply that parses as a
- *    whole JSON object with `error_code` is a refusal in clear.
+ *    `start_seq` and `expired`. A wrong credential is refused at `pake_share` with -40401, and that
+ *    refusal is a failed login on the device's lockout counter (tpap.md §9). So one login makes one
+ *    `pake_share`, never a second one with another passcode: a wrong password costs the device one
+ *    failed attempt per login, which the connection's hold-off spaces out. Where the announcement does
+ *    not settle the camera's form (`user_hash_type` 1, other `extra_crypt` kinds), a refused login
+ *    makes this transport's next login use the other form: still one try per login, each counted by
+ *    the connection's hold-off, and a camera with an unexpected form is reached on the second login.
+ *    A lockout code stops the login at once.
+ * 5. Session key and base nonce from SharedKey (§7).
+ * 6. Each request: `POST /stok=<stok>/ds` (the stok as one path segment, percent-encoded only where
+ *    a character could not stand in a segment: `stokPath`), body
+ *    `uint32_be(seq) ‖ AES-CCM(plaintext) ‖ tag`, seq starting at `start_seq` and +1 per request
+ *    sent, failed ones included (§8). The reply is a frame of the same shape, opened with the nonce
+ *    of the reply's own seq prefix; a reply that parses as a whole JSON object with `error_code` is
+ *    a refusal in clear. HTTP 401/500, and 403 or 404 (the device refused the path: a mangled
+ *    token, or firmware that left TPAP, which the next login's discover finds out) end the session:
+ *    `SessionExpired`, so the connection logs in once and replays.
  *
  * Cameras only accept `multipleRequest` plaintexts: a lone `{method, params}` is wrapped into one and
  * `responses[0]` is unwrapped again, so callers see the same envelope as with the other schemes.
@@ -28,14 +41,14 @@
  * the camera's own answer to it (`Unsupported`, code -40209, `sent: false`).
  * Session lifetime (§9): the transport asks for a new login shortly before `expired` (60 s, or half
  * the lifetime when that is shorter) on the injected monotonic clock. That early login (a refresh)
- * reuses what the first login learnt and tries only the passcode that worked. Some cameras (a C200)
+ * reuses what the first login learnt and the passcode that worked. Some cameras (a C200)
  * refuse a `pake_share` while their current session lives, with the code of a wrong password: that
  * is not a wrong password, since the same credential just opened the session. The old session is
  * then kept, used until the device ends it or it expires, and not refreshed again.
  */
 import { randomBytes } from 'node:crypto';
 import { TapoError, errorFromCode, type DeviceFamily } from './errors';
-import { HttpClient, loginOnNewConnection, type HttpResponse } from './http';
+import { HttpClient, loginOnNewConnection, stokPath, type HttpResponse } from './http';
 import {
   buildDiscoverBody,
   buildPakeRegisterBody,
@@ -46,10 +59,14 @@ import {
   encryptDsFrame,
   spake2PlusClient,
   toInt32,
+  tpapCameraPasswordForm,
   tpapCredential,
-  tpapPasscodeCandidates,
+  tpapPasscode,
+  tpapPasscodeType,
   tpapUserName,
   type TpapPasscode,
+  type TpapPasscodeType,
+  type TpapPasswordForm,
   type TpapSessionKeys,
 } from './tpap-cipher';
 import { monotonicNow, type Transport, type TransportOptions } from './transport';
@@ -232,13 +249,13 @@ export async function tpapDiscover(http: HttpClient, baseUrl: string, signal?: A
   return out;
 }
 
-/** What a login learnt and used; an early refresh repeats it with the passcode that worked. */
+/** What a login learnt from discover; an early refresh repeats it with the passcode that worked. */
 interface TpapLoginPlan {
   baseUrl: string;
   userName: string;
   caps: TpapCapabilities | undefined;
   mac: string | undefined;
-  candidate: TpapPasscode;
+  passcodeType: TpapPasscodeType;
 }
 
 interface TpapSession {
@@ -252,6 +269,8 @@ interface TpapSession {
   /** The device refused an early refresh while this session lived: keep it until it ends. */
   refreshRefused: boolean;
   plan: TpapLoginPlan;
+  /** The passcode that opened the session (a refresh sends it again). */
+  passcode: TpapPasscode;
 }
 
 /** How long before the end of a session of `lifetimeMs` to log in again: 60 s, or half a shorter lifetime. */
@@ -269,6 +288,11 @@ export class TpapTransport implements Transport {
   private readonly http: HttpClient;
   private readonly now: () => number;
   private session: TpapSession | undefined;
+  /**
+   * Camera logins refused while the device's announcement left the password form open (see
+   * step 4 of the file comment): an odd count makes the next such login use the other form.
+   */
+  private unsettledRefusals = 0;
 
   constructor(options: TransportOptions) {
     this.options = options;
@@ -296,9 +320,9 @@ export class TpapTransport implements Transport {
   }
 
   /**
-   * Discovers, then runs register/share for each passcode candidate until one is accepted (steps
-   * 1–4); restarted once from scratch, with fresh values, if the device closed a kept-alive socket
-   * under one of its steps. While a session still runs this is a refresh instead (see `refresh`).
+   * Discovers, then runs one register/share round (steps 1–5); restarted once from scratch, with
+   * fresh values, if the device closed a kept-alive socket under one of its steps. While a session
+   * still runs this is a refresh instead (see `refresh`).
    */
   login(signal?: AbortSignal): Promise<void> {
     return loginOnNewConnection(this.http, () => this.loginOnce(signal));
@@ -325,21 +349,18 @@ export class TpapTransport implements Transport {
     }
     const caps = discovered.tpap;
     const sessionBase = this.sessionBaseUrl(base, caps);
-    const candidates = tpapPasscodeCandidates(this.family, this.options.credentials.password, caps?.pake, discovered.mac);
-    if (candidates.length === 0) {
+    const passcodeType = tpapPasscodeType(caps?.pake, discovered.mac);
+    if (passcodeType === undefined) {
       throw new TapoError('Unsupported', `the device offers no passcode type this client knows (pake ${JSON.stringify(caps?.pake ?? [])})`, { aboutScheme: true });
     }
-    const userName = tpapUserName(caps?.userHashType);
-    for (const candidate of candidates) {
-      const plan: TpapLoginPlan = { baseUrl: sessionBase, userName, caps, mac: discovered.mac, candidate };
-      const session = await this.tryCandidate(plan, signal);
-      if (session) {
-        this.session = session;
-        return;
-      }
+    const plan: TpapLoginPlan = { baseUrl: sessionBase, userName: tpapUserName(caps?.userHashType), caps, mac: discovered.mac, passcodeType };
+    const outcome = await this.tryPasscode(plan, undefined, signal);
+    if ('session' in outcome) {
+      this.session = outcome.session;
+      return;
     }
     if (this.family === 'camera') {
-      throw new TapoError('Authentication', `the device refused the password (tried ${candidates.map((c) => c.label).join(', ')})`, {
+      throw new TapoError('Authentication', `the device refused the password (sent ${outcome.refused.label})`, {
         hint: CHECK_CAMERA_PASSWORD,
       });
     }
@@ -347,18 +368,34 @@ export class TpapTransport implements Transport {
   }
 
   /**
+   * The passcode for this login, chosen from the `pake_register` reply (step 3). On a camera an
+   * unsettled choice alternates between the two forms from one refused login to the next.
+   */
+  private choosePasscode(plan: TpapLoginPlan, extraCrypt: JsonValue | undefined): { passcode: TpapPasscode; settled: boolean } {
+    const password = this.options.credentials.password;
+    const mac = plan.mac !== undefined ? { mac: plan.mac } : {};
+    if (plan.passcodeType !== 'userpw' || this.family !== 'camera') {
+      return { passcode: tpapPasscode(plan.passcodeType, this.family, password, mac), settled: true };
+    }
+    const choice = tpapCameraPasswordForm(extraCrypt, plan.caps?.userHashType);
+    let form: TpapPasswordForm = choice.form;
+    if (!choice.settled && this.unsettledRefusals % 2 === 1) form = form === 'md5' ? 'sha256' : 'md5';
+    return { passcode: tpapPasscode('userpw', this.family, password, { ...mac, form }), settled: choice.settled };
+  }
+
+  /**
    * Logs in again while `live` still runs (§9), with the plan and passcode that opened it. A refusal
    * with a wrong-credential code cannot mean a wrong password here (the same credential opened the
    * live session): C200 firmware answers any `pake_share` that way while a session lives. The live
    * session is kept and marked, so that it serves until it ends instead of being refreshed again;
-   * no other candidate is tried (each refusal counts as a failed login on the device). Any other
+   * no other passcode is tried (each refusal counts as a failed login on the device). Any other
    * failure is thrown and leaves the live session in place.
    */
   private async refresh(live: TpapSession, signal?: AbortSignal): Promise<void> {
     if (live.refreshRefused) return;
-    const fresh = await this.tryCandidate(live.plan, signal);
+    const outcome = await this.tryPasscode(live.plan, live.passcode, signal);
     if (this.session !== live) return;
-    if (fresh) this.session = fresh;
+    if ('session' in outcome) this.session = outcome.session;
     else live.refreshRefused = true;
   }
 
@@ -386,13 +423,18 @@ export class TpapTransport implements Transport {
   }
 
   /**
-   * One register/share round. Resolves with the session, or undefined when the device refused this
-   * credential at `pake_share` (the caller moves on to the next candidate).
+   * One register/share round: one authentication try on the device. `fixed` is the passcode to send
+   * (a refresh); without it the passcode is chosen from the register reply. Resolves with the
+   * session, or with the passcode the device refused at `pake_share`.
    */
-  private async tryCandidate(plan: TpapLoginPlan, signal?: AbortSignal): Promise<TpapSession | undefined> {
-    const { baseUrl, userName, candidate, caps, mac } = plan;
+  private async tryPasscode(
+    plan: TpapLoginPlan,
+    fixed: TpapPasscode | undefined,
+    signal?: AbortSignal,
+  ): Promise<{ session: TpapSession } | { refused: TpapPasscode }> {
+    const { baseUrl, userName, caps, mac } = plan;
     const userRandom = randomBytes(32);
-    const reg = await this.postLogin(baseUrl, buildPakeRegisterBody(userName, userRandom, candidate.type), 'pake_register', signal);
+    const reg = await this.postLogin(baseUrl, buildPakeRegisterBody(userName, userRandom, plan.passcodeType), 'pake_register', signal);
     const regCode = replyCode(reg);
     if (regCode === -40209) {
       throw new TapoError('Authentication', 'the device does not know the user name (error -40209 at pake_register)', {
@@ -417,10 +459,12 @@ export class TpapTransport implements Transport {
     if (suite !== 1 || encryption !== 'aes_128_ccm') {
       throw new TapoError('Unsupported', `the device chose cipher suite ${suite} with ${JSON.stringify(encryption)}; only 1 with aes_128_ccm is supported`, { aboutScheme: true });
     }
+    const chosen = fixed !== undefined ? { passcode: fixed, settled: true } : this.choosePasscode(plan, r['extra_crypt']);
+    const passcode = chosen.passcode;
     const credential = tpapCredential({
       family: this.family,
       username: this.options.credentials.username,
-      passcode: candidate.passcode,
+      passcode: passcode.passcode,
       ...(r['extra_crypt'] !== undefined ? { extraCrypt: r['extra_crypt'] } : {}),
       ...(mac !== undefined ? { mac } : {}),
     });
@@ -428,7 +472,10 @@ export class TpapTransport implements Transport {
     const dacNonce = caps !== undefined && caps.tls === 0 && caps.dac ? randomBytes(32) : undefined;
     const share = await this.postLogin(baseUrl, buildPakeShareBody(spake.userShare, spake.userConfirm, dacNonce), 'pake_share', signal);
     const shareCode = replyCode(share);
-    if (WRONG_CREDENTIAL_CODES.has(shareCode)) return undefined;
+    if (WRONG_CREDENTIAL_CODES.has(shareCode)) {
+      if (!chosen.settled) this.unsettledRefusals++;
+      return { refused: passcode };
+    }
     if (shareCode !== 0) throw errorFromCode(tableFor(this.family, shareCode), shareCode, 'TPAP pake_share');
     const s = obj(share['result']);
     const devConfirm = b64(s?.['dev_confirm']);
@@ -445,7 +492,7 @@ export class TpapTransport implements Transport {
     const expired = num(s?.['expired']);
     const lifetimeMs = (expired !== undefined && expired > 0 ? expired : DEFAULT_EXPIRED_SECONDS) * 1000;
     const now = this.now();
-    return {
+    const session: TpapSession = {
       stok,
       keys: deriveSessionKeys(spake.sharedKey),
       seq: toInt32(startSeq),
@@ -453,7 +500,9 @@ export class TpapTransport implements Transport {
       refreshAt: now + lifetimeMs - refreshMarginMs(lifetimeMs),
       refreshRefused: false,
       plan,
+      passcode,
     };
+    return { session };
   }
 
   /** Turns the caller's envelope into the plaintext the device accepts, and says how to map the reply back. */
@@ -488,24 +537,25 @@ export class TpapTransport implements Transport {
     const { plaintext, unwrap } = this.prepare(request);
     const seq = session.seq;
     session.seq = toInt32(seq + 1);
-    const res = await this.http.request(`${session.plan.baseUrl}/stok=${session.stok}/ds`, {
+    const res = await this.http.request(`${session.plan.baseUrl}${stokPath(session.stok)}`, {
       headers: { 'content-type': 'application/octet-stream', accept: 'application/octet-stream' },
       body: encryptDsFrame(session.keys, seq, plaintext),
       ...(signal ? { signal } : {}),
     });
     if (res.status !== 200) {
-      if (res.status === 401 || res.status === 403 || res.status === 500) {
+      if (res.status === 401 || res.status === 500) {
         this.dropSession(session);
         throw new TapoError('SessionExpired', `the device refused the TPAP session (HTTP ${res.status})`, {
           httpStatus: res.status,
         });
       }
-      if (res.status === 404) {
-        // No /ds endpoint any more: the device left TPAP. Nothing acted; the next login detects again.
+      if (res.status === 403 || res.status === 404) {
+        // The device refused the path, so nothing acted. A mangled or stale token is cured by one new
+        // login; a device that left TPAP (no /ds any more) is found out by that login's discover,
+        // after which the connection detects the scheme again.
         this.dropSession(session);
-        throw new TapoError('Unsupported', 'the device no longer answers TPAP requests (HTTP 404)', {
-          aboutScheme: true,
-          httpStatus: 404,
+        throw new TapoError('SessionExpired', `the device refused the TPAP session path (HTTP ${res.status})`, {
+          httpStatus: res.status,
           sent: false,
         });
       }

@@ -44,7 +44,8 @@ export interface CliIo {
 export const USAGE = [
   'usage: tapo-sim --fixture NAME|PATH [--scheme S] [--host H] [--port N] [--username U] [--password P]',
   '                [--load-watts W] [--session-ttl S] [--lockout-threshold N] [--lockout-seconds S]',
-  '                [--camera-password-hash sha256|md5] [--discovery-port N] [--fixture ...]',
+  '                [--camera-password-hash sha256|md5] [--tpap-camera-passcode md5|sha256-crypt]',
+  '                [--discovery-port N] [--fixture ...]',
   '       tapo-sim --config FILE.json   (array of device options)',
   '       tapo-sim --list',
   `schemes: ${SIM_SCHEMES.join(', ')}`,
@@ -66,6 +67,7 @@ const DEVICE_FLAGS: Record<string, { key: DeviceOptionKey; read: (value: string,
   '--lockout-threshold': { key: 'lockoutThreshold', read: (v, f) => readInteger(v, f, 1, 1000) },
   '--lockout-seconds': { key: 'lockoutSeconds', read: readNumber },
   '--camera-password-hash': { key: 'cameraPasswordHash', read: readHashKind },
+  '--tpap-camera-passcode': { key: 'tpapCameraPasscode', read: readTpapPasscode },
   '--discovery-port': { key: 'discoveryPort', read: (v, f) => readInteger(v, f, 0, 65535) },
 };
 
@@ -83,6 +85,11 @@ function readScheme(value: string, flag: string): SimScheme {
 
 function readHashKind(value: string, flag: string): 'sha256' | 'md5' {
   if (value !== 'sha256' && value !== 'md5') throw new CliUsageError(`${flag} must be sha256 or md5`);
+  return value;
+}
+
+function readTpapPasscode(value: string, flag: string): 'md5' | 'sha256-crypt' {
+  if (value !== 'md5' && value !== 'sha256-crypt') throw new CliUsageError(`${flag} must be md5 or sha256-crypt`);
   return value;
 }
 

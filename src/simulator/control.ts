@@ -52,6 +52,8 @@ export function defaultFaults(): SimFaults {
     methodErrors: {},
     expireAfterRequests: 0,
     loseReplyTo: {},
+    loginStok: '',
+    refuseRequests: { status: 403, count: 0 },
   };
 }
 
@@ -75,6 +77,9 @@ const NUMBER_LIMITS: Record<(typeof NUMBER_FAULTS)[number], { max: number; integ
   delayMs: { max: MAX_DELAY_MS, integer: false },
   expireAfterRequests: { max: Number.MAX_SAFE_INTEGER, integer: true },
 };
+
+/** Longest `loginStok` accepted (real tokens are 32 characters). */
+const MAX_STOK_LENGTH = 256;
 
 /** Error codes are signed 32-bit on the wire. */
 const MIN_CODE = -(2 ** 31);
@@ -109,13 +114,25 @@ export function mergeFaults(faults: SimFaults, patch: unknown): void {
         throw new Error(`fault "methodErrors" must map method names to integer error codes from ${MIN_CODE} to ${MAX_CODE}`);
       }
       next.methodErrors = { ...(value as Record<string, number>) };
+    } else if (key === 'loginStok') {
+      if (typeof value !== 'string' || value.length > MAX_STOK_LENGTH) {
+        throw new Error(`fault "loginStok" must be a string of at most ${MAX_STOK_LENGTH} characters ('' = random tokens)`);
+      }
+      next.loginStok = value;
+    } else if (key === 'refuseRequests') {
+      const status = isObject(value) ? value.status : undefined;
+      const count = isObject(value) ? value.count : undefined;
+      if (!isObject(value) || Object.keys(value).some((k) => k !== 'status' && k !== 'count') || !Number.isInteger(status) || (status as number) < 400 || (status as number) > 599 || !isCount(count)) {
+        throw new Error('fault "refuseRequests" must be {"status": an HTTP status from 400 to 599, "count": a whole number >= 0}');
+      }
+      next.refuseRequests = { status: status as number, count: count as number };
     } else if (key === 'loseReplyTo') {
       if (!isObject(value) || !Object.values(value).every(isCount)) {
         throw new Error('fault "loseReplyTo" must map method names to whole counts >= 0');
       }
       next.loseReplyTo = { ...(value as Record<string, number>) };
     } else {
-      const known = [...BOOLEAN_FAULTS, ...NUMBER_FAULTS, 'methodErrors', 'loseReplyTo'];
+      const known = [...BOOLEAN_FAULTS, ...NUMBER_FAULTS, 'methodErrors', 'loseReplyTo', 'loginStok', 'refuseRequests'];
       throw new Error(`unknown fault "${key}"; known: ${known.join(', ')}`);
     }
   }

@@ -9,7 +9,8 @@
  * 1. read the whole body; build a `SimRequest` (path without query, lower-case headers, raw bytes);
  * 2. `/__sim/*` goes to the control endpoint (control.ts), never subject to faults;
  * 3. faults: `dropConnections` destroys the socket, `hang` never answers (the socket is kept until
- *    the client gives up or the device stops), `delayMs` waits, `http500` answers 500;
+ *    the client gives up or the device stops), `delayMs` waits, `http500` answers 500,
+ *    `refuseRequests` answers the next session requests (commands, not logins) with its status;
  * 4. otherwise the scheme server answers; `closeAfterResponse` adds `Connection: close`;
  *    `closeSilently` closes the socket after the reply without saying so (P100).
  *
@@ -37,6 +38,7 @@ import type { CameraPasswordHash } from './schemes/camera';
 import { KlapSchemeServer } from './schemes/klap';
 import { PassthroughSchemeServer } from './schemes/passthrough';
 import { TpapSchemeServer } from './schemes/tpap';
+import type { TpapCameraPasscode } from './schemes/tpap';
 import type {
   DeviceLogic,
   SchemeContext,
@@ -85,6 +87,11 @@ export interface StartDeviceOptions {
   /** Camera secure login: which hash of the password the camera stores (default `sha256`). */
   cameraPasswordHash?: CameraPasswordHash;
   /**
+   * TPAP camera: what its verifier is made from (default `md5`, a C101 1.4.3); `sha256-crypt` is a
+   * C200 hw5 1.4.6, which announces it in `extra_crypt` (tpap.md §4.2).
+   */
+  tpapCameraPasscode?: TpapCameraPasscode;
+  /**
    * Answer UDP discovery probes on this port of the same host (discovery.ts): 0 = any free port,
    * 20002 = the real devices' port. Default: no discovery responder.
    */
@@ -131,7 +138,7 @@ const realClock: SimClock = { now: () => Date.now() };
 export function createSchemeServer(
   scheme: SimScheme,
   family: SimFamily,
-  options: { cameraPasswordHash?: CameraPasswordHash } = {},
+  options: { cameraPasswordHash?: CameraPasswordHash; tpapCameraPasscode?: TpapCameraPasscode } = {},
 ): SchemeServer {
   if (!SCHEMES_BY_FAMILY[family].includes(scheme)) {
     throw new Error(`scheme "${scheme}" does not fit a ${family} device; use one of ${SCHEMES_BY_FAMILY[family].join(', ')}`);
@@ -150,7 +157,7 @@ export function createSchemeServer(
     case 'camera-legacy':
       return new CameraLegacySchemeServer();
     case 'tpap':
-      return new TpapSchemeServer(family);
+      return new TpapSchemeServer(family, options.tpapCameraPasscode !== undefined ? { cameraPasscode: options.tpapCameraPasscode } : {});
   }
 }
 
@@ -571,6 +578,12 @@ export class SimulatedDevice extends EventEmitter implements ControlTarget {
       this.send(res, { status: 500 });
       return;
     }
+    const refusal = this.faults.refuseRequests;
+    if (refusal.count > 0 && isSessionRequest(simReq)) {
+      refusal.count -= 1;
+      this.send(res, { status: refusal.status });
+      return;
+    }
     const response = await this.server.handle(simReq, this.context);
     if (this.loseCurrentReply) {
       // The device acted; the reply is lost on the way back (fault `loseReplyTo`).
@@ -627,6 +640,14 @@ export class SimulatedDevice extends EventEmitter implements ControlTarget {
       }
     });
   }
+}
+
+/**
+ * True for a request inside a session (a command), as opposed to a login step: camera and TPAP
+ * `/stok=…/ds`, KLAP `/app/request`, passthrough `/app` with a `token` query.
+ */
+function isSessionRequest(req: SimRequest): boolean {
+  return /^\/stok=[^/]*\/ds\/?$/.test(req.path) || req.path === '/app/request' || (req.path === '/app' && req.query.has('token'));
 }
 
 /** How long after a reply `closeSilently` closes the socket, in ms. */

@@ -42,6 +42,7 @@ export { PassthroughSchemeServer } from './schemes/passthrough';
 export { CameraSecureSchemeServer, CameraLegacySchemeServer } from './schemes/camera';
 export type { CameraPasswordHash, CameraSchemeOptions } from './schemes/camera';
 export { TpapSchemeServer } from './schemes/tpap';
+export type { TpapCameraPasscode, TpapSchemeOptions } from './schemes/tpap';
 export { ManualClock, systemClock } from './logic/clock';
 export { DiscoveryResponder, DISCOVERY_PORT } from './discovery';
 export type { DiscoveryResponderOptions, DiscoveryIgnoreReason } from './discovery';

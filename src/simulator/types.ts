@@ -106,6 +106,19 @@ export interface SimFaults {
   /** Expire a session after this many requests in it (0 = never). */
   expireAfterRequests: number;
   /**
+   * Cameras (secure, legacy) and TPAP devices: every login hands out this session token instead of
+   * a random one ('' = off). A hostile or buggy token such as `../x/../y` tests that the client
+   * keeps it one path segment: the device accepts it only percent-encoded the way
+   * `encodeURIComponent` does (schemes/session-path.ts), never as the path it normalises to.
+   */
+  loginStok: string;
+  /**
+   * Refuse the next `count` session requests (commands: `/stok=…/ds`, KLAP `/app/request`,
+   * passthrough `/app?token=…`; not logins) with HTTP `status` and an empty body, before the scheme
+   * looks at them: the device does not act. Counts down to 0.
+   */
+  refuseRequests: { status: number; count: number };
+  /**
    * Lose the reply after the device acted: method name → how many of its next replies to drop
    * (the request is carried out, then the socket is destroyed). Models a reply lost on the way back.
    */
@@ -140,4 +153,10 @@ export interface SchemeServer {
   sessionCount(): number;
   /** Logins completed since start, for tests and benchmarks. */
   readonly loginCount: number;
+  /**
+   * Logins refused since start because the credential the client proved did not match the account:
+   * each one a failed attempt on the device (the ones a camera counts towards its lockout). Refusals
+   * before any credential is checked (unknown user, lockout, forced codes) are not counted.
+   */
+  readonly failedLoginCount: number;
 }

@@ -1165,6 +1165,16 @@ describe('client against independent device implementations (variations real dev
       assert.deepEqual(server.problems, []);
       assert.ok(device.handshakes >= 2, `handshakes: ${device.handshakes}`);
     });
+
+    it('login_device v2 only: once v2 has worked, a session renewal sends only v2 (no refused v1 login each time)', async () => {
+      const device = new PassthroughDevice({ cookieName: 'TP_SESSIONID', loginVersion: 2, expireAfterRequests: 2 });
+      const server = await serve(device.handle);
+      await plugRoundTrip(connect(server, 'plug', 'passthrough'), device.state);
+      assert.deepEqual(server.problems, []);
+      // First login: v1 refused, then v2; the renewal after the session timed out: v2 alone.
+      assert.deepEqual(device.loginVersionsSeen, [1, 2, 2]);
+      assert.equal(device.handshakes, 3);
+    });
   });
 
   // ------------------------------------------------------------------------------ cameras ----

@@ -66,6 +66,64 @@ describe('simulator faults and what the client does about them', function () {
     });
   }
 
+  const CAMERA_SCHEMES = [
+    { fixture: C210, scheme: 'camera-secure' as const },
+    { fixture: C210, scheme: 'camera-legacy' as const },
+    { fixture: 'C101(US)_5.0_1.4.3', scheme: 'tpap' as const },
+  ];
+
+  for (const c of CAMERA_SCHEMES) {
+    for (const token of ['../x/../y', 'a/b?c#d%e f']) {
+      it(`${c.scheme} camera whose login hands out the token ${JSON.stringify(token)}: it stays one path segment, every command is carried out on that session`, async () => {
+        const d = await device({ fixture: c.fixture, scheme: c.scheme });
+        d.faults.loginStok = token;
+        const paths: string[] = [];
+        d.on('request', (req: { path: string }) => paths.push(req.path));
+        const camera = new Camera(connect(d, { scheme: c.scheme }));
+        const initially = (await camera.read(['privacyMode'])).privacyMode;
+        await camera.setPrivacyMode(!initially);
+        assert.equal((d.logic as CameraLogic).state.privacyMode, !initially);
+        assert.equal((await camera.read(['privacyMode'])).privacyMode, !initially);
+        assert.equal(d.server.loginCount, 1, 'one login, the session kept');
+        const sessionPaths = paths.filter((p) => p !== '/');
+        assert.ok(sessionPaths.length >= 3, paths.join(' '));
+        // The literal encoded path, never the one a URL parser makes of the raw token.
+        for (const p of sessionPaths) assert.equal(p, `/stok=${encodeURIComponent(token)}/ds`);
+      });
+    }
+
+    for (const status of [403, 404]) {
+      it(`${c.scheme} camera: a command refused with HTTP ${status} drops the session; one new login, then the command is carried out`, async () => {
+        const d = await device({ fixture: c.fixture, scheme: c.scheme });
+        const conn = connect(d, { scheme: c.scheme });
+        const camera = new Camera(conn);
+        const initially = (await camera.read(['privacyMode'])).privacyMode;
+        const logins = d.server.loginCount;
+        d.faults.refuseRequests = { status, count: 1 };
+        await camera.setPrivacyMode(!initially);
+        assert.equal(d.faults.refuseRequests.count, 0, 'the refusal was used');
+        assert.equal((d.logic as CameraLogic).state.privacyMode, !initially);
+        assert.equal(d.server.loginCount, logins + 1);
+        assert.equal(conn.state, 'connected');
+      });
+    }
+
+    it(`${c.scheme} camera: every command refused with HTTP 404: SessionExpired after one re-login, no loop`, async () => {
+      const d = await device({ fixture: c.fixture, scheme: c.scheme });
+      const conn = connect(d, { scheme: c.scheme });
+      const camera = new Camera(conn);
+      const initially = (await camera.read(['privacyMode'])).privacyMode;
+      const logins = d.server.loginCount;
+      d.faults.refuseRequests = { status: 404, count: 100 };
+      const err = await rejection(camera.setPrivacyMode(!initially));
+      assert.equal(err.kind, 'SessionExpired');
+      assert.equal(err.sent, false);
+      assert.equal(d.faults.refuseRequests.count, 98, 'the command and its one replay');
+      assert.equal(d.server.loginCount, logins + 1);
+      assert.equal((d.logic as CameraLogic).state.privacyMode, initially);
+    });
+  }
+
   it('-40401 inside every encrypted camera reply: SessionExpired after one re-login, no loop', async () => {
     const d = await device({ fixture: C210, scheme: 'camera-secure' });
     const conn = connect(d);

@@ -92,26 +92,39 @@ describe('TPAP transport vs the simulator (127.0.0.1)', function () {
       assert.equal(dev.server.loginCount, 2);
     });
 
-    it('a wrong password is Authentication after at most two register/share rounds', async () => {
+    it('a wrong password is Authentication after exactly one register/share round', async () => {
       const [dev, t] = await start({ fixture: CAMERA }, 'not-the-password');
       const e = await rejects(t.login());
       assert.equal(e.kind, 'Authentication');
       assert.ok(!e.message.includes('not-the-password'));
-      assert.ok(dev.guard.failures >= 1 && dev.guard.failures <= 2, `failures: ${dev.guard.failures}`);
-      // discover + two register/share rounds at most.
-      assert.ok(dev.httpRequestCount <= 5, `HTTP requests: ${dev.httpRequestCount}`);
+      assert.equal(dev.guard.failures, 1);
+      assert.equal(dev.server.failedLoginCount, 1);
+      // discover + one register/share round.
+      assert.equal(dev.httpRequestCount, 3);
       assert.equal(dev.server.loginCount, 0);
+    });
+
+    it('a C200 that announces its SHA-256-crypt passcode at pake_register is logged in with one round', async () => {
+      const [dev, t] = await start({ fixture: CAMERA, tpapCameraPasscode: 'sha256-crypt' });
+      await t.login();
+      assert.equal(dev.server.loginCount, 1);
+      assert.equal(dev.server.failedLoginCount, 0);
+      assert.equal(dev.httpRequestCount, 3);
+      result(await t.send({ method: 'getDeviceInfo', params: { device_info: { name: ['basic_info'] } } }));
     });
 
     it('stops at the lockout and reports the seconds left', async () => {
       const [dev, t] = await start({ fixture: CAMERA, lockoutThreshold: 2, lockoutSeconds: 600 }, 'not-the-password');
       assert.equal((await rejects(t.login())).kind, 'Authentication');
+      assert.equal((await rejects(t.login())).kind, 'Authentication');
+      assert.equal(dev.server.failedLoginCount, 2);
       const requestsBefore = dev.httpRequestCount;
       const locked = await rejects(t.login());
       assert.equal(locked.kind, 'Locked');
       assert.ok(locked.secondsLeft !== undefined && locked.secondsLeft > 0 && locked.secondsLeft <= 600);
-      // discover + one register/share round, then it stops.
-      assert.ok(dev.httpRequestCount - requestsBefore <= 3);
+      // discover + register, which the device refuses while locked: no share.
+      assert.equal(dev.httpRequestCount - requestsBefore, 2);
+      assert.equal(dev.server.failedLoginCount, 2);
     });
   });
 

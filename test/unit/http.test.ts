@@ -8,7 +8,7 @@ import { strict as assert } from 'node:assert';
 import { getEventListeners } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { HttpClient } from '../../src/protocol/http';
+import { HttpClient, stokPath } from '../../src/protocol/http';
 import { rejection } from '../helpers';
 
 interface Seen {
@@ -148,6 +148,25 @@ describe('HttpClient (loopback)', () => {
       s.seen.map((r) => r.url),
       ['/stok=ab-12/ds', '/a/c?x=1', '/p%20q?v=%271%27', '/?seq=1'],
     );
+  });
+
+  it('a session token is one opaque path segment: real tokens go out as they are, any other is percent-encoded and never normalised', async () => {
+    const s = await server((_req, res) => res.end());
+    const c = client();
+    const tokens = ['0123abcdEF', 'aB3(x).y!z*w~q_-', '../x/../y', 'a/b?c#d%e f', '..', '%2e%2E'];
+    for (const token of tokens) await c.request(`${s.base}${stokPath(token)}`, { body: '{}' });
+    assert.deepEqual(
+      s.seen.map((r) => r.url),
+      [
+        '/stok=0123abcdEF/ds',
+        '/stok=aB3(x).y!z*w~q_-/ds',
+        '/stok=..%2Fx%2F..%2Fy/ds',
+        '/stok=a%2Fb%3Fc%23d%25e%20f/ds',
+        '/stok=../ds',
+        '/stok=%252e%252E/ds',
+      ],
+    );
+    for (const [i, token] of tokens.entries()) assert.equal(decodeURIComponent(/^\/stok=(.*)\/ds$/.exec(s.seen[i]!.url)![1]!), token);
   });
 
   it('rejects with Timeout (sent: true) when no answer comes before the deadline', async () => {

@@ -398,7 +398,7 @@ describe('simulated device over loopback', function () {
       assert.equal((await send(device, '/app/handshake1', randomBytes(16))).status, 404);
     });
 
-    it('refuses numeric faults a timer or a counter cannot take, and keeps the old values', async () => {
+    it('refuses fault values the device cannot use (timers, counters, codes, tokens, statuses), and keeps the old values', async () => {
       const device = await start({ fixture: 'P110(UK)_1.0_1.3.0' });
       const refused: [object, RegExp][] = [
         [{ delayMs: 3e9 }, /"delayMs" must be a number from 0 to 2147483647, got 3000000000/],
@@ -406,6 +406,11 @@ describe('simulated device over loopback', function () {
         [{ expireAfterRequests: 1.5 }, /"expireAfterRequests" must be an integer/],
         [{ methodErrors: { get_device_info: 2 ** 31 } }, /"methodErrors" .* from -2147483648 to 2147483647/],
         [{ loseReplyTo: { get_device_info: 0.5 } }, /"loseReplyTo"/],
+        [{ loginStok: 5 }, /"loginStok" must be a string/],
+        [{ loginStok: 'x'.repeat(257) }, /"loginStok"/],
+        [{ refuseRequests: { status: 200, count: 1 } }, /"refuseRequests" must be \{"status": an HTTP status from 400 to 599/],
+        [{ refuseRequests: { status: 404, count: -1 } }, /"refuseRequests"/],
+        [{ refuseRequests: { status: 404, count: 1, extra: true } }, /"refuseRequests"/],
       ];
       for (const [patch, message] of refused) {
         const res = await send(device, '/__sim/faults', JSON.stringify(patch));
@@ -415,6 +420,12 @@ describe('simulated device over loopback', function () {
       assert.equal(device.faults.delayMs, 0);
       assert.equal(device.faults.expireAfterRequests, 0);
       assert.deepEqual(device.faults.methodErrors, {});
+      assert.equal(device.faults.loginStok, '');
+      assert.deepEqual(device.faults.refuseRequests, { status: 403, count: 0 });
+      const set = await send(device, '/__sim/faults', JSON.stringify({ loginStok: '../x', refuseRequests: { status: 404, count: 2 } }));
+      assert.equal(set.status, 200);
+      assert.equal(device.faults.loginStok, '../x');
+      assert.deepEqual(device.faults.refuseRequests, { status: 404, count: 2 });
       const longest = await send(device, '/__sim/faults', JSON.stringify({ delayMs: 2 ** 31 - 1, methodErrors: { login_device: -(2 ** 31) } }));
       assert.equal(longest.status, 200);
       assert.equal(device.faults.delayMs, 2 ** 31 - 1);

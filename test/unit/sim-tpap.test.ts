@@ -35,6 +35,7 @@ import {
   pointNeg,
   sealFrame,
   sessionKeys,
+  sha256CryptDefault,
   sha256HexUpper,
   transcript,
   verifierSecrets,
@@ -368,6 +369,16 @@ describe('simulator TPAP math (vectors.json → tpap)', () => {
     assert.throws(() => openFrame(keys, tampered));
   });
 
+  // Expected values from `openssl passwd -5 -salt <salt> <key>` (an independent crypt implementation).
+  it('SHA-256-crypt (the C200 passcode store) matches OpenSSL, salt cut to 16 characters', () => {
+    assert.equal(sha256CryptDefault('Hello world!', 'saltstring'), '$5$saltstring$5B8vYYiY.CVt1RlTTf8KbXBH3hsxY/GNooZaBBGWEc5');
+    assert.equal(sha256CryptDefault('hunter2', 'saltsaltsaltsalt'), '$5$saltsaltsaltsalt$LTm0e1epoLCOhH8WjaKAzYHFbzuOTFXssEJnxJiG5YC');
+    assert.equal(
+      sha256CryptDefault(sha256HexUpper('admin'), 'abcdefghijklmnopqrst'),
+      '$5$abcdefghijklmnop$nKtxZiU2LTQU4ygiIc.vnPe.AWtNikCJ2Ij9zO5DQP8',
+    );
+  });
+
   it('agrees with the prover side for random scalars', () => {
     const { w0, w1 } = deriveScalars('user@example.com/pw', salt, 10);
     const verifier = makeVerifier('user@example.com/pw', salt, 10);
@@ -528,6 +539,33 @@ describe('TpapSchemeServer (simulated TPAP device)', () => {
       assert.equal(r.server.sessionCount(), 1);
     });
 
+    it("cameraPasscode 'sha256-crypt' (C200): announces password_shadow 5 and takes only sha256_crypt(SHA256_HEX_UPPER(password))", async () => {
+      const r = rig('camera', { cameraPasscode: 'sha256-crypt', shadowSalt: 'c200saltc200salt' });
+      const reg = resultOf(
+        await login(r, { sub_method: 'pake_register', username: md5HexLower('admin'), user_random: randomBytes(32).toString('base64'), passcode_type: 'userpw' }),
+      );
+      assert.deepEqual(reg.extra_crypt, { type: 'password_shadow', params: { passwd_id: 5, passwd_prefix: '$5$c200saltc200salt$' } });
+      assert.deepEqual(jsonOf(await proverLogin(r, CAMERA_CREDENTIAL)), { error_code: -40401 }, 'the MD5 passcode is refused');
+      assert.deepEqual(jsonOf(await proverLogin(r, sha256HexUpper(CAMERA_ACCOUNT.password))), { error_code: -40401 }, 'so is the bare SHA-256');
+      assert.equal(r.server.failedLoginCount, 2);
+      assert.ok((await loggedIn(r, sha256CryptDefault(sha256HexUpper(CAMERA_ACCOUNT.password), 'c200saltc200salt'))).stok);
+      assert.equal(r.server.loginCount, 1);
+    });
+
+    it('faults.loginStok: hands out that token, taken on /ds only in its encodeURIComponent spelling', async () => {
+      const r = rig('camera');
+      r.ctx.faults.loginStok = '../x/../y';
+      const s = await loggedIn(r, CAMERA_CREDENTIAL);
+      assert.equal(s.stok, '../x/../y');
+      const frame = (): Buffer => sealFrame(s.keys, s.seq++, Buffer.from(JSON.stringify(MULTI)));
+      const ok = await send(r, request(`/stok=${encodeURIComponent(s.stok)}/ds`, frame()));
+      assert.equal(ok.status, 200);
+      assert.equal(openFrame(s.keys, bodyOf(ok)).seq, s.seq - 1);
+      // Another spelling of the same token is a percent-encoded stok the device does not take.
+      assert.deepEqual(jsonOf(await send(r, request('/stok=%2E%2E%2Fx%2F..%2Fy/ds', frame()))), { error_code: -40421 });
+      assert.equal(r.server.sessionCount(), 1);
+    });
+
     it('answers a wrong password with -40401, counts it, then locks out without evaluating', async () => {
       const r = rig('camera');
       const failures = sinon.spy(r.guard, 'recordFailure');
@@ -535,6 +573,7 @@ describe('TpapSchemeServer (simulated TPAP device)', () => {
         assert.deepEqual(jsonOf(await proverLogin(r, md5HexLower('wrong'))), { error_code: -40401 });
       }
       assert.equal(failures.callCount, 3);
+      assert.equal(r.server.failedLoginCount, 3);
       assert.equal(r.server.loginCount, 0);
       assert.equal(r.server.sessionCount(), 0);
       const locked = jsonOf(await proverLogin(r, CAMERA_CREDENTIAL));

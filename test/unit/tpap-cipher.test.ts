@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TapoError } from '../../src/protocol/errors';
 import { encodePoint, P256_G, scalarMult } from '../../src/protocol/p256';
+import type { JsonObject } from '../../src/protocol/types';
 import {
   buildDiscoverBody,
   buildPakeRegisterBody,
@@ -28,8 +29,10 @@ import {
   SPAKE2P_M,
   SPAKE2P_N,
   toInt32,
+  tpapCameraPasswordForm,
   tpapCredential,
-  tpapPasscodeCandidates,
+  tpapPasscode,
+  tpapPasscodeType,
   tpapUserName,
 } from '../../src/protocol/tpap-cipher';
 
@@ -86,23 +89,39 @@ describe('tpap-cipher', () => {
       assert.equal(tpapUserName(1), s('username_sha256_upper_admin'));
     });
 
-    it('derives both camera passcodes, in order', () => {
+    it('derives both camera passcode forms', () => {
       assert.equal(md5HexLower(inputs.camera_password), s('credential_md5_hex_lower'));
       assert.equal(sha256HexUpper(inputs.camera_password), s('credential_sha256_hex_upper'));
-      const c = tpapPasscodeCandidates('camera', inputs.camera_password, [2]);
+      const forms = (['md5', 'sha256'] as const).map((form) => tpapPasscode('userpw', 'camera', inputs.camera_password, { form }));
       assert.deepEqual(
-        c.map((p) => [p.type, p.passcode]),
+        forms.map((p) => [p.type, p.passcode]),
         [
           ['userpw', s('credential_md5_hex_lower')],
           ['userpw', s('credential_sha256_hex_upper')],
         ],
       );
-      for (const p of c) assert.ok(!p.label.includes(p.passcode));
+      assert.equal(tpapPasscode('userpw', 'camera', inputs.camera_password).passcode, s('credential_md5_hex_lower'));
+      for (const p of forms) assert.ok(!p.label.includes(p.passcode));
+    });
+
+    it("chooses the camera's password form from what the device announced", () => {
+      const shadow = (id: number | string): JsonObject => ({ type: 'password_shadow', params: { passwd_id: id, passwd_prefix: '$5$abc$' } });
+      // Settled by the announcement.
+      assert.deepEqual(tpapCameraPasswordForm(undefined, undefined), { form: 'md5', settled: true }, 'C510W: no extra_crypt');
+      assert.deepEqual(tpapCameraPasswordForm(null, 0), { form: 'md5', settled: true });
+      assert.deepEqual(tpapCameraPasswordForm(shadow(5), 0), { form: 'sha256', settled: true }, 'C200 hw5 1.4.6');
+      assert.deepEqual(tpapCameraPasswordForm(shadow('5'), undefined), { form: 'sha256', settled: true });
+      assert.deepEqual(tpapCameraPasswordForm(shadow(3), 0), { form: 'md5', settled: true }, 'passwd_id 3 ignores the passcode');
+      // Only the likelier form.
+      assert.deepEqual(tpapCameraPasswordForm(undefined, 1), { form: 'sha256', settled: false });
+      assert.deepEqual(tpapCameraPasswordForm(shadow(1), 0), { form: 'md5', settled: false });
+      assert.deepEqual(tpapCameraPasswordForm(shadow(2), 1), { form: 'sha256', settled: false });
+      assert.deepEqual(tpapCameraPasswordForm({ type: 'password_authkey', params: {} }, 0), { form: 'md5', settled: false });
+      assert.deepEqual(tpapCameraPasswordForm('odd', 0), { form: 'md5', settled: false });
     });
 
     it('builds the SMART credential "<email>/<password>"', () => {
-      const [p] = tpapPasscodeCandidates('smart', 'hunter2', [2]);
-      assert.ok(p);
+      const p = tpapPasscode('userpw', 'smart', 'hunter2', { form: 'md5' });
       assert.deepEqual([p.type, p.passcode], ['userpw', 'hunter2']);
       assert.equal(
         tpapCredential({ family: 'smart', username: 'user@example.com', passcode: p.passcode }),
@@ -117,20 +136,17 @@ describe('tpap-cipher', () => {
       assert.throws(() => defaultPasscode('AA-BB'), TapoError);
     });
 
-    it('adds default and shared-token passcodes only when advertised', () => {
-      const c = tpapPasscodeCandidates('camera', 'pw', [2, 0, 3], 'AA-BB-CC-DD-EE-FF');
-      assert.deepEqual(
-        c.map((p) => p.type),
-        ['userpw', 'userpw', 'default_userpw', 'shared_token'],
-      );
-      assert.equal(c[2]!.passcode, v.default_passcode_example.passcode);
-      assert.equal(c[3]!.passcode, md5HexLower('pw'));
-      assert.deepEqual(
-        tpapPasscodeCandidates('smart', 'pw', [0]).map((p) => p.type),
-        [],
-        'no MAC, no default passcode',
-      );
-      assert.deepEqual(tpapPasscodeCandidates('smart', 'pw', []).map((p) => p.passcode), ['pw']);
+    it('uses one passcode type, the first the device offers in the app\'s priority', () => {
+      const mac = 'AA-BB-CC-DD-EE-FF';
+      assert.equal(tpapPasscodeType([2, 0, 3], mac), 'userpw');
+      assert.equal(tpapPasscodeType([3, 0], mac), 'default_userpw');
+      assert.equal(tpapPasscodeType([3, 0]), 'shared_token', 'no MAC, no default passcode');
+      assert.equal(tpapPasscodeType([0]), undefined);
+      assert.equal(tpapPasscodeType([5]), 'userpw');
+      assert.equal(tpapPasscodeType([]), 'userpw');
+      assert.equal(tpapPasscodeType(), 'userpw');
+      assert.equal(tpapPasscode('default_userpw', 'camera', 'pw', { mac }).passcode, v.default_passcode_example.passcode);
+      assert.equal(tpapPasscode('shared_token', 'smart', 'pw').passcode, md5HexLower('pw'));
     });
   });
 

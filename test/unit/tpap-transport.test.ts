@@ -26,6 +26,7 @@ import {
   deriveW0W1,
   encryptDsFrame,
   md5HexLower,
+  sha256Crypt,
   sha256HexUpper,
   SPAKE2P_M,
   SPAKE2P_N,
@@ -47,6 +48,8 @@ interface FakeOptions {
   discoverReply?: Json;
   /** Answer every pake_register with this reply. */
   registerReply?: Json;
+  /** `extra_crypt` to announce in the pake_register reply (the credential must already apply it). */
+  extraCrypt?: Json;
   /** Answer every pake_share with this reply instead of checking. */
   shareReply?: Json;
   /** Corrupt dev_confirm. */
@@ -181,6 +184,7 @@ class FakeTpapDevice {
           cipher_suites: 1,
           iterations: 1000,
           encryption: 'aes_128_ccm',
+          ...(this.opts.extraCrypt ? { extra_crypt: this.opts.extraCrypt } : {}),
         },
       });
     }
@@ -220,6 +224,11 @@ class FakeTpapDevice {
 }
 
 const PASSWORD = 'correct horse';
+/** What a C200 hw5 1.4.6 announces at pake_register and the credential it then takes (tpap.md §4.2). */
+const C200_SHADOW = { type: 'password_shadow', params: { passwd_id: 5, passwd_prefix: '$5$saltsaltsaltsalt$' } };
+const C200_CREDENTIAL = sha256Crypt(sha256HexUpper(PASSWORD), '$5$saltsaltsaltsalt$');
+/** A discover reply whose user_hash_type 1 leaves a camera's password form open. */
+const HASH_TYPE_1 = { error_code: 0, result: { tpap: { tls: 1, pake: [2], user_hash_type: 1 } } };
 
 function transportFor(dev: FakeTpapDevice, password = PASSWORD, now?: () => number): TpapTransport {
   return new TpapTransport({
@@ -272,11 +281,11 @@ describe('TpapTransport (fake device on 127.0.0.1)', () => {
     assert.deepEqual(d.dsContentTypes, ['application/octet-stream', 'application/octet-stream', 'application/octet-stream']);
   });
 
-  it('camera: falls back from the MD5 to the SHA-256 passcode, wraps and unwraps single requests', async () => {
-    const [d, tr] = await setup({ family: 'camera', credential: sha256HexUpper(PASSWORD) });
+  it('camera: takes the SHA-256 passcode the register reply announces (password_shadow 5, C200) in one round, wraps and unwraps single requests', async () => {
+    const [d, tr] = await setup({ family: 'camera', credential: C200_CREDENTIAL, extraCrypt: C200_SHADOW });
     await tr.login();
-    assert.equal(d.registers.length, 2, 'one register per candidate');
-    assert.equal(d.shares.length, 2);
+    assert.equal(d.registers.length, 1);
+    assert.equal(d.shares.length, 1, 'one authentication try');
     const reply = await tr.send({ method: 'getLensMaskConfig', params: { lens_mask: { name: ['lens_mask_info'] } } });
     assert.deepEqual(d.dsPlaintexts[0], {
       method: 'multipleRequest',
@@ -317,15 +326,61 @@ describe('TpapTransport (fake device on 127.0.0.1)', () => {
     assert.equal(((await tr.send({ method: 'x' }))['error_code']), 0);
   });
 
-  it('camera: a wrong password is Authentication after exactly two register/share rounds', async () => {
-    const [d, tr] = await setup({ family: 'camera', credential: md5HexLower(PASSWORD) }, 'wrong-password');
-    const e = await rejects(tr.login());
-    assert.equal(e.kind, 'Authentication');
-    assert.match(e.hint ?? '', /password/);
-    assert.equal(d.registers.length, 2);
-    assert.equal(d.shares.length, 2);
+  for (const c of [
+    { name: 'no extra_crypt (C510W)', opts: { credential: md5HexLower(PASSWORD) } },
+    { name: 'password_shadow 5 (C200)', opts: { credential: C200_CREDENTIAL, extraCrypt: C200_SHADOW } },
+    { name: 'user_hash_type 1 (form not settled)', opts: { credential: md5HexLower(PASSWORD), discoverReply: HASH_TYPE_1 } },
+  ]) {
+    it(`camera, ${c.name}: a wrong password is Authentication after exactly one register/share round per login`, async () => {
+      const [d, tr] = await setup({ family: 'camera', ...c.opts }, 'wrong-password');
+      for (let login = 1; login <= 3; login++) {
+        const e = await rejects(tr.login());
+        assert.equal(e.kind, 'Authentication');
+        assert.match(e.hint ?? '', /password/);
+        assert.equal(d.registers.length, login);
+        assert.equal(d.shares.length, login, 'one authentication try per login');
+        assert.equal(tr.hasSession, false);
+        assertNoSecrets(e, 'wrong-password', md5HexLower('wrong-password'), sha256HexUpper('wrong-password'));
+      }
+    });
+  }
+
+  it('camera without extra_crypt: the MD5 form is settled, the SHA-256 form is never sent', async () => {
+    // A device that (against every report) wants SHA-256 without announcing it is refused every time.
+    const [d, tr] = await setup({ family: 'camera', credential: sha256HexUpper(PASSWORD) });
+    for (let login = 1; login <= 3; login++) assert.equal((await rejects(tr.login())).kind, 'Authentication');
+    assert.equal(d.shares.length, 3);
     assert.equal(tr.hasSession, false);
-    assertNoSecrets(e, 'wrong-password', md5HexLower('wrong-password'), sha256HexUpper('wrong-password'));
+  });
+
+  it('camera, form not settled (user_hash_type 1): one form per login, the other one on the next login', async () => {
+    const [d, tr] = await setup({ family: 'camera', credential: md5HexLower(PASSWORD), discoverReply: HASH_TYPE_1 });
+    const first = await rejects(tr.login());
+    assert.equal(first.kind, 'Authentication');
+    assert.match(first.message, /SHA-256/);
+    assert.equal(d.shares.length, 1);
+    await tr.login();
+    assert.equal(d.shares.length, 2);
+    assert.equal(tr.hasSession, true);
+    // The form that worked stays: a later full login sends it again in one round.
+    tr.reset();
+    await tr.login();
+    assert.equal(d.shares.length, 3);
+    assert.equal(tr.hasSession, true);
+  });
+
+  it('SMART offering several passcode types: one type, one round', async () => {
+    const [d, tr] = await setup(
+      {
+        family: 'smart',
+        credential: 'me@example.com/wrong',
+        discoverReply: { error_code: 0, result: { mac: 'AA-BB-CC-DD-EE-FF', tpap: { tls: 0, pake: [2, 0, 3] } } },
+      },
+      'not-it',
+    );
+    assert.equal((await rejects(tr.login())).kind, 'Authentication');
+    assert.deepEqual(d.registers.map((r) => r['passcode_type']), ['userpw']);
+    assert.equal(d.shares.length, 1);
   });
 
   it('stops at the first lockout code and reports the seconds left', async () => {
@@ -453,8 +508,14 @@ describe('TpapTransport (fake device on 127.0.0.1)', () => {
 
   it('a refresh before the expiry repeats only the passcode that worked', async () => {
     let now = 5_000;
-    // The device takes the second camera candidate (SHA-256): the first login needs two rounds.
-    const [d, tr] = await setup({ family: 'camera', credential: sha256HexUpper(PASSWORD), expired: 600 }, PASSWORD, () => now);
+    // The form is not settled and the device takes the less likely one (MD5): the first login is
+    // refused, the second one gets in.
+    const [d, tr] = await setup(
+      { family: 'camera', credential: md5HexLower(PASSWORD), discoverReply: HASH_TYPE_1, expired: 600 },
+      PASSWORD,
+      () => now,
+    );
+    assert.equal((await rejects(tr.login())).kind, 'Authentication');
     await tr.login();
     assert.equal(d.shares.length, 2);
     now += 545_000;
@@ -481,7 +542,7 @@ describe('TpapTransport (fake device on 127.0.0.1)', () => {
     assert.equal(tr.hasSession, false);
     // Not a wrong password: the same credential opened the live session.
     await tr.login();
-    assert.equal(d.shares.length, 2, 'one refused share, no second candidate');
+    assert.equal(d.shares.length, 2, 'one refused share, no second passcode');
     assert.equal(tr.hasSession, true);
     await tr.send({ method: 'getDeviceInfo', params: {} });
     assert.deepEqual(d.dsSeqs, [1000, 1001], 'the old session goes on');

@@ -35,6 +35,7 @@ import { createCipheriv, createDecipheriv, createHash, randomBytes, randomInt } 
 import { getSimCertificate } from '../cert';
 import { forcedErrorCode } from '../control';
 import { parseFirstJsonValue } from '../logic/json';
+import { stokFromSegment } from './session-path';
 import type { SchemeContext, SchemeServer, SimJsonObject, SimRequest, SimResponse, SimScheme } from '../types';
 
 /** Which hash of the admin password the camera stores (camera.md §6.1). */
@@ -171,13 +172,17 @@ function unknownUserReply(): SimResponse {
 /** Stok sessions of one camera: one live session per remote address, replaced ones remembered. */
 class CameraSessions {
   loginCount = 0;
+  failedLoginCount = 0;
   private readonly live = new Map<string, CameraSession>();
   private readonly replaced = new Set<string>();
 
   constructor(private readonly random: CameraRandom) {}
 
-  /** Opens a session for `remoteAddress` at `now`, replacing that address's previous one. */
-  open(remoteAddress: string, now: number, keys?: CameraSessionKeys): CameraSession {
+  /**
+   * Opens a session for `remoteAddress` at `now`, replacing that address's previous one. The token
+   * is `stok` when given (fault `loginStok`), else a random one.
+   */
+  open(remoteAddress: string, now: number, keys?: CameraSessionKeys, stok?: string): CameraSession {
     for (const [stok, session] of this.live) {
       if (session.remoteAddress !== remoteAddress) continue;
       this.live.delete(stok);
@@ -185,13 +190,15 @@ class CameraSessions {
       if (this.replaced.size > MAX_REPLACED) this.replaced.delete(this.replaced.values().next().value as string);
     }
     const session: CameraSession = {
-      stok: this.random.stok(),
+      stok: stok !== undefined && stok !== '' ? stok : this.random.stok(),
       remoteAddress,
       ...(keys !== undefined ? { keys } : {}),
       expectedSeq: keys === undefined ? 0 : this.random.startSeq(),
       requests: 0,
       openedAt: now,
     };
+    // A fixed token handed out again is live, not one of the replaced ones.
+    this.replaced.delete(session.stok);
     this.live.set(session.stok, session);
     this.loginCount += 1;
     return session;
@@ -199,11 +206,14 @@ class CameraSessions {
 
   /**
    * Resolves `/stok=<stok>/ds`: the session, or the reply for a dead one (replaced ⇒ HTTP 500,
-   * unknown, older than `sessionTtlSeconds` or worn out by `expireAfterRequests` ⇒ -40401).
+   * unknown, older than `sessionTtlSeconds` or worn out by `expireAfterRequests` ⇒ -40401). Any
+   * other path, such as the one a URL parser makes of an unencoded `../` token, is HTTP 404.
    */
   resolve(req: SimRequest, ctx: SchemeContext): CameraSession | SimResponse {
-    const stok = /^\/stok=([^/]+)\/ds$/.exec(req.path)?.[1];
-    if (stok === undefined) return { status: 404 };
+    const match = /^\/stok=([^/]+)\/ds$/.exec(req.path);
+    if (match === null) return { status: 404 };
+    const stok = stokFromSegment(match[1] ?? '');
+    if (stok === undefined) return json({ error_code: -40401 });
     if (this.replaced.has(stok)) return json({ error_code: -40401 }, 500);
     const session = this.live.get(stok);
     if (session === undefined) return json({ error_code: -40401 });
@@ -276,6 +286,11 @@ export class CameraSecureSchemeServer implements SchemeServer {
     return this.sessions.loginCount;
   }
 
+  /** Step-2 digests that did not match since start (each one counts towards the lockout). */
+  get failedLoginCount(): number {
+    return this.sessions.failedLoginCount;
+  }
+
   /** Routes one HTTP request. */
   handle(req: SimRequest, ctx: SchemeContext): SimResponse {
     if (req.method !== 'POST') return { status: 404 };
@@ -339,10 +354,11 @@ export class CameraSecureSchemeServer implements SchemeServer {
     this.pending.delete(cnonce);
     if (params.digest_passwd !== cameraDigestPasswd(pwdHash, cnonce, nonce)) {
       ctx.guard.recordFailure();
+      this.sessions.failedLoginCount += 1;
       return json({ error_code: -40413, result: { data: { code: -40413, encrypt_type: ['3'] } } });
     }
     ctx.guard.recordSuccess();
-    const session = this.sessions.open(req.remoteAddress, ctx.clock.now(), cameraSessionKeys(cnonce, nonce, pwdHash));
+    const session = this.sessions.open(req.remoteAddress, ctx.clock.now(), cameraSessionKeys(cnonce, nonce, pwdHash), ctx.faults.loginStok);
     return json({ error_code: 0, result: { stok: session.stok, user_group: 'root', start_seq: session.expectedSeq } });
   }
 
@@ -390,6 +406,11 @@ export class CameraLegacySchemeServer implements SchemeServer {
     return this.sessions.loginCount;
   }
 
+  /** MD5 logins with the wrong password since start (each one counts towards the lockout). */
+  get failedLoginCount(): number {
+    return this.sessions.failedLoginCount;
+  }
+
   /** Routes one HTTP request. */
   handle(req: SimRequest, ctx: SchemeContext): SimResponse {
     if (req.method !== 'POST') return { status: 404 };
@@ -430,10 +451,11 @@ export class CameraLegacySchemeServer implements SchemeServer {
     }
     if (params.password !== md5Upper(ctx.credentials.password)) {
       ctx.guard.recordFailure();
+      this.sessions.failedLoginCount += 1;
       return json({ error_code: -40401, result: { data: { code: -40401, encrypt_type: ['1', '2'] } } });
     }
     ctx.guard.recordSuccess();
-    const session = this.sessions.open(req.remoteAddress, ctx.clock.now());
+    const session = this.sessions.open(req.remoteAddress, ctx.clock.now(), undefined, ctx.faults.loginStok);
     return json({ error_code: 0, result: { stok: session.stok, user_group: 'root' } });
   }
 }

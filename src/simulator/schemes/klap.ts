@@ -141,6 +141,12 @@ export class KlapSchemeServer implements SchemeServer {
   readonly scheme: SimScheme;
   /** Completed handshakes (handshake 2 accepted) since start. */
   loginCount = 0;
+  /**
+   * Handshake 2 requests refused since start (a client hash that does not match the account).
+   * Handshake 1 cannot fail on a password: the client sends only its seed and checks the device's
+   * `server_hash` itself, so a client with the wrong password learns it without a failed attempt.
+   */
+  failedLoginCount = 0;
   private readonly sessions = new Map<string, KlapSession>();
   private readonly random: (size: number) => Buffer;
 
@@ -203,6 +209,7 @@ export class KlapSchemeServer implements SchemeServer {
     const [id, session] = found;
     const expected = klapClientHash(this.version, session.localSeed, session.remoteSeed, session.authHash);
     if (req.body.length !== expected.length || !req.body.equals(expected)) {
+      this.failedLoginCount += 1;
       this.sessions.delete(id);
       return { status: 403 };
     }

@@ -123,6 +123,8 @@ export class PassthroughSchemeServer implements SchemeServer {
   readonly scheme: SimScheme = 'passthrough';
   /** Successful `login_device` calls since start. */
   loginCount = 0;
+  /** `login_device` calls refused with -1501 since start (wrong e-mail or password). */
+  failedLoginCount = 0;
   private readonly sessions = new Map<string, PassthroughSession>();
   private readonly random: (size: number) => Buffer;
 
@@ -227,6 +229,7 @@ export class PassthroughSchemeServer implements SchemeServer {
       (params.password === expected.password || params.password2 === expected.password2);
     if (!ok) {
       // The device answers 9999 on this handshake from now on (plug-passthrough.md §4).
+      this.failedLoginCount += 1;
       session.usable = false;
       return { error_code: -1501 };
     }

@@ -215,6 +215,70 @@ export function sha256HexUpper(s: string): string {
   return createHash('sha256').update(s, 'utf8').digest('hex').toUpperCase();
 }
 
+
+/** The 64 characters of crypt(3)'s base64, in crypt's order. */
+const CRYPT_ALPHABET = './0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+
+/** The byte triples SHA-256-crypt writes out, in output order (the last one is 2 bytes + padding). */
+const SHA256_CRYPT_TRIPLES: ReadonlyArray<readonly [number, number, number]> = [
+  [0, 10, 20], [21, 1, 11], [12, 22, 2], [3, 13, 23], [24, 4, 14],
+  [15, 25, 5], [6, 16, 26], [27, 7, 17], [18, 28, 8], [9, 19, 29],
+];
+
+/** `length` bytes of `block` repeated (`block` is one digest). */
+function repeatTo(block: Buffer, length: number): Buffer {
+  const out = Buffer.alloc(length);
+  for (let i = 0; i < length; i++) out[i] = block[i % block.length] as number;
+  return out;
+}
+
+/** Writes the 24-bit value `b2 b1 b0` as `chars` crypt base64 characters, low 6 bits first. */
+function cryptChars(b2: number, b1: number, b0: number, chars: number): string {
+  let w = (b2 << 16) | (b1 << 8) | b0;
+  let out = '';
+  for (let i = 0; i < chars; i++) {
+    out += CRYPT_ALPHABET[w & 0x3f];
+    w >>>= 6;
+  }
+  return out;
+}
+
+/**
+ * SHA-256-crypt with the default 5000 rounds, `$5$<salt>$<43 characters>` (U. Drepper, "Unix crypt
+ * using SHA-256 and SHA-512"; salt cut to 16 characters). A C200 hw5 1.4.6 on TPAP stores
+ * `sha256_crypt(SHA256_HEX_UPPER(password))` with its own salt and announces it as `extra_crypt`
+ * `password_shadow` 5 (tpap.md §4.2).
+ */
+export function sha256CryptDefault(key: string, saltText: string): string {
+  const sha = (...parts: Buffer[]): Buffer => {
+    const h = createHash('sha256');
+    for (const part of parts) h.update(part);
+    return h.digest();
+  };
+  const k = Buffer.from(key, 'utf8');
+  const salt = Buffer.from(saltText.slice(0, 16), 'utf8');
+  const alternate = sha(k, salt, k);
+  const first: Buffer[] = [k, salt, repeatTo(alternate, k.length)];
+  for (let bits = k.length; bits > 0; bits >>= 1) first.push(bits & 1 ? alternate : k);
+  const a = sha(...first);
+  const pBytes = repeatTo(sha(...new Array<Buffer>(k.length).fill(k)), k.length);
+  const sBytes = repeatTo(sha(...new Array<Buffer>(16 + (a[0] as number)).fill(salt)), salt.length);
+  let c = a;
+  for (let round = 0; round < 5000; round++) {
+    const odd = round % 2 === 1;
+    const parts: Buffer[] = [odd ? pBytes : c];
+    if (round % 3 !== 0) parts.push(sBytes);
+    if (round % 7 !== 0) parts.push(pBytes);
+    parts.push(odd ? c : pBytes);
+    c = sha(...parts);
+  }
+  const at = (i: number): number => c[i] as number;
+  let text = '';
+  for (const [x, y, z] of SHA256_CRYPT_TRIPLES) text += cryptChars(at(x), at(y), at(z), 4);
+  text += cryptChars(0, at(31), at(30), 3);
+  return `$5$${salt.toString('utf8')}$${text}`;
+}
+
 /** The two password-derived scalars. */
 export interface SpakeScalars {
   w0: bigint;

@@ -9,8 +9,9 @@
  *     `user_random` ⇒ the device picks `y` and a 32-byte `dev_random` and answers `dev_random`,
  *     its constant `dev_salt`, `dev_share` Y = y·G + w0·N, `cipher_suites` 1, `iterations` and
  *     `encryption` "aes_128_ccm" (§3). The device holds only the verifier record: w0 and
- *     L = w1·G, derived once from the configured credential (camera `md5_hex_lower(password)`,
- *     SMART `"<e-mail>/<password>"`, §4).
+ *     L = w1·G, derived once from the configured credential (camera `md5_hex_lower(password)`, or
+ *     with `cameraPasscode: 'sha256-crypt'` the C200's `sha256_crypt(SHA256_HEX_UPPER(password))`,
+ *     announced as `extra_crypt` password_shadow 5; SMART `"<e-mail>/<password>"`, §4).
  *  3. `POST /` `login`/`pake_share` with the client share X and `user_confirm` ⇒ the device
  *     computes Z = y·(X − w0·M) and V = y·L, the transcript and key schedule of §5, checks
  *     `user_confirm` = HMAC(KcA, Y) and answers `dev_confirm` = HMAC(KcB, X), a random `stok`,
@@ -22,7 +23,8 @@
  *     key and nonce `base_nonce[0:8] ‖ uint32_be(seq)` (§7, §8). `seq` may not go backwards
  *     (32-bit serial arithmetic, so it may wrap). The reply is framed the same way with the
  *     request's seq. Refusals are plain JSON: `-40401` (bad frame or seq; the session dies),
- *     `-40209` (camera: not a `multipleRequest`), `-40421` (percent-encoded stok), `-2203`
+ *     `-40209` (camera: not a `multipleRequest`), `-40421` (a percent-encoded stok, unless it is
+ *     the `encodeURIComponent` spelling of a live token that needs it: fault `loginStok`), `-2203`
  *     (SMART: expired or unknown session).
  *
  * Fault `methodErrors`: a code forced for `discover`, `pake_register` or `pake_share` answers that
@@ -37,6 +39,7 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { forcedErrorCode } from '../control';
 import { parseFirstJsonValue } from '../logic/json';
+import { stokFromSegment } from './session-path';
 import type {
   SchemeContext,
   SchemeServer,
@@ -64,6 +67,7 @@ import {
   openFrame,
   sealFrame,
   sessionKeys,
+  sha256CryptDefault,
   sha256HexUpper,
   transcript,
   verifierSecrets,
@@ -83,7 +87,22 @@ export interface TpapSchemeOptions {
   stok?: string;
   /** Fixed `start_seq` (otherwise a random positive int32). */
   startSeq?: number;
+  /** What a camera stores as its passcode (default `md5`); SMART devices ignore it. */
+  cameraPasscode?: TpapCameraPasscode;
+  /** Fixed salt of the `sha256-crypt` passcode (otherwise 16 random crypt characters once per device). */
+  shadowSalt?: string;
 }
+
+/**
+ * The passcode a TPAP camera's verifier is made from (tpap.md §4):
+ * - `md5`: `md5_hex_lower(password)`, no `extra_crypt` (C101 1.4.3, C510W 1.3.4);
+ * - `sha256-crypt`: `sha256_crypt(SHA256_HEX_UPPER(password))` with the device's salt, announced in
+ *   every `pake_register` reply as `extra_crypt` `password_shadow` with `passwd_id` 5 and
+ *   `passwd_prefix` `$5$<salt>$` (C200 hw5 1.4.6, §4.2).
+ */
+export type TpapCameraPasscode = 'md5' | 'sha256-crypt';
+
+const CRYPT_SALT_CHARS = './0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
 /** The accepted `username` fields: md5_hex_lower("admin"), SHA256_HEX_UPPER("admin"), and "admin" (C510W). */
 const ACCEPTED_USER_NAMES: ReadonlySet<string> = new Set([md5HexLower('admin'), sha256HexUpper('admin'), 'admin']);
@@ -156,6 +175,8 @@ export class TpapSchemeServer implements SchemeServer {
   private refusedShares = 0;
   private readonly salt: Buffer;
   private readonly iterations: number;
+  /** `$5$<salt>$` of a `sha256-crypt` camera, undefined for an `md5` one and for SMART devices. */
+  private readonly shadowPrefix: string | undefined;
   private verifierCache: { credential: string; record: VerifierRecord } | undefined;
   private readonly pending = new Map<string, PendingLogin>();
   private readonly sessions = new Map<string, Session>();
@@ -171,6 +192,10 @@ export class TpapSchemeServer implements SchemeServer {
   ) {
     this.salt = options.salt ?? randomBytes(16);
     this.iterations = options.iterations ?? 5000;
+    if (family === 'camera' && options.cameraPasscode === 'sha256-crypt') {
+      const salt = options.shadowSalt ?? Array.from(randomBytes(16), (b) => CRYPT_SALT_CHARS[b & 63]).join('');
+      this.shadowPrefix = `$5$${salt.slice(0, 16)}$`;
+    }
   }
 
   /** Logins completed (successful `pake_share`) since start. */
@@ -180,6 +205,11 @@ export class TpapSchemeServer implements SchemeServer {
 
   /** `pake_share` requests refused with -40401 since start (wrong confirmation, or the fault below). */
   get refusedShareCount(): number {
+    return this.refusedShares;
+  }
+
+  /** Failed logins since start: every refused `pake_share` (each one counts towards the lockout). */
+  get failedLoginCount(): number {
     return this.refusedShares;
   }
 
@@ -301,6 +331,9 @@ export class TpapSchemeServer implements SchemeServer {
         cipher_suites: 1,
         iterations: this.iterations,
         encryption: 'aes_128_ccm',
+        ...(this.shadowPrefix !== undefined
+          ? { extra_crypt: { type: 'password_shadow', params: { passwd_id: 5, passwd_prefix: this.shadowPrefix } } }
+          : {}),
       },
     });
   }
@@ -347,7 +380,7 @@ export class TpapSchemeServer implements SchemeServer {
     ctx.guard.recordSuccess();
 
     const ttl = ctx.sessionTtlSeconds > 0 ? ctx.sessionTtlSeconds : DEFAULT_TTL_SECONDS;
-    const stok = this.options.stok ?? randomBytes(16).toString('hex');
+    const stok = ctx.faults.loginStok !== '' ? ctx.faults.loginStok : (this.options.stok ?? randomBytes(16).toString('hex'));
     const startSeq = this.options.startSeq ?? randomInt(1, 0x7fffffff);
     this.sessions.set(stok, {
       keys: sessionKeys(keys.sharedKey),
@@ -377,11 +410,13 @@ export class TpapSchemeServer implements SchemeServer {
   // -------------------------------------------------------------------------------------------
   // POST /stok=<stok>/ds
 
-  private handleDs(stok: string, req: SimRequest, ctx: SchemeContext): SimResponse {
-    if (stok.includes('%')) return errorReply(-40421);
+  private handleDs(segment: string, req: SimRequest, ctx: SchemeContext): SimResponse {
+    const stok = stokFromSegment(segment);
+    const found = stok !== undefined ? this.sessions.get(stok) : undefined;
+    if (segment.includes('%') && found === undefined) return errorReply(-40421);
     const expiredCode = this.family === 'camera' ? -40401 : -2203;
-    const session = this.sessions.get(stok);
-    if (!session) return errorReply(expiredCode);
+    if (stok === undefined || found === undefined) return errorReply(expiredCode);
+    const session = found;
     const limit = ctx.faults.expireAfterRequests;
     if (limit > 0 && session.requests >= limit) {
       this.sessions.delete(stok);
@@ -431,7 +466,11 @@ export class TpapSchemeServer implements SchemeServer {
   /** w0 and L for the configured account, derived once per credential (PBKDF2 is the slow part). */
   private verifier(ctx: SchemeContext): VerifierRecord {
     const { username, password } = ctx.credentials;
-    const credential = this.family === 'camera' ? md5HexLower(password) : `${username}/${password}`;
+    let credential = `${username}/${password}`;
+    if (this.family === 'camera') {
+      const salt = this.shadowPrefix?.slice(3, -1);
+      credential = salt === undefined ? md5HexLower(password) : sha256CryptDefault(sha256HexUpper(password), salt);
+    }
     if (this.verifierCache?.credential !== credential) {
       this.verifierCache = { credential, record: makeVerifier(credential, this.salt, this.iterations) };
     }
