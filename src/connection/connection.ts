@@ -38,6 +38,7 @@
  *    every node red.
  */
 import { EventEmitter } from 'node:events';
+import { codeFamily, isRateLimited, lockoutIn, MAX_LOCK_SECONDS } from '../protocol/envelope';
 import { errorFromCode, isTapoError, TapoError } from '../protocol/errors';
 import type { DeviceFamily, ErrorKind, TapoErrorDetails } from '../protocol/errors';
 import { isNetworkFailure } from '../protocol/http';
@@ -423,7 +424,7 @@ export class DeviceConnection extends EventEmitter implements Requester {
         this.stats.requests++;
         job.sent = true;
         const reply = await transport.send(req, signal);
-        if (isRateLimitedReply(reply, this.family) && canBackOff(job, idempotent, rateTries)) {
+        if (isRateLimited(this.family, reply) && canBackOff(job, idempotent, rateTries)) {
           await delay(RATE_LIMIT_BACKOFF_MS[rateTries++] ?? 0, signal);
           continue;
         }
@@ -592,7 +593,10 @@ export class DeviceConnection extends EventEmitter implements Requester {
 
   /** Keeps away from the device until the lockout in `err` has passed (login or command). */
   private recordLock(err: TapoError): void {
-    this.lockedUntil = this.now() + (err.secondsLeft ?? DEFAULT_LOCK_SECONDS) * 1000;
+    // Never longer than the longest lock the field documents: a garbled or hostile `sec_left`
+    // (1e9) must not keep the device away for years; after the cap one login probes again.
+    const seconds = Math.min(err.secondsLeft ?? DEFAULT_LOCK_SECONDS, MAX_LOCK_SECONDS);
+    this.lockedUntil = this.now() + seconds * 1000;
     this.lockCode = err.code;
     this.lastError = err;
     this.setState('locked', err);
@@ -673,44 +677,10 @@ function toTapoError(e: unknown): TapoError {
  */
 const CONNECTION_FAILURES: ReadonlySet<ErrorKind> = new Set<ErrorKind>(['Authentication', 'SessionExpired', 'Transport', 'Timeout']);
 
-/**
- * A `Locked` error when the reply's top-level `error_code` is one of the family's lockout codes
- * (camera -40404/-40408), with `sec_left` from wherever the device put it (errors.md §5).
- */
+/** A `Locked` error when the reply reports a lockout (errors.md §5, read by src/protocol/envelope). */
 function lockoutInReply(reply: JsonObject, family: DeviceFamily): TapoError | undefined {
-  const code = reply['error_code'];
-  if (typeof code !== 'number' || code === 0 || errorFromCode(family, code).kind !== 'Locked') return undefined;
-  const result = objectAt(reply, 'result');
-  let secondsLeft: number | undefined;
-  for (const place of [reply, objectAt(reply, 'data'), result, objectAt(result, 'data')]) {
-    const value = place?.['sec_left'];
-    if (typeof value === 'number' && value >= 0) {
-      secondsLeft = value;
-      break;
-    }
-  }
-  return errorFromCode(family, code, 'request', secondsLeft);
-}
-
-function objectAt(obj: JsonObject | undefined, key: string): JsonObject | undefined {
-  const value = obj?.[key];
-  return value !== null && typeof value === 'object' && !Array.isArray(value) ? value : undefined;
-}
-
-/**
- * True when the reply's top-level `error_code`, or the code of one entry of a `multipleRequest`
- * reply (`result.responses[i].error_code`, errors.md §5: every camera verb is a batch), is one of
- * the family's rate-limit codes.
- */
-function isRateLimitedReply(reply: JsonObject, family: DeviceFamily): boolean {
-  if (isRateLimitCode(reply['error_code'], family)) return true;
-  const responses = objectAt(reply, 'result')?.['responses'];
-  if (!Array.isArray(responses)) return false;
-  return responses.some((entry) => entry !== null && typeof entry === 'object' && !Array.isArray(entry) && isRateLimitCode(entry['error_code'], family));
-}
-
-function isRateLimitCode(code: unknown, family: DeviceFamily): boolean {
-  return typeof code === 'number' && code !== 0 && errorFromCode(family, code).kind === 'RateLimited';
+  const lock = lockoutIn(family, reply);
+  return lock === undefined ? undefined : errorFromCode(codeFamily(family, lock.code), lock.code, 'request', lock.secondsLeft);
 }
 
 /**

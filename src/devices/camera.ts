@@ -20,10 +20,10 @@
  *
  * Units: times in seconds (epoch), sensitivities as words, preset ids as the camera's strings.
  */
-import { TapoError, errorFromCode } from '../protocol/errors';
+import { TapoError } from '../protocol/errors';
 import type { JsonObject, JsonValue } from '../protocol/types';
 import type { Requester } from './requester';
-import { arr, bool, checkReply, isObject, malformed, num, obj, replyCode, str } from './check';
+import { arr, bool, checkReply, isObject, isReadMethod, isReadRequest, malformed, num, obj, replyFailure, responseFor, str } from './check';
 
 /** Named settings {@link Camera.read} understands. */
 export const CAMERA_SETTINGS = [
@@ -465,11 +465,6 @@ function alarmSection(update: AlarmConfigUpdate): JsonObject {
   return section;
 }
 
-/** True for the name of a named camera read (`getFoo`). */
-function isCameraRead(method: string): boolean {
-  return method.startsWith('get');
-}
-
 /** The settings an action changes (re-read by {@link Camera.apply}). */
 function affected(action: CameraAction): CameraSetting | undefined {
   switch (action.type) {
@@ -515,7 +510,7 @@ export class Camera {
   }
 
   /** Sends one named method (in a one-entry `multipleRequest`) and returns its checked result. */
-  async callMethod(method: string, params: JsonObject = {}, idempotent: boolean = isCameraRead(method)): Promise<JsonObject> {
+  async callMethod(method: string, params: JsonObject = {}, idempotent: boolean = isReadMethod(method)): Promise<JsonObject> {
     const [result] = await this.batch([{ method, params }], idempotent);
     return result ?? {};
   }
@@ -527,7 +522,7 @@ export class Camera {
   async raw(request: JsonObject): Promise<JsonObject> {
     const method = str(request.method) ?? '';
     if (method === '') throw new TapoError('Input', 'A raw camera request needs a "method" string.', { sent: false });
-    const reply = await this.requester.request(request, { idempotent: method === 'get' || /^get[A-Z]/.test(method) });
+    const reply = await this.requester.request(request, { idempotent: isReadRequest(request) });
     checkReply('camera', reply, method);
     return reply;
   }
@@ -858,15 +853,14 @@ export class Camera {
       let failure: TapoError | undefined;
       chunk.forEach((index, pos) => {
         const req = requests[index]!;
-        const resp = findResponse(responses, pos, req.method);
+        const resp = responseFor(responses, pos, req.method);
         if (!resp || failure) return;
         answered.add(index);
-        const code = replyCode('camera', resp);
-        if (code === undefined) {
+        const error = replyFailure('camera', resp, req.method);
+        if (error === undefined) {
           results[index] = obj(resp.result);
           return;
         }
-        const error = errorFromCode('camera', code.code, req.method, code.secondsLeft);
         if (req.optional || (req.unsupportedIsEmpty && error.kind === 'Unsupported')) return;
         failure = error;
       });
@@ -880,12 +874,6 @@ export class Camera {
   }
 }
 
-/** The response for the request at `pos`: matched by method name when the camera names it, else by position. */
-function findResponse(responses: JsonValue[], pos: number, method: string): JsonObject | undefined {
-  const at = responses[pos];
-  if (isObject(at) && (at.method === undefined || at.method === method)) return at;
-  return responses.filter(isObject).find((r) => r.method === method);
-}
 
 function isFormatRefusal(e: unknown): boolean {
   return e instanceof TapoError && e.code !== undefined && FORMAT_REFUSALS.has(e.code);

@@ -1,6 +1,6 @@
 /** The devices layer: verbs over a {@link Requester} for plugs, strips and cameras, and the payload parsers. */
 export * from './requester';
-export { checkReply, checkChildReply, replyCode } from './check';
+export { checkReply, checkChildReply, isReadRequest, replyError } from './check';
 export * from './smart';
 export * from './plug';
 export * from './camera';

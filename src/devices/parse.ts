@@ -261,16 +261,27 @@ function alarmValue(v: unknown): CameraAction {
 }
 
 function rawValue(v: unknown): CameraAction {
+  return { type: 'raw', request: parseRawRequest(v) };
+}
+
+/**
+ * A raw camera request from user input: an object with a `method` string, copied as plain JSON.
+ * Anything JSON cannot carry (a BigInt, a circular object) is refused with an `Input` error.
+ */
+export function parseRawRequest(v: unknown): JsonObject {
   if (!isPlainObject(v) || typeof v.method !== 'string' || v.method.trim() === '') {
     throw inputError(`Camera "raw" must be an object with a "method" string; got ${describeValue(v)}.`);
   }
-  let copy: JsonObject;
+  return plainJsonObject(v);
+}
+
+/** A copy of a user's object as plain JSON, or an `Input` error for what JSON cannot carry (a BigInt, a circular object). */
+export function plainJsonObject(v: Record<string, unknown>): JsonObject {
   try {
-    copy = JSON.parse(JSON.stringify(v)) as JsonObject;
+    return JSON.parse(JSON.stringify(v)) as JsonObject;
   } catch {
     throw inputError('Camera "raw" must be plain JSON.');
   }
-  return { type: 'raw', request: copy };
 }
 
 /**

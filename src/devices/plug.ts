@@ -11,8 +11,8 @@
 import { TapoError } from '../protocol/errors';
 import type { JsonObject } from '../protocol/types';
 import type { Requester } from './requester';
-import { arr, bool, checkChildReply, isObject, malformed, num, str } from './check';
-import { SmartDevice, isSmartRead } from './smart';
+import { arr, bool, checkChildReply, isObject, isReadMethod, malformed, num, str } from './check';
+import { SmartDevice } from './smart';
 import type { SmartFacts, SmartOptions } from './smart';
 
 /** What a plug (or one socket of a strip) reports about itself. */
@@ -391,7 +391,7 @@ export class Socket extends Plug {
   }
 
   /** Sends one method to this socket through the strip's `control_child` and returns the socket's result. */
-  override async call(method: string, params?: JsonObject, idempotent: boolean = isSmartRead(method)): Promise<JsonObject> {
+  override async call(method: string, params?: JsonObject, idempotent: boolean = isReadMethod(method)): Promise<JsonObject> {
     const inner: JsonObject = params === undefined ? { method } : { method, params };
     const wrapped: JsonObject = { method: 'control_child', params: { device_id: this.childId, requestData: inner } };
     const reply = await this.requester.request(this.envelope(wrapped), { idempotent });

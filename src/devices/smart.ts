@@ -15,7 +15,7 @@ import { randomUUID } from 'node:crypto';
 import { TapoError, errorFromCode } from '../protocol/errors';
 import type { JsonObject, JsonValue } from '../protocol/types';
 import type { Requester } from './requester';
-import { arr, checkReply, isObject, malformed, num, obj, replyCode, str } from './check';
+import { arr, checkReply, isReadMethod, malformed, num, obj, replyError, replyFailure, responseFor, str } from './check';
 
 /** What a connection learns about a SMART device once and keeps for its lifetime. */
 export interface SmartFacts {
@@ -43,7 +43,7 @@ export interface SmartCall {
 
 /** True when sending `call` twice has the same effect as sending it once. */
 function idempotentCall(call: SmartCall): boolean {
-  return call.idempotent ?? isSmartRead(call.method);
+  return call.idempotent ?? isReadMethod(call.method);
 }
 
 /** Options shared by every SMART device object. */
@@ -56,11 +56,6 @@ export interface SmartOptions {
   facts?: SmartFacts;
   /** A `get_device_info` result read in the same operation, used once instead of asking again. */
   primedInfo?: JsonObject;
-}
-
-/** True for a SMART method that only reads (`get_*`, `component_nego`). */
-export function isSmartRead(method: string): boolean {
-  return method.startsWith('get_') || method === 'component_nego';
 }
 
 /** Most entries sent in one `multipleRequest` (python-kasa sends at most 5, methods-plug.md §8). */
@@ -94,7 +89,7 @@ export class SmartDevice {
    * Sends one method and returns its checked `result` (`{}` when the device sent none).
    * Reads are marked idempotent unless told otherwise.
    */
-  async call(method: string, params?: JsonObject, idempotent: boolean = isSmartRead(method)): Promise<JsonObject> {
+  async call(method: string, params?: JsonObject, idempotent: boolean = isReadMethod(method)): Promise<JsonObject> {
     const reply = await this.requester.request(this.envelope(params === undefined ? { method } : { method, params }), { idempotent });
     return checkReply('smart', reply, method);
   }
@@ -117,7 +112,7 @@ export class SmartDevice {
         return c.params === undefined ? { method: c.method } : { method: c.method, params: c.params };
       });
       const reply = await this.requester.request(this.envelope({ method: 'multipleRequest', params: { requests } }), { idempotent });
-      const top = replyCode('smart', reply);
+      const top = replyError('smart', reply);
       if (top !== undefined && this.facts.batching !== true && REFUSAL_KINDS.includes(errorFromCode('smart', top.code).kind)) {
         // Refused as a whole before any entry ran (-1003 on some P100s): one by one from now on.
         this.facts.batching = false;
@@ -132,15 +127,15 @@ export class SmartDevice {
       const answered = new Set<number>();
       for (const [pos, index] of chunk.entries()) {
         const c = calls[index] as SmartCall;
-        const resp = findResponse(responses, pos, c.method);
+        const resp = responseFor(responses, pos, c.method);
         if (!resp) break;
         answered.add(index);
-        const failure = replyCode('smart', resp);
+        const failure = replyFailure('smart', resp, c.method);
         if (failure === undefined) {
           results[index] = obj(resp.result);
           continue;
         }
-        if (!c.optional) throw errorFromCode('smart', failure.code, c.method);
+        if (!c.optional) throw failure;
         // The device stops at the first failing entry: the rest go out again in the next round.
         break;
       }
@@ -253,9 +248,3 @@ export function recordComponents(facts: SmartFacts, result: JsonObject | undefin
   facts.components = map;
 }
 
-/** The response for the entry at `pos`: matched by method name when the device names it, else by position. */
-function findResponse(responses: JsonValue[], pos: number, method: string): JsonObject | undefined {
-  const at = responses[pos];
-  if (isObject(at) && (at.method === undefined || at.method === method)) return at;
-  return responses.filter(isObject).find((r) => r.method === method);
-}

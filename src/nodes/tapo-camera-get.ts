@@ -4,10 +4,9 @@
  * change something (`set`, `do`, `setFoo`, a `multipleRequest` holding one) belong to
  * `tapo-camera-do`, so a "get" node in a flow can never change a camera.
  */
-import { parseCameraReadNames } from '../devices';
+import { isReadRequest, parseCameraReadNames, plainJsonObject } from '../devices';
 import type { CameraSetting } from '../devices';
 import { TapoError } from '../protocol/errors';
-import type { JsonObject } from '../protocol/types';
 import { attachDevice, findDevice, handleInput, isPlainObject, requireKind } from './shared';
 import type { DeviceConfigNode, Translate } from './shared';
 import type { NodeAPI, NodeDef, NodeInstance, NodeMessage } from './types';
@@ -17,26 +16,6 @@ export interface CameraGetDef extends NodeDef {
   device?: string;
   /** Setting names ticked in the editor. */
   names?: string[] | string;
-}
-
-/** True for the name of a reading method: style B `get`, or a named method such as `getLensMaskConfig`. */
-function isReadMethod(method: unknown): boolean {
-  return typeof method === 'string' && /^get(?:$|[A-Z_])/.test(method);
-}
-
-/**
- * True when a raw camera request only reads (camera.md §9): `{"method":"get",…}`, a named
- * `get…` method, or a `multipleRequest` whose every sub-request is one of those.
- */
-export function isReadRequest(request: Record<string, unknown>): boolean {
-  if (isReadMethod(request.method)) return true;
-  if (request.method !== 'multipleRequest' || !isPlainObject(request.params)) return false;
-  const requests = request.params.requests;
-  return (
-    Array.isArray(requests) &&
-    requests.length > 0 &&
-    requests.every((sub) => isPlainObject(sub) && isReadMethod(sub.method))
-  );
 }
 
 /** Describes a request's method for an error message (user input: quoted and shortened). */
@@ -59,10 +38,11 @@ export default function register(RED: NodeAPI): void {
       const payload = msg.payload;
       if (isPlainObject(payload)) {
         // A request object in the device's own format: passed through as is (Camera.raw), reads only.
-        if (!isReadRequest(payload)) {
-          throw new TapoError('Input', t('errors.notRead', { method: methodLabel(payload.method) }));
+        // Plain JSON (else an Input error: a BigInt, a circular object) and reads only, before anything is sent.
+        const request = plainJsonObject(payload);
+        if (!isReadRequest(request)) {
+          throw new TapoError('Input', t('errors.notRead', { method: methodLabel(payload.method) }), { sent: false });
         }
-        const request = JSON.parse(JSON.stringify(payload)) as JsonObject;
         msg.payload = await dev.run((verbs) => verbs.camera().raw(request));
         return;
       }

@@ -22,19 +22,12 @@
  * Every reader takes any JSON value: a reply (or entry, or nested field) that is not an object
  * has no fields, so it carries no code, no seconds and no entries.
  */
-import { TapoError, errorFromCode } from './errors';
+import { MAX_LOCK_SECONDS, TapoError, errorFromCode } from './errors';
 import type { DeviceFamily, ErrorKind } from './errors';
 import { arr, int, isObject, num, obj } from './json';
 import type { JsonObject, JsonValue } from './types';
 
-/**
- * The longest lockout a device is known to impose, in seconds: 30 minutes. Cameras report the
- * time left of a lock in `sec_left`; every value on record is below 1800 (camera.md §5: 1685;
- * JurajNyiri/HomeAssistant-Tapo-Control#803: "Try again in 1784 seconds"; field-issues.md §9),
- * and TPAP IoT devices throttle for 30 s (tpap.md §9). A longer value is a garbled field, not a
- * longer lock, so {@link lockSeconds} caps it here (`sec_left: 1e9` is not 31 years).
- */
-export const MAX_LOCK_SECONDS = 1800;
+export { MAX_LOCK_SECONDS } from './errors';
 
 /** The top-level code that wraps a camera login refusal whose reason is in `data.code` (errors.md §3). */
 const CAMERA_WRAPPER_CODE = -40401;

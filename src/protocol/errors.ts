@@ -97,6 +97,15 @@ export function isTapoError(e: unknown, ...kinds: ErrorKind[]): e is TapoError {
   return e instanceof TapoError && (kinds.length === 0 || kinds.includes(e.kind));
 }
 
+/**
+ * The longest lockout a device is known to impose, in seconds: 30 minutes. Cameras report the
+ * time left of a lock in `sec_left`; every value on record is below 1800 (camera.md §5: 1685;
+ * JurajNyiri/HomeAssistant-Tapo-Control#803: "Try again in 1784 seconds"; field-issues.md §9),
+ * and TPAP IoT devices throttle for 30 s (tpap.md §9). A longer value is a garbled field, not a
+ * longer lock, so {@link errorFromCode} and the envelope reader cap it here (`sec_left: 1e9` is not 31 years).
+ */
+export const MAX_LOCK_SECONDS = 1800;
+
 /** Which family of devices produced a code: the same number means different things. */
 export type DeviceFamily = 'smart' | 'camera';
 
@@ -207,8 +216,13 @@ export function errorFromCode(
   family: DeviceFamily,
   code: number,
   context?: string,
-  secondsLeft?: number,
+  reportedSeconds?: number,
 ): TapoError {
+  // A lockout is never longer than the longest the field documents (and a non-number is no length).
+  const secondsLeft =
+    reportedSeconds !== undefined && Number.isFinite(reportedSeconds) && reportedSeconds >= 0
+      ? Math.min(Math.ceil(reportedSeconds), MAX_LOCK_SECONDS)
+      : undefined;
   const table = family === 'smart' ? SMART_CODES : CAMERA_CODES;
   const entry = table[code] ?? { kind: 'Device' as const, text: 'the device refused the request' };
   const where = context ? `${context}: ` : '';
