@@ -6,7 +6,7 @@ import { strict as assert } from 'node:assert';
 import * as sinon from 'sinon';
 import { DeviceConnection, parseHostPort } from '../../src/connection/connection';
 import type { ConnectionOptions, ConnectionStateEvent } from '../../src/connection/connection';
-import { TapoError, THIRD_PARTY_HINT } from '../../src/protocol/errors';
+import { MAX_LOCK_SECONDS, TapoError, THIRD_PARTY_HINT, errorFromCode } from '../../src/protocol/errors';
 import type { DeviceFamily } from '../../src/protocol/errors';
 import type { Transport, TransportOptions } from '../../src/protocol/transport';
 import type { JsonObject, SchemeName } from '../../src/protocol/types';
@@ -512,6 +512,39 @@ describe('DeviceConnection (fake transport)', () => {
     assert.equal(err.secondsLeft, 60);
     assert.equal(h.log.sends, 1);
   });
+
+  for (const where of ['a command reply', 'a login'] as const) {
+    it(`a lockout of 1e9 s in ${where} is held for at most 30 minutes, then one login probes again`, async () => {
+      const huge: JsonObject = { error_code: -40404, data: { code: -40404, sec_left: 1e9 } };
+      const lockedOnce = { done: false };
+      const h = track(
+        harness(
+          where === 'a login'
+            ? {
+                login: () => {
+                  if (lockedOnce.done) return;
+                  lockedOnce.done = true;
+                  throw errorFromCode('camera', -40404, 'login', 1e9);
+                },
+              }
+            : { send: (_req, n) => (n === 1 ? huge : { error_code: 0 }) },
+          { kind: 'camera' },
+        ),
+      );
+      if (where === 'a login') assert.equal((await rejection(h.connection.request({ method: 'getDeviceInfo' }))).kind, 'Locked');
+      else assert.deepEqual(await h.connection.request({ method: 'getDeviceInfo' }), huge);
+      const held = await rejection(h.connection.request({ method: 'getDeviceInfo' }));
+      assert.equal(held.kind, 'Locked');
+      assert.ok(held.secondsLeft !== undefined && held.secondsLeft <= MAX_LOCK_SECONDS, String(held.secondsLeft));
+      const before = { logins: h.log.logins, sends: h.log.sends };
+      h.clock.ms += MAX_LOCK_SECONDS * 1000 - 1000;
+      assert.equal((await rejection(h.connection.request({ method: 'getDeviceInfo' }))).kind, 'Locked');
+      assert.deepEqual({ logins: h.log.logins, sends: h.log.sends }, before, 'nothing sent while locked');
+      h.clock.ms += 1000;
+      assert.equal((await h.connection.request({ method: 'getDeviceInfo' }))['error_code'], 0);
+      assert.equal(h.connection.state, 'connected');
+    });
+  }
 
   it('does not replay a non-idempotent request whose reply was lost', async () => {
     const h = track(
