@@ -23,6 +23,7 @@ import {
   statusWhere,
   statuses,
   useFakePollTimers,
+  expectRefusedAsInput,
 } from './harness';
 import type { CaughtError } from './harness';
 
@@ -424,6 +425,14 @@ describe('nodes: flows against the simulator', function () {
       act.receive({ payload: { method: 'getLensMaskConfig', params: { lens_mask: { name: ['lens_mask_info'] } } } });
       msg = await reply;
       assert.ok(JSON.stringify(msg.payload).includes('lens_mask_info'), JSON.stringify(msg.payload));
+    });
+
+    it('camera get: a raw read JSON cannot carry (a BigInt, a circular object) is refused with Input, nothing sent', async () => {
+      await helper.load(nodeModules, flow(deviceNode(`127.0.0.1:${sim!.port}`, 'camera'), { type: 'tapo-camera-get', names: ['led'] }), creds('admin', PASSWORD));
+      const circular: Record<string, unknown> = { method: 'getLedStatus', params: { led: { name: ['config'] } } };
+      circular.self = circular;
+      await expectRefusedAsInput([{ method: 'getLedStatus', params: { led: { name: ['config'] }, n: BigInt(1) } }, circular]);
+      assert.equal(sim!.requestCount, 0);
     });
 
     it('camera get: raw requests that are not reads are refused with Input, nothing sent', async () => {

@@ -167,6 +167,15 @@ export async function expectRefusedAsInput(payloads: readonly unknown[]): Promis
     const caught = next(helper.getNode('caught'));
     act.receive({ payload });
     const err = (await caught).error as CaughtError;
-    assert.equal(err.cause?.kind, 'Input', JSON.stringify(payload));
+    assert.equal(err.cause?.kind, 'Input', label(payload));
+  }
+}
+
+/** A payload named in an assertion message (JSON where JSON can carry it). */
+function label(payload: unknown): string {
+  try {
+    return JSON.stringify(payload);
+  } catch {
+    return String(payload);
   }
 }
