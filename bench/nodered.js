@@ -14,7 +14,11 @@ const os = require('node:os');
 const path = require('node:path');
 const lib = require('./lib');
 
-/** Starts Node-RED; resolves with a handle. Call `stop()` once; the process should exit after. */
+/**
+ * Starts Node-RED; resolves with a handle. Call `stop()` once; the process should exit after.
+ * Options: `globals` (function nodes' global context), `logLevel`, and `nodesDir`: where our
+ * nodes are loaded from (default this package's nodes/; round-trips.js loads an older build's).
+ */
 async function startNodeRed(options = {}) {
   const RED = require('node-red');
   const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tapo-bench-nr-'));
@@ -33,7 +37,7 @@ async function startNodeRed(options = {}) {
     httpAdminRoot: false,
     httpNodeRoot: false,
     disableEditor: true,
-    nodesDir: [path.join(lib.ROOT, 'nodes')],
+    nodesDir: [options.nodesDir || path.join(lib.ROOT, 'nodes')],
     functionGlobalContext: options.globals || {},
     functionExternalModules: false,
     telemetry: { enabled: false },
