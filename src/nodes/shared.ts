@@ -9,6 +9,8 @@
 import type { ConnectionState } from '../connection';
 import type { DeviceVerbs } from '../connection/device';
 import { THIRD_PARTY_HINT, TapoError, isTapoError } from '../protocol/errors';
+import { STATUSES, english, fillIn, isHintKey, isReasonKey, renderReason } from '../protocol/reasons';
+import type { ReasonKey, TextLookup } from '../protocol/reasons';
 import type { ErrorKind } from '../protocol/errors';
 import type { DeviceKind, SchemeName } from '../protocol/types';
 import { secretForms } from '../secret-forms';
@@ -34,6 +36,8 @@ export interface ErrorFacts {
   aboutScheme?: boolean;
   /** Set (true) on an `Authentication` error whose likely cause is Third-Party Compatibility being off. */
   thirdParty?: boolean;
+  /** What happened, as a key of the `reasons` of the tapo-device catalog (for flows that branch on it). */
+  reason?: string;
 }
 
 /**
@@ -61,6 +65,27 @@ export class TapoNodeError extends Error {
     if (facts.hint !== undefined) this.hint = facts.hint;
     this.cause = { ...facts };
   }
+
+  /** The message alone: Node-RED shows `String(err)` in the Catch node's `msg.error.message` and in the log. */
+  override toString(): string {
+    return this.message;
+  }
+}
+
+/** An error a node refuses a message with, in its own catalog's words (kind `Input` unless told). */
+export function nodeError(message: string, kind: ErrorKind = 'Input'): TapoNodeError {
+  return new TapoNodeError(message, { kind });
+}
+
+/**
+ * Looks the keys of an error up in the `tapo-device` catalog (`reasons`, `hints`, `statuses`);
+ * text that is not a key (from code outside this package) is used as it is.
+ */
+export function catalogLookup(t: Translate): TextLookup {
+  return (table, key, params) => {
+    const known = table === 'reasons' ? isReasonKey(key) : table === 'hints' ? isHintKey(key) : STATUSES[key as ReasonKey] !== undefined;
+    return known ? t(`tapo-device.${table}.${key}`, params) : fillIn(key, params);
+  };
 }
 
 /** Field names whose values are secrets, wherever they appear as `name: value` or `name=value`. */
@@ -105,22 +130,31 @@ export function isSchemeError(err: unknown): boolean {
   return isTapoError(err, 'Unsupported') && err.aboutScheme === true;
 }
 
-/** The facts of any thrown value. */
-export function errorFacts(err: unknown): ErrorFacts {
+/**
+ * The facts of any thrown value; with the `tapo-device` translator, the hint in the user's language
+ * (else in English).
+ */
+export function errorFacts(err: unknown, t?: Translate): ErrorFacts {
+  if (err instanceof TapoNodeError) return { ...err.cause };
   if (isTapoError(err)) {
     const facts: ErrorFacts = { kind: err.kind };
+    if (isReasonKey(err.reason)) facts.reason = err.reason;
     if (err.code !== undefined) facts.code = err.code;
     if (err.secondsLeft !== undefined) facts.secondsLeft = err.secondsLeft;
-    if (err.hint !== undefined) facts.hint = err.hint;
+    if (err.hintKey !== undefined) facts.hint = t ? catalogLookup(t)('hints', err.hintKey, err.params) : english('hints', err.hintKey, err.params);
     if (isSchemeError(err)) facts.aboutScheme = true;
-    if (err.kind === 'Authentication' && err.hint === THIRD_PARTY_HINT) facts.thirdParty = true;
+    if (err.kind === 'Authentication' && (err.hintKey === 'thirdParty' || err.hint === THIRD_PARTY_HINT)) facts.thirdParty = true;
     return facts;
   }
   return { kind: 'Internal' };
 }
 
-/** The short status text of an error (from the `tapo-device` catalog, chosen by kind). */
+/**
+ * The short status text of an error (from the `tapo-device` catalog): the reason's own status when
+ * it says what to do (privacy mode on …), else the text of its kind.
+ */
 export function errorText(t: Translate, facts: ErrorFacts): string {
+  if (facts.reason !== undefined && STATUSES[facts.reason as ReasonKey] !== undefined) return t(`tapo-device.statuses.${facts.reason}`);
   switch (facts.kind) {
     case 'Locked':
       return facts.secondsLeft !== undefined
@@ -187,10 +221,22 @@ function joinSentences(first: string, second: string): string {
  * detail from below and its hint, with secrets removed.
  */
 export function toNodeError(t: Translate, err: unknown, secrets: readonly (string | undefined)[] = []): TapoNodeError {
-  const facts = errorFacts(err);
-  const detail = err instanceof Error ? err.message : String(err);
-  let text = `${errorText(t, facts)}: ${detail}`;
-  if (facts.hint && !detail.includes(facts.hint)) text = joinSentences(text, facts.hint);
+  if (err instanceof TapoNodeError) return err;
+  const facts = errorFacts(err, t);
+  let text: string;
+  if (isTapoError(err)) {
+    const detail = renderReason(err, catalogLookup(t));
+    // A reason with a status of its own says it all; otherwise the kind's words come first. The
+    // device code is in the reason's text (once), not in this prefix.
+    const ownStatus = STATUSES[err.reason as ReasonKey] !== undefined;
+    const { code: _code, ...withoutCode } = facts;
+    text = ownStatus ? detail : `${errorText(t, withoutCode)}: ${detail}`;
+    // The device's code once, whatever the catalog's text says.
+    if (err.code !== undefined && !text.includes(String(err.code))) text = `${text} (error ${err.code})`;
+  } else {
+    text = `${errorText(t, facts)}: ${err instanceof Error ? err.message : String(err)}`;
+  }
+  if (facts.hint && !text.includes(facts.hint)) text = joinSentences(text, facts.hint);
   if (facts.hint) facts.hint = redact(facts.hint, secrets);
   return new TapoNodeError(redact(text, secrets), facts);
 }

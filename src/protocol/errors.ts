@@ -5,6 +5,8 @@
  * and never parse messages. The `hint` is the one sentence a user needs to fix the problem.
  */
 
+import { english, renderReason } from './reasons';
+import type { HintKey, ReasonKey, ReasonParams, ReasonParts } from './reasons';
 import type { SchemeName } from './types';
 
 /** The kinds of failure a caller can act on. */
@@ -45,8 +47,14 @@ export interface TapoErrorDetails {
    * (connection refused, failed before sending), so it is safe to send again.
    */
   sent?: boolean;
-  /** What the user should do, one sentence. */
-  hint?: string;
+  /** Values for the placeholders of the reason and the hint. */
+  params?: Record<string, string | number>;
+  /** What the user should do: a key of the hints table. */
+  hint?: HintKey | LegacyText;
+  /** What was being done (a method name, a login step), put in front of the reason's text. */
+  context?: string;
+  /** A second reason, said after the first in parentheses (same parameters). */
+  also?: ReasonKey;
   /** The underlying error. */
   cause?: unknown;
   /** The scheme the device asked for instead (1003 ⇒ klap, 404 on handshake1 ⇒ passthrough, -40211 ⇒ tpap ...). */
@@ -59,10 +67,31 @@ export interface TapoErrorDetails {
   aboutScheme?: boolean;
 }
 
-/** The one error class of this package. */
+/**
+ * Text in place of a key, while the code base moves to reason keys: rendered as it is. Every
+ * caller in this package passes keys; the type stays open only for code outside it.
+ */
+type LegacyText = string & { readonly legacyText?: never };
+
+/**
+ * The one error class of this package: a kind (what a caller can do about it), a reason key and
+ * its parameters (what happened, for any language), and facts (code, seconds left, sent …).
+ * `message` and `hint` are the English texts of the reason and the hint (src/protocol/reasons);
+ * the nodes make their own text from the same keys through their locale catalogs.
+ */
 export class TapoError extends Error {
   /** What kind of failure this is. */
   readonly kind: ErrorKind;
+  /** What happened: a key of the reasons table. */
+  readonly reason: ReasonKey | LegacyText;
+  /** Values for the placeholders of the reason and the hint. */
+  readonly params: ReasonParams;
+  /** What to do: a key of the hints table. */
+  readonly hintKey?: HintKey | LegacyText;
+  /** What was being done, put in front of the reason's text. */
+  readonly context?: string;
+  /** A second reason, said after the first. */
+  readonly also?: ReasonKey;
   /** Device error code, when the device gave one. */
   readonly code?: number;
   /** HTTP status, when the failure was an HTTP status. */
@@ -71,24 +100,52 @@ export class TapoError extends Error {
   readonly secondsLeft?: number;
   /** Whether the request may have reached the device (defaults to true: assume it did). */
   readonly sent: boolean;
-  /** What to do about it. */
-  readonly hint?: string;
   /** The scheme the device asked for instead, when it said so. */
   readonly suggestedScheme?: SchemeName;
   /** True when the failure is about the login scheme rather than a method or feature. */
   readonly aboutScheme?: boolean;
 
-  constructor(kind: ErrorKind, message: string, details: TapoErrorDetails = {}) {
-    super(message, details.cause !== undefined ? { cause: details.cause } : undefined);
+  constructor(kind: ErrorKind, reason: ReasonKey | LegacyText, details: TapoErrorDetails = {}) {
+    const params: ReasonParams = { ...(details.code !== undefined ? { code: details.code } : {}), ...(details.params ?? {}) };
+    const parts: ReasonParts = {
+      reason,
+      params,
+      ...(details.context !== undefined ? { context: details.context } : {}),
+      ...(details.also !== undefined ? { also: details.also } : {}),
+    };
+    super(renderReason(parts, english), details.cause !== undefined ? { cause: details.cause } : undefined);
     this.name = 'TapoError';
     this.kind = kind;
+    this.reason = reason;
+    this.params = params;
+    if (details.context !== undefined) this.context = details.context;
+    if (details.also !== undefined) this.also = details.also;
+    if (details.hint !== undefined) this.hintKey = details.hint;
     if (details.code !== undefined) this.code = details.code;
     if (details.httpStatus !== undefined) this.httpStatus = details.httpStatus;
     if (details.secondsLeft !== undefined) this.secondsLeft = details.secondsLeft;
     this.sent = details.sent ?? true;
-    if (details.hint !== undefined) this.hint = details.hint;
     if (details.suggestedScheme !== undefined) this.suggestedScheme = details.suggestedScheme;
     if (details.aboutScheme || details.suggestedScheme !== undefined) this.aboutScheme = true;
+  }
+
+  /** What the user should do, in English (the hint's text), when there is a hint. */
+  get hint(): string | undefined {
+    return this.hintKey === undefined ? undefined : english('hints', this.hintKey, this.params);
+  }
+
+  /** The details that rebuild this error (to derive another error from it). */
+  details(): TapoErrorDetails {
+    const d: TapoErrorDetails = { params: { ...this.params }, sent: this.sent };
+    if (this.hintKey !== undefined) d.hint = this.hintKey;
+    if (this.context !== undefined) d.context = this.context;
+    if (this.also !== undefined) d.also = this.also;
+    if (this.code !== undefined) d.code = this.code;
+    if (this.httpStatus !== undefined) d.httpStatus = this.httpStatus;
+    if (this.secondsLeft !== undefined) d.secondsLeft = this.secondsLeft;
+    if (this.suggestedScheme !== undefined) d.suggestedScheme = this.suggestedScheme;
+    if (this.aboutScheme) d.aboutScheme = true;
+    return d;
   }
 }
 
@@ -111,97 +168,78 @@ export type DeviceFamily = 'smart' | 'camera';
 
 interface CodeEntry {
   kind: ErrorKind;
-  text: string;
-  hint?: string;
+  reason: ReasonKey;
+  hint?: HintKey;
   /** The scheme this answer asks the client to use instead. */
   suggest?: SchemeName;
 }
 
-const CHECK_CREDENTIALS = 'Check the user name and password in the device configuration.';
-const SLOW_DOWN = 'Send fewer requests; the device is rate limiting.';
-const CAMERA_FEATURE_MISSING =
-  'This camera model may not support that feature (for example pan/tilt on a camera without a motor).';
-
 /** SMART (plug, strip, bulb, hub) codes: transport level and method level. */
 const SMART_CODES: Record<number, CodeEntry> = {
-  9999: { kind: 'SessionExpired', text: 'session timed out' },
-  1002: { kind: 'Transport', text: 'transport not available' },
-  1003: {
-    kind: 'Unsupported',
-    text: 'the device does not speak this scheme (it answered 1003: use KLAP)',
-    hint: 'Set the scheme to auto or KLAP.',
-    suggest: 'klap',
-  },
-  1100: { kind: 'Authentication', text: 'handshake failed', hint: CHECK_CREDENTIALS },
-  1111: { kind: 'Authentication', text: 'login failed', hint: CHECK_CREDENTIALS },
-  1112: { kind: 'Transport', text: 'HTTP transport failed' },
-  1200: { kind: 'Device', text: 'multiple request failed' },
-  [-1]: { kind: 'Device', text: 'the device reported a generic failure' },
-  [-1001]: { kind: 'Device', text: 'unspecified device error' },
-  [-1002]: { kind: 'Unsupported', text: 'this model does not know that method' },
-  [-1003]: { kind: 'Device', text: 'the device could not parse the request' },
-  [-1005]: { kind: 'SessionExpired', text: 'the device could not decrypt the request' },
-  [-1006]: { kind: 'Input', text: 'request too long' },
-  [-1008]: { kind: 'Input', text: 'invalid or unsupported parameters' },
-  [-1010]: { kind: 'Transport', text: 'the device rejected the handshake key' },
-  [-1012]: { kind: 'Input', text: 'invalid terminal UUID' },
-  [-1101]: { kind: 'SessionExpired', text: 'session parameter error' },
-  [-1301]: { kind: 'RateLimited', text: 'the device is busy (rate limit)', hint: SLOW_DOWN },
-  [-1501]: { kind: 'Authentication', text: 'wrong e-mail or password', hint: CHECK_CREDENTIALS },
-  [-1901]: { kind: 'Device', text: 'countdown error' },
-  [-1902]: { kind: 'Device', text: 'a countdown is already set' },
-  [-1903]: { kind: 'Device', text: 'countdown could not be saved' },
-  [-2203]: { kind: 'SessionExpired', text: 'session expired' },
+  9999: { kind: 'SessionExpired', reason: 'codeSessionTimedOut' },
+  1002: { kind: 'Transport', reason: 'codeTransportUnavailable' },
+  1003: { kind: 'Unsupported', reason: 'codeUseKlap', hint: 'useSchemeKlap', suggest: 'klap' },
+  1100: { kind: 'Authentication', reason: 'codeHandshakeFailed', hint: 'checkCredentials' },
+  1111: { kind: 'Authentication', reason: 'codeLoginFailed', hint: 'checkCredentials' },
+  1112: { kind: 'Transport', reason: 'codeHttpTransportFailed' },
+  1200: { kind: 'Device', reason: 'codeBatchFailed' },
+  [-1]: { kind: 'Device', reason: 'codeGenericFailure' },
+  [-1001]: { kind: 'Device', reason: 'codeUnspecified' },
+  [-1002]: { kind: 'Unsupported', reason: 'codeUnknownMethod' },
+  [-1003]: { kind: 'Device', reason: 'codeCannotParse' },
+  [-1005]: { kind: 'SessionExpired', reason: 'codeCannotDecrypt' },
+  [-1006]: { kind: 'Input', reason: 'codeRequestTooLong' },
+  [-1008]: { kind: 'Input', reason: 'codeBadParams' },
+  [-1010]: { kind: 'Transport', reason: 'codeBadHandshakeKey' },
+  [-1012]: { kind: 'Input', reason: 'codeBadTerminalUuid' },
+  [-1101]: { kind: 'SessionExpired', reason: 'codeSessionParams' },
+  [-1301]: { kind: 'RateLimited', reason: 'codeBusy', hint: 'slowDown' },
+  [-1501]: { kind: 'Authentication', reason: 'codeWrongEmailOrPassword', hint: 'checkCredentials' },
+  [-1901]: { kind: 'Device', reason: 'codeCountdownError' },
+  [-1902]: { kind: 'Device', reason: 'codeCountdownSet' },
+  [-1903]: { kind: 'Device', reason: 'codeCountdownNotSaved' },
+  [-2203]: { kind: 'SessionExpired', reason: 'codeSessionExpired' },
 };
 
 /** Camera (SMARTCAM) codes. */
 const CAMERA_CODES: Record<number, CodeEntry> = {
   // Only with msg "Check tapo tag failed" does -1 mean a rejected signature (errors.md §3); the
   // secure transport recognises that reply itself. Anywhere else it is the camera's generic failure.
-  [-1]: { kind: 'Device', text: 'the camera reported a generic failure' },
-  [-40101]: { kind: 'Input', text: 'the setting does not exist on this camera' },
-  [-40105]: { kind: 'Unsupported', text: 'this camera does not know that method', hint: CAMERA_FEATURE_MISSING },
-  [-40106]: { kind: 'Unsupported', text: 'this camera does not support that method', hint: CAMERA_FEATURE_MISSING },
-  40108: { kind: 'Timeout', text: 'the camera timed out' },
-  [-40109]: { kind: 'RateLimited', text: 'the same request was repeated within a second', hint: SLOW_DOWN },
-  [-40209]: { kind: 'Input', text: 'invalid arguments' },
-  [-40210]: { kind: 'Unsupported', text: 'unknown method in a batch', hint: CAMERA_FEATURE_MISSING },
-  [-40211]: {
-    kind: 'Unsupported',
-    text: 'this firmware only accepts the TPAP login',
-    hint: 'Set the scheme to auto or TPAP.',
-    suggest: 'tpap',
-  },
-  [-40401]: { kind: 'SessionExpired', text: 'session expired or invalid' },
-  [-40404]: { kind: 'Locked', text: 'the camera is locked after too many failed logins' },
-  [-40405]: { kind: 'Device', text: 'the camera is in factory state; set it up in the Tapo app first' },
-  [-40406]: { kind: 'SessionExpired', text: 'session limit reached' },
-  [-40408]: { kind: 'Locked', text: 'the camera is blocked' },
-  [-40409]: { kind: 'SessionExpired', text: 'login nonce expired' },
-  [-40411]: {
-    kind: 'Authentication',
-    text: 'unknown user name',
-    hint: 'Use the user name admin with the TP-Link account password.',
-  },
-  [-40412]: { kind: 'Authentication', text: 'login failed', hint: CHECK_CREDENTIALS },
-  [-40413]: { kind: 'Authentication', text: 'wrong password', hint: CHECK_CREDENTIALS },
-  [-40414]: { kind: 'Authentication', text: 'the camera needs its local password', hint: CHECK_CREDENTIALS },
-  [-40418]: { kind: 'Authentication', text: 'TPAP authentication failed', hint: CHECK_CREDENTIALS },
-  [-40420]: { kind: 'SessionExpired', text: 'TPAP signature check failed' },
-  [-40421]: { kind: 'SessionExpired', text: 'session token rejected' },
-  [-52405]: { kind: 'RateLimited', text: 'too many requests', hint: SLOW_DOWN },
-  [-52407]: { kind: 'RateLimited', text: 'too many clients', hint: SLOW_DOWN },
-  [-52419]: { kind: 'RateLimited', text: 'too many HTTPS clients', hint: SLOW_DOWN },
-  [-52409]: { kind: 'Device', text: 'no SD card' },
-  [-52422]: { kind: 'Device', text: 'the SD card is unusable' },
-  [-64302]: { kind: 'Input', text: 'preset not found' },
-  [-64303]: { kind: 'Device', text: 'the motor is busy' },
-  [-64304]: { kind: 'Device', text: 'the pan/tilt limit was reached' },
-  [-64305]: { kind: 'Device', text: 'cannot save a preset while moving' },
-  [-64306]: { kind: 'Device', text: 'no free preset slot' },
-  [-64321]: { kind: 'Input', text: 'preset was deleted' },
-  [-64324]: { kind: 'Device', text: 'privacy mode is on; turn it off first' },
-  [-64336]: { kind: 'Device', text: 'the motor cannot move into a private area' },
+  [-1]: { kind: 'Device', reason: 'codeCameraGenericFailure' },
+  [-40101]: { kind: 'Input', reason: 'codeNoSuchSetting' },
+  [-40105]: { kind: 'Unsupported', reason: 'codeCameraUnknownMethod', hint: 'cameraFeatureMissing' },
+  [-40106]: { kind: 'Unsupported', reason: 'codeCameraUnsupportedMethod', hint: 'cameraFeatureMissing' },
+  40108: { kind: 'Timeout', reason: 'codeCameraTimedOut' },
+  [-40109]: { kind: 'RateLimited', reason: 'codeRepeatedTooFast', hint: 'slowDown' },
+  [-40209]: { kind: 'Input', reason: 'codeInvalidArguments' },
+  [-40210]: { kind: 'Unsupported', reason: 'codeUnknownMethodInBatch', hint: 'cameraFeatureMissing' },
+  [-40211]: { kind: 'Unsupported', reason: 'codeTpapOnly', hint: 'useSchemeTpap', suggest: 'tpap' },
+  [-40401]: { kind: 'SessionExpired', reason: 'codeCameraSessionExpired' },
+  [-40404]: { kind: 'Locked', reason: 'codeLockedOut' },
+  [-40405]: { kind: 'Device', reason: 'codeFactoryState' },
+  [-40406]: { kind: 'SessionExpired', reason: 'codeSessionLimit' },
+  [-40408]: { kind: 'Locked', reason: 'codeBlocked' },
+  [-40409]: { kind: 'SessionExpired', reason: 'codeNonceExpired' },
+  [-40411]: { kind: 'Authentication', reason: 'codeUnknownUser', hint: 'useAdmin' },
+  [-40412]: { kind: 'Authentication', reason: 'codeCameraLoginFailed', hint: 'checkCredentials' },
+  [-40413]: { kind: 'Authentication', reason: 'codeWrongPassword', hint: 'checkCredentials' },
+  [-40414]: { kind: 'Authentication', reason: 'codeNeedsLocalPassword', hint: 'checkCredentials' },
+  [-40418]: { kind: 'Authentication', reason: 'codeTpapAuthFailed', hint: 'checkCredentials' },
+  [-40420]: { kind: 'SessionExpired', reason: 'codeTpapSignature' },
+  [-40421]: { kind: 'SessionExpired', reason: 'codeTokenRejected' },
+  [-52405]: { kind: 'RateLimited', reason: 'codeTooManyRequests', hint: 'slowDown' },
+  [-52407]: { kind: 'RateLimited', reason: 'codeTooManyClients', hint: 'slowDown' },
+  [-52419]: { kind: 'RateLimited', reason: 'codeTooManyHttpsClients', hint: 'slowDown' },
+  [-52409]: { kind: 'Device', reason: 'codeNoSdCard' },
+  [-52422]: { kind: 'Device', reason: 'codeSdCardUnusable' },
+  [-64302]: { kind: 'Input', reason: 'codePresetNotFound' },
+  [-64303]: { kind: 'Device', reason: 'codeMotorBusy' },
+  [-64304]: { kind: 'Device', reason: 'codePanTiltLimit' },
+  [-64305]: { kind: 'Device', reason: 'codeSaveWhileMoving' },
+  [-64306]: { kind: 'Device', reason: 'codeNoPresetSlot' },
+  [-64321]: { kind: 'Input', reason: 'codePresetDeleted' },
+  [-64324]: { kind: 'Device', reason: 'codePrivacyModeOn' },
+  [-64336]: { kind: 'Device', reason: 'codePrivateArea' },
 };
 
 /**
@@ -224,22 +262,20 @@ export function errorFromCode(
       ? Math.min(Math.ceil(reportedSeconds), MAX_LOCK_SECONDS)
       : undefined;
   const table = family === 'smart' ? SMART_CODES : CAMERA_CODES;
-  const entry = table[code] ?? { kind: 'Device' as const, text: 'the device refused the request' };
-  const where = context ? `${context}: ` : '';
+  const entry = table[code] ?? { kind: 'Device' as const, reason: 'codeRefused' as const };
   let hint = entry.hint;
+  const params: Record<string, number> = {};
   if (entry.kind === 'Locked') {
-    hint =
-      secondsLeft !== undefined
-        ? `Wait ${secondsLeft} s, then check the password; do not retry before.`
-        : 'Wait until the lock ends, then check the password.';
+    hint = secondsLeft !== undefined ? 'waitSeconds' : 'waitForLock';
+    if (secondsLeft !== undefined) params.seconds = secondsLeft;
   }
-  const details: TapoErrorDetails = { code };
+  const details: TapoErrorDetails = { code, params };
+  if (context) details.context = context;
   if (hint !== undefined) details.hint = hint;
   if (secondsLeft !== undefined) details.secondsLeft = secondsLeft;
   if (entry.suggest !== undefined) details.suggestedScheme = entry.suggest;
-  return new TapoError(entry.kind, `${where}${entry.text} (error ${code})`, details);
+  return new TapoError(entry.kind, entry.reason, details);
 }
 
-/** The sentence telling a user about Third-Party Compatibility (KLAP handshake1 403, camera refusals). */
-export const THIRD_PARTY_HINT =
-  'Turn on Third-Party Compatibility in the Tapo app (Me > Tapo Lab > Third-Party Compatibility); after a firmware update, switch it off and on again.';
+/** The sentence telling a user about Third-Party Compatibility (KLAP handshake1 403, camera refusals), in English. */
+export const THIRD_PARTY_HINT = english('hints', 'thirdParty', {});

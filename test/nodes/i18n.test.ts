@@ -12,6 +12,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ERROR_KINDS } from '../../src/protocol/errors';
+import { HINTS, REASONS, STATUSES } from '../../src/protocol/reasons';
 
 const root = path.resolve(__dirname, '../..');
 const TYPES = ['tapo-device', 'tapo-plug-control', 'tapo-plug-energy', 'tapo-camera-get', 'tapo-camera-do'];
@@ -25,6 +26,14 @@ const TEMPLATES: Record<string, string[]> = {
   'tapo-device.errors.${facts.kind}': [...ERROR_KINDS, 'Internal'].map((k) => `tapo-device.errors.${k}`),
   'tapo-device.status.${state}': ['tapo-device.status.error', 'tapo-device.status.locked'],
   "errors.needs${kind === 'plug' ? 'Plug' : 'Camera'}": ['errors.needsPlug', 'errors.needsCamera'],
+  // Error reasons, hints and statuses: every key of the English tables (test/nodes/reasons.test.ts
+  // checks the catalog holds exactly those).
+  'tapo-device.${table}.${key}': [
+    ...Object.keys(REASONS).map((k) => `tapo-device.reasons.${k}`),
+    ...Object.keys(HINTS).map((k) => `tapo-device.hints.${k}`),
+    ...Object.keys(STATUSES).map((k) => `tapo-device.statuses.${k}`),
+  ],
+  'tapo-device.statuses.${facts.reason}': Object.keys(STATUSES).map((k) => `tapo-device.statuses.${k}`),
 };
 
 /** Prefixes joined with a variable in the editor code, and what they are joined with. */

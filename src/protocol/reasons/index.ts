@@ -1,0 +1,64 @@
+/**
+ * Every reason an error can carry, with its English text, and every hint: the package's English
+ * tables. Below src/nodes an error is a kind, a reason key and parameters (DESIGN.md rule 4); the
+ * text is made at the edge: `TapoError.message` and the `tapo` command line use these English
+ * tables, the Node-RED nodes use the same keys in their locale catalogs
+ * (nodes/locales/<lang>/tapo-device.json: `reasons`, `hints`, `statuses`), which a test keeps in
+ * step with these tables.
+ */
+import { CODE_REASONS, CODE_STATUSES } from './codes';
+import { CORE_HINTS, CORE_REASONS } from './core';
+import { fillIn } from './format';
+import type { ReasonParams } from './format';
+
+export { fillIn, placeholders } from './format';
+export type { ReasonParams } from './format';
+
+/** English text of every reason. */
+export const REASONS = { ...CODE_REASONS, ...CORE_REASONS } as const;
+/** A reason key. */
+export type ReasonKey = keyof typeof REASONS;
+
+/** English text of every hint. */
+export const HINTS = { ...CORE_HINTS } as const;
+/** A hint key. */
+export type HintKey = keyof typeof HINTS;
+
+/** Short statuses of reasons that say what to do better than their kind's status (a node's red status). */
+export const STATUSES: Partial<Record<ReasonKey, string>> = { ...CODE_STATUSES };
+
+/** True when `key` names a reason. */
+export function isReasonKey(key: string): key is ReasonKey {
+  return Object.hasOwn(REASONS, key);
+}
+
+/** True when `key` names a hint. */
+export function isHintKey(key: string): key is HintKey {
+  return Object.hasOwn(HINTS, key);
+}
+
+/** Looks a text up: a reason, hint or status key with its parameters filled in. */
+export type TextLookup = (table: 'reasons' | 'hints' | 'statuses', key: string, params: ReasonParams) => string;
+
+/** The English lookup of these tables. */
+export const english: TextLookup = (table, key, params) => {
+  const source: Readonly<Record<string, string | undefined>> = table === 'reasons' ? REASONS : table === 'hints' ? HINTS : STATUSES;
+  return fillIn(source[key] ?? key, params);
+};
+
+/** What a rendered error is made of (a TapoError has all of these). */
+export interface ReasonParts {
+  readonly reason: string;
+  readonly params: ReasonParams;
+  /** What was being done (a method, a login step), put in front. */
+  readonly context?: string;
+  /** A second reason, put after the first in parentheses (same parameters). */
+  readonly also?: string;
+}
+
+/** The text of an error's reason: `context: reason (also)`, through `lookup`. */
+export function renderReason(parts: ReasonParts, lookup: TextLookup): string {
+  const text = lookup('reasons', parts.reason, parts.params);
+  const also = parts.also !== undefined ? ` (${lookup('reasons', parts.also, parts.params)})` : '';
+  return `${parts.context ? `${parts.context}: ` : ''}${text}${also}`;
+}
