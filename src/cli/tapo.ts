@@ -158,16 +158,13 @@ function parseJsonArg(text: string, what: string): JsonValue {
   try {
     return JSON.parse(text) as JsonValue;
   } catch {
-    throw new TapoError('Input', `${what} is not valid JSON`, {
-      hint: `Quote it for the shell, e.g. '{"privacyMode":true}'.`,
-      sent: false,
-    });
+    throw new TapoError('Input', 'cliNotJson', { params: { what }, hint: 'cliQuoteJson', sent: false });
   }
 }
 
 function asParams(value: JsonValue, what: string): JsonObject {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new TapoError('Input', `${what} must be a JSON object`, { hint: 'Pass an object such as {"device_on":true}.', sent: false });
+    throw new TapoError('Input', 'cliNotObject', { params: { what }, hint: 'cliPassObject', sent: false });
   }
   return value;
 }
@@ -256,11 +253,7 @@ async function runPlugVerb(connection: DeviceConnection, verb: PlugVerb, socket:
       return await metered(target).getEnergyUsage();
     } catch (e) {
       if (socket === undefined || !(e instanceof TapoError) || e.kind !== 'Unsupported') throw e;
-      throw new TapoError('Unsupported', `Socket ${socket} of this strip has no energy meter`, {
-        hint: 'Energy readings per socket need a strip with energy monitoring, such as a P304M.',
-        sent: e.sent,
-        cause: e,
-      });
+      throw new TapoError('Unsupported', 'cliSocketNoMeter', { params: { socket }, hint: 'cliSocketMeter', sent: e.sent, cause: e });
     }
   }
   const plug = await addressed(device, socket, true, options);

@@ -40,7 +40,7 @@
 import { EventEmitter } from 'node:events';
 import { codeFamily, isRateLimited, lockoutIn, MAX_LOCK_SECONDS } from '../protocol/envelope';
 import { errorFromCode, isTapoError, TapoError } from '../protocol/errors';
-import type { DeviceFamily, ErrorKind, TapoErrorDetails } from '../protocol/errors';
+import type { DeviceFamily, ErrorKind } from '../protocol/errors';
 import { isNetworkFailure } from '../protocol/http';
 import { monotonicNow } from '../protocol/transport';
 import type { Transport, TransportOptions } from '../protocol/transport';
@@ -149,7 +149,6 @@ function canBackOff(job: Job, idempotent: boolean, tries: number): boolean {
   const wait = RATE_LIMIT_BACKOFF_MS[tries];
   return idempotent && wait !== undefined && performance.now() + wait < job.deadline;
 }
-const SEND_HINT = 'Check that the device is powered and reachable.';
 
 /** Splits `host`, `host:port`, `[v6]` or `[v6]:port`. Throws an `Input` error for a bad port. */
 export function parseHostPort(value: string): { host: string; port?: number } {
@@ -165,12 +164,12 @@ export function parseHostPort(value: string): { host: string; port?: number } {
     portText = text.slice(text.indexOf(':') + 1);
   }
   if (!host) {
-    throw new TapoError('Input', `no host in "${value}"`, { hint: 'Give a host name or IP address, e.g. 192.168.1.20 or 192.168.1.20:8080.', sent: false });
+    throw new TapoError('Input', 'noHost', { params: { value }, hint: 'giveHost', sent: false });
   }
   if (portText === undefined) return { host };
   const port = Number(portText);
   if (!/^\d+$/.test(portText) || port < 1 || port > 65535) {
-    throw new TapoError('Input', `invalid port in "${value}"`, { hint: 'The port must be a number from 1 to 65535.', sent: false });
+    throw new TapoError('Input', 'badPort', { params: { value }, hint: 'portRange', sent: false });
   }
   return { host, port };
 }
@@ -321,15 +320,12 @@ export class DeviceConnection extends EventEmitter implements Requester {
       const timer = setTimeout(() => {
         this.abortJob(
           job,
-          new TapoError('Timeout', `no answer within ${ms} ms`, {
-            sent: job.sent,
-            hint: 'Check that the device is powered and reachable, or raise the timeout.',
-          }),
+          new TapoError('Timeout', 'noAnswerWithin', { params: { ms }, sent: job.sent, hint: 'checkPoweredOrTimeout' }),
         );
       }, ms);
       const callerSignal = options.signal;
       const onCallerAbort = (): void => {
-        this.abortJob(job, new TapoError('Transport', 'the request was aborted', { sent: job.sent, cause: callerSignal?.reason }));
+        this.abortJob(job, new TapoError('Transport', 'requestAborted', { sent: job.sent, cause: callerSignal?.reason }));
       };
       job.cleanup = () => {
         clearTimeout(timer);
@@ -337,7 +333,7 @@ export class DeviceConnection extends EventEmitter implements Requester {
       };
       if (callerSignal?.aborted) {
         job.cleanup();
-        reject(new TapoError('Transport', 'the request was aborted', { sent: false, cause: callerSignal.reason }));
+        reject(new TapoError('Transport', 'requestAborted', { sent: false, cause: callerSignal.reason }));
         return;
       }
       callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
@@ -413,7 +409,7 @@ export class DeviceConnection extends EventEmitter implements Requester {
     for (;;) {
       throwIfAborted(signal);
       if (!this.transport || !this.transport.hasSession) {
-        if (logins >= 2) throw this.lastError ?? new TapoError('SessionExpired', 'the session could not be kept', { sent: false });
+        if (logins >= 2) throw this.lastError ?? new TapoError('SessionExpired', 'sessionNotKept', { sent: false });
         logins++;
         await this.login(job);
       }
@@ -486,10 +482,7 @@ export class DeviceConnection extends EventEmitter implements Requester {
     }
     const secondsLeft = Math.ceil(leftMs / 1000);
     const base = errorFromCode('camera', this.lockCode ?? -40404, 'login', secondsLeft);
-    const details: TapoErrorDetails = { secondsLeft, sent: false };
-    if (base.code !== undefined) details.code = base.code;
-    if (base.hint !== undefined) details.hint = base.hint;
-    throw new TapoError('Locked', base.message, details);
+    throw new TapoError('Locked', base.reason, { ...base.details(), secondsLeft, sent: false });
   }
 
   /** One login for `job`, following at most {@link MAX_SUGGESTIONS} scheme suggestions. */
@@ -635,7 +628,7 @@ export class DeviceConnection extends EventEmitter implements Requester {
 
 /** The signal of a running job (every running job has a controller, set in `pump`). */
 function jobSignal(job: Job): AbortSignal {
-  if (job.controller === undefined) throw new TapoError('Transport', 'internal error: the request is not running', { sent: false });
+  if (job.controller === undefined) throw new TapoError('Transport', 'notRunning', { sent: false });
   return job.controller.signal;
 }
 
@@ -646,19 +639,18 @@ function jobSignal(job: Job): AbortSignal {
  */
 function heldBack(rejection: TapoError, leftMs: number): TapoError {
   const seconds = Math.max(1, Math.ceil(leftMs / 1000));
-  const details: TapoErrorDetails = { sent: false, cause: rejection };
-  if (rejection.code !== undefined) details.code = rejection.code;
-  if (rejection.httpStatus !== undefined) details.httpStatus = rejection.httpStatus;
-  if (rejection.hint !== undefined) details.hint = rejection.hint;
-  return new TapoError(
-    rejection.kind,
-    `${rejection.message} (no new login for ${seconds} s after a rejected one, so that the account is not locked; deploying corrected credentials tries again at once)`,
-    details,
-  );
+  const { suggestedScheme: _suggested, aboutScheme: _about, ...details } = rejection.details();
+  return new TapoError(rejection.kind, rejection.reason, {
+    ...details,
+    params: { ...rejection.params, seconds },
+    also: 'heldBack',
+    sent: false,
+    cause: rejection,
+  });
 }
 
 function closedError(sent: boolean): TapoError {
-  return new TapoError('Transport', 'connection closed', { sent });
+  return new TapoError('Transport', 'connectionClosed', { sent });
 }
 
 function throwIfAborted(signal: AbortSignal): void {
@@ -667,8 +659,8 @@ function throwIfAborted(signal: AbortSignal): void {
 
 function toTapoError(e: unknown): TapoError {
   if (isTapoError(e)) return e;
-  const message = e instanceof Error ? e.message : String(e);
-  return new TapoError('Transport', message, { cause: e, hint: SEND_HINT });
+  const detail = e instanceof Error ? e.message : String(e);
+  return new TapoError('Transport', 'unexpected', { params: { detail }, cause: e, hint: 'checkPowered' });
 }
 
 /**

@@ -57,7 +57,7 @@ interface DeviceFacts {
 
 /** The error of work refused because the owner has ended. */
 function closedError(): TapoError {
-  return new TapoError('Transport', 'connection closed', { sent: false });
+  return new TapoError('Transport', 'connectionClosed', { sent: false });
 }
 
 /**
@@ -152,7 +152,7 @@ export class TapoDevice<U extends object = object> extends EventEmitter {
     await connection.connect();
     const identity = await this.run((verbs) => identify(verbs.requester, this.options.kind));
     const scheme = connection.scheme;
-    if (scheme === undefined) throw new TapoError('Transport', 'logged in without a scheme', { sent: true });
+    if (scheme === undefined) throw new TapoError('Transport', 'loggedInWithoutScheme', { sent: true });
     return { ...identity, scheme };
   }
 

@@ -8,7 +8,7 @@
  */
 import type { ConnectionState } from '../connection';
 import type { DeviceVerbs } from '../connection/device';
-import { THIRD_PARTY_HINT, TapoError, isTapoError } from '../protocol/errors';
+import { THIRD_PARTY_HINT, isTapoError } from '../protocol/errors';
 import { STATUSES, english, fillIn, isHintKey, isReasonKey, renderReason } from '../protocol/reasons';
 import type { ReasonKey, TextLookup } from '../protocol/reasons';
 import type { ErrorKind } from '../protocol/errors';
@@ -388,7 +388,7 @@ export function findDevice(
 
 /** Throws an `Input` error when the device is not of the kind this node drives. */
 export function requireKind(device: DeviceConfigNode, kind: DeviceKind, t: Translate): void {
-  if (device.kind !== kind) throw new TapoError('Input', t(`errors.needs${kind === 'plug' ? 'Plug' : 'Camera'}`));
+  if (device.kind !== kind) throw nodeError(t(`errors.needs${kind === 'plug' ? 'Plug' : 'Camera'}`));
 }
 
 /** True for a plain JSON-like object (not an array, Buffer, Date or null). */

@@ -5,8 +5,7 @@
  */
 import { parseCameraActions } from '../devices';
 import type { CameraAction } from '../devices';
-import { TapoError } from '../protocol/errors';
-import { attachDevice, findDevice, handleInput, isPlainObject, requireKind } from './shared';
+import { nodeError, attachDevice, findDevice, handleInput, isPlainObject, requireKind } from './shared';
 import type { DeviceConfigNode, Translate } from './shared';
 import type { NodeAPI, NodeDef, NodeInstance, NodeMessage } from './types';
 
@@ -24,7 +23,7 @@ export function configuredActions(text: string | undefined, t: Translate): Camer
   try {
     value = JSON.parse(text);
   } catch {
-    throw new TapoError('Input', t('errors.badJson'));
+    throw nodeError(t('errors.badJson'));
   }
   return parseCameraActions(value);
 }
@@ -59,7 +58,7 @@ export default function register(RED: NodeAPI): void {
       } else if (fromConfig && fromConfig.length > 0) {
         actions = fromConfig;
       } else {
-        throw new TapoError('Input', t('errors.noActions'));
+        throw nodeError(t('errors.noActions'));
       }
       msg.payload = await dev.run((verbs) => verbs.camera().apply(actions));
     };

@@ -6,8 +6,7 @@
  */
 import { isReadRequest, parseCameraReadNames, plainJsonObject } from '../devices';
 import type { CameraSetting } from '../devices';
-import { TapoError } from '../protocol/errors';
-import { attachDevice, findDevice, handleInput, isPlainObject, requireKind } from './shared';
+import { nodeError, attachDevice, findDevice, handleInput, isPlainObject, requireKind } from './shared';
 import type { DeviceConfigNode, Translate } from './shared';
 import type { NodeAPI, NodeDef, NodeInstance, NodeMessage } from './types';
 
@@ -41,7 +40,7 @@ export default function register(RED: NodeAPI): void {
         // Plain JSON (else an Input error: a BigInt, a circular object) and reads only, before anything is sent.
         const request = plainJsonObject(payload);
         if (!isReadRequest(request)) {
-          throw new TapoError('Input', t('errors.notRead', { method: methodLabel(payload.method) }), { sent: false });
+          throw nodeError(t('errors.notRead', { method: methodLabel(payload.method) }));
         }
         msg.payload = await dev.run((verbs) => verbs.camera().raw(request));
         return;

@@ -55,16 +55,13 @@ function secondsOf(value: unknown): number | undefined {
  * a number of seconds from {@link TIMEOUT_RANGE_S} min to max otherwise, or an `Input` error that
  * says so (never clamped: a typo must not silently become another timeout).
  */
-export function configuredTimeoutMs(value: unknown, t: Translate): number | undefined {
+export function configuredTimeoutMs(value: unknown): number | undefined {
   if (value === undefined || value === null || (typeof value === 'string' && value.trim() === '')) return undefined;
   const seconds = secondsOf(value);
   if (seconds !== undefined && seconds >= TIMEOUT_RANGE_S.min && seconds <= TIMEOUT_RANGE_S.max) return Math.round(seconds * 1000);
   const shown = typeof value === 'string' || typeof value === 'number' ? String(value).slice(0, 24) : typeof value;
   const range = { min: TIMEOUT_RANGE_S.min, max: TIMEOUT_RANGE_S.max };
-  throw new TapoError('Input', t('tapo-device.errors.badTimeout', { ...range, value: shown }), {
-    hint: t('tapo-device.errors.badTimeoutHint', range),
-    sent: false,
-  });
+  throw new TapoError('Input', 'badTimeout', { params: { ...range, value: shown }, hint: 'badTimeoutHint', sent: false });
 }
 
 /** The red status of an invalid timeout, shown by every user of the config node. */
@@ -103,12 +100,12 @@ function setupDevice(node: NodeInstance, def: TapoDeviceDef, t: Translate): void
   const options: ConnectionOptions = { host, kind, scheme: schemeOption(def.scheme), credentials };
   let invalid: { error: TapoError; status: NodeStatus } | undefined;
   try {
-    const ms = configuredTimeoutMs(def.timeout, t);
+    const ms = configuredTimeoutMs(def.timeout);
     if (ms !== undefined) options.timeoutMs = ms;
   } catch (err: unknown) {
     if (!(err instanceof TapoError)) throw err;
     invalid = { error: err, status: badTimeoutStatus(t) };
-    node.warn(err.message);
+    node.warn(toNodeError(t, err).message);
   }
   const device = new TapoDevice<NodeInstance>(options, invalid?.error);
   let status: NodeStatus = invalid?.status ?? stateStatus(t, 'idle');
@@ -171,7 +168,6 @@ export interface TestResult {
 function testOptions(
   body: unknown,
   stored: Record<string, string | undefined> | undefined,
-  t: Translate,
 ): ConnectionOptions | undefined {
   if (!isPlainObject(body)) return undefined;
   const host = typeof body.host === 'string' ? body.host.trim() : '';
@@ -188,7 +184,7 @@ function testOptions(
     scheme: schemeOption(body.scheme),
     credentials: { username, password },
   };
-  const ms = configuredTimeoutMs(body.timeout, t);
+  const ms = configuredTimeoutMs(body.timeout);
   if (ms !== undefined) options.timeoutMs = ms;
   return options;
 }
@@ -278,7 +274,7 @@ export default function register(RED: NodeAPI): void {
       const stored = RED.nodes.getCredentials(id) ?? RED.nodes.getNode(id)?.credentials;
       let options: ConnectionOptions | undefined;
       try {
-        options = testOptions(req.body, stored, t);
+        options = testOptions(req.body, stored);
       } catch (err: unknown) {
         const message = err instanceof TapoError ? toNodeError(t, err).message : t('tapo-device.test.badRequest');
         res.status(400).json({ ok: false, kind: 'Input', message });

@@ -9,8 +9,7 @@
 import type { DeviceVerbs } from '../connection/device';
 import { addressed, parsePlugCommand } from '../devices';
 import type { PlugCommand, PlugInfo, StripSocket } from '../devices';
-import { TapoError } from '../protocol/errors';
-import { attachDevice, findDevice, handleInput, requireKind } from './shared';
+import { nodeError, attachDevice, findDevice, handleInput, requireKind } from './shared';
 import type { DeviceConfigNode, Translate } from './shared';
 import type { NodeAPI, NodeDef, NodeInstance, NodeMessage } from './types';
 
@@ -44,7 +43,7 @@ export function socketOf(msgSocket: unknown, configured: string | undefined, t: 
   if (msgSocket !== undefined && msgSocket !== null && msgSocket !== '') {
     if (typeof msgSocket === 'number' && Number.isInteger(msgSocket) && msgSocket > 0) return msgSocket;
     if (typeof msgSocket === 'string' && msgSocket.trim() !== '') return msgSocket.trim();
-    throw new TapoError('Input', t('errors.badSocket'));
+    throw nodeError(t('errors.badSocket'));
   }
   const trimmed = configured?.trim();
   return trimmed ? trimmed : undefined;

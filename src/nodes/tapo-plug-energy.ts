@@ -11,7 +11,6 @@
 import { checkEnergyRequest, metered } from '../devices';
 import type { EnergyInterval } from '../devices';
 import type { DeviceVerbs } from '../connection/device';
-import { TapoError } from '../protocol/errors';
 import type { ErrorKind } from '../protocol/errors';
 import {
   attachDevice,
@@ -21,6 +20,7 @@ import {
   findDevice,
   handleInput,
   isPlainObject,
+  nodeError,
   redact,
   requireKind,
 } from './shared';
@@ -69,18 +69,16 @@ export function energyRequest(payload: unknown, configured: EnergyMode, t: Trans
   if (!isPlainObject(payload)) return { mode: configured };
   const unknown = Object.keys(payload).filter((key) => !(PAYLOAD_KEYS as readonly string[]).includes(key));
   if (unknown.length > 0) {
-    throw new TapoError('Input', t('errors.unknownKeys', { keys: unknown.join(', '), accepted: PAYLOAD_KEYS.join(', ') }), {
-      sent: false,
-    });
+    throw nodeError(t('errors.unknownKeys', { keys: unknown.join(', '), accepted: PAYLOAD_KEYS.join(', ') }));
   }
   if (payload.mode !== undefined && payload.interval !== undefined) {
-    throw new TapoError('Input', t('errors.modeAndInterval'), { sent: false });
+    throw nodeError(t('errors.modeAndInterval'));
   }
   const rawMode = payload.mode ?? payload.interval;
   let mode = configured;
   if (rawMode !== undefined) {
     if (typeof rawMode !== 'string' || !(MODES as readonly string[]).includes(rawMode)) {
-      throw new TapoError('Input', t('errors.badMode', { modes: MODES.join(', ') }));
+      throw nodeError(t('errors.badMode', { modes: MODES.join(', ') }));
     }
     mode = rawMode as EnergyMode;
   }
@@ -88,15 +86,15 @@ export function energyRequest(payload: unknown, configured: EnergyMode, t: Trans
   for (const key of ['start', 'end'] as const) {
     if (payload[key] === undefined) continue;
     const date = toDate(payload[key]);
-    if (!date) throw new TapoError('Input', t('errors.badDate', { field: key }));
+    if (!date) throw nodeError(t('errors.badDate', { field: key }));
     request[key] = date;
   }
   if (mode === 'summary' && (request.start || request.end)) {
-    throw new TapoError('Input', t('errors.rangeWithSummary'), { sent: false });
+    throw nodeError(t('errors.rangeWithSummary'));
   }
-  if (request.end && !request.start) throw new TapoError('Input', t('errors.endWithoutStart'));
+  if (request.end && !request.start) throw nodeError(t('errors.endWithoutStart'));
   if (request.start && request.end && request.end.getTime() < request.start.getTime()) {
-    throw new TapoError('Input', t('errors.endBeforeStart'));
+    throw nodeError(t('errors.endBeforeStart'));
   }
   return request;
 }

@@ -349,7 +349,7 @@ describe('nodes: review fixes', function () {
         act.receive({});
         const err = (await caught).error as CaughtError;
         assert.equal(err.cause?.kind, 'Input');
-        assert.match(err.message, /tapo-device\.errors\.badTimeout/);
+        assert.match(err.message, /tapo-device\.reasons\.badTimeout/);
         const red = await statusWhere(act, seen, (s) => s.fill === 'red');
         assert.equal(red.text, 'tapo-device.status.badTimeout');
         assert.equal(sim.httpRequestCount, 0);

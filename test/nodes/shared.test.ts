@@ -132,7 +132,7 @@ describe('nodes: config and payload helpers', () => {
     assert.equal(r.mode, 'hourly');
     assert.equal(r.start?.toISOString(), '2024-01-02T00:00:00.000Z');
     for (const bad of [{ mode: 'weekly' }, { start: 'not a date' }, { end: 0 }, { start: 10, end: 5 }]) {
-      assert.throws(() => energyRequest(bad, 'summary', t), (e: unknown) => e instanceof TapoError && e.kind === 'Input');
+      assert.throws(() => energyRequest(bad, 'summary', t), (e: unknown) => (e instanceof TapoError || e instanceof TapoNodeError) && e.kind === 'Input');
     }
   });
 
@@ -140,15 +140,15 @@ describe('nodes: config and payload helpers', () => {
     assert.equal(socketOf(2, '1', t), 2);
     assert.equal(socketOf(undefined, ' 1 ', t), '1');
     assert.equal(socketOf(undefined, '', t), undefined);
-    assert.throws(() => socketOf({ x: 1 }, '', t), (e: unknown) => e instanceof TapoError && e.kind === 'Input');
-    assert.throws(() => socketOf(-1, '', t), (e: unknown) => e instanceof TapoError && e.kind === 'Input');
+    assert.throws(() => socketOf({ x: 1 }, '', t), (e: unknown) => (e instanceof TapoError || e instanceof TapoNodeError) && e.kind === 'Input');
+    assert.throws(() => socketOf(-1, '', t), (e: unknown) => (e instanceof TapoError || e instanceof TapoNodeError) && e.kind === 'Input');
   });
 
   it('camera do: configured JSON is parsed once, invalid JSON is an Input error', () => {
     assert.equal(configuredActions('', t), undefined);
     const actions = configuredActions('{"privacyMode": true}', t);
     assert.deepEqual(actions, [{ type: 'privacyMode', enabled: true }]);
-    assert.throws(() => configuredActions('{oops', t), (e: unknown) => e instanceof TapoError && e.kind === 'Input');
+    assert.throws(() => configuredActions('{oops', t), (e: unknown) => (e instanceof TapoError || e instanceof TapoNodeError) && e.kind === 'Input');
   });
 });
 

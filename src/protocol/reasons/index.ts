@@ -6,6 +6,7 @@
  * (nodes/locales/<lang>/tapo-device.json: `reasons`, `hints`, `statuses`), which a test keeps in
  * step with these tables.
  */
+import { CLI_HINTS, CLI_REASONS } from './cli';
 import { CODE_REASONS, CODE_STATUSES } from './codes';
 import { CORE_HINTS, CORE_REASONS } from './core';
 import { fillIn } from './format';
@@ -15,12 +16,12 @@ export { fillIn, placeholders } from './format';
 export type { ReasonParams } from './format';
 
 /** English text of every reason. */
-export const REASONS = { ...CODE_REASONS, ...CORE_REASONS } as const;
+export const REASONS = { ...CODE_REASONS, ...CORE_REASONS, ...CLI_REASONS } as const;
 /** A reason key. */
 export type ReasonKey = keyof typeof REASONS;
 
 /** English text of every hint. */
-export const HINTS = { ...CORE_HINTS } as const;
+export const HINTS = { ...CORE_HINTS, ...CLI_HINTS } as const;
 /** A hint key. */
 export type HintKey = keyof typeof HINTS;
 
