@@ -348,6 +348,30 @@ describe('Flow Library scorecard (node-red-dev validate rules, offline)', () => 
       }
     });
 
+    it("README: install first, with the Node-RED editor's own menu labels, then the demo's two commands", () => {
+      const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
+      const sections = [...readme.matchAll(/^## (.+)$/gm)].map((m) => m[1]);
+      assert.deepEqual(sections.slice(0, 2), ['Install', 'Try it without a device']);
+      const install = readme.slice(readme.indexOf('## Install'), readme.indexOf('## Try it without a device'));
+      const demo = readme.slice(readme.indexOf('## Try it without a device'), readme.indexOf(`## ${String(sections[2])}`));
+      // The labels the Node-RED editor shows (its en-US catalog), in the order a user clicks them.
+      const editor = readJson<{
+        menu: { label: { editPalette: string; import: string } };
+        palette: { editor: { 'tab-install': string } };
+        library: { types: { examples: string } };
+      }>(require.resolve('@node-red/editor-client/locales/en-US/editor.json'));
+      const palettePath = `Menu (☰) > ${editor.menu.label.editPalette} > ${editor.palette.editor['tab-install']}`;
+      const examplesPath = `Menu (☰) > ${editor.menu.label.import} > ${editor.library.types.examples} > flows > ${pkg.name}`;
+      assert.ok(install.includes(palettePath), `the install section does not say ${palettePath}`);
+      assert.ok(install.includes(`search for\n\`${pkg.name}\``) || install.includes(`search for \`${pkg.name}\``));
+      assert.ok(install.includes(`npm install ${pkg.name}`));
+      assert.ok(install.includes('~/.node-red') && /restart/i.test(install));
+      assert.ok(install.includes(examplesPath), `the install section does not say ${examplesPath}`);
+      assert.ok(demo.includes('npm install && npm start') && demo.includes('npm install && npm test'));
+      // CI runs the README's test command.
+      assert.match(fs.readFileSync(path.join(root, '.ci', 'run'), 'utf8'), /^npm test$/m);
+    });
+
     it('Dashboard 2 is an optional peer dependency, never a dependency', () => {
       const dashboard = '@flowfuse/node-red-dashboard';
       assert.equal(pkg.dependencies?.[dashboard], undefined);
