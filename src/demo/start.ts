@@ -43,6 +43,16 @@ export const DEMO_DEVICES: readonly DemoDevice[] = [
 /** Password every demo device is bound to (only ever used on 127.0.0.1). */
 export const DEMO_PASSWORD = 'tapo-sim';
 
+/**
+ * Energy polling the demo turns on, in seconds by `tapo-plug-energy` node id. The shipped examples
+ * poll nothing (poll 0) so that deploying one contacts no device; their comment nodes say which
+ * interval to set, and the demo sets it.
+ */
+export const DEMO_POLL: Readonly<Record<string, number>> = {
+  tapo_ex02_summary: 10,
+  tapo_ex06_energy: 5,
+};
+
 interface FlowNode {
   id: string;
   type: string;
@@ -64,7 +74,8 @@ export function readExamples(dir = path.join(repoRoot, 'examples')): { file: str
 
 /**
  * Merges the examples into one flow file: each example becomes its own tab, config nodes shared
- * between examples are kept once, and every `tapo-device` points at its simulated device.
+ * between examples are kept once, every `tapo-device` points at its simulated device, and the
+ * energy nodes of {@link DEMO_POLL} poll.
  */
 export function buildDemoFlows(
   examples: { file: string; nodes: FlowNode[] }[],
@@ -83,6 +94,8 @@ export function buildDemoFlows(
       if (node.type === 'tab') continue;
       const copy: FlowNode = { ...node };
       if (copy.z !== undefined && copy.z !== '') copy.z = tabId;
+      const poll = DEMO_POLL[copy.id];
+      if (copy.type === 'tapo-plug-energy' && poll !== undefined) copy.poll = String(poll);
       if (copy.type === 'tapo-device') {
         const host = hosts[copy.id];
         if (host !== undefined) {
