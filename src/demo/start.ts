@@ -3,8 +3,10 @@
  * package loaded from the working tree, FlowFuse Dashboard 2, and every example flow deployed and
  * wired to the simulated devices. Ctrl-C stops everything.
  *
- * Nothing here talks to a real device. The Node-RED user directory is `.node-red-user/` in the
- * project (git-ignored); flows and credentials there are rewritten at every start.
+ * Nothing here talks to a real device. The Node-RED user directory is `.demo/` in the project
+ * (git-ignored). The example flows and their credentials are written there on the first start
+ * only, so what the user deploys is kept across restarts; `npm start -- --reset` removes the
+ * directory and starts afresh. {@link prepareDemoUserDir} does that preparation, without Node-RED.
  */
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -43,6 +45,16 @@ export const DEMO_DEVICES: readonly DemoDevice[] = [
 /** Password every demo device is bound to (only ever used on 127.0.0.1). */
 export const DEMO_PASSWORD = 'tapo-sim';
 
+/**
+ * Energy polling the demo turns on, in seconds by `tapo-plug-energy` node id. The shipped examples
+ * poll nothing (poll 0) so that deploying one contacts no device; their comment nodes say which
+ * interval to set, and the demo sets it.
+ */
+export const DEMO_POLL: Readonly<Record<string, number>> = {
+  tapo_ex02_summary: 10,
+  tapo_ex06_energy: 5,
+};
+
 interface FlowNode {
   id: string;
   type: string;
@@ -64,7 +76,8 @@ export function readExamples(dir = path.join(repoRoot, 'examples')): { file: str
 
 /**
  * Merges the examples into one flow file: each example becomes its own tab, config nodes shared
- * between examples are kept once, and every `tapo-device` points at its simulated device.
+ * between examples are kept once, every `tapo-device` points at its simulated device, and the
+ * energy nodes of {@link DEMO_POLL} poll.
  */
 export function buildDemoFlows(
   examples: { file: string; nodes: FlowNode[] }[],
@@ -83,6 +96,8 @@ export function buildDemoFlows(
       if (node.type === 'tab') continue;
       const copy: FlowNode = { ...node };
       if (copy.z !== undefined && copy.z !== '') copy.z = tabId;
+      const poll = DEMO_POLL[copy.id];
+      if (copy.type === 'tapo-plug-energy' && poll !== undefined) copy.poll = String(poll);
       if (copy.type === 'tapo-device') {
         const host = hosts[copy.id];
         if (host !== undefined) {
@@ -108,9 +123,93 @@ export function encryptFlowCredentials(credentials: object, secret: string): { $
   return { $: iv.toString('hex') + cipher.update(JSON.stringify(credentials), 'utf8', 'base64') + cipher.final('base64') };
 }
 
+/** Where `npm start` keeps its Node-RED user directory (git-ignored). */
+export const DEMO_USER_DIR = path.join(repoRoot, '.demo');
+
+/**
+ * The file that marks a directory as a demo user directory and keeps its credential secret
+ * (flows_cred.json is encrypted with it, so it must outlive a restart).
+ */
+export const DEMO_MARKER = 'tapo-demo.json';
+
+/** Options of {@link prepareDemoUserDir}. */
+export interface PrepareOptions {
+  /** The Node-RED user directory (created if missing). */
+  userDir: string;
+  /** Editor port written into settings.js. */
+  uiPort: number;
+  /** `host:port` of each simulated device by tapo-device config id, for flows written now. */
+  hosts: Record<string, string>;
+  /** Remove the directory first (it must be a demo user directory or empty) and start afresh. */
+  reset?: boolean;
+  /** The example flows (default: examples/*.json of this package). */
+  examples?: { file: string; nodes: FlowNode[] }[];
+}
+
+/** What {@link prepareDemoUserDir} did. */
+export interface PreparedUserDir {
+  /** True when the example flows were written now (first start or reset), false when kept. */
+  fresh: boolean;
+  /** The settings file to start Node-RED with. */
+  settingsFile: string;
+}
+
+/**
+ * Prepares the demo's Node-RED user directory. On the first start (no flows.json yet) and after a
+ * reset it writes the example flows wired to `hosts`, and their credentials encrypted with a new
+ * secret kept in {@link DEMO_MARKER}; on later starts it keeps the flows and credentials as the
+ * user left them. settings.js is written every time (the port may change).
+ */
+export function prepareDemoUserDir(options: PrepareOptions): PreparedUserDir {
+  const { userDir } = options;
+  const markerFile = path.join(userDir, DEMO_MARKER);
+  if (options.reset && fs.existsSync(userDir)) {
+    if (!fs.existsSync(markerFile) && fs.readdirSync(userDir).length > 0) {
+      throw new Error(`${userDir} is not a demo user directory (it has no ${DEMO_MARKER}); not removing it`);
+    }
+    fs.rmSync(userDir, { recursive: true, force: true });
+  }
+  fs.mkdirSync(userDir, { recursive: true });
+  const flowsFile = path.join(userDir, 'flows.json');
+  let marker: { credentialSecret: string } | undefined;
+  if (fs.existsSync(markerFile)) {
+    marker = JSON.parse(fs.readFileSync(markerFile, 'utf8')) as { credentialSecret: string };
+  } else if (fs.existsSync(flowsFile)) {
+    throw new Error(`${userDir} has flows but no ${DEMO_MARKER}: start with --reset to replace them`);
+  }
+  const fresh = !fs.existsSync(flowsFile);
+  if (marker === undefined || fresh) {
+    marker = { credentialSecret: randomBytes(32).toString('hex') };
+    fs.writeFileSync(markerFile, `${JSON.stringify({ ...marker, created: new Date().toISOString() }, null, 2)}\n`, { mode: 0o600 });
+  }
+  if (fresh) {
+    const { flows, credentials } = buildDemoFlows(options.examples ?? readExamples(), options.hosts);
+    fs.writeFileSync(flowsFile, JSON.stringify(flows, null, 2));
+    fs.writeFileSync(path.join(userDir, 'flows_cred.json'), JSON.stringify(encryptFlowCredentials(credentials, marker.credentialSecret)), { mode: 0o600 });
+  }
+  return { fresh, settingsFile: writeSettings(userDir, options.uiPort, marker.credentialSecret) };
+}
+
+/** The line `npm start` prints about its user directory: where it is, what it did, how to reset. */
+export function userDirLine(userDir: string, fresh: boolean): string {
+  const shown = path.relative(process.cwd(), userDir) || '.';
+  const what = fresh ? 'example flows written' : 'your flows kept from the last run';
+  return `Node-RED user directory: ${shown.startsWith('..') ? userDir : shown} (${what}); \`npm start -- --reset\` starts afresh.`;
+}
+
+/** The command line of `npm start`: only `--reset`. Throws on anything else. */
+export function parseDemoArgs(args: readonly string[]): { reset: boolean } {
+  let reset = false;
+  for (const arg of args) {
+    if (arg === '--reset') reset = true;
+    else throw new Error(`unknown option "${arg}"; the only option is --reset (npm start -- --reset: start afresh)`);
+  }
+  return { reset };
+}
+
 function writeSettings(userDir: string, uiPort: number, credentialSecret: string): string {
   const file = path.join(userDir, 'settings.js');
-  const settings = `// Written by npm start (src/demo/start.ts); rewritten at every start.
+  const settings = `// Written by npm start (src/demo/start.ts) at every start; flows.json is yours and kept.
 module.exports = {
   uiPort: ${uiPort},
   uiHost: '127.0.0.1',
@@ -132,8 +231,10 @@ module.exports = {
 export interface DemoOptions {
   /** Node-RED editor port (0 is not allowed by Node-RED; pick a free one). */
   uiPort: number;
-  /** Node-RED user directory (created if missing; its flows and settings are overwritten). */
+  /** Node-RED user directory (created if missing; see {@link prepareDemoUserDir}). */
   userDir: string;
+  /** Start afresh: the example flows replace whatever the user directory holds. */
+  reset?: boolean;
   /** Use port 0 for the simulated devices instead of the fixed demo ports (tests). */
   anySimPort?: boolean;
   /** Echo Node-RED's output to this process's stdout. */
@@ -142,6 +243,8 @@ export interface DemoOptions {
 
 /** A running demo. */
 export interface RunningDemo {
+  /** True when the example flows were written at this start, false when the user's were kept. */
+  fresh: boolean;
   devices: SimulatedDevice[];
   /** Simulated device by config node id. */
   byConfigId: Record<string, SimulatedDevice>;
@@ -159,7 +262,6 @@ export interface RunningDemo {
 
 /** Starts the simulated devices and Node-RED with the example flows wired to them. */
 export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
-  fs.mkdirSync(options.userDir, { recursive: true });
   const devices: SimulatedDevice[] = await startDevices(
     DEMO_DEVICES.map((d) => ({ ...d.sim, password: DEMO_PASSWORD, ...(options.anySimPort ? { port: 0 } : {}) })),
   );
@@ -173,12 +275,14 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     }
   });
 
-  const { flows, credentials } = buildDemoFlows(readExamples(), hosts);
-  fs.writeFileSync(path.join(options.userDir, 'flows.json'), JSON.stringify(flows, null, 2));
-  // Flows and credentials are rewritten at every start, so a fresh secret each time loses nothing.
-  const credentialSecret = randomBytes(32).toString('hex');
-  fs.writeFileSync(path.join(options.userDir, 'flows_cred.json'), JSON.stringify(encryptFlowCredentials(credentials, credentialSecret)));
-  const settingsFile = writeSettings(options.userDir, options.uiPort, credentialSecret);
+  let prepared: PreparedUserDir;
+  try {
+    prepared = prepareDemoUserDir({ userDir: options.userDir, uiPort: options.uiPort, hosts, reset: options.reset === true });
+  } catch (err) {
+    await Promise.all(devices.map((d) => d.stop()));
+    throw err;
+  }
+  const { settingsFile, fresh } = prepared;
 
   const redMain = require.resolve('node-red/red.js');
   const child: ChildProcess = spawn(process.execPath, [redMain, '--userDir', options.userDir, '--settings', settingsFile], {
@@ -220,12 +324,14 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     return stopped;
   };
   const base = `http://127.0.0.1:${options.uiPort}`;
-  return { devices, byConfigId, editorUrl: `${base}/`, dashboardUrl: `${base}/dashboard`, ready, stop, exited, log: () => output };
+  return { fresh, devices, byConfigId, editorUrl: `${base}/`, dashboardUrl: `${base}/dashboard`, ready, stop, exited, log: () => output };
 }
 
 async function main(): Promise<void> {
+  const { reset } = parseDemoArgs(process.argv.slice(2));
   const uiPort = Number(process.env.PORT ?? 1880);
-  const demo = await startDemo({ uiPort, userDir: path.join(repoRoot, '.node-red-user'), echo: true });
+  const demo = await startDemo({ uiPort, userDir: DEMO_USER_DIR, reset, echo: true });
+  process.stdout.write(`${userDirLine(DEMO_USER_DIR, demo.fresh)}\n`);
   for (const dev of demo.devices) {
     const info = dev.describe();
     process.stdout.write(`simulated ${info.model} (${info.scheme}) on ${info.host}:${info.port}\n`);

@@ -99,12 +99,19 @@ function setupDevice(node: NodeInstance, def: TapoDeviceDef, t: Translate): void
   const host = (def.host ?? '').trim();
   const options: ConnectionOptions = { host, kind, scheme: schemeOption(def.scheme), credentials };
   let invalid: { error: TapoError; status: NodeStatus } | undefined;
+  if (host === '') {
+    // An example imported as shipped, or a node not yet filled in: nothing to contact, and no warning.
+    invalid = {
+      error: new TapoError('Input', 'hostNotSet', { hint: 'setHost', sent: false }),
+      status: { fill: 'yellow', shape: 'ring', text: t('tapo-device.status.noHost') },
+    };
+  }
   try {
     const ms = configuredTimeoutMs(def.timeout);
     if (ms !== undefined) options.timeoutMs = ms;
   } catch (err: unknown) {
     if (!(err instanceof TapoError)) throw err;
-    invalid = { error: err, status: badTimeoutStatus(t) };
+    invalid ??= { error: err, status: badTimeoutStatus(t) };
     node.warn(toNodeError(t, err).message);
   }
   const device = new TapoDevice<NodeInstance>(options, invalid?.error);

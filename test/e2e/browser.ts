@@ -1,6 +1,6 @@
 /**
- * Helpers of the browser tests: Debian's Chromium driven by playwright-core, a free loopback port,
- * the screenshot directory, and a bounded wait on a condition.
+ * Helpers of the browser tests: a Chromium found on this machine driven by playwright-core, a free
+ * loopback port, the screenshot directory, and a bounded wait on a condition.
  */
 import fs from 'node:fs';
 import net from 'node:net';
@@ -9,8 +9,56 @@ import path from 'node:path';
 import { chromium } from 'playwright-core';
 import type { BrowserContext } from 'playwright-core';
 
-/** Where Debian's `chromium` package installs the browser. */
-export const CHROMIUM_PATH = '/usr/bin/chromium';
+/** Environment variables that name the browser's executable, looked at in this order. */
+export const CHROMIUM_ENV_VARS: readonly string[] = ['CHROMIUM_PATH', 'CHROME_PATH'];
+
+/** Commands looked for on PATH when no variable is set, in this order. */
+export const CHROMIUM_COMMANDS: readonly string[] = ['chromium', 'chromium-browser', 'google-chrome', 'google-chrome-stable'];
+
+/** Why the browser tests cannot run, with what to install (they fail with it, never skip). */
+export class ChromiumNotFound extends Error {
+  /** Creates the error. */
+  constructor(message: string) {
+    super(message);
+    this.name = 'ChromiumNotFound';
+  }
+}
+
+function isExecutableFile(file: string): boolean {
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The Chromium (or Chrome) executable: the first of {@link CHROMIUM_ENV_VARS} that is set (it must
+ * name an executable file: a wrong path is an error, not a reason to look elsewhere), else the
+ * first of {@link CHROMIUM_COMMANDS} found on PATH. Throws {@link ChromiumNotFound} naming the
+ * package to install.
+ */
+export function findChromium(env: NodeJS.ProcessEnv = process.env): string {
+  for (const name of CHROMIUM_ENV_VARS) {
+    const value = env[name];
+    if (value === undefined || value === '') continue;
+    if (isExecutableFile(value)) return value;
+    throw new ChromiumNotFound(`${name}=${value} is not an executable file. Point ${name} at the Chromium or Chrome executable, or unset it to look for ${CHROMIUM_COMMANDS.join(', ')} on PATH.`);
+  }
+  const dirs = (env.PATH ?? '').split(path.delimiter).filter((d) => d !== '');
+  for (const command of CHROMIUM_COMMANDS) {
+    for (const dir of dirs) {
+      const file = path.join(dir, command);
+      if (isExecutableFile(file)) return file;
+    }
+  }
+  throw new ChromiumNotFound(
+    `Chromium was not found: none of ${CHROMIUM_ENV_VARS.join(', ')} is set and none of ${CHROMIUM_COMMANDS.join(', ')} is on PATH. ` +
+      'The browser tests need it: on Debian or Ubuntu install the "chromium" package (sudo apt-get install -y chromium; .ci/run does this), ' +
+      'or set CHROMIUM_PATH to a Chromium or Chrome executable. Then run the tests again.',
+  );
+}
 
 /** Screenshots and other artifacts of the browser tests (git-ignored). */
 export const ARTIFACTS_DIR = path.resolve(__dirname, '../../test-artifacts');
@@ -30,14 +78,9 @@ export const CHROMIUM_ARGS: readonly string[] = [
   '--disable-sync',
 ];
 
-/** Throws with the install command when Chromium is missing (the browser tests never skip). */
-export function requireChromium(): void {
-  if (!fs.existsSync(CHROMIUM_PATH)) {
-    throw new Error(
-      `Chromium was not found at ${CHROMIUM_PATH}. The browser tests need Debian's chromium package: ` +
-        'install it with `sudo apt-get install chromium`, then run the tests again.',
-    );
-  }
+/** The browser's executable; throws with what to install when it is missing (the tests never skip). */
+export function requireChromium(): string {
+  return findChromium();
 }
 
 /** A running browser with its own empty profile directory. */
@@ -49,10 +92,10 @@ export interface Browser {
 
 /** Launches Chromium with a new, empty user-data-dir. */
 export async function launchBrowser(): Promise<Browser> {
-  requireChromium();
+  const executablePath = requireChromium();
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'tapo-e2e-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM_PATH,
+    executablePath,
     headless: true,
     args: [...CHROMIUM_ARGS],
     viewport: { width: 1400, height: 900 },

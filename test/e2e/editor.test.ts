@@ -1,6 +1,7 @@
 /**
  * Browser end-to-end tests: `startDemo` (simulated devices on 127.0.0.1 and a real Node-RED child
- * process with every example deployed) driven through Debian's headless Chromium by playwright-core.
+ * process with every example deployed) driven through a headless Chromium by playwright-core
+ * (CHROMIUM_PATH or CHROME_PATH, else chromium, chromium-browser or google-chrome on PATH).
  *
  * 1. The editor's palette shows the "tapo" category with our action nodes (and tapo-device is
  *    registered as a config node).
@@ -9,7 +10,7 @@
  * 3. The dashboard's plug switch flips the simulated plug (checked on the simulator's state).
  *
  * Screenshots go to test-artifacts/. Every wait is bounded (≤ 30 s). Chromium missing ⇒ the
- * suite fails with the install command; it never skips. Needs `npm run build` (nodes/*.js ⇒ dist/).
+ * suite fails naming the package to install (Debian's chromium); it never skips. Needs `npm run build` (nodes/*.js ⇒ dist/).
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';

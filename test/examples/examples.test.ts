@@ -18,13 +18,22 @@
  * turned off in the loaded copy, after checking they are configured, so that every message in a
  * test is one the test triggered.
  *
+ * As shipped, the examples contact nothing: every `tapo-device` has an empty host and energy
+ * polling is off (`npm start` fills in the hosts and turns on the polling of DEMO_POLL). A test
+ * deploys every file as shipped, lets the injects that fire on deploy run, and checks that no
+ * socket was opened and no UDP datagram sent: the socket calls are stubbed, so even a regression
+ * sends nothing to a LAN address.
+ *
  * Needs the compiled nodes (nodes/*.js re-export dist/): run `npm run build` first.
  */
 import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
-import { DEMO_DEVICES, DEMO_PASSWORD, buildDemoFlows, readExamples } from '../../src/demo/start';
+import sinon from 'sinon';
+import { DEMO_DEVICES, DEMO_PASSWORD, DEMO_POLL, buildDemoFlows, readExamples } from '../../src/demo/start';
 import { startDevices } from '../../src/simulator';
 import type { SimulatedDevice } from '../../src/simulator';
 import type { CameraLogic } from '../../src/simulator/logic/camera';
@@ -106,6 +115,7 @@ const ourModules: unknown[] = OUR_TYPES.map(
 );
 
 const DEMO_IDS = DEMO_DEVICES.map((d) => d.configId);
+const README = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
 const examples = readExamples(examplesDir);
 
 /** The example whose file name starts with `prefix` (e.g. "01"). */
@@ -247,12 +257,12 @@ describe('example flows', () => {
           assert.ok(String(comments[0]?.name).length > 10, 'the comment has a title');
         });
 
-        it('carries the demo tapo-device config nodes it uses, with placeholder hosts and no secrets', () => {
+        it('carries the demo tapo-device config nodes it uses, with an empty host and no secrets', () => {
           const devices = nodes.filter((n) => n.type === 'tapo-device');
           assert.ok(devices.length >= 1);
           for (const d of devices) {
             assert.ok(DEMO_IDS.includes(d.id), `${d.id} is not a demo config id (${DEMO_IDS.join(', ')})`);
-            assert.match(String(d.host), /^192\.168\.\d+\.\d+$/, 'placeholder LAN address');
+            assert.equal(d.host, '', `${d.id}: the host is empty as shipped, so nothing is contacted on deploy`);
             assert.ok(d.kind === 'plug' || d.kind === 'camera');
             assert.equal(typeof d.scheme, 'string');
             assert.equal(d.credentials, undefined);
@@ -264,6 +274,32 @@ describe('example flows', () => {
             }
           }
           assert.doesNotMatch(JSON.stringify(nodes), /tapo-sim|"password"\s*:/);
+        });
+
+        it('polls nothing as shipped; the demo polls where the comment says to', () => {
+          const comment = nodes.filter((n) => n.type === 'comment').map((c) => String(c.info)).join('\n');
+          for (const n of nodes.filter((x) => x.type === 'tapo-plug-energy')) {
+            assert.equal(Number(n.poll), 0, `${n.id} polls as shipped`);
+            const demo = DEMO_POLL[n.id];
+            if (demo !== undefined) assert.match(comment, new RegExp(`\\*\\*Poll\\*\\* to ${demo}\\b`), `the comment does not say to set Poll to ${demo}`);
+          }
+        });
+
+        it('needs only this package, or says in its comment and in the README that it needs Dashboard 2', () => {
+          const dashboard = nodes.filter((n) => DASHBOARD_TYPES.includes(n.type));
+          const known = new Set([...OUR_TYPES, ...CORE_TYPES]);
+          const title = ex.file.replace(/\.json$/, '');
+          const row = README.split('\n').find((l) => l.startsWith(`| ${title} |`));
+          assert.ok(row, `README's examples table has no row for ${title}`);
+          if (dashboard.length === 0) {
+            assert.deepEqual(nodes.filter((n) => !known.has(n.type)).map((n) => n.type), []);
+            assert.doesNotMatch(row, /Dashboard 2/);
+            return;
+          }
+          const first = nodes.find((n) => n.type === 'comment');
+          assert.match(String(first?.name), /needs Dashboard 2/);
+          assert.match(String(first?.info), /^\*\*Needs FlowFuse Dashboard 2\*\* \(`@flowfuse\/node-red-dashboard`\)/);
+          assert.match(row, /needs Dashboard 2/);
         });
 
         it('wires and widget groups point at nodes of the file', () => {
@@ -299,10 +335,124 @@ describe('example flows', () => {
       }
     });
 
+    it('Dashboard 2 is an optional peer dependency', () => {
+      const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as {
+        peerDependencies?: Record<string, string>;
+        peerDependenciesMeta?: Record<string, { optional?: boolean }>;
+      };
+      assert.ok(pkg.peerDependencies?.['@flowfuse/node-red-dashboard']);
+      assert.equal(pkg.peerDependenciesMeta?.['@flowfuse/node-red-dashboard']?.optional, true);
+    });
+
+    it('the demo turns on the polling of DEMO_POLL, and only there', () => {
+      const { flows } = buildDemoFlows(examples, {});
+      const energy = flows.filter((n) => n.type === 'tapo-plug-energy');
+      assert.deepEqual(
+        energy.filter((n) => Number(n.poll) > 0).map((n) => [n.id, Number(n.poll)]),
+        Object.entries(DEMO_POLL),
+      );
+    });
+
     it('every demo device is used by some example', () => {
       const used = new Set(examples.flatMap((e) => e.nodes.filter((n) => n.type === 'tapo-device').map((n) => n.id)));
       assert.deepEqual([...used].sort(), [...DEMO_IDS].sort());
     });
+  });
+
+  describe('deployed as shipped', function () {
+    this.timeout(30_000);
+    let sandbox: sinon.SinonSandbox;
+    /** Every TCP/TLS connect and UDP send attempted while an example runs (refused, never sent). */
+    let attempts: string[] = [];
+
+    beforeEach(() => {
+      attempts = [];
+      sandbox = sinon.createSandbox();
+      sandbox.replace(net.Socket.prototype, 'connect', function (this: net.Socket, ...args: unknown[]) {
+        attempts.push(`connect ${JSON.stringify(args[0])}`);
+        process.nextTick(() => this.destroy(new Error('blocked: the example tried to connect on deploy')));
+        return this;
+      } as typeof net.Socket.prototype.connect);
+      sandbox.replace(dgram.Socket.prototype, 'send', function (this: dgram.Socket, ...args: unknown[]) {
+        attempts.push(`udp send to ${JSON.stringify(args.slice(1).filter((a) => typeof a !== 'function'))}`);
+        const callback = args.find((a) => typeof a === 'function') as ((err: Error) => void) | undefined;
+        if (callback) process.nextTick(() => callback(new Error('blocked: the example tried to send UDP on deploy')));
+      } as typeof dgram.Socket.prototype.send);
+    });
+
+    afterEach(async () => {
+      sandbox.restore();
+      await helper.unload();
+    });
+
+    /**
+     * One example file as the editor imports it: into a tab of its own, nothing changed but the
+     * Dashboard 2 widgets, which the helper runtime cannot run (stand-ins with their wires).
+     */
+    function asShipped(nodes: FlowNode[]): FlowNode[] {
+      const tabs = [...new Set(nodes.map((n) => n.z).filter((z): z is string => typeof z === 'string' && z !== ''))];
+      const flows: FlowNode[] = tabs.map((id) => ({ id, type: 'tab', label: id }));
+      for (const n of nodes) {
+        if (DASHBOARD_CONFIG_TYPES.includes(n.type)) continue;
+        if (DASHBOARD_TYPES.includes(n.type)) flows.push({ id: n.id, type: 'helper', ...(n.z !== undefined ? { z: n.z } : {}), wires: n.wires ?? [] });
+        else flows.push({ ...n });
+      }
+      return flows;
+    }
+
+    /** Resolves when node `id` has finished one message: it sent it on or reported an error. */
+    function finishes(id: string, ms = 10_000): Promise<void> {
+      const node = helper.getNode(id);
+      assert.ok(node, `node ${id} is not running`);
+      return new Promise((resolve, reject) => {
+        const done = (): void => {
+          clearTimeout(timer);
+          node.removeListener('call:send', done);
+          node.removeListener('call:error', done);
+          resolve();
+        };
+        const timer = setTimeout(() => reject(new Error(`${id} did not finish a message within ${ms} ms`)), ms);
+        node.on('call:send', done);
+        node.on('call:error', done);
+      });
+    }
+
+    for (const ex of examples) {
+      it(`${ex.file}: deploying it contacts no device, even when its injects fire on deploy`, async () => {
+        const flows = asShipped(ex.nodes);
+        const byId = new Map(flows.map((n) => [n.id, n]));
+        // The Tapo nodes that an inject firing on deploy (once) reaches directly.
+        const reached = flows
+          .filter((n) => n.type === 'inject' && n.once === true)
+          .flatMap((n) => (n.wires ?? []).flat())
+          .filter((id) => byId.get(id)?.type.startsWith('tapo-'));
+        await helper.load([...coreModules, ...ourModules], flows);
+        for (const n of flows) {
+          if (n.type !== 'tab' && n.type !== 'tapo-device') assert.ok(helper.getNode(n.id), `${n.id} (${n.type}) did not start`);
+        }
+        // Those injects fire after their onceDelay (at least 0.1 s), so the listeners are in time.
+        await Promise.all([...new Set(reached)].map((id) => finishes(id)));
+        // Every Tapo node then gets a message that would reach its device if it had a host.
+        const click: Record<string, unknown> = {
+          'tapo-plug-control': 'status',
+          'tapo-plug-energy': '',
+          'tapo-camera-get': 'privacyMode',
+          'tapo-camera-do': { led: false },
+        };
+        for (const n of flows.filter((x) => x.type in click)) {
+          const ended = finishes(n.id);
+          helper.getNode(n.id)!.receive({ payload: click[n.type] });
+          await ended;
+        }
+        assert.deepEqual(attempts, [], 'connections or datagrams were attempted');
+        const status = helper as unknown as { _NodePrototype: { status: sinon.SinonSpy } };
+        const states = status._NodePrototype.status
+          .getCalls()
+          .filter((c) => String((c.thisValue as { type?: string }).type).startsWith('tapo-'))
+          .map((c) => String((c.args[0] as { text?: unknown } | undefined)?.text ?? ''));
+        assert.deepEqual(states.filter((t) => /connect/i.test(t)), [], 'a Tapo node showed a connection state');
+      });
+    }
   });
 
   describe('running against the simulator', function () {
@@ -372,7 +522,8 @@ describe('example flows', () => {
 
     it('02 feeds the power gauge, the power chart, the energy text and the hourly bar chart', async () => {
       const flows = await load('02');
-      assert.equal(Number(example('02').nodes.find((n) => n.id === 'tapo_ex02_summary')?.poll), 10, 'the energy node polls');
+      const demo = buildDemoFlows([example('02')], hosts).flows;
+      assert.equal(Number(demo.find((n) => n.id === 'tapo_ex02_summary')?.poll), 10, 'the energy node polls in the demo');
       assert.ok(flows.some((n) => n.id === 'tapo_ex02_gauge' && n.type === 'helper'));
       const desk = plug('tapo_demo_plug');
 

@@ -7,6 +7,7 @@ import { strict as assert } from 'node:assert';
 import { main, redactPassword } from '../../src/cli/tapo';
 import type { CliIo } from '../../src/cli/tapo';
 import { startDevice } from '../../src/simulator';
+import { loadFixture } from '../../src/simulator/fixtures';
 import type { SimulatedDevice } from '../../src/simulator';
 import type { PlugLogic } from '../../src/simulator/logic/plug';
 
@@ -81,12 +82,15 @@ describe('tapo CLI: the password is kept off stderr without garbling output', fu
   });
 
   it('stdout device data is printed as is, even when it contains the password', async () => {
-    const sim = await startDevice({ fixture: 'P110(UK)_1.0_1.3.0', password: '00000000' });
+    // A password that is also the start of the device id the simulated plug reports.
+    const deviceId = String((loadFixture('P110(UK)_1.0_1.3.0').data.get_device_info as { device_id: string }).device_id);
+    const password = deviceId.slice(0, 8);
+    const sim = await startDevice({ fixture: 'P110(UK)_1.0_1.3.0', password });
     try {
-      const run = await tapo(['--host', `127.0.0.1:${sim.port}`, '--username', USER, '--password', '00000000', 'info']);
+      const run = await tapo(['--host', `127.0.0.1:${sim.port}`, '--username', USER, '--password', password, 'info']);
       assert.equal(run.code, 0, run.stderr);
       const info = JSON.parse(run.stdout) as { deviceId: string };
-      assert.equal(info.deviceId, '0'.repeat(40));
+      assert.equal(info.deviceId, deviceId);
       assert.ok(!run.stdout.includes('***'));
     } finally {
       await sim.stop();
@@ -174,10 +178,23 @@ describe('tapo CLI: power strips', function () {
   });
 
   it('an ambiguous socket name and a socket without a meter give clear errors', async () => {
+    const logic = sim.logic as PlugLogic;
+    const rename = (name: (position: number) => string): void => {
+      for (const child of logic.state.children ?? []) {
+        const params = { nickname: Buffer.from(name(child.position)).toString('base64') };
+        const reply = logic.handle({ method: 'control_child', params: { device_id: child.deviceId, requestData: { method: 'set_device_info', params } } });
+        assert.equal(reply.error_code, 0);
+      }
+    };
+    rename(() => 'Lamp');
     const before = sockets(sim);
-    const named = await tapo([...base, '--socket', '#MASKED_NAME#', 'off']);
-    assert.equal(named.code, 17, named.stderr);
-    assert.match(named.stderr, /3 sockets are named "#MASKED_NAME#" \(positions 1, 2, 3\): use the position 1–3/);
+    try {
+      const named = await tapo([...base, '--socket', 'Lamp', 'off']);
+      assert.equal(named.code, 17, named.stderr);
+      assert.match(named.stderr, /3 sockets are named "Lamp" \(positions 1, 2, 3\): use the position 1–3/);
+    } finally {
+      rename((position) => `Socket ${position}`);
+    }
     assert.deepEqual(sockets(sim), before);
     const energy = await tapo([...base, '--socket', '1', 'energy']);
     assert.equal(energy.code, 18, energy.stderr);

@@ -16,6 +16,7 @@ import { resolve } from 'node:path';
 import { startDevice, type SimulatedDevice, type StartDeviceOptions, type SimScheme } from '../../src/simulator';
 import { parseCliArgs, USAGE } from '../../src/simulator/cli';
 import { advertisedIp } from '../../src/simulator/discovery';
+import { loadFixture } from '../../src/simulator/fixtures';
 
 type Json = any;
 
@@ -213,7 +214,8 @@ describe('simulator UDP discovery', function () {
     const r = reply.body.result;
     assert.equal(r.device_type, 'SMART.TAPOPLUG');
     assert.equal(r.device_model, 'P110(UK)');
-    assert.equal(r.mac, '48-22-54-00-00-00');
+    assert.equal(r.mac, loadFixture('P110(UK)_1.0_1.3.0').mac);
+    assert.match(r.mac, /^48-22-54-/, "the capture's TP-Link OUI");
     assert.equal(r.ip, LOOPBACK);
     assert.deepEqual(r.mgt_encrypt_schm, { encrypt_type: 'KLAP', http_port: device.port, is_support_https: false, lv: 2 });
     assert.equal(r.encrypt_info, undefined, 'a plug without encrypt_info in its dump gets none');
@@ -286,7 +288,9 @@ describe('simulator UDP discovery', function () {
       assert.equal(Buffer.from(r.encrypt_info.key, 'base64').length, 256, 'RSA-2048 ciphertext');
       const plain = decryptInfo(r.encrypt_info, rsa2048.private_pem_pkcs8);
       assert.equal(plain.http_port, device.port);
-      assert.equal(plain.device_id, '0000000000000000000000000000000000000000');
+      const basic = (loadFixture('C210(EU)_2.0_1.4.3').data.getDeviceInfo as { device_info: { basic_info: { dev_id: string } } }).device_info.basic_info;
+      assert.equal(plain.device_id, basic.dev_id, 'the same id as getDeviceInfo');
+      assert.match(plain.device_id, /^[0-9A-F]{40}$/);
       assert.equal(plain.last_alarm_type, 'motion');
       assert.equal(plain.sd_status, 'offline');
     });

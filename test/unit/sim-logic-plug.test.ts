@@ -57,7 +57,8 @@ describe('simulator PlugLogic', () => {
 
     it('stores the nickname decoded and answers it base64', () => {
       const p = plug('P110(UK)_1.0_1.3.0', clock);
-      assert.equal(p.state.nickname, '#MASKED_NAME#');
+      const loaded = Buffer.from(String((loadFixture('P110(UK)_1.0_1.3.0').data.get_device_info as SimJsonObject).nickname), 'base64').toString('utf8');
+      assert.equal(p.state.nickname, loaded);
       ok(call(p, 'set_device_info', { nickname: b64('Küche lamp') }));
       assert.equal(p.state.nickname, 'Küche lamp');
       assert.equal(ok(call(p, 'get_device_info')).nickname, b64('Küche lamp'));
@@ -70,7 +71,7 @@ describe('simulator PlugLogic', () => {
       assert.equal(call(p, 'set_device_info', { brightness: 50 }).error_code, -1008);
       assert.equal(call(p, 'set_device_info', {}).error_code, -1008);
       assert.equal(p.state.on, false);
-      assert.equal(p.state.nickname, '#MASKED_NAME#');
+      assert.equal(p.state.nickname, Buffer.from(String((loadFixture('P110(UK)_1.0_1.3.0').data.get_device_info as SimJsonObject).nickname), 'base64').toString('utf8'));
     });
 
     it('answers and sets the LED', () => {
@@ -364,7 +365,10 @@ describe('simulator PlugLogic', () => {
   });
 
   describe('P300 strip', () => {
-    const first = 'SCRUBBED_CHILD_DEVICE_ID_1';
+    // The capture scrubbed the socket ids; the loader numbers them after the strip's own id.
+    const stripId = String((loadFixture('P300(EU)_1.0_1.0.15').data.get_device_info as SimJsonObject).device_id);
+    const socketId = (n: number): string => `${stripId}0${n - 1}`;
+    const first = socketId(1);
 
     it('pages get_child_device_list with start_index and sum', () => {
       const p = plug('P300(EU)_1.0_1.0.15', clock, { childPageSize: 2 });
@@ -374,7 +378,7 @@ describe('simulator PlugLogic', () => {
       assert.equal((page1.child_device_list as SimJson[]).length, 2);
       const page2 = ok(call(p, 'get_child_device_list', { start_index: 2 }));
       const list2 = page2.child_device_list as SimJsonObject[];
-      assert.deepEqual(list2.map((c) => c.device_id), ['SCRUBBED_CHILD_DEVICE_ID_3']);
+      assert.deepEqual(list2.map((c) => c.device_id), [socketId(3)]);
       assert.equal(list2[0]!.position, 1);
       assert.equal(call(p, 'get_child_device_list', { start_index: -1 }).error_code, -1008);
     });
@@ -385,8 +389,8 @@ describe('simulator PlugLogic', () => {
         p.state.children!.map((c) => [c.deviceId, c.position, c.on]),
         [
           [first, 3, true],
-          ['SCRUBBED_CHILD_DEVICE_ID_2', 2, true],
-          ['SCRUBBED_CHILD_DEVICE_ID_3', 1, true],
+          [socketId(2), 2, true],
+          [socketId(3), 1, true],
         ],
       );
       const plain = ok(call(p, 'control_child', { device_id: first, requestData: { method: 'set_device_info', params: { device_on: false } } }));
@@ -395,14 +399,14 @@ describe('simulator PlugLogic', () => {
 
       const batched = ok(
         call(p, 'control_child', {
-          device_id: 'SCRUBBED_CHILD_DEVICE_ID_2',
+          device_id: socketId(2),
           requestData: { method: 'multipleRequest', params: { requests: [{ method: 'set_device_info', params: { device_on: false, nickname: b64('Fan') } }] } },
         }),
       );
       const inner = batched.responseData as SimJsonObject;
       assert.equal(inner.error_code, 0);
       assert.deepEqual((inner.result as SimJsonObject).responses, [{ method: 'set_device_info', error_code: 0 }]);
-      assert.deepEqual(p.state.children![1], { deviceId: 'SCRUBBED_CHILD_DEVICE_ID_2', position: 2, nickname: 'Fan', on: false });
+      assert.deepEqual(p.state.children![1], { deviceId: socketId(2), position: 2, nickname: 'Fan', on: false });
 
       const info = ok(call(p, 'control_child', { device_id: first, requestData: { method: 'get_device_info' } }));
       assert.equal(((info.responseData as SimJsonObject).result as SimJsonObject).device_on, false);

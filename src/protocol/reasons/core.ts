@@ -12,6 +12,7 @@ export const CORE_REASONS = {
   badPort: 'invalid port in "__value__"',
   loggedInWithoutScheme: 'logged in without a scheme',
   unexpected: '__detail__',
+  hostNotSet: 'This tapo-device has no host, so nothing was sent.',
   badTimeout: 'The timeout must be a number of seconds from __min__ to __max__; the configuration has "__value__".',
   heldBack: 'no new login for __seconds__ s after a rejected one, so that the account is not locked; deploying corrected credentials tries again at once',
 } as const;
@@ -35,5 +36,6 @@ export const CORE_HINTS = {
   checkPoweredOrTimeout: 'Check that the device is powered and reachable, or raise the timeout.',
   giveHost: 'Give a host name or IP address, e.g. 192.168.1.20 or 192.168.1.20:8080.',
   portRange: 'The port must be a number from 1 to 65535.',
+  setHost: "Open the tapo-device configuration and enter the device's IP address or host name (optionally :port).",
   badTimeoutHint: 'Open the tapo-device configuration and enter a timeout from __min__ to __max__ seconds (or leave it empty for 10).',
 } as const;
