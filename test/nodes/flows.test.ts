@@ -390,6 +390,22 @@ describe('nodes: flows against the simulator', function () {
       assert.equal((msg.payload as { privacyMode: boolean }).privacyMode, false);
     });
 
+    it('camera do: a move behind privacy mode reaches Catch with the reason, the code once and a status that says what to do', async () => {
+      cam.state.privacyMode = true;
+      await helper.load(nodeModules, flow(deviceNode(`127.0.0.1:${sim!.port}`, 'camera'), { type: 'tapo-camera-do', actions: '' }), creds('admin', PASSWORD));
+      const seen = statuses(helper.getNode('act'));
+      const caught = next(helper.getNode('caught'));
+      helper.getNode('act').receive({ payload: { move: { x: 10, y: 0 } } });
+      const err = (await caught).error as CaughtError & { cause?: { reason?: string } };
+      assert.equal(err.cause?.kind, 'Device');
+      assert.equal(err.cause?.reason, 'codePrivacyModeOn');
+      assert.equal(err.code, -64324);
+      assert.doesNotMatch(err.message, /^TapoError/);
+      assert.equal(err.message.split('-64324').length - 1, 1, err.message);
+      // The reason's own status (the catalog's "privacy mode is on: turn it off first"), not "device refused (-64324)".
+      await statusWhere(helper.getNode('act'), seen, (st) => st.text === 'tapo-device.statuses.codePrivacyModeOn');
+    });
+
     it('camera do: moves to a preset', async () => {
       const preset = cam.state.presets[0]!;
       await helper.load(nodeModules, flow(deviceNode(`127.0.0.1:${sim!.port}`, 'camera'), { type: 'tapo-camera-do', actions: '' }), creds('admin', PASSWORD));
