@@ -3,11 +3,13 @@
  * `TapoError('Input')` that says what was received (its type, and its value only when short) and
  * what is accepted. Everything is validated before anything is sent: an invalid payload changes nothing.
  */
-import { TapoError } from '../protocol/errors';
 import type { JsonObject } from '../protocol/types';
 import { CAMERA_SETTINGS } from './camera';
 import type { AlarmConfigUpdate, CameraAction, CameraSetting, NightVisionState, Sensitivity } from './camera';
+import { checkKeys, describeValue, inputError, isPlainObject, numberValue } from './input';
 import { MAX_COUNTDOWN_SECONDS } from './plug';
+
+export { describeValue } from './input';
 
 /** What a plug should do. `set` with `delaySeconds` arms a countdown. */
 export type PlugCommand =
@@ -18,37 +20,6 @@ export type PlugCommand =
 
 const PLUG_ACCEPTED =
   'true/false, 1/0, "on", "off", "toggle", "status", {on: boolean, delay?: seconds}, {led: boolean} or {action: "on"|"off"|"toggle"|"status", delay?: seconds}';
-
-/** A short, safe description of a value for an error message (never a long or nested value). */
-export function describeValue(v: unknown): string {
-  if (v === undefined) return 'nothing (undefined)';
-  if (v === null) return 'null';
-  if (typeof v === 'string') return v.length <= 24 ? `the string "${v}"` : `a string of ${v.length} characters`;
-  if (typeof v === 'number' || typeof v === 'boolean') return `the ${typeof v} ${String(v)}`;
-  if (Array.isArray(v)) return `an array of ${v.length} item${v.length === 1 ? '' : 's'}`;
-  if (Buffer.isBuffer(v)) return `a Buffer of ${v.length} bytes`;
-  if (typeof v === 'object') {
-    const keys = Object.keys(v as object);
-    const shown = keys.slice(0, 6).join(', ') + (keys.length > 6 ? ', …' : '');
-    return keys.length === 0 ? 'an empty object' : `an object with keys ${shown}`;
-  }
-  return `a ${typeof v}`;
-}
-
-function inputError(message: string): TapoError {
-  return new TapoError('Input', message, { sent: false });
-}
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !Buffer.isBuffer(v);
-}
-
-function checkKeys(o: Record<string, unknown>, allowed: readonly string[], what: string): void {
-  const unknown = Object.keys(o).filter((k) => !allowed.includes(k));
-  if (unknown.length > 0) {
-    throw inputError(`${what}: unknown key${unknown.length === 1 ? '' : 's'} ${unknown.join(', ')}; accepted: ${allowed.join(', ')}.`);
-  }
-}
 
 function parseDelay(v: unknown): number | undefined {
   if (v === undefined) return undefined;
@@ -208,17 +179,6 @@ function detectionValue(v: unknown, key: string): { enabled?: boolean; sensitivi
     throw inputError(`Camera "${key}" needs enabled and/or sensitivity.`);
   }
   return out;
-}
-
-function numberValue(v: unknown, key: string, min: number, max: number, maxInclusive: boolean): number {
-  const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
-  const inRange = n >= min && (maxInclusive ? n <= max : n < max);
-  if (!Number.isInteger(n) || !inRange) {
-    throw inputError(
-      `Camera "${key}" must be a whole number from ${min} to ${maxInclusive ? max : `below ${max}`}; got ${describeValue(v)}.`,
-    );
-  }
-  return n;
 }
 
 function presetValue(v: unknown, key: string): string {
