@@ -4,6 +4,9 @@
  * camera scheme accepts, TPAP included (its `/ds` endpoint takes `multipleRequest` only), so the
  * verbs use it wherever the catalogue documents a named method.
  *
+ * Each setting (its reads, decoder, payload parser and writer) is one row of camera-settings.ts;
+ * this file batches the rows' requests and performs the actions that are not settings.
+ *
  * Batching (camera.md §9): at most `batchSize` (default 5) sub-requests per `multipleRequest`. A
  * camera stops at the first failing sub-request, so entries a batch did not answer are sent again
  * in the next batch; the first failing required entry is thrown as a {@link TapoError}.
@@ -21,174 +24,49 @@
  * Units: times in seconds (epoch), sensitivities as words, preset ids as the camera's strings.
  */
 import { TapoError } from '../protocol/errors';
-import type { JsonObject, JsonValue } from '../protocol/types';
+import type { JsonObject } from '../protocol/types';
 import type { Requester } from './requester';
-import { arr, bool, checkReply, isObject, isReadMethod, isReadRequest, malformed, num, obj, replyFailure, responseFor, str } from './check';
+import { CAMERA_SETTINGS, alarmSection, decodeSetting, isSettingChange, readsBack, readsOf, settingOf, writeSettingChange } from './camera-settings';
+import type {
+  AlarmConfigUpdate,
+  CameraPreset,
+  CameraSetting,
+  CameraSettingChange,
+  CameraSettingValues,
+  CameraTime,
+  KnownForms,
+  NamedRequest,
+  NamedWrite,
+  NightVisionState,
+  SdCardStatus,
+  Sensitivity,
+} from './camera-settings';
+import { arr, checkReply, isReadMethod, isReadRequest, obj, replyFailure, responseFor, str } from './check';
 
-/** Named settings {@link Camera.read} understands. */
-export const CAMERA_SETTINGS = [
-  'deviceInfo',
-  'privacyMode',
-  'led',
-  'motionDetection',
-  'personDetection',
-  'nightVision',
-  'alarm',
-  'presets',
-  'sdCard',
-  'time',
-] as const;
+export { CAMERA_SETTINGS } from './camera-settings';
+export type {
+  AlarmConfig,
+  AlarmConfigUpdate,
+  CameraDeviceInfo,
+  CameraPreset,
+  CameraSetting,
+  CameraSettingChange,
+  CameraSettingValues,
+  CameraTime,
+  MotionDetection,
+  NightVision,
+  NightVisionState,
+  PersonDetection,
+  SdCardStatus,
+  Sensitivity,
+} from './camera-settings';
 
-/** One of {@link CAMERA_SETTINGS}. */
-export type CameraSetting = (typeof CAMERA_SETTINGS)[number];
-
-/** Detection sensitivity in words. */
-export type Sensitivity = 'low' | 'medium' | 'high';
-
-/** Day/night switching: `on` forces night (IR) mode, `off` forces day mode. */
-export type NightVisionState = 'auto' | 'on' | 'off';
-
-/** Identity of a camera (`getDeviceInfo` basic_info). */
-export interface CameraDeviceInfo {
-  /** Model, e.g. `C210`. */
-  model: string;
-  /** Firmware version string. */
-  firmware: string;
-  /** Hardware version. */
-  hardware: string;
-  /** User-visible name. */
-  nickname: string;
-  /** MAC address. */
-  mac: string;
-  /** 40-hex device id. */
-  deviceId: string;
-  /** Device type, e.g. `SMART.IPCAMERA`. */
-  type: string;
-}
-
-/** Motion detection settings. */
-export interface MotionDetection {
-  /** Detection on or off. */
-  enabled: boolean;
-  /** Sensitivity in words. */
-  sensitivity: Sensitivity;
-  /** Fine sensitivity 0–100, when the camera reports it. */
-  digitalSensitivity?: number;
-}
-
-/** Person detection settings. */
-export interface PersonDetection {
-  /** Detection on or off. */
-  enabled: boolean;
-  /** Sensitivity in words (from the camera's 0–100 value), when reported. */
-  sensitivity?: Sensitivity;
-  /** The camera's 0–100 value, when reported. */
-  digitalSensitivity?: number;
-}
-
-/** Night vision. */
-export interface NightVision {
-  /** Day/night switching. */
-  state: NightVisionState;
-  /** Night vision style on cameras with `night_vision_mode`: `infrared`, `whiteLight`, `smart` (or the camera's word). */
-  mode?: string;
-}
-
-/** Alarm (siren and light) configuration. */
-export interface AlarmConfig {
-  /** Alarm on detection enabled. */
-  enabled: boolean;
-  /** True while the alarm sounds, when the camera reports it. */
-  active?: boolean;
-  /** What the alarm uses: `sound`, `light` (or `siren` on hub children). */
-  modes: string[];
-  /** Volume word (`low`, `normal`, `high`), when reported. */
-  volume?: string;
-  /** Alarm duration in seconds (0 = the camera's default), when reported. */
-  duration?: number;
-}
-
-/** Settings accepted by {@link Camera.setAlarmConfig}. */
-export interface AlarmConfigUpdate {
-  /** Alarm on detection enabled. */
-  enabled?: boolean;
-  /** `sound` and/or `light`. */
-  modes?: string[];
-  /** `low`, `normal` or `high`. */
-  volume?: 'low' | 'normal' | 'high';
-  /** Seconds. */
-  duration?: number;
-}
-
-/** A pan/tilt preset. */
-export interface CameraPreset {
-  /** The camera's id string, e.g. `"1"`. */
-  id: string;
-  /** Preset name. */
-  name: string;
-}
-
-/** SD card state (first disk). */
-export interface SdCardStatus {
-  /** `normal`, `offline`, `unformatted`, … as the camera reports it. */
-  status: string;
-  /** Total space as the camera writes it, e.g. `"29.7G"`. */
-  totalSpace?: string;
-  /** Free space as the camera writes it. */
-  freeSpace?: string;
-  /** Percent used, when reported. */
-  percent?: number;
-  /** Recording duration in seconds, when reported. */
-  recordDuration?: number;
-  /** True when the card is write protected. */
-  writeProtected?: boolean;
-}
-
-/** Camera clock. */
-export interface CameraTime {
-  /** Epoch seconds. */
-  timestamp: number;
-  /** Camera-local time `YYYY-MM-DD HH:MM:SS`. */
-  localTime: string;
-  /** Offset text, e.g. `UTC+01:00`. */
-  timezone?: string;
-  /** IANA zone, e.g. `Europe/London`. */
-  zoneId?: string;
-}
-
-/** The value type of each named setting. */
-export interface CameraSettingValues {
-  /** Identity. */
-  deviceInfo: CameraDeviceInfo;
-  /** Lens mask on (true = camera sees nothing). */
-  privacyMode: boolean;
-  /** Status LED on. */
-  led: boolean;
-  /** Motion detection. */
-  motionDetection: MotionDetection;
-  /** Person detection. */
-  personDetection: PersonDetection;
-  /** Night vision. */
-  nightVision: NightVision;
-  /** Alarm configuration. */
-  alarm: AlarmConfig;
-  /** Pan/tilt presets. */
-  presets: CameraPreset[];
-  /** SD card. */
-  sdCard: SdCardStatus;
-  /** Clock. */
-  time: CameraTime;
-}
-
-/** One change {@link Camera.apply} performs (built by `parseCameraActions`). */
+/**
+ * One change {@link Camera.apply} performs (built by `parseCameraActions`): the change of a setting
+ * (camera-settings.ts), or one of the actions that change no setting.
+ */
 export type CameraAction =
-  | { type: 'privacyMode'; enabled: boolean }
-  | { type: 'led'; enabled: boolean }
-  | { type: 'motionDetection'; enabled?: boolean; sensitivity?: Sensitivity }
-  | { type: 'personDetection'; enabled?: boolean; sensitivity?: Sensitivity }
-  | { type: 'nightVision'; state: NightVisionState }
-  | { type: 'alarmConfig'; config: AlarmConfigUpdate }
-  | { type: 'alarm'; action: 'start' | 'stop' }
+  | CameraSettingChange
   | { type: 'move'; x: number; y: number }
   | { type: 'step'; direction: number }
   | { type: 'gotoPreset'; preset: string }
@@ -208,11 +86,10 @@ export type CameraApplyResult = Partial<CameraSettingValues> & {
   done: string[];
 };
 
-/** The payload name of an action, as `parseCameraActions` reads it. */
+/** The payload name of an action, as `parseCameraActions` reads it (a setting's change: the setting's). */
 function actionName(action: CameraAction): string {
+  if (isSettingChange(action)) return settingOf(action);
   switch (action.type) {
-    case 'alarmConfig':
-      return 'alarm';
     case 'gotoPreset':
       return 'preset';
     default:
@@ -246,181 +123,8 @@ export interface CameraOptions {
   alarmStyle?: AlarmStyle;
 }
 
-/** One named method inside a `multipleRequest`. */
-interface NamedRequest {
-  method: string;
-  params: JsonObject;
-  /** A failure leaves the result undefined instead of throwing (extra detail some models lack). */
-  optional?: boolean;
-  /**
-   * A refusal of kind `Unsupported` (the camera does not know the method: a model without that
-   * hardware) leaves the result undefined; any other failure still throws.
-   */
-  unsupportedIsEmpty?: boolean;
-}
-
 /** Codes a camera gives for a method or format it does not know (errors.md §3). */
 const FORMAT_REFUSALS = new Set([-40105, -40106, -40209, -40210]);
-
-/** Numbers pytapo uses for the sensitivity words (methods-camera.md §4). */
-const SENSITIVITY_NUMBER: Record<Sensitivity, string> = { low: '20', medium: '50', high: '80' };
-
-const NIGHT_VISION_MODES: Record<string, string> = {
-  inf_night_vision: 'infrared',
-  wtl_night_vision: 'whiteLight',
-  md_night_vision: 'smart',
-};
-
-/** The named reads behind each setting. */
-const READS: Record<CameraSetting, NamedRequest[]> = {
-  deviceInfo: [{ method: 'getDeviceInfo', params: { device_info: { name: ['basic_info'] } } }],
-  privacyMode: [{ method: 'getLensMaskConfig', params: { lens_mask: { name: ['lens_mask_info'] } } }],
-  led: [{ method: 'getLedStatus', params: { led: { name: ['config'] } } }],
-  motionDetection: [{ method: 'getDetectionConfig', params: { motion_detection: { name: ['motion_det'] } } }],
-  personDetection: [{ method: 'getPersonDetectionConfig', params: { people_detection: { name: ['detection'] } } }],
-  nightVision: [
-    { method: 'getLightFrequencyInfo', params: { image: { name: 'common' } } },
-    { method: 'getNightVisionModeConfig', params: { image: { name: ['switch'] } }, optional: true },
-  ],
-  // pytapo's read of the alarm configuration (methods-camera.md §4); getAlertConfig would also
-  // fetch the capability and the user audio table, which the value does not use.
-  alarm: [{ method: 'getLastAlarmInfo', params: { msg_alarm: { name: ['chn1_msg_alarm_info'] } } }],
-  presets: [{ method: 'getPresetConfig', params: { preset: { name: ['preset'] } }, unsupportedIsEmpty: true }],
-  sdCard: [{ method: 'getSdCardStatus', params: { harddisk_manage: { table: ['hd_info'] } } }],
-  time: [
-    { method: 'getClockStatus', params: { system: { name: 'clock_status' } } },
-    { method: 'getTimezone', params: { system: { name: ['basic'] } }, optional: true },
-  ],
-};
-
-function onOff(v: boolean): string {
-  return v ? 'on' : 'off';
-}
-
-function sensitivityWord(v: JsonValue | undefined): Sensitivity | undefined {
-  if (v === 'low' || v === 'medium' || v === 'high') return v;
-  if (v === 'normal') return 'medium';
-  const n = num(v);
-  if (n === undefined) return undefined;
-  return n < 35 ? 'low' : n < 65 ? 'medium' : 'high';
-}
-
-function required<T>(v: T | undefined, context: string, what: string): T {
-  if (v === undefined) throw malformed(context, what);
-  return v;
-}
-
-/** Turns the replies of one setting's reads into its plain value. */
-function decodeSetting<K extends CameraSetting>(name: K, results: (JsonObject | undefined)[]): CameraSettingValues[K] {
-  const [first, second] = results;
-  const r = first ?? {};
-  const decoded = ((): CameraSettingValues[CameraSetting] => {
-    switch (name) {
-      case 'deviceInfo': {
-        const b = obj(obj(r.device_info).basic_info);
-        return {
-          model: required(str(b.device_model), 'getDeviceInfo', 'device_model'),
-          firmware: str(b.sw_version) ?? '',
-          hardware: str(b.hw_version) ?? '',
-          nickname: str(b.device_alias) ?? str(b.device_name) ?? '',
-          mac: str(b.mac) ?? '',
-          deviceId: str(b.dev_id) ?? '',
-          type: str(b.device_type) ?? '',
-        };
-      }
-      case 'privacyMode':
-        return required(bool(obj(obj(r.lens_mask).lens_mask_info).enabled), 'getLensMaskConfig', 'enabled');
-      case 'led':
-        return required(bool(obj(obj(r.led).config).enabled), 'getLedStatus', 'enabled');
-      case 'motionDetection': {
-        const m = obj(obj(r.motion_detection).motion_det);
-        const out: MotionDetection = {
-          enabled: required(bool(m.enabled), 'getDetectionConfig', 'enabled'),
-          sensitivity: sensitivityWord(m.sensitivity) ?? sensitivityWord(m.digital_sensitivity) ?? 'medium',
-        };
-        const digital = num(m.digital_sensitivity);
-        if (digital !== undefined) out.digitalSensitivity = digital;
-        return out;
-      }
-      case 'personDetection': {
-        const p = obj(obj(r.people_detection).detection);
-        const out: PersonDetection = { enabled: required(bool(p.enabled), 'getPersonDetectionConfig', 'enabled') };
-        const word = sensitivityWord(p.sensitivity);
-        if (word !== undefined) out.sensitivity = word;
-        const digital = num(p.sensitivity);
-        if (digital !== undefined) out.digitalSensitivity = digital;
-        return out;
-      }
-      case 'nightVision': {
-        const state = str(obj(obj(r.image).common).inf_type);
-        if (state !== 'auto' && state !== 'on' && state !== 'off') throw malformed('getLightFrequencyInfo', 'inf_type');
-        const out: NightVision = { state };
-        const mode = str(obj(obj(second?.image).switch).night_vision_mode);
-        if (mode !== undefined) out.mode = NIGHT_VISION_MODES[mode] ?? mode;
-        return out;
-      }
-      case 'alarm': {
-        const a = obj(r.msg_alarm).chn1_msg_alarm_info;
-        if (!isObject(a)) {
-          throw new TapoError('Unsupported', 'getLastAlarmInfo: this camera reports no alarm configuration (msg_alarm.chn1_msg_alarm_info).');
-        }
-        const out: AlarmConfig = {
-          enabled: required(bool(a.enabled), 'getLastAlarmInfo', 'enabled'),
-          modes: arr(a.alarm_mode).filter((m): m is string => typeof m === 'string'),
-        };
-        const active = bool(a.status);
-        if (active !== undefined) out.active = active;
-        const volume = str(a.alarm_volume);
-        if (volume !== undefined) out.volume = volume;
-        const duration = num(a.alarm_duration);
-        if (duration !== undefined) out.duration = duration;
-        return out;
-      }
-      case 'presets':
-        // undefined: the camera does not know getPresetConfig (no pan/tilt), so it has no presets.
-        return first === undefined ? [] : decodePresets(first);
-      case 'sdCard': {
-        const disks = arr(obj(r.harddisk_manage).hd_info);
-        const firstDisk = obj(disks[0]);
-        const d = obj(firstDisk[Object.keys(firstDisk)[0] ?? '']);
-        const out: SdCardStatus = { status: required(str(d.status), 'getSdCardStatus', 'status') };
-        const total = str(d.total_space);
-        if (total !== undefined) out.totalSpace = total;
-        const free = str(d.free_space);
-        if (free !== undefined) out.freeSpace = free;
-        const percent = num(d.percent);
-        if (percent !== undefined) out.percent = percent;
-        const duration = num(d.record_duration);
-        if (duration !== undefined) out.recordDuration = duration;
-        const wp = bool(d.write_protect);
-        if (wp !== undefined) out.writeProtected = wp;
-        return out;
-      }
-      case 'time': {
-        const c = obj(obj(r.system).clock_status);
-        const out: CameraTime = {
-          timestamp: required(num(c.seconds_from_1970), 'getClockStatus', 'seconds_from_1970'),
-          localTime: str(c.local_time) ?? '',
-        };
-        const basic = obj(obj(second?.system).basic);
-        const tz = str(basic.timezone);
-        if (tz !== undefined) out.timezone = tz;
-        const zone = str(basic.zone_id);
-        if (zone !== undefined) out.zoneId = zone;
-        return out;
-      }
-    }
-    throw new TapoError('Input', `Unknown camera setting ${String(name)}.`);
-  })();
-  return decoded as CameraSettingValues[K];
-}
-
-function decodePresets(r: JsonObject): CameraPreset[] {
-  const p = obj(obj(r.preset).preset);
-  const ids = arr(p.id);
-  const names = arr(p.name);
-  return ids.map((id, i) => ({ id: str(id) ?? '', name: str(names[i]) ?? '' }));
-}
 
 /** The reads behind some settings, in one list, and where each setting's replies are. */
 interface ReadPlan<K extends CameraSetting> {
@@ -439,8 +143,8 @@ function readPlan<K extends CameraSetting>(names: readonly K[]): ReadPlan<K> {
   const requests: NamedRequest[] = [];
   const spans: [K, number, number][] = [];
   for (const n of unique) {
-    spans.push([n, requests.length, READS[n].length]);
-    requests.push(...READS[n]);
+    spans.push([n, requests.length, readsOf(n).length]);
+    requests.push(...readsOf(n));
   }
   return { requests, spans };
 }
@@ -454,28 +158,10 @@ function decodeRead<K extends CameraSetting>(plan: ReadPlan<K>, results: readonl
   return out as Pick<CameraSettingValues, K>;
 }
 
-/** The alarm configuration section both alarm forms send (an Input error when empty). */
-function alarmSection(update: AlarmConfigUpdate): JsonObject {
-  const section: JsonObject = {};
-  if (update.enabled !== undefined) section.enabled = onOff(update.enabled);
-  if (update.modes !== undefined) section.alarm_mode = [...update.modes];
-  if (update.volume !== undefined) section.alarm_volume = update.volume;
-  if (update.duration !== undefined) section.alarm_duration = update.duration;
-  if (Object.keys(section).length === 0) throw new TapoError('Input', 'The alarm configuration needs at least one field.', { sent: false });
-  return section;
-}
-
 /** The settings an action changes (re-read by {@link Camera.apply}). */
 function affected(action: CameraAction): CameraSetting | undefined {
+  if (isSettingChange(action)) return readsBack(action) ? settingOf(action) : undefined;
   switch (action.type) {
-    case 'privacyMode':
-    case 'led':
-    case 'motionDetection':
-    case 'personDetection':
-    case 'nightVision':
-      return action.type;
-    case 'alarmConfig':
-      return 'alarm';
     case 'savePreset':
     case 'deletePreset':
       return 'presets';
@@ -700,38 +386,12 @@ export class Camera {
    * that needs a request of its own (a preset found by name first, a raw request) or whose form is
    * not yet known for this camera (the alarm's style-B or named form, the day/night method name).
    */
-  private namedWrite(action: CameraAction): { request: NamedRequest; idempotent: boolean } | undefined {
-    const set = (method: string, params: JsonObject): { request: NamedRequest; idempotent: boolean } => ({ request: { method, params }, idempotent: true });
+  private namedWrite(action: CameraAction): NamedWrite | undefined {
+    if (isSettingChange(action)) {
+      const write = writeSettingChange(action, this.knownForms());
+      return 'request' in write ? write : undefined;
+    }
     switch (action.type) {
-      case 'privacyMode':
-        return set('setLensMaskConfig', { lens_mask: { lens_mask_info: { enabled: onOff(action.enabled) } } });
-      case 'led':
-        return set('setLedStatus', { led: { config: { enabled: onOff(action.enabled) } } });
-      case 'motionDetection': {
-        const section: JsonObject = {};
-        if (action.enabled !== undefined) section.enabled = onOff(action.enabled);
-        if (action.sensitivity !== undefined) {
-          section.sensitivity = action.sensitivity;
-          section.digital_sensitivity = SENSITIVITY_NUMBER[action.sensitivity];
-        }
-        if (Object.keys(section).length === 0) throw new TapoError('Input', 'Motion detection needs enabled and/or sensitivity.', { sent: false });
-        return set('setDetectionConfig', { motion_detection: { motion_det: section } });
-      }
-      case 'personDetection': {
-        const section: JsonObject = {};
-        if (action.enabled !== undefined) section.enabled = onOff(action.enabled);
-        if (action.sensitivity !== undefined) section.sensitivity = SENSITIVITY_NUMBER[action.sensitivity];
-        if (Object.keys(section).length === 0) throw new TapoError('Input', 'Person detection needs enabled and/or sensitivity.', { sent: false });
-        return set('setPersonDetectionConfig', { people_detection: { detection: section } });
-      }
-      case 'nightVision': {
-        const method = this.facts.nightVisionMethod;
-        return method === undefined ? undefined : set(method, { image: { common: { inf_type: action.state } } });
-      }
-      case 'alarmConfig':
-        return this.effectiveAlarmStyle() === 'named' ? set('setAlarmConfig', { msg_alarm: alarmSection(action.config) }) : undefined;
-      case 'alarm':
-        return this.effectiveAlarmStyle() === 'named' ? set('setSirenStatus', { msg_alarm: { status: action.action === 'start' ? 'on' : 'off' } }) : undefined;
       case 'move':
         return { request: { method: 'motorMove', params: { motor: { move: { x_coord: String(action.x), y_coord: String(action.y) } } } }, idempotent: false };
       case 'step':
@@ -747,16 +407,13 @@ export class Camera {
 
   /** A change sent in its own turn (it has no batchable named form, or its form is still being learnt). */
   private async perform(action: CameraAction): Promise<JsonObject | undefined> {
+    if (isSettingChange(action)) {
+      const write = writeSettingChange(action, this.knownForms());
+      if ('ownRequest' in write) await write.ownRequest(this);
+      else await this.batch([write.request], write.idempotent);
+      return undefined;
+    }
     switch (action.type) {
-      case 'nightVision':
-        await this.setNightVision(action.state);
-        return undefined;
-      case 'alarmConfig':
-        await this.setAlarmConfig(action.config);
-        return undefined;
-      case 'alarm':
-        await this.manualAlarm(action.action);
-        return undefined;
       case 'gotoPreset':
         await this.gotoPreset(action.preset);
         return undefined;
@@ -781,6 +438,11 @@ export class Camera {
       () => this.styleB({ method: 'do', msg_alarm: { manual_msg_alarm: { action } } }, true),
       () => this.callMethod('setSirenStatus', { msg_alarm: { status: action === 'start' ? 'on' : 'off' } }, true),
     );
+  }
+
+  /** What the writers of setting changes need to know: the forms this camera took so far. */
+  private knownForms(): KnownForms {
+    return { nightVisionMethod: this.facts.nightVisionMethod, alarmStyle: this.effectiveAlarmStyle() };
   }
 
   /** The alarm form to use now: the configured one, else the one this camera took, else undefined (try style B). */

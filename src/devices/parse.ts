@@ -3,11 +3,15 @@
  * `TapoError('Input')` that says what was received (its type, and its value only when short) and
  * what is accepted. Everything is validated before anything is sent: an invalid payload changes nothing.
  */
-import { TapoError } from '../protocol/errors';
 import type { JsonObject } from '../protocol/types';
 import { CAMERA_SETTINGS } from './camera';
-import type { AlarmConfigUpdate, CameraAction, CameraSetting, NightVisionState, Sensitivity } from './camera';
+import type { CameraAction, CameraSetting } from './camera';
+import { parseSettingChange, runsLast, settableSettings } from './camera-settings';
+import type { SettableSetting } from './camera-settings';
+import { checkKeys, describeValue, inputError, isPlainObject, numberValue } from './input';
 import { MAX_COUNTDOWN_SECONDS } from './plug';
+
+export { describeValue } from './input';
 
 /** What a plug should do. `set` with `delaySeconds` arms a countdown. */
 export type PlugCommand =
@@ -18,37 +22,6 @@ export type PlugCommand =
 
 const PLUG_ACCEPTED =
   'true/false, 1/0, "on", "off", "toggle", "status", {on: boolean, delay?: seconds}, {led: boolean} or {action: "on"|"off"|"toggle"|"status", delay?: seconds}';
-
-/** A short, safe description of a value for an error message (never a long or nested value). */
-export function describeValue(v: unknown): string {
-  if (v === undefined) return 'nothing (undefined)';
-  if (v === null) return 'null';
-  if (typeof v === 'string') return v.length <= 24 ? `the string "${v}"` : `a string of ${v.length} characters`;
-  if (typeof v === 'number' || typeof v === 'boolean') return `the ${typeof v} ${String(v)}`;
-  if (Array.isArray(v)) return `an array of ${v.length} item${v.length === 1 ? '' : 's'}`;
-  if (Buffer.isBuffer(v)) return `a Buffer of ${v.length} bytes`;
-  if (typeof v === 'object') {
-    const keys = Object.keys(v as object);
-    const shown = keys.slice(0, 6).join(', ') + (keys.length > 6 ? ', …' : '');
-    return keys.length === 0 ? 'an empty object' : `an object with keys ${shown}`;
-  }
-  return `a ${typeof v}`;
-}
-
-function inputError(message: string): TapoError {
-  return new TapoError('Input', message, { sent: false });
-}
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !Buffer.isBuffer(v);
-}
-
-function checkKeys(o: Record<string, unknown>, allowed: readonly string[], what: string): void {
-  const unknown = Object.keys(o).filter((k) => !allowed.includes(k));
-  if (unknown.length > 0) {
-    throw inputError(`${what}: unknown key${unknown.length === 1 ? '' : 's'} ${unknown.join(', ')}; accepted: ${allowed.join(', ')}.`);
-  }
-}
 
 function parseDelay(v: unknown): number | undefined {
   if (v === undefined) return undefined;
@@ -151,113 +124,33 @@ export function parseCameraReadNames(payload: unknown): CameraSetting[] {
   return [...new Set(names)];
 }
 
-/** Keys of a camera action object, in the order their actions run (see {@link parseCameraActions}). */
-export const CAMERA_ACTION_KEYS = [
-  'privacyMode',
-  'led',
-  'motionDetection',
-  'personDetection',
-  'nightVision',
+/** The settings whose changes run before the motion actions, and those that run after them. */
+const SETTINGS_BEFORE_MOTION = settableSettings('settings');
+const SETTINGS_AFTER_MOTION = settableSettings('afterMotion');
+
+/**
+ * Keys of a camera action object, in the order their actions run (see {@link parseCameraActions}):
+ * the settable settings of camera-settings.ts in their phase, around the actions that are not settings.
+ */
+export const CAMERA_ACTION_KEYS: readonly (SettableSetting | 'preset' | 'move' | 'step' | 'savePreset' | 'deletePreset' | 'raw' | 'reboot')[] = [
+  ...SETTINGS_BEFORE_MOTION,
   'preset',
   'move',
   'step',
   'savePreset',
   'deletePreset',
-  'alarm',
+  ...SETTINGS_AFTER_MOTION,
   'raw',
   'reboot',
-] as const;
+];
 
-const SENSITIVITIES: readonly Sensitivity[] = ['low', 'medium', 'high'];
-const NIGHT_VISION: readonly NightVisionState[] = ['auto', 'on', 'off'];
-const ALARM_MODES = ['sound', 'light', 'siren'];
-const ALARM_VOLUMES = ['low', 'normal', 'high'] as const;
 /** Longest move accepted per axis, in the camera's steps. */
 const MAX_MOVE = 360;
-
-function onOffValue(v: unknown, key: string): boolean {
-  if (typeof v === 'boolean') return v;
-  if (typeof v === 'string') {
-    const w = v.trim().toLowerCase();
-    if (w === 'on') return true;
-    if (w === 'off') return false;
-  }
-  throw inputError(`Camera "${key}" must be true/false or "on"/"off"; got ${describeValue(v)}.`);
-}
-
-function detectionValue(v: unknown, key: string): { enabled?: boolean; sensitivity?: Sensitivity } {
-  if (typeof v === 'boolean') return { enabled: v };
-  if (!isPlainObject(v)) {
-    throw inputError(`Camera "${key}" must be true/false or {enabled?: boolean, sensitivity?: "low"|"medium"|"high"}; got ${describeValue(v)}.`);
-  }
-  checkKeys(v, ['enabled', 'sensitivity'], `Camera "${key}"`);
-  const out: { enabled?: boolean; sensitivity?: Sensitivity } = {};
-  if (v.enabled !== undefined) {
-    if (typeof v.enabled !== 'boolean') throw inputError(`Camera "${key}.enabled" must be true or false; got ${describeValue(v.enabled)}.`);
-    out.enabled = v.enabled;
-  }
-  if (v.sensitivity !== undefined) {
-    const word = typeof v.sensitivity === 'string' ? v.sensitivity.trim().toLowerCase() : undefined;
-    const match = SENSITIVITIES.find((s) => s === word);
-    if (!match) {
-      throw inputError(`Camera "${key}.sensitivity" must be "low", "medium" or "high"; got ${describeValue(v.sensitivity)}.`);
-    }
-    out.sensitivity = match;
-  }
-  if (out.enabled === undefined && out.sensitivity === undefined) {
-    throw inputError(`Camera "${key}" needs enabled and/or sensitivity.`);
-  }
-  return out;
-}
-
-function numberValue(v: unknown, key: string, min: number, max: number, maxInclusive: boolean): number {
-  const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
-  const inRange = n >= min && (maxInclusive ? n <= max : n < max);
-  if (!Number.isInteger(n) || !inRange) {
-    throw inputError(
-      `Camera "${key}" must be a whole number from ${min} to ${maxInclusive ? max : `below ${max}`}; got ${describeValue(v)}.`,
-    );
-  }
-  return n;
-}
 
 function presetValue(v: unknown, key: string): string {
   if (typeof v === 'number' && Number.isInteger(v) && v >= 0) return String(v);
   if (typeof v === 'string' && v.trim() !== '' && v.trim().length <= 64) return v.trim();
   throw inputError(`Camera "${key}" must be a preset id or name (text up to 64 characters); got ${describeValue(v)}.`);
-}
-
-function alarmValue(v: unknown): CameraAction {
-  if (v === true || v === false) return { type: 'alarm', action: v ? 'start' : 'stop' };
-  if (typeof v === 'string') {
-    const w = v.trim().toLowerCase();
-    if (w === 'start' || w === 'stop') return { type: 'alarm', action: w };
-  }
-  if (!isPlainObject(v)) {
-    throw inputError(
-      `Camera "alarm" must be "start", "stop", true/false or {enabled?, modes?, volume?, duration?}; got ${describeValue(v)}.`,
-    );
-  }
-  checkKeys(v, ['enabled', 'modes', 'volume', 'duration'], 'Camera "alarm"');
-  const config: AlarmConfigUpdate = {};
-  if (v.enabled !== undefined) {
-    if (typeof v.enabled !== 'boolean') throw inputError(`Camera "alarm.enabled" must be true or false; got ${describeValue(v.enabled)}.`);
-    config.enabled = v.enabled;
-  }
-  if (v.modes !== undefined) {
-    if (!Array.isArray(v.modes) || v.modes.some((m) => typeof m !== 'string' || !ALARM_MODES.includes(m))) {
-      throw inputError(`Camera "alarm.modes" must be an array of ${ALARM_MODES.join(', ')}; got ${describeValue(v.modes)}.`);
-    }
-    config.modes = v.modes as string[];
-  }
-  if (v.volume !== undefined) {
-    const match = ALARM_VOLUMES.find((x) => x === v.volume);
-    if (!match) throw inputError(`Camera "alarm.volume" must be low, normal or high; got ${describeValue(v.volume)}.`);
-    config.volume = match;
-  }
-  if (v.duration !== undefined) config.duration = numberValue(v.duration, 'alarm.duration', 0, 3600, true);
-  if (Object.keys(config).length === 0) throw inputError('Camera "alarm" needs at least one of enabled, modes, volume, duration.');
-  return { type: 'alarmConfig', config };
 }
 
 function rawValue(v: unknown): CameraAction {
@@ -295,21 +188,15 @@ function actionsOfObject(o: Record<string, unknown>): CameraAction[] {
   checkKeys(o, CAMERA_ACTION_KEYS, 'Camera action');
   if (Object.keys(o).length === 0) throw inputError(`Camera action: the object is empty; accepted keys: ${CAMERA_ACTION_KEYS.join(', ')}.`);
   const out: CameraAction[] = [];
-  let privacyOn = false;
-  if (o.privacyMode !== undefined) {
-    const enabled = onOffValue(o.privacyMode, 'privacyMode');
-    if (enabled) privacyOn = true;
-    else out.push({ type: 'privacyMode', enabled: false });
-  }
-  if (o.led !== undefined) out.push({ type: 'led', enabled: onOffValue(o.led, 'led') });
-  if (o.motionDetection !== undefined) out.push({ type: 'motionDetection', ...detectionValue(o.motionDetection, 'motionDetection') });
-  if (o.personDetection !== undefined) out.push({ type: 'personDetection', ...detectionValue(o.personDetection, 'personDetection') });
-  if (o.nightVision !== undefined) {
-    const w = typeof o.nightVision === 'string' ? o.nightVision.trim().toLowerCase() : undefined;
-    const state = NIGHT_VISION.find((s) => s === w);
-    if (!state) throw inputError(`Camera "nightVision" must be "auto", "on" or "off"; got ${describeValue(o.nightVision)}.`);
-    out.push({ type: 'nightVision', state });
-  }
+  const last: CameraAction[] = [];
+  const settings = (names: readonly SettableSetting[]): void => {
+    for (const name of names) {
+      if (o[name] === undefined) continue;
+      const change = parseSettingChange(name, o[name]);
+      (runsLast(change) ? last : out).push(change);
+    }
+  };
+  settings(SETTINGS_BEFORE_MOTION);
   if (o.preset !== undefined) out.push({ type: 'gotoPreset', preset: presetValue(o.preset, 'preset') });
   if (o.move !== undefined) {
     if (!isPlainObject(o.move)) throw inputError(`Camera "move" must be {x, y} in steps; got ${describeValue(o.move)}.`);
@@ -329,9 +216,9 @@ function actionsOfObject(o: Record<string, unknown>): CameraAction[] {
     out.push({ type: 'savePreset', name: o.savePreset.trim() });
   }
   if (o.deletePreset !== undefined) out.push({ type: 'deletePreset', preset: presetValue(o.deletePreset, 'deletePreset') });
-  if (o.alarm !== undefined) out.push(alarmValue(o.alarm));
+  settings(SETTINGS_AFTER_MOTION);
   if (o.raw !== undefined) out.push(rawValue(o.raw));
-  if (privacyOn) out.push({ type: 'privacyMode', enabled: true });
+  out.push(...last);
   if (o.reboot !== undefined) {
     if (o.reboot !== true) throw inputError(`Camera "reboot" must be true; got ${describeValue(o.reboot)}.`);
     out.push({ type: 'reboot' });

@@ -1,0 +1,635 @@
+/**
+ * The camera settings, one row each: the named reads behind the setting (camera.md §9 style A,
+ * ../shared/protocol/methods-camera.md), the decoder of their replies into a plain value, and for
+ * the settings `tapo-camera-do` changes, the parser of the user's value (its payload key is the
+ * setting's name) and the writer of the change. {@link Camera.read}, {@link Camera.apply} and the
+ * payload parsers (parse.ts) go through this table only, and the setting names, value types and
+ * change types are derived from it: a new setting is a new row.
+ *
+ * A writer sends a change as a named method that travels in a batch, or says it needs a request of
+ * its own when the form is learnt per connection ({@link KnownForms}): the day/night method name, and
+ * the alarm's style-B or named form.
+ */
+import { TapoError } from '../protocol/errors';
+import type { JsonObject, JsonValue } from '../protocol/types';
+import type { Camera, CameraFacts } from './camera';
+import { arr, bool, isObject, malformed, num, obj, str } from './check';
+import { checkKeys, describeValue, inputError, isPlainObject, numberValue } from './input';
+
+/** Detection sensitivity in words. */
+export type Sensitivity = 'low' | 'medium' | 'high';
+
+/** Day/night switching: `on` forces night (IR) mode, `off` forces day mode. */
+export type NightVisionState = 'auto' | 'on' | 'off';
+
+/** Identity of a camera (`getDeviceInfo` basic_info). */
+export interface CameraDeviceInfo {
+  /** Model, e.g. `C210`. */
+  model: string;
+  /** Firmware version string. */
+  firmware: string;
+  /** Hardware version. */
+  hardware: string;
+  /** User-visible name. */
+  nickname: string;
+  /** MAC address. */
+  mac: string;
+  /** 40-hex device id. */
+  deviceId: string;
+  /** Device type, e.g. `SMART.IPCAMERA`. */
+  type: string;
+}
+
+/** Motion detection settings. */
+export interface MotionDetection {
+  /** Detection on or off. */
+  enabled: boolean;
+  /** Sensitivity in words. */
+  sensitivity: Sensitivity;
+  /** Fine sensitivity 0–100, when the camera reports it. */
+  digitalSensitivity?: number;
+}
+
+/** Person detection settings. */
+export interface PersonDetection {
+  /** Detection on or off. */
+  enabled: boolean;
+  /** Sensitivity in words (from the camera's 0–100 value), when reported. */
+  sensitivity?: Sensitivity;
+  /** The camera's 0–100 value, when reported. */
+  digitalSensitivity?: number;
+}
+
+/** Night vision. */
+export interface NightVision {
+  /** Day/night switching. */
+  state: NightVisionState;
+  /** Night vision style on cameras with `night_vision_mode`: `infrared`, `whiteLight`, `smart` (or the camera's word). */
+  mode?: string;
+}
+
+/** Alarm (siren and light) configuration. */
+export interface AlarmConfig {
+  /** Alarm on detection enabled. */
+  enabled: boolean;
+  /** True while the alarm sounds, when the camera reports it. */
+  active?: boolean;
+  /** What the alarm uses: `sound`, `light` (or `siren` on hub children). */
+  modes: string[];
+  /** Volume word (`low`, `normal`, `high`), when reported. */
+  volume?: string;
+  /** Alarm duration in seconds (0 = the camera's default), when reported. */
+  duration?: number;
+}
+
+/** Settings accepted by {@link Camera.setAlarmConfig}. */
+export interface AlarmConfigUpdate {
+  /** Alarm on detection enabled. */
+  enabled?: boolean;
+  /** `sound` and/or `light`. */
+  modes?: string[];
+  /** `low`, `normal` or `high`. */
+  volume?: 'low' | 'normal' | 'high';
+  /** Seconds. */
+  duration?: number;
+}
+
+/** A pan/tilt preset. */
+export interface CameraPreset {
+  /** The camera's id string, e.g. `"1"`. */
+  id: string;
+  /** Preset name. */
+  name: string;
+}
+
+/** SD card state (first disk). */
+export interface SdCardStatus {
+  /** `normal`, `offline`, `unformatted`, … as the camera reports it. */
+  status: string;
+  /** Total space as the camera writes it, e.g. `"29.7G"`. */
+  totalSpace?: string;
+  /** Free space as the camera writes it. */
+  freeSpace?: string;
+  /** Percent used, when reported. */
+  percent?: number;
+  /** Recording duration in seconds, when reported. */
+  recordDuration?: number;
+  /** True when the card is write protected. */
+  writeProtected?: boolean;
+}
+
+/** Camera clock. */
+export interface CameraTime {
+  /** Epoch seconds. */
+  timestamp: number;
+  /** Camera-local time `YYYY-MM-DD HH:MM:SS`. */
+  localTime: string;
+  /** Offset text, e.g. `UTC+01:00`. */
+  timezone?: string;
+  /** IANA zone, e.g. `Europe/London`. */
+  zoneId?: string;
+}
+
+/** One named method inside a `multipleRequest`. */
+export interface NamedRequest {
+  method: string;
+  params: JsonObject;
+  /** A failure leaves the result undefined instead of throwing (extra detail some models lack). */
+  optional?: boolean;
+  /**
+   * A refusal of kind `Unsupported` (the camera does not know the method: a model without that
+   * hardware) leaves the result undefined; any other failure still throws.
+   */
+  unsupportedIsEmpty?: boolean;
+}
+
+/** A change as a named method that can travel in a batch, and whether a lost reply may be replayed. */
+export interface NamedWrite {
+  request: NamedRequest;
+  idempotent: boolean;
+}
+
+/** A change that needs a request of its own, sent in its turn by the camera's verb for it. */
+export interface OwnRequest {
+  ownRequest(camera: Camera): Promise<void>;
+}
+
+/** The forms a connection has learnt about a camera ({@link CameraFacts}), as a writer needs them. */
+export interface KnownForms {
+  /** The day/night method the camera took; undefined until the first night vision change. */
+  readonly nightVisionMethod: CameraFacts['nightVisionMethod'];
+  /** The alarm form to use: the configured one, else the one the camera took, else undefined. */
+  readonly alarmStyle: CameraFacts['alarmStyle'];
+}
+
+/** The replies of a setting's reads, in order; undefined for an optional read that failed. */
+type Replies = readonly (JsonObject | undefined)[];
+
+/**
+ * Where the changes of a setting run among the actions of one payload object (see
+ * `parseCameraActions`): with the settings, before the motion (preset, move, step) and the preset
+ * edits; or after them.
+ */
+export type ChangePhase = 'settings' | 'afterMotion';
+
+/** What a user can change of a setting through `tapo-camera-do`. */
+interface ChangeSpec<A extends { readonly type: string }> {
+  /** The `type` of each change {@link ChangeSpec.parse} makes. */
+  readonly types: readonly A['type'][];
+  /** Where its changes run among the actions of one payload object. */
+  readonly phase: ChangePhase;
+  /** The user's value under the setting's payload key → the change, or an `Input` error. */
+  parse(value: unknown): A;
+  /** The change → its named write, or the request of its own it needs. */
+  write(change: A, known: KnownForms): NamedWrite | OwnRequest;
+  /** False for a change that has nothing to read back afterwards (default: the setting is re-read). */
+  readBack?(change: A): boolean;
+  /** True for a change that runs after every other action of the object but a reboot. */
+  runsLast?(change: A): boolean;
+}
+
+/** A setting {@link Camera.read} understands: its named reads and the decoder of their replies. */
+interface SettingRow<V> {
+  /** Read in this order; their replies go to {@link SettingRow.decode} in the same order. */
+  readonly reads: readonly NamedRequest[];
+  /** The replies → the plain value. */
+  decode(replies: Replies): V;
+}
+
+/** A setting `tapo-camera-do` changes too. */
+interface SettableRow<V, A extends { readonly type: string }> extends SettingRow<V> {
+  readonly change: ChangeSpec<A>;
+}
+
+/** A row of a setting that is only read. */
+function readable<V>(row: SettingRow<V>): SettingRow<V> {
+  return row;
+}
+
+/** A row of a setting that is read and changed; `types` lists what `parse` makes. */
+function settable<V, const T extends string, A extends { readonly type: T }>(
+  row: SettingRow<V> & { readonly change: ChangeSpec<A> & { readonly types: readonly T[] } },
+): SettableRow<V, A> {
+  return row;
+}
+
+/** A named set to an absolute state: a replay cannot do harm, so it may be replayed. */
+function absoluteSet(method: string, params: JsonObject): NamedWrite {
+  return { request: { method, params }, idempotent: true };
+}
+
+/** Numbers pytapo uses for the sensitivity words (methods-camera.md §4). */
+const SENSITIVITY_NUMBER: Record<Sensitivity, string> = { low: '20', medium: '50', high: '80' };
+
+const NIGHT_VISION_MODES: Record<string, string> = {
+  inf_night_vision: 'infrared',
+  wtl_night_vision: 'whiteLight',
+  md_night_vision: 'smart',
+};
+
+const SENSITIVITIES: readonly Sensitivity[] = ['low', 'medium', 'high'];
+const NIGHT_VISION: readonly NightVisionState[] = ['auto', 'on', 'off'];
+const ALARM_MODES = ['sound', 'light', 'siren'];
+const ALARM_VOLUMES = ['low', 'normal', 'high'] as const;
+
+function onOff(v: boolean): string {
+  return v ? 'on' : 'off';
+}
+
+function sensitivityWord(v: JsonValue | undefined): Sensitivity | undefined {
+  if (v === 'low' || v === 'medium' || v === 'high') return v;
+  if (v === 'normal') return 'medium';
+  const n = num(v);
+  if (n === undefined) return undefined;
+  return n < 35 ? 'low' : n < 65 ? 'medium' : 'high';
+}
+
+function required<T>(v: T | undefined, context: string, what: string): T {
+  if (v === undefined) throw malformed(context, what);
+  return v;
+}
+
+function decodePresets(r: JsonObject): CameraPreset[] {
+  const p = obj(obj(r.preset).preset);
+  const ids = arr(p.id);
+  const names = arr(p.name);
+  return ids.map((id, i) => ({ id: str(id) ?? '', name: str(names[i]) ?? '' }));
+}
+
+/** The alarm configuration section both alarm forms send (an Input error when empty). */
+export function alarmSection(update: AlarmConfigUpdate): JsonObject {
+  const section: JsonObject = {};
+  if (update.enabled !== undefined) section.enabled = onOff(update.enabled);
+  if (update.modes !== undefined) section.alarm_mode = [...update.modes];
+  if (update.volume !== undefined) section.alarm_volume = update.volume;
+  if (update.duration !== undefined) section.alarm_duration = update.duration;
+  if (Object.keys(section).length === 0) throw new TapoError('Input', 'The alarm configuration needs at least one field.', { sent: false });
+  return section;
+}
+
+function onOffValue(v: unknown, key: string): boolean {
+  if (typeof v === 'boolean') return v;
+  if (typeof v === 'string') {
+    const w = v.trim().toLowerCase();
+    if (w === 'on') return true;
+    if (w === 'off') return false;
+  }
+  throw inputError(`Camera "${key}" must be true/false or "on"/"off"; got ${describeValue(v)}.`);
+}
+
+function detectionValue(v: unknown, key: string): { enabled?: boolean; sensitivity?: Sensitivity } {
+  if (typeof v === 'boolean') return { enabled: v };
+  if (!isPlainObject(v)) {
+    throw inputError(`Camera "${key}" must be true/false or {enabled?: boolean, sensitivity?: "low"|"medium"|"high"}; got ${describeValue(v)}.`);
+  }
+  checkKeys(v, ['enabled', 'sensitivity'], `Camera "${key}"`);
+  const out: { enabled?: boolean; sensitivity?: Sensitivity } = {};
+  if (v.enabled !== undefined) {
+    if (typeof v.enabled !== 'boolean') throw inputError(`Camera "${key}.enabled" must be true or false; got ${describeValue(v.enabled)}.`);
+    out.enabled = v.enabled;
+  }
+  if (v.sensitivity !== undefined) {
+    const word = typeof v.sensitivity === 'string' ? v.sensitivity.trim().toLowerCase() : undefined;
+    const match = SENSITIVITIES.find((s) => s === word);
+    if (!match) {
+      throw inputError(`Camera "${key}.sensitivity" must be "low", "medium" or "high"; got ${describeValue(v.sensitivity)}.`);
+    }
+    out.sensitivity = match;
+  }
+  if (out.enabled === undefined && out.sensitivity === undefined) {
+    throw inputError(`Camera "${key}" needs enabled and/or sensitivity.`);
+  }
+  return out;
+}
+
+/** The alarm's changes: sound it now or stop it, or change its configuration. */
+type AlarmChange = { type: 'alarm'; action: 'start' | 'stop' } | { type: 'alarmConfig'; config: AlarmConfigUpdate };
+
+function alarmValue(v: unknown): AlarmChange {
+  if (v === true || v === false) return { type: 'alarm', action: v ? 'start' : 'stop' };
+  if (typeof v === 'string') {
+    const w = v.trim().toLowerCase();
+    if (w === 'start' || w === 'stop') return { type: 'alarm', action: w };
+  }
+  if (!isPlainObject(v)) {
+    throw inputError(
+      `Camera "alarm" must be "start", "stop", true/false or {enabled?, modes?, volume?, duration?}; got ${describeValue(v)}.`,
+    );
+  }
+  checkKeys(v, ['enabled', 'modes', 'volume', 'duration'], 'Camera "alarm"');
+  const config: AlarmConfigUpdate = {};
+  if (v.enabled !== undefined) {
+    if (typeof v.enabled !== 'boolean') throw inputError(`Camera "alarm.enabled" must be true or false; got ${describeValue(v.enabled)}.`);
+    config.enabled = v.enabled;
+  }
+  if (v.modes !== undefined) {
+    if (!Array.isArray(v.modes) || v.modes.some((m) => typeof m !== 'string' || !ALARM_MODES.includes(m))) {
+      throw inputError(`Camera "alarm.modes" must be an array of ${ALARM_MODES.join(', ')}; got ${describeValue(v.modes)}.`);
+    }
+    config.modes = v.modes as string[];
+  }
+  if (v.volume !== undefined) {
+    const match = ALARM_VOLUMES.find((x) => x === v.volume);
+    if (!match) throw inputError(`Camera "alarm.volume" must be low, normal or high; got ${describeValue(v.volume)}.`);
+    config.volume = match;
+  }
+  if (v.duration !== undefined) config.duration = numberValue(v.duration, 'alarm.duration', 0, 3600, true);
+  if (Object.keys(config).length === 0) throw inputError('Camera "alarm" needs at least one of enabled, modes, volume, duration.');
+  return { type: 'alarmConfig', config };
+}
+
+/**
+ * The camera settings, in the order {@link CAMERA_SETTINGS} lists them (and `"all"` reads them).
+ * The settable ones run in this order within their {@link ChangePhase}: privacy mode comes first,
+ * so that turning it off runs before anything its lens mask would block (-64324).
+ */
+const CAMERA_SETTING_TABLE = {
+  deviceInfo: readable({
+    reads: [{ method: 'getDeviceInfo', params: { device_info: { name: ['basic_info'] } } }],
+    decode: ([r = {}]): CameraDeviceInfo => {
+      const b = obj(obj(r.device_info).basic_info);
+      return {
+        model: required(str(b.device_model), 'getDeviceInfo', 'device_model'),
+        firmware: str(b.sw_version) ?? '',
+        hardware: str(b.hw_version) ?? '',
+        nickname: str(b.device_alias) ?? str(b.device_name) ?? '',
+        mac: str(b.mac) ?? '',
+        deviceId: str(b.dev_id) ?? '',
+        type: str(b.device_type) ?? '',
+      };
+    },
+  }),
+  // Lens mask on (true = the camera sees nothing).
+  privacyMode: settable({
+    reads: [{ method: 'getLensMaskConfig', params: { lens_mask: { name: ['lens_mask_info'] } } }],
+    decode: ([r = {}]): boolean => required(bool(obj(obj(r.lens_mask).lens_mask_info).enabled), 'getLensMaskConfig', 'enabled'),
+    change: {
+      types: ['privacyMode'],
+      phase: 'settings',
+      parse: (v) => ({ type: 'privacyMode', enabled: onOffValue(v, 'privacyMode') }),
+      write: (c) => absoluteSet('setLensMaskConfig', { lens_mask: { lens_mask_info: { enabled: onOff(c.enabled) } } }),
+      // The motor and the image refuse to work behind the lens mask (-64324): on goes after everything.
+      runsLast: (c) => c.enabled,
+    },
+  }),
+  // Status LED on.
+  led: settable({
+    reads: [{ method: 'getLedStatus', params: { led: { name: ['config'] } } }],
+    decode: ([r = {}]): boolean => required(bool(obj(obj(r.led).config).enabled), 'getLedStatus', 'enabled'),
+    change: {
+      types: ['led'],
+      phase: 'settings',
+      parse: (v) => ({ type: 'led', enabled: onOffValue(v, 'led') }),
+      write: (c) => absoluteSet('setLedStatus', { led: { config: { enabled: onOff(c.enabled) } } }),
+    },
+  }),
+  motionDetection: settable({
+    reads: [{ method: 'getDetectionConfig', params: { motion_detection: { name: ['motion_det'] } } }],
+    decode: ([r = {}]): MotionDetection => {
+      const m = obj(obj(r.motion_detection).motion_det);
+      const out: MotionDetection = {
+        enabled: required(bool(m.enabled), 'getDetectionConfig', 'enabled'),
+        sensitivity: sensitivityWord(m.sensitivity) ?? sensitivityWord(m.digital_sensitivity) ?? 'medium',
+      };
+      const digital = num(m.digital_sensitivity);
+      if (digital !== undefined) out.digitalSensitivity = digital;
+      return out;
+    },
+    change: {
+      types: ['motionDetection'],
+      phase: 'settings',
+      parse: (v) => ({ type: 'motionDetection', ...detectionValue(v, 'motionDetection') }),
+      write: (c) => {
+        const section: JsonObject = {};
+        if (c.enabled !== undefined) section.enabled = onOff(c.enabled);
+        if (c.sensitivity !== undefined) {
+          section.sensitivity = c.sensitivity;
+          section.digital_sensitivity = SENSITIVITY_NUMBER[c.sensitivity];
+        }
+        if (Object.keys(section).length === 0) throw new TapoError('Input', 'Motion detection needs enabled and/or sensitivity.', { sent: false });
+        return absoluteSet('setDetectionConfig', { motion_detection: { motion_det: section } });
+      },
+    },
+  }),
+  personDetection: settable({
+    reads: [{ method: 'getPersonDetectionConfig', params: { people_detection: { name: ['detection'] } } }],
+    decode: ([r = {}]): PersonDetection => {
+      const p = obj(obj(r.people_detection).detection);
+      const out: PersonDetection = { enabled: required(bool(p.enabled), 'getPersonDetectionConfig', 'enabled') };
+      const word = sensitivityWord(p.sensitivity);
+      if (word !== undefined) out.sensitivity = word;
+      const digital = num(p.sensitivity);
+      if (digital !== undefined) out.digitalSensitivity = digital;
+      return out;
+    },
+    change: {
+      types: ['personDetection'],
+      phase: 'settings',
+      parse: (v) => ({ type: 'personDetection', ...detectionValue(v, 'personDetection') }),
+      write: (c) => {
+        const section: JsonObject = {};
+        if (c.enabled !== undefined) section.enabled = onOff(c.enabled);
+        if (c.sensitivity !== undefined) section.sensitivity = SENSITIVITY_NUMBER[c.sensitivity];
+        if (Object.keys(section).length === 0) throw new TapoError('Input', 'Person detection needs enabled and/or sensitivity.', { sent: false });
+        return absoluteSet('setPersonDetectionConfig', { people_detection: { detection: section } });
+      },
+    },
+  }),
+  nightVision: settable({
+    reads: [
+      { method: 'getLightFrequencyInfo', params: { image: { name: 'common' } } },
+      { method: 'getNightVisionModeConfig', params: { image: { name: ['switch'] } }, optional: true },
+    ],
+    decode: ([r = {}, second]): NightVision => {
+      const state = str(obj(obj(r.image).common).inf_type);
+      if (state !== 'auto' && state !== 'on' && state !== 'off') throw malformed('getLightFrequencyInfo', 'inf_type');
+      const out: NightVision = { state };
+      const mode = str(obj(obj(second?.image).switch).night_vision_mode);
+      if (mode !== undefined) out.mode = NIGHT_VISION_MODES[mode] ?? mode;
+      return out;
+    },
+    change: {
+      types: ['nightVision'],
+      phase: 'settings',
+      parse: (v) => {
+        const w = typeof v === 'string' ? v.trim().toLowerCase() : undefined;
+        const state = NIGHT_VISION.find((s) => s === w);
+        if (!state) throw inputError(`Camera "nightVision" must be "auto", "on" or "off"; got ${describeValue(v)}.`);
+        return { type: 'nightVision', state };
+      },
+      // The method name is learnt on the first change (Camera.setNightVision).
+      write: (c, known) =>
+        known.nightVisionMethod === undefined
+          ? { ownRequest: (camera) => camera.setNightVision(c.state) }
+          : absoluteSet(known.nightVisionMethod, { image: { common: { inf_type: c.state } } }),
+    },
+  }),
+  // pytapo's read of the alarm configuration (methods-camera.md §4); getAlertConfig would also
+  // fetch the capability and the user audio table, which the value does not use.
+  alarm: settable({
+    reads: [{ method: 'getLastAlarmInfo', params: { msg_alarm: { name: ['chn1_msg_alarm_info'] } } }],
+    decode: ([r = {}]): AlarmConfig => {
+      const a = obj(r.msg_alarm).chn1_msg_alarm_info;
+      if (!isObject(a)) {
+        throw new TapoError('Unsupported', 'getLastAlarmInfo: this camera reports no alarm configuration (msg_alarm.chn1_msg_alarm_info).');
+      }
+      const out: AlarmConfig = {
+        enabled: required(bool(a.enabled), 'getLastAlarmInfo', 'enabled'),
+        modes: arr(a.alarm_mode).filter((m): m is string => typeof m === 'string'),
+      };
+      const active = bool(a.status);
+      if (active !== undefined) out.active = active;
+      const volume = str(a.alarm_volume);
+      if (volume !== undefined) out.volume = volume;
+      const duration = num(a.alarm_duration);
+      if (duration !== undefined) out.duration = duration;
+      return out;
+    },
+    change: {
+      types: ['alarmConfig', 'alarm'],
+      phase: 'afterMotion',
+      parse: alarmValue,
+      // Style B or named, learnt on the first alarm change (Camera.setAlarmConfig, Camera.startAlarm).
+      write: (c, known) => {
+        if (c.type === 'alarmConfig') {
+          return known.alarmStyle === 'named'
+            ? absoluteSet('setAlarmConfig', { msg_alarm: alarmSection(c.config) })
+            : { ownRequest: (camera) => camera.setAlarmConfig(c.config) };
+        }
+        return known.alarmStyle === 'named'
+          ? absoluteSet('setSirenStatus', { msg_alarm: { status: c.action === 'start' ? 'on' : 'off' } })
+          : { ownRequest: (camera) => (c.action === 'start' ? camera.startAlarm() : camera.stopAlarm()) };
+      },
+      // Sounding the alarm changes no setting.
+      readBack: (c) => c.type === 'alarmConfig',
+    },
+  }),
+  presets: readable({
+    reads: [{ method: 'getPresetConfig', params: { preset: { name: ['preset'] } }, unsupportedIsEmpty: true }],
+    // undefined: the camera does not know getPresetConfig (no pan/tilt), so it has no presets.
+    decode: ([first]): CameraPreset[] => (first === undefined ? [] : decodePresets(first)),
+  }),
+  sdCard: readable({
+    reads: [{ method: 'getSdCardStatus', params: { harddisk_manage: { table: ['hd_info'] } } }],
+    decode: ([r = {}]): SdCardStatus => {
+      const disks = arr(obj(r.harddisk_manage).hd_info);
+      const firstDisk = obj(disks[0]);
+      const d = obj(firstDisk[Object.keys(firstDisk)[0] ?? '']);
+      const out: SdCardStatus = { status: required(str(d.status), 'getSdCardStatus', 'status') };
+      const total = str(d.total_space);
+      if (total !== undefined) out.totalSpace = total;
+      const free = str(d.free_space);
+      if (free !== undefined) out.freeSpace = free;
+      const percent = num(d.percent);
+      if (percent !== undefined) out.percent = percent;
+      const duration = num(d.record_duration);
+      if (duration !== undefined) out.recordDuration = duration;
+      const wp = bool(d.write_protect);
+      if (wp !== undefined) out.writeProtected = wp;
+      return out;
+    },
+  }),
+  time: readable({
+    reads: [
+      { method: 'getClockStatus', params: { system: { name: 'clock_status' } } },
+      { method: 'getTimezone', params: { system: { name: ['basic'] } }, optional: true },
+    ],
+    decode: ([r = {}, second]): CameraTime => {
+      const c = obj(obj(r.system).clock_status);
+      const out: CameraTime = {
+        timestamp: required(num(c.seconds_from_1970), 'getClockStatus', 'seconds_from_1970'),
+        localTime: str(c.local_time) ?? '',
+      };
+      const basic = obj(obj(second?.system).basic);
+      const tz = str(basic.timezone);
+      if (tz !== undefined) out.timezone = tz;
+      const zone = str(basic.zone_id);
+      if (zone !== undefined) out.zoneId = zone;
+      return out;
+    },
+  }),
+};
+
+type Table = typeof CAMERA_SETTING_TABLE;
+
+/** One of {@link CAMERA_SETTINGS}. */
+export type CameraSetting = keyof Table;
+
+/** Named settings {@link Camera.read} understands. */
+export const CAMERA_SETTINGS = Object.keys(CAMERA_SETTING_TABLE) as readonly CameraSetting[];
+
+/** The value type of each named setting. */
+export type CameraSettingValues = { [K in CameraSetting]: ReturnType<Table[K]['decode']> };
+
+/** A setting `tapo-camera-do` changes. */
+export type SettableSetting = { [K in CameraSetting]: Table[K] extends { readonly change: object } ? K : never }[CameraSetting];
+
+/** The changes of one settable setting, as its parser makes them. */
+type ChangeOf<K extends SettableSetting> = Table[K]['change'] extends ChangeSpec<infer A> ? A : never;
+
+/** A change of a setting, as `parseCameraActions` makes it and {@link Camera.apply} performs it. */
+export type CameraSettingChange = { [K in SettableSetting]: ChangeOf<K> }[SettableSetting];
+
+/** Each setting's row, typed by the setting (so a row's decoder and change match its name). */
+const ROWS: { [K in CameraSetting]: SettingRow<CameraSettingValues[K]> } = CAMERA_SETTING_TABLE;
+const CHANGES: { [K in SettableSetting]: SettableRow<CameraSettingValues[K], ChangeOf<K>> } = CAMERA_SETTING_TABLE;
+
+/** The settable settings in table order. */
+const SETTABLE = CAMERA_SETTINGS.filter((name): name is SettableSetting => 'change' in CAMERA_SETTING_TABLE[name]);
+
+/** The setting each change `type` belongs to (every type a parser makes: {@link settable} checks it). */
+const SETTING_OF_CHANGE = new Map<string, SettableSetting>(SETTABLE.flatMap((name) => CHANGES[name].change.types.map((type) => [type, name] as const)));
+
+/** The named reads of a setting, in order. */
+export function readsOf(name: CameraSetting): readonly NamedRequest[] {
+  return ROWS[name].reads;
+}
+
+/** Turns the replies of one setting's reads into its plain value. */
+export function decodeSetting<K extends CameraSetting>(name: K, replies: Replies): CameraSettingValues[K] {
+  return ROWS[name].decode(replies);
+}
+
+/** The settable settings whose changes run in `phase`, in table order. */
+export function settableSettings(phase: ChangePhase): SettableSetting[] {
+  return SETTABLE.filter((name) => CHANGES[name].change.phase === phase);
+}
+
+/** True when `action` is the change of a setting (made by a row's parser), not another camera action. */
+export function isSettingChange(action: { readonly type: string }): action is CameraSettingChange {
+  return SETTING_OF_CHANGE.has(action.type);
+}
+
+/**
+ * The change part of a setting's row, typed for the changes of every setting: TypeScript cannot tie
+ * a change found at run time to its row's parameter type, so the callers below hand each row only
+ * its own changes ({@link settingOf}).
+ */
+function changeSpec(name: SettableSetting): ChangeSpec<CameraSettingChange> {
+  return CHANGES[name].change;
+}
+
+/** The setting a change belongs to (its payload key). */
+export function settingOf(change: CameraSettingChange): SettableSetting {
+  return SETTING_OF_CHANGE.get(change.type)!;
+}
+
+/** The user's value under the payload key of setting `name` → its change (an `Input` error when invalid). */
+export function parseSettingChange(name: SettableSetting, value: unknown): CameraSettingChange {
+  return changeSpec(name).parse(value);
+}
+
+/** The named write of a change, or the request of its own it needs (see {@link KnownForms}). */
+export function writeSettingChange(change: CameraSettingChange, known: KnownForms): NamedWrite | OwnRequest {
+  return changeSpec(settingOf(change)).write(change, known);
+}
+
+/** True when the setting is re-read after the change. */
+export function readsBack(change: CameraSettingChange): boolean {
+  return changeSpec(settingOf(change)).readBack?.(change) ?? true;
+}
+
+/** True when the change runs after every other action of its payload object but a reboot. */
+export function runsLast(change: CameraSettingChange): boolean {
+  return changeSpec(settingOf(change)).runsLast?.(change) ?? false;
+}

@@ -1,0 +1,52 @@
+/**
+ * What the payload parsers share (src/devices/parse.ts, and the camera setting rows of
+ * src/devices/camera-settings.ts): `Input` errors that say what was received and what is accepted.
+ * It imports no parser, so both can use it.
+ */
+import { TapoError } from '../protocol/errors';
+
+/** A short, safe description of a value for an error message (never a long or nested value). */
+export function describeValue(v: unknown): string {
+  if (v === undefined) return 'nothing (undefined)';
+  if (v === null) return 'null';
+  if (typeof v === 'string') return v.length <= 24 ? `the string "${v}"` : `a string of ${v.length} characters`;
+  if (typeof v === 'number' || typeof v === 'boolean') return `the ${typeof v} ${String(v)}`;
+  if (Array.isArray(v)) return `an array of ${v.length} item${v.length === 1 ? '' : 's'}`;
+  if (Buffer.isBuffer(v)) return `a Buffer of ${v.length} bytes`;
+  if (typeof v === 'object') {
+    const keys = Object.keys(v as object);
+    const shown = keys.slice(0, 6).join(', ') + (keys.length > 6 ? ', …' : '');
+    return keys.length === 0 ? 'an empty object' : `an object with keys ${shown}`;
+  }
+  return `a ${typeof v}`;
+}
+
+/** An `Input` error of the payload parsers: nothing was sent. */
+export function inputError(message: string): TapoError {
+  return new TapoError('Input', message, { sent: false });
+}
+
+/** True for an object that is not an array or a Buffer. */
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !Buffer.isBuffer(v);
+}
+
+/** Refuses keys of `o` outside `allowed`, naming the accepted ones. */
+export function checkKeys(o: Record<string, unknown>, allowed: readonly string[], what: string): void {
+  const unknown = Object.keys(o).filter((k) => !allowed.includes(k));
+  if (unknown.length > 0) {
+    throw inputError(`${what}: unknown key${unknown.length === 1 ? '' : 's'} ${unknown.join(', ')}; accepted: ${allowed.join(', ')}.`);
+  }
+}
+
+/** A whole number from `min` to `max` (a number or its text), or an `Input` error naming `key`. */
+export function numberValue(v: unknown, key: string, min: number, max: number, maxInclusive: boolean): number {
+  const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
+  const inRange = n >= min && (maxInclusive ? n <= max : n < max);
+  if (!Number.isInteger(n) || !inRange) {
+    throw inputError(
+      `Camera "${key}" must be a whole number from ${min} to ${maxInclusive ? max : `below ${max}`}; got ${describeValue(v)}.`,
+    );
+  }
+  return n;
+}
