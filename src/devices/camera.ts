@@ -7,7 +7,7 @@
  * Each setting (its reads, decoder, payload parser and writer) is one row of camera-settings.ts;
  * this file batches the rows' requests and performs the actions that are not settings.
  *
- * Batching (camera.md §9): at most `batchSize` (default 5) sub-requests per `multipleRequest`. A
+ * Batching (camera.md §9): at most `batchSize` (default 10) sub-requests per `multipleRequest`. A
  * camera stops at the first failing sub-request, so entries a batch did not answer are sent again
  * in the next batch; the first failing required entry is thrown as a {@link TapoError}.
  *
