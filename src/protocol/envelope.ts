@@ -220,7 +220,7 @@ export function replyFailure(family: DeviceFamily, reply: JsonValue | undefined,
  * @param context what was asked, usually the method name (appears in the message)
  */
 export function checkReply(family: DeviceFamily, reply: JsonValue | undefined, context: string): JsonObject {
-  if (!isObject(reply)) throw new TapoError('Device', `${context}: the reply is not a JSON object`);
+  if (!isObject(reply)) throw new TapoError('Device', 'replyNotObject', { context });
   const error = replyFailure(family, reply, context);
   if (error) throw error;
   return obj(reply.result);

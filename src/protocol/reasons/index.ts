@@ -9,18 +9,19 @@
 import { CODE_REASONS, CODE_STATUSES } from './codes';
 import { CORE_HINTS, CORE_REASONS } from './core';
 import { fillIn } from './format';
+import { PROTOCOL_HINTS, PROTOCOL_REASONS } from './protocol';
 import type { ReasonParams } from './format';
 
 export { fillIn, placeholders } from './format';
 export type { ReasonParams } from './format';
 
 /** English text of every reason. */
-export const REASONS = { ...CODE_REASONS, ...CORE_REASONS } as const;
+export const REASONS = { ...CODE_REASONS, ...CORE_REASONS, ...PROTOCOL_REASONS } as const;
 /** A reason key. */
 export type ReasonKey = keyof typeof REASONS;
 
 /** English text of every hint. */
-export const HINTS = { ...CORE_HINTS } as const;
+export const HINTS = { ...CORE_HINTS, ...PROTOCOL_HINTS } as const;
 /** A hint key. */
 export type HintKey = keyof typeof HINTS;
 
