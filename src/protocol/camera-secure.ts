@@ -19,12 +19,16 @@
  *    HTTP 500, and HTTP 403 or 404 (the camera refused the path, e.g. a token it did not hand out)
  *    mean the session is gone and the camera did not act: `SessionExpired`, so the connection logs
  *    in once and replays. A `result.response` that does not decrypt ends the session too, but the
- *    camera may have acted: `Transport` with `sent: true`.
+ *    camera may have acted: `Transport` with `sent: true`. One that decrypts to JSON but not to an
+ *    envelope (`null`, an array ...) keeps the session: `Device`, "the device sent an unexpected
+ *    reply to <method>".
  *    Plain JSON replies without `result.response` are returned as they are.
  */
 import { randomBytes } from 'node:crypto';
 import { TapoError, errorFromCode, type DeviceFamily } from './errors';
+import { unexpectedReply } from './envelope';
 import { HttpClient, loginOnNewConnection, stokPath, type HttpResponse } from './http';
+import { isObject, parseJson } from './json';
 import { parseJsonObject, urlHost } from './klap';
 import {
   cameraDecrypt,
@@ -220,13 +224,13 @@ export class CameraSecureTransport implements Transport {
     if (outer === undefined) throw garbledCameraReply(res, 'cameraGarbledCommand');
     const response = objectAt(outer, 'result')?.['response'];
     if (typeof response === 'string') {
-      let inner: JsonObject | undefined;
+      let inner: JsonValue | undefined;
       try {
         // Some firmware puts the reply in `result.response` as plain JSON text instead of base64
         // ciphertext (python-kasa: kasa/transports/sslaestransport.py); base64 never starts with '{'.
         inner = response.trimStart().startsWith('{')
           ? parseJsonObject(response)
-          : parseJsonObject(cameraDecrypt(session.keys, response));
+          : parseJson(cameraDecrypt(session.keys, response));
       } catch {
         inner = undefined;
       }
@@ -235,6 +239,9 @@ export class CameraSecureTransport implements Transport {
         this.dropSession(session);
         throw new TapoError('Transport', 'cameraReplyUndecryptable', { sent: true });
       }
+      // JSON that is no envelope (`null`, an array ...) decrypted with the session's key: the
+      // session is in step, the camera's answer is what is wrong.
+      if (!isObject(inner)) throw unexpectedReply(request);
       // -40401 for the whole envelope, even inside the encrypted reply, means the camera refused
       // the session ("invalid stok", camera.md §10): it did not act, so log in again and replay.
       if (numberAt(inner, 'error_code') === -40401) throw this.sessionRefused(session);

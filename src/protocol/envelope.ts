@@ -227,6 +227,19 @@ export function checkReply(family: DeviceFamily, reply: JsonValue | undefined, c
 }
 
 /**
+ * The error for a reply that the transport opened (decrypted, authenticated) but that is not an
+ * envelope: JSON `null`, an array, a number or a string. The session is sound (the reply decrypted
+ * with its keys), so it is kept; the device answered `request` with something no method returns:
+ * kind `Device`, as {@link checkReply} says for a non-object, and the request may have acted.
+ *
+ * @param request the request envelope the device answered (its `method` names it)
+ */
+export function unexpectedReply(request: JsonObject): TapoError {
+  const method = typeof request.method === 'string' ? request.method : '?';
+  return new TapoError('Device', 'unexpectedReply', { params: { method } });
+}
+
+/**
  * Unwraps a SMART `control_child` reply (methods-plug.md §9): checks the outer envelope, then the
  * child's envelope in `result.responseData` (plain form), then its first `multipleRequest` entry
  * when there is one (the form the Rust client sends), and returns the child's `result`. A missing

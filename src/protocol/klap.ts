@@ -17,7 +17,9 @@
  *    `POST /app/request?seq=<signed decimal>` (§6). The reply is decrypted with the same IV (§7).
  *    403/401 means the session is gone (the device did not act); an undecryptable 200 means the
  *    keys are out of sync after the device may have acted: `Transport` with `sent: true`, and the
- *    session is dropped so the next request handshakes again.
+ *    session is dropped so the next request handshakes again. A reply that decrypts to JSON but not
+ *    to an envelope (`null`, an array, a number, a string) came with this session's keys, so the
+ *    session is kept: `Device`, "the device sent an unexpected reply to <method>".
  *
  * A 403 on handshake1 is either Third-Party Compatibility off or a plug on TPAP firmware
  * (README "How a client should pick the scheme", field-issues.md): the error suggests `tpap`, so
@@ -27,7 +29,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { TapoError, type DeviceFamily } from './errors';
+import { unexpectedReply } from './envelope';
 import { HttpClient, loginOnNewConnection, parseCookies, type HttpResponse } from './http';
+import { isObject, parseJson } from './json';
 import {
   KLAP_FALLBACK_CREDENTIALS,
   deriveKlapSession,
@@ -42,7 +46,7 @@ import {
   type KlapVersion,
 } from './klap-cipher';
 import { monotonicNow, type Transport, type TransportOptions } from './transport';
-import type { Credentials, JsonObject, SchemeName } from './types';
+import type { Credentials, JsonObject, JsonValue, SchemeName } from './types';
 
 /** Options of {@link KlapTransport}: the common ones plus the hash version (default 2). */
 export type KlapTransportOptions = TransportOptions & { version?: KlapVersion };
@@ -192,9 +196,9 @@ export class KlapTransport implements Transport {
     if (res.status !== 200) {
       throw new TapoError('Transport', 'klapRequestHttp', { params: { status: res.status }, httpStatus: res.status });
     }
-    let reply: JsonObject | undefined;
+    let reply: JsonValue | undefined;
     try {
-      reply = parseJsonObject(klapDecrypt(session.keys, seq, res.body));
+      reply = parseJson(klapDecrypt(session.keys, seq, res.body));
     } catch {
       reply = undefined;
     }
@@ -203,6 +207,9 @@ export class KlapTransport implements Transport {
       this.dropSession(session);
       throw new TapoError('Transport', 'klapReplyUndecryptable', { sent: true });
     }
+    // JSON that is no envelope (`null`, an array ...) decrypted with the session's keys: the
+    // session is in step, the device's answer is what is wrong.
+    if (!isObject(reply)) throw unexpectedReply(request);
     return reply;
   }
 

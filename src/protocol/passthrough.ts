@@ -21,12 +21,16 @@
  *    `terminalUUID` (§5). Outer 9999 means the session is gone; the decrypted inner envelope is
  *    returned as is (method-level codes are the devices layer's business). A 200 whose inner reply
  *    does not decrypt is a `Transport` failure with `sent: true` (the device may have acted) and
- *    ends the session, so the next request starts with a new handshake.
+ *    ends the session, so the next request starts with a new handshake. One that decrypts to JSON
+ *    but not to an envelope (`null`, an array ...) keeps the session: `Device`, "the device sent an
+ *    unexpected reply to <method>".
  */
 import { generateKeyPair, randomUUID, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
 import { TapoError, errorFromCode, isTapoError, type DeviceFamily } from './errors';
 import { HttpClient, loginOnNewConnection, parseCookies, type HttpResponse } from './http';
+import { unexpectedReply } from './envelope';
+import { isObject, parseJson } from './json';
 import { parseJsonObject, urlHost } from './klap';
 import { sessionRefreshSeconds } from './klap-cipher';
 import {
@@ -140,7 +144,7 @@ export class PassthroughTransport implements Transport {
     if (inner['requestTimeMils'] === undefined && inner['request_time_milis'] === undefined) {
       inner['requestTimeMils'] = Date.now();
     }
-    let reply: JsonObject | undefined;
+    let reply: JsonValue | undefined;
     try {
       reply = await this.exchange(session, `?token=${session.token}`, JSON.stringify(inner), signal);
     } catch (e) {
@@ -153,6 +157,9 @@ export class PassthroughTransport implements Transport {
       this.dropSession(session);
       throw new TapoError('Transport', 'passthroughReplyUndecryptable', { sent: true });
     }
+    // JSON that is no envelope (`null`, an array ...) decrypted with the session's key: the
+    // session is in step, the device's answer is what is wrong.
+    if (!isObject(reply)) throw unexpectedReply(request);
     return reply;
   }
 
@@ -227,6 +234,7 @@ export class PassthroughTransport implements Transport {
     if (reply === undefined) {
       throw new TapoError('Transport', 'loginDeviceUndecryptable');
     }
+    if (!isObject(reply)) throw unexpectedReply({ method: 'login_device' });
     const code = codeOf(reply);
     if (code === LOGIN_ERROR) return undefined;
     if (code !== 0) {
@@ -243,14 +251,15 @@ export class PassthroughTransport implements Transport {
 
   /**
    * One `securePassthrough` round trip. Throws for HTTP failures and outer error codes; returns
-   * undefined when the inner reply does not decrypt or parse.
+   * the inner reply's JSON value (an envelope, or whatever JSON the device put there), or
+   * undefined when the inner reply does not decrypt or is not JSON.
    */
   private async exchange(
     handshake: Handshake,
     query: string,
     innerJson: string,
     signal?: AbortSignal,
-  ): Promise<JsonObject | undefined> {
+  ): Promise<JsonValue | undefined> {
     const body = securePassthroughBody(passthroughEncrypt(handshake.keys, innerJson));
     const res = await this.post(query, body, handshake.cookie, signal);
     if (res.status !== 200) {
@@ -270,7 +279,7 @@ export class PassthroughTransport implements Transport {
     // python-kasa accepts a `response` that is already plain JSON instead of ciphertext.
     if (response.trimStart().startsWith('{')) return parseJsonObject(response);
     try {
-      return parseJsonObject(passthroughDecrypt(handshake.keys, response));
+      return parseJson(passthroughDecrypt(handshake.keys, response));
     } catch {
       return undefined;
     }

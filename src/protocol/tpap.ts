@@ -33,7 +33,9 @@
  *    of the reply's own seq prefix; a reply that parses as a whole JSON object with `error_code` is
  *    a refusal in clear. HTTP 401/500, and 403 or 404 (the device refused the path: a mangled
  *    token, or firmware that left TPAP, which the next login's discover finds out) end the session:
- *    `SessionExpired`, so the connection logs in once and replays.
+ *    `SessionExpired`, so the connection logs in once and replays. A frame that authenticates but
+ *    holds JSON that is no envelope (`null`, an array ...) keeps the session: `Device`, "the device
+ *    sent an unexpected reply to <method>".
  *
  * Cameras only accept `multipleRequest` plaintexts: a lone `{method, params}` is wrapped into one and
  * `responses[0]` is unwrapped again, so callers see the same envelope as with the other schemes.
@@ -47,8 +49,10 @@
  * then kept, used until the device ends it or it expires, and not refreshed again.
  */
 import { randomBytes } from 'node:crypto';
+import { unexpectedReply } from './envelope';
 import { TapoError, errorFromCode, type DeviceFamily } from './errors';
 import { HttpClient, loginOnNewConnection, stokPath, type HttpResponse } from './http';
+import { isObject, parseJson } from './json';
 import type { ReasonKey } from './reasons';
 import {
   buildDiscoverBody,
@@ -570,8 +574,11 @@ export class TpapTransport implements Transport {
       this.dropSession(session);
       throw e;
     }
-    const reply = parseJsonObject(opened.plaintext);
-    if (!reply) throw new TapoError('Transport', 'tpapDecryptedNotJson');
+    const reply = parseJson(opened.plaintext);
+    if (reply === undefined) throw new TapoError('Transport', 'tpapDecryptedNotJson');
+    // JSON that is no envelope (`null`, an array ...) in a frame that authenticated: the session is
+    // sound, the device's answer is what is wrong.
+    if (!isObject(reply)) throw unexpectedReply(request);
     // A session refusal for the whole envelope inside the frame means the same as one in clear.
     const innerCode = num(reply['error_code']);
     if (innerCode !== undefined && SESSION_GONE_CODES.has(innerCode)) throw this.sessionEnded(session, innerCode);

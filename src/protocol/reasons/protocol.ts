@@ -15,8 +15,9 @@ export const PROTOCOL_REASONS = {
   brokeWhileSending: 'the connection to __where__ broke while the request was being sent (__detail__); the device may have acted on it',
   cannotReach: 'cannot reach __where__ (__detail__)',
 
-  // envelope.ts
+  // envelope.ts and every transport: replies that are not envelopes
   replyNotObject: 'the reply is not a JSON object',
+  unexpectedReply: 'the device sent an unexpected reply to __method__',
 
   // klap.ts
   klapHandshakeForbidden: 'the device refused the KLAP handshake (HTTP 403)',
