@@ -27,8 +27,6 @@ import {
 import type { Transport, TransportOptions } from './transport';
 import type { Credentials, JsonObject, JsonValue } from './types';
 
-const CHECK_CAMERA_CREDENTIALS = 'Use the user name admin with the TP-Link cloud account password.';
-
 /** The camera legacy-login client transport (scheme `camera-legacy`). */
 export class CameraLegacyTransport implements Transport {
   /** Always `camera-legacy`. */
@@ -72,27 +70,25 @@ export class CameraLegacyTransport implements Transport {
   async send(request: JsonObject, signal?: AbortSignal): Promise<JsonObject> {
     const stok = this.stok;
     if (stok === undefined) {
-      throw new TapoError('SessionExpired', 'no camera session; log in first', { sent: false });
+      throw new TapoError('SessionExpired', 'cameraNoSession', { sent: false });
     }
     const res = await this.post(stokPath(stok), JSON.stringify(request), signal);
     if (res.status === 500) {
       this.dropSession(stok);
-      throw new TapoError('SessionExpired', 'the camera ended the session (HTTP 500)', { httpStatus: 500 });
+      throw new TapoError('SessionExpired', 'cameraSessionEnded500', { httpStatus: 500 });
     }
     if (res.status === 403 || res.status === 404) {
       this.dropSession(stok);
       throw refusedPathError(res.status);
     }
     if (res.status !== 200) {
-      throw new TapoError('Transport', `camera request failed with HTTP ${res.status}`, { httpStatus: res.status });
+      throw new TapoError('Transport', 'cameraRequestHttp', { params: { status: res.status }, httpStatus: res.status });
     }
     const reply = parseJsonObject(res.body);
-    if (reply === undefined) throw garbledCameraReply(res, 'a command');
+    if (reply === undefined) throw garbledCameraReply(res, 'cameraGarbledCommand');
     if (reply['error_code'] === -40401) {
       this.dropSession(stok);
-      throw new TapoError('SessionExpired', 'the camera session expired or was replaced (error -40401)', {
-        code: -40401,
-      });
+      throw new TapoError('SessionExpired', 'cameraSessionReplaced', { code: -40401 });
     }
     return reply;
   }
@@ -124,37 +120,34 @@ export class CameraLegacyTransport implements Transport {
       if (mayRetryAsAdmin) return 'retry-admin';
       throw unknownUserError(username);
     }
-    if (reply === undefined) throw garbledCameraReply(res, 'login');
+    if (reply === undefined) throw garbledCameraReply(res, 'cameraGarbledLogin');
     const code = reply['error_code'];
     if (code === 0) {
       const result = reply['result'];
       const stok = result !== null && typeof result === 'object' && !Array.isArray(result) ? result['stok'] : undefined;
-      if (typeof stok !== 'string' || stok === '') throw garbledCameraReply(res, 'login (no stok)');
+      if (typeof stok !== 'string' || stok === '') throw garbledCameraReply(res, 'cameraGarbledLoginNoStok');
       return stok;
     }
     if (code === -40211) {
-      throw new TapoError('Unsupported', 'this camera firmware only accepts the TPAP login (error -40211)', {
+      throw new TapoError('Unsupported', 'cameraTpapOnly', {
         code,
         suggestedScheme: 'tpap',
-        hint: 'Set the scheme to auto or TPAP.',
+        hint: 'useSchemeTpap',
       });
     }
     if (offersSecureLogin(cameraLoginData(reply))) {
-      throw new TapoError('Unsupported', 'this camera firmware requires the secure login', {
+      throw new TapoError('Unsupported', 'cameraSecureOnly', {
         ...(typeof code === 'number' ? { code } : {}),
         suggestedScheme: 'camera-secure',
-        hint: 'Set the scheme to auto or camera-secure.',
+        hint: 'useSchemeCameraSecure',
       });
     }
-    if (typeof code !== 'number') throw garbledCameraReply(res, 'login');
+    if (typeof code !== 'number') throw garbledCameraReply(res, 'cameraGarbledLogin');
     const mapped = errorFromCode('camera', code, 'login');
     if (mapped.kind !== 'SessionExpired' && mapped.kind !== 'Authentication') throw mapped;
     // Legacy firmware answers a wrong password with -40401 (plus attempt counters): at login it is
     // a credential problem, not an expired session.
-    throw new TapoError('Authentication', `the camera rejected the login (error ${code})`, {
-      code,
-      hint: CHECK_CAMERA_CREDENTIALS,
-    });
+    throw new TapoError('Authentication', 'cameraLoginRejected', { code, hint: 'useAdminCloudPassword' });
   }
 
   private post(path: string, body: string, signal?: AbortSignal): Promise<HttpResponse> {

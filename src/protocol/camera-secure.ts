@@ -19,12 +19,16 @@
  *    HTTP 500, and HTTP 403 or 404 (the camera refused the path, e.g. a token it did not hand out)
  *    mean the session is gone and the camera did not act: `SessionExpired`, so the connection logs
  *    in once and replays. A `result.response` that does not decrypt ends the session too, but the
- *    camera may have acted: `Transport` with `sent: true`.
+ *    camera may have acted: `Transport` with `sent: true`. One that decrypts to JSON but not to an
+ *    envelope (`null`, an array ...) keeps the session: `Device`, "the device sent an unexpected
+ *    reply to <method>".
  *    Plain JSON replies without `result.response` are returned as they are.
  */
 import { randomBytes } from 'node:crypto';
-import { THIRD_PARTY_HINT, TapoError, errorFromCode, type DeviceFamily } from './errors';
+import { TapoError, errorFromCode, type DeviceFamily } from './errors';
+import { unexpectedReply } from './envelope';
 import { HttpClient, loginOnNewConnection, stokPath, type HttpResponse } from './http';
+import { isObject, parseJson } from './json';
 import { parseJsonObject, urlHost } from './klap';
 import {
   cameraDecrypt,
@@ -38,10 +42,6 @@ import {
 } from './camera-secure-cipher';
 import type { Transport, TransportOptions } from './transport';
 import type { Credentials, JsonObject, JsonValue } from './types';
-
-const CHECK_CAMERA_CREDENTIALS = 'Use the user name admin with the TP-Link cloud account password.';
-const THIRD_PARTY_OR_CREDENTIALS =
-  'Check the password, and turn on Third-Party Compatibility in the Tapo app (Me > Tapo Lab).';
 
 function objectAt(obj: JsonObject | undefined, key: string): JsonObject | undefined {
   const v: JsonValue | undefined = obj?.[key];
@@ -86,10 +86,7 @@ export function isUnknownUser(status: number, reply: JsonObject | undefined): bo
  */
 export function unknownUserError(username: string): TapoError {
   if (username !== 'admin') return errorFromCode('camera', -40411, 'login');
-  return new TapoError('Authentication', 'the camera refused the user admin (error -40411)', {
-    code: -40411,
-    hint: THIRD_PARTY_HINT,
-  });
+  return new TapoError('Authentication', 'cameraAdminRefused', { code: -40411, hint: 'thirdParty' });
 }
 
 /** The headers pytapo and python-kasa send to cameras (camera.md §3), minus compression. */
@@ -109,12 +106,21 @@ export function cameraHeaders(host: string, port: number): Record<string, string
  * connection drops the session, logs in once and replays.
  */
 export function refusedPathError(status: number): TapoError {
-  return new TapoError('SessionExpired', `the camera refused the session path (HTTP ${status})`, { httpStatus: status, sent: false });
+  return new TapoError('SessionExpired', 'cameraPathRefused', { params: { status }, httpStatus: status, sent: false });
 }
 
+/** Which camera reply was garbled: the reason key of each. */
+export type GarbledCameraReply =
+  | 'cameraGarbledStep1'
+  | 'cameraGarbledStep2'
+  | 'cameraGarbledStep2NoStok'
+  | 'cameraGarbledLogin'
+  | 'cameraGarbledLoginNoStok'
+  | 'cameraGarbledCommand';
+
 /** The error for a camera reply that is not JSON (login) or that carries no usable fields. */
-export function garbledCameraReply(res: HttpResponse, what: string): TapoError {
-  return new TapoError('Transport', `garbled camera reply to ${what} (HTTP ${res.status})`, { httpStatus: res.status });
+export function garbledCameraReply(res: HttpResponse, reason: GarbledCameraReply): TapoError {
+  return new TapoError('Transport', reason, { params: { status: res.status }, httpStatus: res.status });
 }
 
 interface CameraSession {
@@ -169,32 +175,27 @@ export class CameraSecureTransport implements Transport {
 
     const pwdHash = matchCameraPasswordHash(this.credentials.password, cnonce, nonces.nonce, nonces.deviceConfirm);
     if (pwdHash === undefined) {
-      throw new TapoError('Authentication', 'wrong camera password (device_confirm does not match)', {
-        hint: CHECK_CAMERA_CREDENTIALS,
-      });
+      throw new TapoError('Authentication', 'cameraConfirmMismatch', { hint: 'useAdminCloudPassword' });
     }
 
     const digest = cameraDigestPasswd(pwdHash, cnonce, nonces.nonce);
     const res = await this.post('/', cameraStep2Body(cnonce, digest, nonces.username), undefined, signal);
     const reply = parseJsonObject(res.body);
-    if (reply === undefined) throw garbledCameraReply(res, 'login step 2');
+    if (reply === undefined) throw garbledCameraReply(res, 'cameraGarbledStep2');
     const locked = cameraLockout(reply, 'login');
     if (locked) throw locked;
     const code = numberAt(reply, 'error_code');
     if (code === -40413) {
-      throw new TapoError('Authentication', 'the camera rejected the login digest (error -40413)', {
-        code,
-        hint: CHECK_CAMERA_CREDENTIALS,
-      });
+      throw new TapoError('Authentication', 'cameraDigestRejected', { code, hint: 'useAdminCloudPassword' });
     }
     if (code !== 0) {
-      throw code !== undefined ? errorFromCode('camera', code, 'login') : garbledCameraReply(res, 'login step 2');
+      throw code !== undefined ? errorFromCode('camera', code, 'login') : garbledCameraReply(res, 'cameraGarbledStep2');
     }
     const result = objectAt(reply, 'result');
     const stok = result?.['stok'];
     const startSeq = numberAt(result, 'start_seq');
     if (typeof stok !== 'string' || stok === '' || startSeq === undefined) {
-      throw garbledCameraReply(res, 'login step 2 (no stok or start_seq)');
+      throw garbledCameraReply(res, 'cameraGarbledStep2NoStok');
     }
     this.session = { keys: deriveCameraSession(pwdHash, cnonce, nonces.nonce), stok, seq: startSeq };
   }
@@ -203,43 +204,44 @@ export class CameraSecureTransport implements Transport {
   async send(request: JsonObject, signal?: AbortSignal): Promise<JsonObject> {
     const session = this.session;
     if (session === undefined) {
-      throw new TapoError('SessionExpired', 'no camera session; log in first', { sent: false });
+      throw new TapoError('SessionExpired', 'cameraNoSession', { sent: false });
     }
     const signed = cameraSignRequest(session.keys, session.seq, JSON.stringify(request));
     session.seq += 1;
     const res = await this.post(stokPath(session.stok), signed.body, { Seq: signed.seq, Tapo_tag: signed.tag }, signal);
     if (res.status === 500) {
       this.dropSession(session);
-      throw new TapoError('SessionExpired', 'the camera ended the session (HTTP 500)', { httpStatus: 500 });
+      throw new TapoError('SessionExpired', 'cameraSessionEnded500', { httpStatus: 500 });
     }
     if (res.status === 403 || res.status === 404) {
       this.dropSession(session);
       throw refusedPathError(res.status);
     }
     if (res.status !== 200) {
-      throw new TapoError('Transport', `camera request failed with HTTP ${res.status}`, { httpStatus: res.status });
+      throw new TapoError('Transport', 'cameraRequestHttp', { params: { status: res.status }, httpStatus: res.status });
     }
     const outer = parseJsonObject(res.body);
-    if (outer === undefined) throw garbledCameraReply(res, 'a command');
+    if (outer === undefined) throw garbledCameraReply(res, 'cameraGarbledCommand');
     const response = objectAt(outer, 'result')?.['response'];
     if (typeof response === 'string') {
-      let inner: JsonObject | undefined;
+      let inner: JsonValue | undefined;
       try {
         // Some firmware puts the reply in `result.response` as plain JSON text instead of base64
         // ciphertext (python-kasa: kasa/transports/sslaestransport.py); base64 never starts with '{'.
         inner = response.trimStart().startsWith('{')
           ? parseJsonObject(response)
-          : parseJsonObject(cameraDecrypt(session.keys, response));
+          : parseJson(cameraDecrypt(session.keys, response));
       } catch {
         inner = undefined;
       }
       if (inner === undefined) {
         // The camera took the request and answered, so it may have acted: a lost reply.
         this.dropSession(session);
-        throw new TapoError('Transport', 'the camera reply could not be decrypted; the session is out of sync', {
-          sent: true,
-        });
+        throw new TapoError('Transport', 'cameraReplyUndecryptable', { sent: true });
       }
+      // JSON that is no envelope (`null`, an array ...) decrypted with the session's key: the
+      // session is in step, the camera's answer is what is wrong.
+      if (!isObject(inner)) throw unexpectedReply(request);
       // -40401 for the whole envelope, even inside the encrypted reply, means the camera refused
       // the session ("invalid stok", camera.md §10): it did not act, so log in again and replay.
       if (numberAt(inner, 'error_code') === -40401) throw this.sessionRefused(session);
@@ -250,9 +252,7 @@ export class CameraSecureTransport implements Transport {
     if (code === -1 && isTagFailure(outer)) {
       // Only this form of -1 means the camera refused the signature (it did not act): re-login.
       this.dropSession(session);
-      throw new TapoError('SessionExpired', 'the camera rejected the request signature (Check tapo tag failed, error -1)', {
-        code: -1,
-      });
+      throw new TapoError('SessionExpired', 'cameraTagRejected', { code: -1 });
     }
     return outer;
   }
@@ -271,7 +271,7 @@ export class CameraSecureTransport implements Transport {
   /** -40401 to a command, in clear or encrypted ("invalid stok", camera.md §10): drops the session. */
   private sessionRefused(session: CameraSession): TapoError {
     this.dropSession(session);
-    return new TapoError('SessionExpired', 'the camera session expired or was replaced (error -40401)', { code: -40401 });
+    return new TapoError('SessionExpired', 'cameraSessionReplaced', { code: -40401 });
   }
 
   private dropSession(session: CameraSession): void {
@@ -295,13 +295,13 @@ export class CameraSecureTransport implements Transport {
       if (mayRetryAsAdmin) return 'retry-admin';
       throw unknownUserError(username);
     }
-    if (reply === undefined) throw garbledCameraReply(res, 'login step 1');
+    if (reply === undefined) throw garbledCameraReply(res, 'cameraGarbledStep1');
     const code = numberAt(reply, 'error_code');
     if (code === -40211) {
-      throw new TapoError('Unsupported', 'this camera firmware only accepts the TPAP login (error -40211)', {
+      throw new TapoError('Unsupported', 'cameraTpapOnly', {
         code,
         suggestedScheme: 'tpap',
-        hint: 'Set the scheme to auto or TPAP.',
+        hint: 'useSchemeTpap',
       });
     }
     const data = cameraLoginData(reply);
@@ -313,20 +313,17 @@ export class CameraSecureTransport implements Transport {
     const encryptType = data?.['encrypt_type'];
     const secureOffered = Array.isArray(encryptType) && encryptType.length === 1 && encryptType[0] === '3';
     if (code === -40401 && !secureOffered) {
-      throw new TapoError('Unsupported', 'this camera firmware only offers the legacy login', {
+      throw new TapoError('Unsupported', 'cameraLegacyOnly', {
         code,
         suggestedScheme: 'camera-legacy',
-        hint: 'Set the scheme to auto or camera-legacy.',
+        hint: 'useSchemeCameraLegacy',
       });
     }
     if (code === -40401) {
       // Secure login is offered but no nonce came back: the camera refuses this account.
-      throw new TapoError('Authentication', 'the camera refused the login (error -40401)', {
-        code,
-        hint: THIRD_PARTY_OR_CREDENTIALS,
-      });
+      throw new TapoError('Authentication', 'cameraLoginRefused', { code, hint: 'checkPasswordThirdParty' });
     }
-    throw code !== undefined && code !== 0 ? errorFromCode('camera', code, 'login') : garbledCameraReply(res, 'login step 1');
+    throw code !== undefined && code !== 0 ? errorFromCode('camera', code, 'login') : garbledCameraReply(res, 'cameraGarbledStep1');
   }
 
   private post(

@@ -107,19 +107,19 @@ function isObject(value: JsonValue | undefined): value is JsonObject {
  */
 export function parseDiscoveryReply(packet: Buffer): DiscoveryReply {
   if (packet.length <= DISCOVERY_HEADER_LENGTH) {
-    throw new TapoError('Device', `discovery reply too short (${packet.length} bytes)`);
+    throw new TapoError('Device', 'discoveryTooShort', { params: { bytes: packet.length } });
   }
   let body: JsonValue;
   try {
     body = JSON.parse(packet.subarray(DISCOVERY_HEADER_LENGTH).toString('utf8')) as JsonValue;
   } catch (e) {
-    throw new TapoError('Device', 'discovery reply is not JSON', { cause: e });
+    throw new TapoError('Device', 'discoveryNotJson', { cause: e });
   }
-  if (!isObject(body)) throw new TapoError('Device', 'discovery reply is not a JSON object');
+  if (!isObject(body)) throw new TapoError('Device', 'discoveryNotObject');
   const code = body['error_code'];
-  if (typeof code !== 'number') throw new TapoError('Device', 'discovery reply has no error_code');
+  if (typeof code !== 'number') throw new TapoError('Device', 'discoveryNoCode');
   const result = body['result'];
-  if (result !== undefined && !isObject(result)) throw new TapoError('Device', 'discovery reply result is not an object');
+  if (result !== undefined && !isObject(result)) throw new TapoError('Device', 'discoveryResultNotObject');
   return { errorCode: code, result: result ?? {} };
 }
 
@@ -164,10 +164,10 @@ export function unwrapDiscoveryKey(privateKey: KeyObject | string, keyB64: strin
       Buffer.from(keyB64, 'base64'),
     );
   } catch (e) {
-    throw new TapoError('Device', 'cannot decrypt the discovery encrypt_info key with the probe key', { cause: e });
+    throw new TapoError('Device', 'encryptInfoKeyUndecryptable', { cause: e });
   }
   if (plain.length !== 32) {
-    throw new TapoError('Device', `discovery encrypt_info key is ${plain.length} bytes, expected 32`);
+    throw new TapoError('Device', 'encryptInfoKeyLength', { params: { bytes: plain.length } });
   }
   return { key: plain.subarray(0, 16), iv: plain.subarray(16, 32) };
 }
@@ -176,13 +176,13 @@ export function unwrapDiscoveryKey(privateKey: KeyObject | string, keyB64: strin
 export function decryptDiscoveryData(keys: DiscoveryDataKey, dataB64: string): string {
   const data = Buffer.from(dataB64, 'base64');
   if (data.length === 0 || data.length % 16 !== 0) {
-    throw new TapoError('Device', 'discovery encrypt_info data is not whole AES blocks');
+    throw new TapoError('Device', 'encryptInfoNotBlocks');
   }
   try {
     const decipher = createDecipheriv('aes-128-cbc', keys.key, keys.iv);
     return Buffer.concat([decipher.update(data), decipher.final()]).toString('utf8');
   } catch (e) {
-    throw new TapoError('Device', 'cannot decrypt the discovery encrypt_info data', { cause: e });
+    throw new TapoError('Device', 'encryptInfoUndecryptable', { cause: e });
   }
 }
 
@@ -193,9 +193,9 @@ export function decryptEncryptInfo(privateKey: KeyObject | string, info: Encrypt
   try {
     value = JSON.parse(text) as JsonValue;
   } catch (e) {
-    throw new TapoError('Device', 'discovery encrypt_info data is not JSON', { cause: e });
+    throw new TapoError('Device', 'encryptInfoNotJson', { cause: e });
   }
-  if (!isObject(value)) throw new TapoError('Device', 'discovery encrypt_info data is not a JSON object');
+  if (!isObject(value)) throw new TapoError('Device', 'encryptInfoNotObject');
   return value;
 }
 

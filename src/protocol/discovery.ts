@@ -24,6 +24,7 @@ import {
   type DiscoveryInfo,
 } from './discovery-cipher';
 import { errorFromCode, TapoError } from './errors';
+import type { HintKey, ReasonKey } from './reasons';
 import type { JsonObject } from './types';
 
 /** Options of {@link discover}. */
@@ -63,8 +64,8 @@ const DEFAULT_TIMEOUT_MS = 3000;
 const DEFAULT_RSA_BITS = 2048;
 const DEFAULT_ATTEMPTS = 3;
 
-function inputError(message: string, hint: string): TapoError {
-  return new TapoError('Input', message, { hint, sent: false });
+function inputError(reason: ReasonKey, hint: HintKey, params: Record<string, string | number> = {}): TapoError {
+  return new TapoError('Input', reason, { params, hint, sent: false });
 }
 
 function errnoCode(e: unknown): string | undefined {
@@ -114,9 +115,10 @@ async function resolveHost(host: string): Promise<{ address: string; family: 4 |
     const found = await lookup(host);
     return { address: found.address, family: found.family === 6 ? 6 : 4 };
   } catch (e) {
-    throw new TapoError('Transport', `cannot resolve ${host} (${errnoCode(e) ?? String(e)})`, {
+    throw new TapoError('Transport', 'cannotResolve', {
+      params: { host, detail: errnoCode(e) ?? String(e) },
       sent: false,
-      hint: 'Check the host name or use the IP address.',
+      hint: 'checkHostName',
       cause: e,
     });
   }
@@ -124,23 +126,23 @@ async function resolveHost(host: string): Promise<{ address: string; family: 4 |
 
 function validate(host: string, options: DiscoverOptions): Required<Omit<DiscoverOptions, 'signal'>> {
   if (typeof host !== 'string' || host.trim() === '') {
-    throw inputError('no host to discover', 'Give the device IP address, e.g. 192.168.1.20.');
+    throw inputError('discoveryNoHost', 'giveDeviceIp');
   }
   const port = options.port ?? DISCOVERY_PORT;
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
-    throw inputError(`invalid discovery port ${String(port)}`, 'The port must be a number from 1 to 65535.');
+    throw inputError('discoveryBadPort', 'portRange', { value: String(port) });
   }
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
-    throw inputError(`invalid discovery timeout ${String(timeoutMs)}`, 'The timeout must be a positive number of milliseconds.');
+    throw inputError('discoveryBadTimeout', 'timeoutPositive', { value: String(timeoutMs) });
   }
   const rsaKeyBits = options.rsaKeyBits ?? DEFAULT_RSA_BITS;
   if (!Number.isInteger(rsaKeyBits) || rsaKeyBits < 1024 || rsaKeyBits > 4096) {
-    throw inputError(`invalid RSA key size ${String(rsaKeyBits)}`, 'Use 1024 to 4096 bits (2048 is what other clients send).');
+    throw inputError('discoveryBadKeySize', 'rsaKeyBits', { value: String(rsaKeyBits) });
   }
   const attempts = options.attempts ?? DEFAULT_ATTEMPTS;
   if (!Number.isInteger(attempts) || attempts < 1) {
-    throw inputError(`invalid number of discovery attempts ${String(attempts)}`, 'Send at least one probe.');
+    throw inputError('discoveryBadAttempts', 'atLeastOneProbe', { value: String(attempts) });
   }
   return { port, timeoutMs, rsaKeyBits, attempts };
 }
@@ -191,15 +193,12 @@ export async function discover(host: string, options: DiscoverOptions = {}): Pro
 
     function onAbort(): void {
       const reason: unknown = signal?.reason;
-      finish(new TapoError('Transport', `discovery of ${where} was cancelled`, { sent: false, cause: reason }));
+      finish(new TapoError('Transport', 'discoveryCancelled', { params: { where }, sent: false, cause: reason }));
     }
 
     const deadline = setTimeout(() => {
       finish(
-        new TapoError('Timeout', `no discovery answer from ${where} within ${timeoutMs} ms`, {
-          sent: true,
-          hint: 'Check that the device is powered and on this network (UDP discovery does not cross most routers); some doorbells answer on port 20004.',
-        }),
+        new TapoError('Timeout', 'discoveryNoAnswer', { params: { where, ms: timeoutMs }, sent: true, hint: 'discoveryCheckNetwork' }),
       );
     }, timeoutMs);
 
@@ -212,15 +211,12 @@ export async function discover(host: string, options: DiscoverOptions = {}): Pro
     const transportError = (e: unknown): TapoError => {
       const code = errnoCode(e);
       if (code === 'ECONNREFUSED') {
-        return new TapoError('Transport', `nothing answers discovery on ${where} (ECONNREFUSED)`, {
-          sent: false,
-          hint: 'Check the host address and the discovery port (20002; some doorbells use 20004).',
-          cause: e,
-        });
+        return new TapoError('Transport', 'discoveryRefused', { params: { where }, sent: false, hint: 'checkDiscoveryPort', cause: e });
       }
-      return new TapoError('Transport', `discovery of ${where} failed (${code ?? (e instanceof Error ? e.message : String(e))})`, {
+      return new TapoError('Transport', 'discoveryFailed', {
+        params: { where, detail: code ?? (e instanceof Error ? e.message : String(e)) },
         sent: false,
-        hint: 'Check the host address and that the device is on the network.',
+        hint: 'checkHostOnNetwork',
         cause: e,
       });
     };
@@ -230,10 +226,7 @@ export async function discover(host: string, options: DiscoverOptions = {}): Pro
         if (settled) return;
         if (isGroupAddress(target.address)) {
           finish(
-            inputError(
-              `${host} is a broadcast or multicast address`,
-              'Discovery here is unicast to one device: give the address of the device itself.',
-            ),
+            inputError('discoveryGroupAddress', 'discoveryUnicast', { host }),
           );
           return;
         }

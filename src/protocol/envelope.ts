@@ -220,10 +220,23 @@ export function replyFailure(family: DeviceFamily, reply: JsonValue | undefined,
  * @param context what was asked, usually the method name (appears in the message)
  */
 export function checkReply(family: DeviceFamily, reply: JsonValue | undefined, context: string): JsonObject {
-  if (!isObject(reply)) throw new TapoError('Device', `${context}: the reply is not a JSON object`);
+  if (!isObject(reply)) throw new TapoError('Device', 'replyNotObject', { context });
   const error = replyFailure(family, reply, context);
   if (error) throw error;
   return obj(reply.result);
+}
+
+/**
+ * The error for a reply that the transport opened (decrypted, authenticated) but that is not an
+ * envelope: JSON `null`, an array, a number or a string. The session is sound (the reply decrypted
+ * with its keys), so it is kept; the device answered `request` with something no method returns:
+ * kind `Device`, as {@link checkReply} says for a non-object, and the request may have acted.
+ *
+ * @param request the request envelope the device answered (its `method` names it)
+ */
+export function unexpectedReply(request: JsonObject): TapoError {
+  const method = typeof request.method === 'string' ? request.method : '?';
+  return new TapoError('Device', 'unexpectedReply', { params: { method } });
 }
 
 /**

@@ -139,7 +139,7 @@ export class HttpClient {
   /** Sends one request and reads the whole body. */
   request(url: string, options: HttpRequestOptions = {}): Promise<HttpResponse> {
     if (this.closed) {
-      return Promise.reject(new TapoError('Transport', 'the connection is closed', { sent: false }));
+      return Promise.reject(new TapoError('Transport', 'clientClosed', { sent: false }));
     }
     return new Promise<HttpResponse>((resolve, reject) => {
       const timeoutMs = options.timeoutMs ?? this.timeoutMs;
@@ -402,32 +402,22 @@ function toTapoError(
   const code = errorCode(e);
   const where = safeOrigin(url);
   if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
-    return new TapoError('Timeout', `no answer from ${where} in time`, {
-      sent: true,
-      hint: 'Check that the device is powered and reachable, or raise the timeout.',
-      cause: e,
-    });
+    return new TapoError('Timeout', 'noAnswerInTime', { params: { where }, sent: true, hint: 'checkPoweredOrTimeout', cause: e });
   }
   if (timedOut) {
-    return new TapoError('Timeout', written ? `no answer from ${where} in time` : `could not reach ${where} in time`, {
+    return new TapoError('Timeout', written ? 'noAnswerInTime' : 'notReachedInTime', {
+      params: { where },
       sent: written,
-      hint: 'Check that the device is powered and reachable, or raise the timeout.',
+      hint: 'checkPoweredOrTimeout',
       cause: e,
     });
   }
   if (code === 'UND_ERR_CONNECT_TIMEOUT') {
-    return new TapoError('Timeout', `could not connect to ${where} in time`, {
-      sent: false,
-      hint: 'Check the host address and that the device is on the network.',
-      cause: e,
-    });
+    return new TapoError('Timeout', 'noConnectInTime', { params: { where }, sent: false, hint: 'checkHostOnNetwork', cause: e });
   }
   if (outerAborted || closed) {
     return networkFailure(
-      new TapoError('Transport', 'the request was cancelled because the connection closed', {
-        sent: written,
-        cause: e,
-      }),
+      new TapoError('Transport', 'cancelledByClose', { sent: written, cause: e }),
     );
   }
   // Without a connected socket (refused, TLS handshake failed ...) undici never began to write it.
@@ -435,21 +425,17 @@ function toTapoError(
   const detail = code ?? (e instanceof Error ? e.message : String(e));
   if (sent) {
     // The device may have received the request and acted on it; only its answer is missing.
-    const what = written ? 'was lost after the request was sent' : 'broke while the request was being sent';
     return networkFailure(
-      new TapoError('Transport', `the connection to ${where} ${what} (${detail}); the device may have acted on it`, {
+      new TapoError('Transport', written ? 'lostAfterSending' : 'brokeWhileSending', {
+        params: { where, detail },
         sent,
-        hint: "Check the device's state before repeating the request.",
+        hint: 'checkStateBeforeRepeat',
         cause: e,
       }),
     );
   }
   return networkFailure(
-    new TapoError('Transport', `cannot reach ${where} (${detail})`, {
-      sent,
-      hint: 'Check the host address and port, and that the device is on the network.',
-      cause: e,
-    }),
+    new TapoError('Transport', 'cannotReach', { params: { where, detail }, sent, hint: 'checkHostPortOnNetwork', cause: e }),
   );
 }
 

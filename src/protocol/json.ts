@@ -17,6 +17,19 @@ import type { JsonObject, JsonValue } from './types';
 /** Decimal notation, as JSON writes numbers (sign, digits, fraction, exponent); no hex, no `Infinity`. */
 const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 
+/**
+ * The JSON value of a whole text (a reply body, a decrypted payload), or `undefined` when the text
+ * is not JSON. `null`, arrays, numbers and strings are JSON values too: a caller that needs an
+ * envelope checks {@link isObject}, so that "not JSON" and "JSON, but not an object" stay apart.
+ */
+export function parseJson(text: string | Buffer): JsonValue | undefined {
+  try {
+    return JSON.parse(typeof text === 'string' ? text : text.toString('utf8')) as JsonValue;
+  } catch {
+    return undefined;
+  }
+}
+
 /** True when `v` is a JSON object: not an array, not `null`. */
 export function isObject(v: unknown): v is JsonObject {
   return typeof v === 'object' && v !== null && !Array.isArray(v);

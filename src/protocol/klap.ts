@@ -17,7 +17,9 @@
  *    `POST /app/request?seq=<signed decimal>` (§6). The reply is decrypted with the same IV (§7).
  *    403/401 means the session is gone (the device did not act); an undecryptable 200 means the
  *    keys are out of sync after the device may have acted: `Transport` with `sent: true`, and the
- *    session is dropped so the next request handshakes again.
+ *    session is dropped so the next request handshakes again. A reply that decrypts to JSON but not
+ *    to an envelope (`null`, an array, a number, a string) came with this session's keys, so the
+ *    session is kept: `Device`, "the device sent an unexpected reply to <method>".
  *
  * A 403 on handshake1 is either Third-Party Compatibility off or a plug on TPAP firmware
  * (README "How a client should pick the scheme", field-issues.md): the error suggests `tpap`, so
@@ -26,8 +28,10 @@
  * The session is treated as over at TIMEOUT − 1200 s on the injected monotonic clock (§8).
  */
 import { randomBytes } from 'node:crypto';
-import { THIRD_PARTY_HINT, TapoError, type DeviceFamily } from './errors';
+import { TapoError, type DeviceFamily } from './errors';
+import { unexpectedReply } from './envelope';
 import { HttpClient, loginOnNewConnection, parseCookies, type HttpResponse } from './http';
+import { isObject, parseJson } from './json';
 import {
   KLAP_FALLBACK_CREDENTIALS,
   deriveKlapSession,
@@ -42,9 +46,7 @@ import {
   type KlapVersion,
 } from './klap-cipher';
 import { monotonicNow, type Transport, type TransportOptions } from './transport';
-import type { Credentials, JsonObject, SchemeName } from './types';
-
-const CHECK_CREDENTIALS = 'Check the TP-Link account e-mail (case-sensitive) and password in the device configuration.';
+import type { Credentials, JsonObject, JsonValue, SchemeName } from './types';
 
 /** Options of {@link KlapTransport}: the common ones plus the hash version (default 2). */
 export type KlapTransportOptions = TransportOptions & { version?: KlapVersion };
@@ -109,24 +111,24 @@ export class KlapTransport implements Transport {
     const startedAt = this.now();
     const h1 = await this.post('/handshake1', localSeed, undefined, signal);
     if (h1.status === 403) {
-      throw new TapoError('Authentication', 'the device refused the KLAP handshake (HTTP 403)', {
+      throw new TapoError('Authentication', 'klapHandshakeForbidden', {
         httpStatus: 403,
-        hint: THIRD_PARTY_HINT,
+        hint: 'thirdParty',
         suggestedScheme: 'tpap',
       });
     }
     if (h1.status === 404) {
-      throw new TapoError('Unsupported', 'the device has no KLAP endpoint (HTTP 404 on handshake1)', {
+      throw new TapoError('Unsupported', 'klapNoEndpoint', {
         httpStatus: 404,
         suggestedScheme: 'passthrough',
-        hint: 'Set the scheme to auto or passthrough.',
+        hint: 'useSchemePassthrough',
       });
     }
     if (h1.status !== 200) {
-      throw new TapoError('Transport', `KLAP handshake1 failed with HTTP ${h1.status}`, { httpStatus: h1.status });
+      throw new TapoError('Transport', 'klapHandshake1Http', { params: { status: h1.status }, httpStatus: h1.status });
     }
     if (h1.body.length !== 48) {
-      throw new TapoError('Transport', `garbled reply to KLAP handshake1 (${h1.body.length} bytes, expected 48)`);
+      throw new TapoError('Transport', 'klapHandshake1Garbled', { params: { bytes: h1.body.length } });
     }
     const remoteSeed = h1.body.subarray(0, 16);
     const serverHash = h1.body.subarray(16, 48);
@@ -140,14 +142,13 @@ export class KlapTransport implements Transport {
       const other: KlapVersion = this.version === 2 ? 1 : 2;
       if (this.matchCandidate(other, localSeed, remoteSeed, serverHash) !== undefined) {
         const suggested: SchemeName = other === 1 ? 'klap-v1' : 'klap';
-        throw new TapoError('Unsupported', `the device answers with KLAP v${other} hashes, not v${this.version}`, {
+        throw new TapoError('Unsupported', 'klapOtherVersion', {
+          params: { other, version: this.version, scheme: suggested },
           suggestedScheme: suggested,
-          hint: `Set the scheme to auto or ${suggested}.`,
+          hint: 'useSchemeNamed',
         });
       }
-      throw new TapoError('Authentication', 'the device is bound to other credentials (KLAP hash mismatch)', {
-        hint: CHECK_CREDENTIALS,
-      });
+      throw new TapoError('Authentication', 'klapHashMismatch', { hint: 'checkAccount' });
     }
 
     const h2 = await this.post(
@@ -157,9 +158,7 @@ export class KlapTransport implements Transport {
       signal,
     );
     if (h2.status !== 200) {
-      throw new TapoError('Transport', `the device rejected KLAP handshake2 (HTTP ${h2.status})`, {
-        httpStatus: h2.status,
-      });
+      throw new TapoError('Transport', 'klapHandshake2Rejected', { params: { status: h2.status }, httpStatus: h2.status });
     }
     const keys = deriveKlapSession(localSeed, remoteSeed, authHash);
     this.session = {
@@ -174,7 +173,7 @@ export class KlapTransport implements Transport {
   async send(request: JsonObject, signal?: AbortSignal): Promise<JsonObject> {
     const session = this.session;
     if (session === undefined || !this.hasSession) {
-      throw new TapoError('SessionExpired', 'no KLAP session; log in first', { sent: false });
+      throw new TapoError('SessionExpired', 'klapNoSession', { sent: false });
     }
     session.seq = nextKlapSeq(session.seq);
     const seq = session.seq;
@@ -182,34 +181,35 @@ export class KlapTransport implements Transport {
     const res = await this.post(`/request?seq=${seq}`, body, session.cookie, signal);
     if (res.status === 401 || res.status === 403) {
       this.dropSession(session);
-      throw new TapoError('SessionExpired', `the device ended the KLAP session (HTTP ${res.status})`, {
-        httpStatus: res.status,
-      });
+      throw new TapoError('SessionExpired', 'klapSessionEnded', { params: { status: res.status }, httpStatus: res.status });
     }
     if (res.status === 404) {
       // The KLAP endpoint is gone (firmware changed scheme, or another device took the address):
       // nothing acted, so the session is dropped and the scheme looked for again.
       this.dropSession(session);
-      throw new TapoError('Unsupported', 'the device no longer answers KLAP requests (HTTP 404)', {
+      throw new TapoError('Unsupported', 'klapEndpointGone', {
         httpStatus: 404,
         sent: false,
         suggestedScheme: 'passthrough',
       });
     }
     if (res.status !== 200) {
-      throw new TapoError('Transport', `KLAP request failed with HTTP ${res.status}`, { httpStatus: res.status });
+      throw new TapoError('Transport', 'klapRequestHttp', { params: { status: res.status }, httpStatus: res.status });
     }
-    let reply: JsonObject | undefined;
+    let reply: JsonValue | undefined;
     try {
-      reply = parseJsonObject(klapDecrypt(session.keys, seq, res.body));
+      reply = parseJson(klapDecrypt(session.keys, seq, res.body));
     } catch {
       reply = undefined;
     }
     if (reply === undefined) {
       // The device accepted the request (200), so it may have acted: a lost reply, not an expiry.
       this.dropSession(session);
-      throw new TapoError('Transport', 'the KLAP reply could not be decrypted; the session is out of sync', { sent: true });
+      throw new TapoError('Transport', 'klapReplyUndecryptable', { sent: true });
     }
+    // JSON that is no envelope (`null`, an array ...) decrypted with the session's keys: the
+    // session is in step, the device's answer is what is wrong.
+    if (!isObject(reply)) throw unexpectedReply(request);
     return reply;
   }
 

@@ -21,12 +21,16 @@
  *    `terminalUUID` (§5). Outer 9999 means the session is gone; the decrypted inner envelope is
  *    returned as is (method-level codes are the devices layer's business). A 200 whose inner reply
  *    does not decrypt is a `Transport` failure with `sent: true` (the device may have acted) and
- *    ends the session, so the next request starts with a new handshake.
+ *    ends the session, so the next request starts with a new handshake. One that decrypts to JSON
+ *    but not to an envelope (`null`, an array ...) keeps the session: `Device`, "the device sent an
+ *    unexpected reply to <method>".
  */
 import { generateKeyPair, randomUUID, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
 import { TapoError, errorFromCode, isTapoError, type DeviceFamily } from './errors';
 import { HttpClient, loginOnNewConnection, parseCookies, type HttpResponse } from './http';
+import { unexpectedReply } from './envelope';
+import { isObject, parseJson } from './json';
 import { parseJsonObject, urlHost } from './klap';
 import { sessionRefreshSeconds } from './klap-cipher';
 import {
@@ -131,7 +135,7 @@ export class PassthroughTransport implements Transport {
   async send(request: JsonObject, signal?: AbortSignal): Promise<JsonObject> {
     const session = this.session;
     if (session === undefined || !this.hasSession) {
-      throw new TapoError('SessionExpired', 'no passthrough session; log in first', { sent: false });
+      throw new TapoError('SessionExpired', 'passthroughNoSession', { sent: false });
     }
     const inner: JsonObject = { ...request };
     if (inner['terminalUUID'] === undefined && inner['terminal_uuid'] === undefined) {
@@ -140,7 +144,7 @@ export class PassthroughTransport implements Transport {
     if (inner['requestTimeMils'] === undefined && inner['request_time_milis'] === undefined) {
       inner['requestTimeMils'] = Date.now();
     }
-    let reply: JsonObject | undefined;
+    let reply: JsonValue | undefined;
     try {
       reply = await this.exchange(session, `?token=${session.token}`, JSON.stringify(inner), signal);
     } catch (e) {
@@ -151,10 +155,11 @@ export class PassthroughTransport implements Transport {
       // The device took the request and answered 200, so it may have carried it out: this is a
       // lost reply, not an expired session, and only idempotent requests may be replayed.
       this.dropSession(session);
-      throw new TapoError('Transport', 'the passthrough reply could not be decrypted; the session is out of sync', {
-        sent: true,
-      });
+      throw new TapoError('Transport', 'passthroughReplyUndecryptable', { sent: true });
     }
+    // JSON that is no envelope (`null`, an array ...) decrypted with the session's key: the
+    // session is in step, the device's answer is what is wrong.
+    if (!isObject(reply)) throw unexpectedReply(request);
     return reply;
   }
 
@@ -181,37 +186,35 @@ export class PassthroughTransport implements Transport {
     const reply = parseJsonObject(res.body);
     if (reply === undefined) {
       if (res.status === 200 || /<\s*html|200 OK/i.test(res.body.toString('utf8'))) {
-        throw new TapoError('Unsupported', 'the device does not speak the passthrough scheme (HTML reply)', {
+        throw new TapoError('Unsupported', 'passthroughHtmlReply', {
           httpStatus: res.status,
           suggestedScheme: 'klap',
-          hint: 'Set the scheme to auto or KLAP.',
+          hint: 'useSchemeKlap',
         });
       }
-      throw new TapoError('Transport', `passthrough handshake failed with HTTP ${res.status}`, { httpStatus: res.status });
+      throw new TapoError('Transport', 'passthroughHandshakeHttp', { params: { status: res.status }, httpStatus: res.status });
     }
     const code = codeOf(reply);
     if (code === USE_KLAP) {
-      throw new TapoError('Unsupported', 'the device does not speak the passthrough scheme (error 1003: use KLAP)', {
+      throw new TapoError('Unsupported', 'passthroughUseKlap', {
         code,
         suggestedScheme: 'klap',
-        hint: 'Set the scheme to auto or KLAP.',
+        hint: 'useSchemeKlap',
       });
     }
     if (code !== 0) {
       if (code !== undefined) throw errorFromCode('smart', code, 'handshake');
-      throw new TapoError('Transport', `garbled reply to the passthrough handshake (HTTP ${res.status})`, {
-        httpStatus: res.status,
-      });
+      throw new TapoError('Transport', 'passthroughHandshakeGarbled', { params: { status: res.status }, httpStatus: res.status });
     }
     const keyB64 = objectAt(reply, 'result')?.['key'];
     if (typeof keyB64 !== 'string') {
-      throw new TapoError('Transport', 'garbled reply to the passthrough handshake (no key)');
+      throw new TapoError('Transport', 'passthroughHandshakeNoKey');
     }
     let keys: PassthroughSessionKeys;
     try {
       keys = decodeHandshakeKey(privateKey as KeyObject, keyB64);
     } catch (e) {
-      throw new TapoError('Transport', 'the passthrough handshake key could not be decrypted', { cause: e });
+      throw new TapoError('Transport', 'passthroughKeyUndecryptable', { cause: e });
     }
     const cookies = parseCookies(res.setCookies);
     const cookieName = cookies['TP_SESSIONID'] !== undefined ? 'TP_SESSIONID' : 'SESSIONID';
@@ -229,44 +232,46 @@ export class PassthroughTransport implements Transport {
     const inner = loginDeviceRequest(version, this.credentials.username, this.credentials.password, Date.now());
     const reply = await this.exchange(handshake, '', inner, signal);
     if (reply === undefined) {
-      throw new TapoError('Transport', 'the login_device reply could not be decrypted');
+      throw new TapoError('Transport', 'loginDeviceUndecryptable');
     }
+    if (!isObject(reply)) throw unexpectedReply({ method: 'login_device' });
     const code = codeOf(reply);
     if (code === LOGIN_ERROR) return undefined;
     if (code !== 0) {
       throw code !== undefined
         ? errorFromCode('smart', code, 'login_device')
-        : new TapoError('Transport', 'garbled login_device reply');
+        : new TapoError('Transport', 'loginDeviceGarbled');
     }
     const token = objectAt(reply, 'result')?.['token'];
     if (typeof token !== 'string' || token === '') {
-      throw new TapoError('Transport', 'the login_device reply carries no token');
+      throw new TapoError('Transport', 'loginDeviceNoToken');
     }
     return token;
   }
 
   /**
    * One `securePassthrough` round trip. Throws for HTTP failures and outer error codes; returns
-   * undefined when the inner reply does not decrypt or parse.
+   * the inner reply's JSON value (an envelope, or whatever JSON the device put there), or
+   * undefined when the inner reply does not decrypt or is not JSON.
    */
   private async exchange(
     handshake: Handshake,
     query: string,
     innerJson: string,
     signal?: AbortSignal,
-  ): Promise<JsonObject | undefined> {
+  ): Promise<JsonValue | undefined> {
     const body = securePassthroughBody(passthroughEncrypt(handshake.keys, innerJson));
     const res = await this.post(query, body, handshake.cookie, signal);
     if (res.status !== 200) {
-      throw new TapoError('Transport', `passthrough request failed with HTTP ${res.status}`, { httpStatus: res.status });
+      throw new TapoError('Transport', 'passthroughRequestHttp', { params: { status: res.status }, httpStatus: res.status });
     }
     const outer = parseJsonObject(res.body);
     if (outer === undefined) {
-      throw new TapoError('Transport', 'garbled passthrough reply (not JSON)');
+      throw new TapoError('Transport', 'passthroughReplyNotJson');
     }
     const code = codeOf(outer);
     if (code === SESSION_TIMEOUT) {
-      throw new TapoError('SessionExpired', 'the device ended the passthrough session (error 9999)', { code });
+      throw new TapoError('SessionExpired', 'passthroughSessionEnded', { code });
     }
     if (code !== undefined && code !== 0) throw errorFromCode('smart', code);
     const response = objectAt(outer, 'result')?.['response'];
@@ -274,7 +279,7 @@ export class PassthroughTransport implements Transport {
     // python-kasa accepts a `response` that is already plain JSON instead of ciphertext.
     if (response.trimStart().startsWith('{')) return parseJsonObject(response);
     try {
-      return parseJsonObject(passthroughDecrypt(handshake.keys, response));
+      return parseJson(passthroughDecrypt(handshake.keys, response));
     } catch {
       return undefined;
     }

@@ -75,13 +75,18 @@ export function tpapUserName(userHashType?: number, user = 'admin'): string {
 /** The `passcode_type` values a client sends (§4.1). */
 export type TpapPasscodeType = 'userpw' | 'default_userpw' | 'shared_token';
 
-/** One passcode to try, in order; `label` names it in messages without revealing it. */
+/** What a passcode is made of, without revealing it (a refused login names it by this). */
+export type TpapPasscodeName = 'password' | 'passwordMd5' | 'passwordSha256' | 'defaultPasscode' | 'sharedToken';
+
+/** One passcode to try, in order; `name` and `label` name it without revealing it. */
 export interface TpapPasscode {
   /** Sent as `passcode_type` in `pake_register`. */
   readonly type: TpapPasscodeType;
   /** The passcode itself (secret). */
   readonly passcode: string;
-  /** A safe description, e.g. `md5 of the password`. */
+  /** What it is made of, as a key (the refusal's reason follows from it). */
+  readonly name: TpapPasscodeName;
+  /** A safe description in English, e.g. `the MD5 of the password`. */
   readonly label: string;
 }
 
@@ -152,15 +157,15 @@ export function tpapPasscode(
 ): TpapPasscode {
   switch (type) {
     case 'userpw':
-      if (family !== 'camera') return { type, passcode: password, label: 'the password' };
+      if (family !== 'camera') return { type, passcode: password, name: 'password', label: 'the password' };
       return options.form === 'sha256'
-        ? { type, passcode: sha256HexUpper(password), label: 'the SHA-256 of the password' }
-        : { type, passcode: md5HexLower(password), label: 'the MD5 of the password' };
+        ? { type, passcode: sha256HexUpper(password), name: 'passwordSha256', label: 'the SHA-256 of the password' }
+        : { type, passcode: md5HexLower(password), name: 'passwordMd5', label: 'the MD5 of the password' };
     case 'default_userpw':
-      if (options.mac === undefined) throw new TapoError('Input', 'the default passcode needs the device MAC address');
-      return { type, passcode: defaultPasscode(options.mac), label: 'the default passcode' };
+      if (options.mac === undefined) throw new TapoError('Input', 'defaultPasscodeNoMac');
+      return { type, passcode: defaultPasscode(options.mac), name: 'defaultPasscode', label: 'the default passcode' };
     case 'shared_token':
-      return { type, passcode: md5HexLower(password), label: 'the shared token' };
+      return { type, passcode: md5HexLower(password), name: 'sharedToken', label: 'the shared token' };
   }
 }
 
@@ -175,7 +180,7 @@ function macBytes(mac: string): Buffer | undefined {
  */
 export function defaultPasscode(mac: string): string {
   const m = macBytes(mac);
-  if (m === undefined) throw new TapoError('Input', 'the device MAC address is not 6 bytes of hex');
+  if (m === undefined) throw new TapoError('Input', 'badMacAddress');
   const ikm = Buffer.concat([Buffer.from('GqY5o136oa4i6VprTlMW2DpVXxmfW8', 'utf8'), m.subarray(3, 6), m.subarray(0, 3)]);
   const okm = hkdfSync(
     'sha256',
@@ -226,7 +231,7 @@ export function tpapCredential(input: TpapCredentialInput): string {
     return family === 'camera' ? passcode : `${username}/${passcode}`;
   }
   if (typeof extraCrypt !== 'object' || Array.isArray(extraCrypt)) {
-    throw new TapoError('Unsupported', 'the device sent an extra_crypt that is not an object', { aboutScheme: true });
+    throw new TapoError('Unsupported', 'extraCryptNotObject', { aboutScheme: true });
   }
   const type = (str(extraCrypt['type']) ?? '').toLowerCase();
   const rawParams = extraCrypt['params'];
@@ -241,19 +246,19 @@ export function tpapCredential(input: TpapCredentialInput): string {
       if (id === 3) {
         const m = mac !== undefined ? macBytes(mac) : undefined;
         if (m === undefined) {
-          throw new TapoError('Unsupported', 'password_shadow 3 needs the device MAC, which the device did not tell', { aboutScheme: true });
+          throw new TapoError('Unsupported', 'passwordShadowNoMac', { aboutScheme: true });
         }
         const colonMac = [...m].map((b) => b.toString(16).padStart(2, '0').toUpperCase()).join(':');
         return sha1HexLower(`${md5HexLower(username)}_${colonMac}`);
       }
       if (id === 5) return sha256Crypt(passcode, prefix, int(params['passwd_rounds']));
-      throw new TapoError('Unsupported', `password_shadow with passwd_id ${String(id)} is not supported`, { aboutScheme: true });
+      throw new TapoError('Unsupported', 'passwordShadowUnsupported', { params: { id: String(id) }, aboutScheme: true });
     }
     case 'password_authkey': {
       const tmpkey = str(params['authkey_tmpkey']) ?? '';
       const dictionary = str(params['authkey_dictionary']) ?? '';
       if (dictionary.length === 0) {
-        throw new TapoError('Unsupported', 'password_authkey without a dictionary is not supported', { aboutScheme: true });
+        throw new TapoError('Unsupported', 'authkeyNoDictionary', { aboutScheme: true });
       }
       return passwordAuthkey(passcode, tmpkey, dictionary);
     }
@@ -267,7 +272,7 @@ export function tpapCredential(input: TpapCredentialInput): string {
         .digest('hex');
     }
     default:
-      throw new TapoError('Unsupported', `the device asks for extra_crypt type "${type}", which is not supported`, { aboutScheme: true });
+      throw new TapoError('Unsupported', 'extraCryptUnsupported', { params: { type }, aboutScheme: true });
   }
 }
 
@@ -530,10 +535,10 @@ export function spake2PlusClient(input: Spake2PlusInput): Spake2PlusResult {
   try {
     Y = decodePoint(input.devShare);
   } catch (e) {
-    throw new TapoError('Authentication', 'the device sent an invalid dev_share point', { cause: e });
+    throw new TapoError('Authentication', 'devShareInvalid', { cause: e });
   }
   const unblinded = pointSubtract(Y, scalarMult(w0, SPAKE2P_N));
-  if (unblinded === null) throw new TapoError('Authentication', 'the device sent a degenerate dev_share point');
+  if (unblinded === null) throw new TapoError('Authentication', 'devShareDegenerate');
   const Z = scalarMult(x, unblinded);
   const V = scalarMult(w1, unblinded);
   const userShare = encodePoint(X);
@@ -669,7 +674,7 @@ export function encryptDsFrame(keys: TpapSessionKeys, seq: number, plaintext: Bu
  */
 export function decryptDsFrame(keys: TpapSessionKeys, body: Buffer): { seq: number; plaintext: Buffer } {
   if (body.length < 4 + TAG_LENGTH) {
-    throw new TapoError('Transport', `the TPAP reply is too short to be a frame (${body.length} bytes)`);
+    throw new TapoError('Transport', 'tpapFrameTooShort', { params: { bytes: body.length } });
   }
   const seq = body.readInt32BE(0);
   const ct = body.subarray(4, body.length - TAG_LENGTH);
@@ -683,6 +688,6 @@ export function decryptDsFrame(keys: TpapSessionKeys, body: Buffer): { seq: numb
     const plaintext = Buffer.concat([decipher.update(ct), decipher.final()]);
     return { seq, plaintext };
   } catch (e) {
-    throw new TapoError('Transport', 'the TPAP reply failed authentication (wrong key or corrupted)', { cause: e });
+    throw new TapoError('Transport', 'tpapFrameUnauthenticated', { cause: e });
   }
 }

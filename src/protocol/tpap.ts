@@ -33,7 +33,9 @@
  *    of the reply's own seq prefix; a reply that parses as a whole JSON object with `error_code` is
  *    a refusal in clear. HTTP 401/500, and 403 or 404 (the device refused the path: a mangled
  *    token, or firmware that left TPAP, which the next login's discover finds out) end the session:
- *    `SessionExpired`, so the connection logs in once and replays.
+ *    `SessionExpired`, so the connection logs in once and replays. A frame that authenticates but
+ *    holds JSON that is no envelope (`null`, an array ...) keeps the session: `Device`, "the device
+ *    sent an unexpected reply to <method>".
  *
  * Cameras only accept `multipleRequest` plaintexts: a lone `{method, params}` is wrapped into one and
  * `responses[0]` is unwrapped again, so callers see the same envelope as with the other schemes.
@@ -47,8 +49,11 @@
  * then kept, used until the device ends it or it expires, and not refreshed again.
  */
 import { randomBytes } from 'node:crypto';
+import { unexpectedReply } from './envelope';
 import { TapoError, errorFromCode, type DeviceFamily } from './errors';
 import { HttpClient, loginOnNewConnection, stokPath, type HttpResponse } from './http';
+import { isObject, parseJson } from './json';
+import type { ReasonKey } from './reasons';
 import {
   buildDiscoverBody,
   buildPakeRegisterBody,
@@ -65,6 +70,7 @@ import {
   tpapPasscodeType,
   tpapUserName,
   type TpapPasscode,
+  type TpapPasscodeName,
   type TpapPasscodeType,
   type TpapPasswordForm,
   type TpapSessionKeys,
@@ -72,13 +78,15 @@ import {
 import { monotonicNow, type Transport, type TransportOptions } from './transport';
 import type { JsonObject, JsonValue, SchemeName } from './types';
 
-const CHECK_CAMERA_PASSWORD =
-  'Check the password in the device configuration: it is the TP-Link cloud account password, with the user name admin.';
-/** SMART devices derive the TPAP credential from the account e-mail and password (§4.2). */
-const CHECK_ACCOUNT =
-  'Check the TP-Link account e-mail (case-sensitive) and password in the device configuration.';
-/** What to do when the device answers, but not in TPAP. */
-const NOT_TPAP_HINT = 'Set the scheme to auto, so the client finds the scheme the device speaks.';
+
+/** The reason of a camera login refused at `pake_share`, by the passcode that was sent. */
+const REFUSED_PASSCODE: Readonly<Record<TpapPasscodeName, ReasonKey>> = {
+  password: 'tpapRefusedPassword',
+  passwordMd5: 'tpapRefusedPasswordMd5',
+  passwordSha256: 'tpapRefusedPasswordSha256',
+  defaultPasscode: 'tpapRefusedDefaultPasscode',
+  sharedToken: 'tpapRefusedSharedToken',
+};
 
 /** Session lifetime assumed when the device does not announce `expired` (§9: 3600 s observed). */
 const DEFAULT_EXPIRED_SECONDS = 3600;
@@ -198,21 +206,22 @@ export async function tpapDiscover(http: HttpClient, baseUrl: string, signal?: A
     ...(signal ? { signal } : {}),
   });
   if (res.status >= 400 && res.status < 500) {
-    throw new TapoError('Unsupported', `the device does not answer TPAP (HTTP ${res.status} to the TPAP discover)`, {
+    throw new TapoError('Unsupported', 'notTpapHttp', {
+      params: { status: res.status },
       aboutScheme: true,
       httpStatus: res.status,
-      hint: NOT_TPAP_HINT,
+      hint: 'useSchemeAuto',
     });
   }
   if (res.status !== 200) {
-    throw new TapoError('Transport', `TPAP discover failed with HTTP ${res.status}`, { httpStatus: res.status });
+    throw new TapoError('Transport', 'tpapDiscoverHttp', { params: { status: res.status }, httpStatus: res.status });
   }
   const reply = parseJsonObject(res.body);
   if (!reply) {
     // A KLAP plug answers any unknown POST with a small HTML page: the device is there, TPAP is not.
-    throw new TapoError('Unsupported', 'the device does not answer TPAP (its reply to the TPAP discover is not JSON)', {
+    throw new TapoError('Unsupported', 'notTpapNotJson', {
       aboutScheme: true,
-      hint: NOT_TPAP_HINT,
+      hint: 'useSchemeAuto',
     });
   }
   const code = replyCode(reply);
@@ -221,10 +230,10 @@ export async function tpapDiscover(http: HttpClient, baseUrl: string, signal?: A
     if (code === -40401 && isSecureLoginAnswer(reply)) {
       // The camera took the discover for a secure-login step 1 (camera.md §4: -40401 with data.code,
       // nonce or encrypt_type): it speaks the older login, not TPAP.
-      throw new TapoError('Unsupported', 'the camera answers with its secure login, not TPAP (error -40401 to the TPAP discover)', {
+      throw new TapoError('Unsupported', 'tpapCameraSecureLogin', {
         code,
         suggestedScheme: 'camera-secure',
-        hint: NOT_TPAP_HINT,
+        hint: 'useSchemeAuto',
       });
     }
     throw errorFromCode('camera', code, 'TPAP discover');
@@ -342,16 +351,16 @@ export class TpapTransport implements Transport {
       if (!(e instanceof TapoError) || e.code === undefined || e.kind === 'Locked' || e.aboutScheme) throw e;
     }
     if (!discovered.tpap && !discovered.tpapPreferred) {
-      throw new TapoError('Unsupported', 'the device does not prefer TPAP (tpap_preferred: false)', {
+      throw new TapoError('Unsupported', 'tpapNotPreferred', {
         suggestedScheme: this.family === 'camera' ? 'camera-secure' : 'klap',
-        hint: 'Set the scheme to auto or KLAP.',
+        hint: 'useSchemeKlap',
       });
     }
     const caps = discovered.tpap;
     const sessionBase = this.sessionBaseUrl(base, caps);
     const passcodeType = tpapPasscodeType(caps?.pake, discovered.mac);
     if (passcodeType === undefined) {
-      throw new TapoError('Unsupported', `the device offers no passcode type this client knows (pake ${JSON.stringify(caps?.pake ?? [])})`, { aboutScheme: true });
+      throw new TapoError('Unsupported', 'tpapNoPasscodeType', { params: { pake: JSON.stringify(caps?.pake ?? []) }, aboutScheme: true });
     }
     const plan: TpapLoginPlan = { baseUrl: sessionBase, userName: tpapUserName(caps?.userHashType), caps, mac: discovered.mac, passcodeType };
     const outcome = await this.tryPasscode(plan, undefined, signal);
@@ -360,11 +369,10 @@ export class TpapTransport implements Transport {
       return;
     }
     if (this.family === 'camera') {
-      throw new TapoError('Authentication', `the device refused the password (sent ${outcome.refused.label})`, {
-        hint: CHECK_CAMERA_PASSWORD,
-      });
+      throw new TapoError('Authentication', REFUSED_PASSCODE[outcome.refused.name], { hint: 'checkCameraPassword' });
     }
-    throw new TapoError('Authentication', 'the device refused the TP-Link account e-mail or password', { hint: CHECK_ACCOUNT });
+    // SMART devices derive the TPAP credential from the account e-mail and password (§4.2).
+    throw new TapoError('Authentication', 'tpapAccountRefused', { hint: 'checkAccount' });
   }
 
   /**
@@ -413,10 +421,10 @@ export class TpapTransport implements Transport {
       ...(signal ? { signal } : {}),
     });
     if (res.status !== 200) {
-      throw new TapoError('Transport', `TPAP ${step} failed with HTTP ${res.status}`, { httpStatus: res.status });
+      throw new TapoError('Transport', 'tpapStepHttp', { params: { step, status: res.status }, httpStatus: res.status });
     }
     const reply = parseJsonObject(res.body);
-    if (!reply) throw new TapoError('Transport', `the TPAP ${step} reply is not JSON`);
+    if (!reply) throw new TapoError('Transport', 'tpapStepNotJson', { params: { step } });
     const code = replyCode(reply);
     if (LOCKOUT_CODES.has(code)) throw errorFromCode('camera', code, `TPAP ${step}`, lockSeconds(reply));
     return reply;
@@ -437,10 +445,7 @@ export class TpapTransport implements Transport {
     const reg = await this.postLogin(baseUrl, buildPakeRegisterBody(userName, userRandom, plan.passcodeType), 'pake_register', signal);
     const regCode = replyCode(reg);
     if (regCode === -40209) {
-      throw new TapoError('Authentication', 'the device does not know the user name (error -40209 at pake_register)', {
-        code: regCode,
-        hint: 'TPAP logs in as admin; check that the device is bound to your TP-Link account.',
-      });
+      throw new TapoError('Authentication', 'tpapUnknownUser', { code: regCode, hint: 'tpapBoundAccount' });
     }
     if (regCode !== 0) throw errorFromCode(tableFor(this.family, regCode), regCode, 'TPAP pake_register');
     const r = obj(reg['result']);
@@ -449,15 +454,15 @@ export class TpapTransport implements Transport {
     const devShare = b64(r?.['dev_share']);
     const iterations = num(r?.['iterations']);
     if (!r || !devRandom || !devSalt || !devShare || iterations === undefined) {
-      throw new TapoError('Transport', 'the pake_register reply lacks dev_random, dev_salt, dev_share or iterations');
+      throw new TapoError('Transport', 'pakeRegisterIncomplete');
     }
     if (!Number.isInteger(iterations) || iterations < 1 || iterations > MAX_ITERATIONS) {
-      throw new TapoError('Unsupported', `the device asks for ${iterations} PBKDF2 iterations, outside 1..${MAX_ITERATIONS}`, { aboutScheme: true });
+      throw new TapoError('Unsupported', 'tpapIterationsOutOfRange', { params: { iterations, max: MAX_ITERATIONS }, aboutScheme: true });
     }
     const suite = num(r['cipher_suites']) ?? 1;
     const encryption = r['encryption'] ?? 'aes_128_ccm';
     if (suite !== 1 || encryption !== 'aes_128_ccm') {
-      throw new TapoError('Unsupported', `the device chose cipher suite ${suite} with ${JSON.stringify(encryption)}; only 1 with aes_128_ccm is supported`, { aboutScheme: true });
+      throw new TapoError('Unsupported', 'tpapCipherSuite', { params: { suite, encryption: JSON.stringify(encryption) }, aboutScheme: true });
     }
     const chosen = fixed !== undefined ? { passcode: fixed, settled: true } : this.choosePasscode(plan, r['extra_crypt']);
     const passcode = chosen.passcode;
@@ -480,14 +485,12 @@ export class TpapTransport implements Transport {
     const s = obj(share['result']);
     const devConfirm = b64(s?.['dev_confirm']);
     if (!devConfirm || !devConfirmMatches(spake.expectedDevConfirm, devConfirm)) {
-      throw new TapoError('Authentication', 'the device could not prove it knows the password (dev_confirm mismatch); login aborted', {
-        hint: 'Check the host address: another device may be answering.',
-      });
+      throw new TapoError('Authentication', 'tpapDevConfirmMismatch', { hint: 'otherDeviceAnswering' });
     }
     const stok = s?.['stok'] ?? s?.['sessionId'];
     const startSeq = num(s?.['start_seq']);
     if (typeof stok !== 'string' || stok.length === 0 || startSeq === undefined) {
-      throw new TapoError('Transport', 'the pake_share reply lacks stok or start_seq');
+      throw new TapoError('Transport', 'pakeShareIncomplete');
     }
     const expired = num(s?.['expired']);
     const lifetimeMs = (expired !== undefined && expired > 0 ? expired : DEFAULT_EXPIRED_SECONDS) * 1000;
@@ -513,17 +516,13 @@ export class TpapTransport implements Transport {
     const method = request['method'];
     const moduleKeys = Object.keys(request).filter((k) => k !== 'method' && k !== 'params');
     if (typeof method !== 'string') {
-      throw new TapoError('Input', 'a TPAP camera request needs a "method" string', { sent: false });
+      throw new TapoError('Input', 'tpapNoMethod', { sent: false });
     }
     if ((method === 'get' || method === 'set' || method === 'do') && moduleKeys.length > 0) {
       // Refused here, before it uses up a seq, with the answer the camera itself gives a decrypted
       // body that is not a `multipleRequest` (tpap.md §8: -40209). Kind `Unsupported` with that
       // code lets a caller that has a named form of the same request fall back to it.
-      throw new TapoError(
-        'Unsupported',
-        'TPAP cameras take named methods (e.g. getLensMaskConfig) in a multipleRequest, not get/set/do module objects',
-        { code: TPAP_NOT_MULTIPLE_REQUEST, sent: false },
-      );
+      throw new TapoError('Unsupported', 'tpapModuleObject', { code: TPAP_NOT_MULTIPLE_REQUEST, sent: false });
     }
     const inner: JsonObject = { method };
     if (request['params'] !== undefined) inner['params'] = request['params'];
@@ -533,7 +532,7 @@ export class TpapTransport implements Transport {
   /** Encrypts one envelope into a `/ds` frame, posts it and returns the decrypted reply envelope (step 5). */
   async send(request: JsonObject, signal?: AbortSignal): Promise<JsonObject> {
     const session = this.session;
-    if (!session) throw new TapoError('SessionExpired', 'no TPAP session; log in first', { sent: false });
+    if (!session) throw new TapoError('SessionExpired', 'tpapNoSession', { sent: false });
     const { plaintext, unwrap } = this.prepare(request);
     const seq = session.seq;
     session.seq = toInt32(seq + 1);
@@ -545,27 +544,26 @@ export class TpapTransport implements Transport {
     if (res.status !== 200) {
       if (res.status === 401 || res.status === 500) {
         this.dropSession(session);
-        throw new TapoError('SessionExpired', `the device refused the TPAP session (HTTP ${res.status})`, {
-          httpStatus: res.status,
-        });
+        throw new TapoError('SessionExpired', 'tpapSessionRefused', { params: { status: res.status }, httpStatus: res.status });
       }
       if (res.status === 403 || res.status === 404) {
         // The device refused the path, so nothing acted. A mangled or stale token is cured by one new
         // login; a device that left TPAP (no /ds any more) is found out by that login's discover,
         // after which the connection detects the scheme again.
         this.dropSession(session);
-        throw new TapoError('SessionExpired', `the device refused the TPAP session path (HTTP ${res.status})`, {
+        throw new TapoError('SessionExpired', 'tpapPathRefused', {
+          params: { status: res.status },
           httpStatus: res.status,
           sent: false,
         });
       }
-      throw new TapoError('Transport', `TPAP request failed with HTTP ${res.status}`, { httpStatus: res.status });
+      throw new TapoError('Transport', 'tpapRequestHttp', { params: { status: res.status }, httpStatus: res.status });
     }
     // A refusal comes in clear. Parse the whole body: a frame whose seq starts with 0x7B also begins with "{".
     const refusal = parseJsonObject(res.body);
     if (refusal && refusal['error_code'] !== undefined) {
       const code = num(refusal['error_code']) ?? -1;
-      if (code === 0) throw new TapoError('Transport', 'the device answered a TPAP request in clear instead of a frame');
+      if (code === 0) throw new TapoError('Transport', 'tpapClearReply');
       if (SESSION_GONE_CODES.has(code)) throw this.sessionEnded(session, code);
       throw errorFromCode(tableFor(this.family, code), code, 'TPAP request');
     }
@@ -576,8 +574,11 @@ export class TpapTransport implements Transport {
       this.dropSession(session);
       throw e;
     }
-    const reply = parseJsonObject(opened.plaintext);
-    if (!reply) throw new TapoError('Transport', 'the decrypted TPAP reply is not a JSON object');
+    const reply = parseJson(opened.plaintext);
+    if (reply === undefined) throw new TapoError('Transport', 'tpapDecryptedNotJson');
+    // JSON that is no envelope (`null`, an array ...) in a frame that authenticated: the session is
+    // sound, the device's answer is what is wrong.
+    if (!isObject(reply)) throw unexpectedReply(request);
     // A session refusal for the whole envelope inside the frame means the same as one in clear.
     const innerCode = num(reply['error_code']);
     if (innerCode !== undefined && SESSION_GONE_CODES.has(innerCode)) throw this.sessionEnded(session, innerCode);
@@ -587,7 +588,7 @@ export class TpapTransport implements Transport {
   /** A session refusal on `/ds` (in clear or inside the frame): drops the session. */
   private sessionEnded(session: TpapSession, code: number): TapoError {
     this.dropSession(session);
-    return new TapoError('SessionExpired', `the device ended the TPAP session (error ${code})`, { code });
+    return new TapoError('SessionExpired', 'tpapSessionEnded', { code });
   }
 
   private dropSession(session: TpapSession): void {

@@ -251,7 +251,8 @@ describe('nodes: flows against the simulator', function () {
       const err = (await caught).error as CaughtError;
       assert.equal(err.cause?.kind, 'Authentication');
       assert.match(err.message, /tapo-device\.errors\.ThirdParty: /);
-      assert.match(err.message, /Third-Party Compatibility/);
+      // The hint is the catalog's Third-Party Compatibility sentence (this translator echoes keys).
+      assert.match(err.message, /tapo-device\.hints\.thirdParty$/);
       await statusWhere(act, seen, (s) => s.fill === 'red' && s.text === 'tapo-device.errors.ThirdParty');
       assert.equal(sim!.server.loginCount, 0);
     });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { arr, bool, int, isObject, num, obj, objOrUndefined, str } from '../../src/protocol/json';
+import { arr, bool, int, isObject, num, obj, objOrUndefined, parseJson, str } from '../../src/protocol/json';
 import type { JsonObject, JsonValue } from '../../src/protocol/types';
 
 const FIXTURES = path.resolve(__dirname, '../../src/simulator/fixtures');
@@ -20,6 +20,19 @@ describe('protocol/json', () => {
   const detection = obj(obj(obj(c210.getDetectionConfig).motion_detection).motion_det);
   const p110 = fixture('P110(UK)_1.0_1.3.0');
   const plugInfo = obj(p110.get_device_info);
+
+  describe('parseJson', () => {
+    it('reads every JSON value, null included, from text or bytes', () => {
+      for (const text of ['null', '[]', '[1,{"a":2}]', '0', '-1.5', '"ok"', '""', 'true', '{"error_code":0}', ' {} ']) {
+        assert.deepEqual(parseJson(text), JSON.parse(text), text);
+        assert.deepEqual(parseJson(Buffer.from(text, 'utf8')), JSON.parse(text), text);
+      }
+    });
+
+    it('is undefined for text that is not JSON', () => {
+      for (const text of ['', ' ', '{', 'nul', '<html>', '{"a":1};', 'undefined']) assert.equal(parseJson(text), undefined, text);
+    });
+  });
 
   describe('isObject', () => {
     it('is true for objects only', () => {
