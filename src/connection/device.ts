@@ -28,6 +28,8 @@ import { TapoError } from '../protocol/errors';
 import { DeviceConnection } from './connection';
 import type { ConnectionOptions, ConnectionState, ConnectionStateEvent, ConnectionStats } from './connection';
 import type { ProbeResult } from './probe';
+import { DeviceWatch } from './watch';
+import type { Watch, WatchListener, WatchOptions } from './watch';
 
 /** What an operation is handed: the device's verbs, bound to the operation's turn in the queue. */
 export interface DeviceVerbs {
@@ -75,6 +77,8 @@ export class TapoDevice<U extends object = object> extends EventEmitter {
   private facts: DeviceFacts = freshFacts();
   private closing: Promise<void> = Promise.resolve();
   private ended = false;
+  private watcher: DeviceWatch | undefined;
+  private watcherStopped = true;
   private last: ConnectionStateEvent = { state: 'idle' };
   private readonly onState = (event: ConnectionStateEvent): void => {
     this.last = event;
@@ -156,6 +160,26 @@ export class TapoDevice<U extends object = object> extends EventEmitter {
     return { ...identity, scheme };
   }
 
+  /**
+   * Starts listening to the device's events (watch.ts): one source per device for all listeners,
+   * polling through this owner's queue; it stops with the last listener, and at {@link TapoDevice.end}.
+   */
+  watch(listener: WatchListener, options: WatchOptions): Watch {
+    if (this.watcher === undefined || this.watcherStopped) {
+      this.watcher = new DeviceWatch({ kind: this.options.kind, run: (op, opts) => this.run(op, opts) });
+      this.watcherStopped = false;
+    }
+    const watcher = this.watcher;
+    const watch = watcher.add(listener, options);
+    return {
+      close: () => {
+        watch.close();
+        if (watcher.listenerCount === 0) this.watcherStopped = true;
+      },
+      resume: () => watch.resume(),
+    };
+  }
+
   /** Closes the connection (aborting what is in flight and rejecting queued work); a later operation opens a new one. */
   close(): Promise<void> {
     const connection = this.connection;
@@ -169,9 +193,10 @@ export class TapoDevice<U extends object = object> extends EventEmitter {
     return this.closing;
   }
 
-  /** Closes for good: later operations fail with "connection closed". */
+  /** Closes for good: later operations fail with "connection closed"; event sources stop. */
   end(): Promise<void> {
     this.ended = true;
+    this.watcher?.stop();
     return this.close();
   }
 

@@ -7,3 +7,4 @@ export { createTransport } from './transports';
 export type { TransportFactory } from './transports';
 export { TapoDevice } from './device';
 export type { DeviceVerbs, RunOptions } from './device';
+export type { DeviceEvent, EventSource, PauseReason, Watch, WatchListener, WatchOptions, WatchStatus } from './watch';

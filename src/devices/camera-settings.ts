@@ -40,6 +40,14 @@ export interface CameraDeviceInfo {
   type: string;
 }
 
+/** The last detection a camera recorded. */
+export interface LastAlarm {
+  /** When, in epoch seconds (0: none yet). */
+  time: number;
+  /** What, in the camera's word (`motion` …; "" when none). */
+  type: string;
+}
+
 /** Motion detection settings. */
 export interface MotionDetection {
   /** Detection on or off. */
@@ -546,6 +554,16 @@ const CAMERA_SETTING_TABLE = {
       const zone = str(basic.zone_id);
       if (zone !== undefined) out.zoneId = zone;
       return out;
+    },
+  }),
+  // The last detection the camera recorded (events.md §3.1): module `system`, strings; "" or "0"
+  // when there has been none. Not the siren's configuration, which the same method name reads
+  // with the module `msg_alarm` (the `alarm` row).
+  lastAlarm: readable({
+    reads: [{ method: 'getLastAlarmInfo', params: { system: { name: ['last_alarm_info'] } } }],
+    decode: ([r = {}]): LastAlarm => {
+      const info = obj(obj(r.system).last_alarm_info);
+      return { time: num(info.last_alarm_time) ?? 0, type: str(info.last_alarm_type) ?? '' };
     },
   }),
 };

@@ -362,6 +362,18 @@ export class Plug extends SmartDevice {
     return result;
   }
 
+  /**
+   * The state and the power now (W), in one round trip where the device batches (`get_device_info`
+   * and `get_energy_usage`, whose `current_power` is in mW; methods-plug.md §3, §5).
+   */
+  async readWithPower(): Promise<{ info: PlugInfo; powerW: number }> {
+    await this.requireEnergy();
+    const [info, usage] = await this.callAll([{ method: 'get_device_info' }, { method: 'get_energy_usage' }]);
+    const mw = num(usage?.current_power);
+    const powerW = mw !== undefined ? mw / 1000 : await this.getCurrentPower();
+    return { info: this.infoOf(info ?? (await this.call('get_device_info'))), powerW };
+  }
+
   /** A {@link PlugInfo} from a `get_device_info` result, with `hasEnergy` when the components are known. */
   protected infoOf(r: JsonObject): PlugInfo {
     const info = parsePlugInfo(r);

@@ -8,6 +8,7 @@
  */
 import type { ConnectionState } from '../connection';
 import type { DeviceVerbs } from '../connection/device';
+import type { Watch, WatchListener, WatchOptions } from '../connection/watch';
 import { THIRD_PARTY_HINT, isTapoError } from '../protocol/errors';
 import { STATUSES, english, fillIn, isHintKey, isReasonKey, renderReason } from '../protocol/reasons';
 import type { ReasonKey, TextLookup } from '../protocol/reasons';
@@ -247,8 +248,12 @@ export interface DeviceConfigNode extends NodeInstance {
   readonly kind: DeviceKind;
   /** The configured name, else the host. */
   readonly label: string;
-  /** Adds a node to the users of this device (it will show the connection state). */
-  register(user: NodeInstance): void;
+  /** Adds a node to the users of this device; unless `paint` is false it shows the connection state. */
+  register(user: NodeInstance, paint?: boolean): void;
+  /** The configured host (`host` or `host:port`). */
+  readonly host: string;
+  /** Starts listening to the device's events (one source per device, see src/connection/watch.ts). */
+  watch(listener: WatchListener, options: WatchOptions): Watch;
   /** Removes a user; the connection closes when the last user leaves. */
   deregister(user: NodeInstance): Promise<void>;
   /**
@@ -343,6 +348,8 @@ export interface AttachOptions {
    * shows this red status instead of registering, so the device's states do not paint over it.
    */
   refused?: NodeStatus;
+  /** The node paints its own status (the event node): the device's states are not shown on it. */
+  ownStatus?: boolean;
 }
 
 /**
@@ -363,7 +370,7 @@ export function attachDevice(
   } else if (options.refused) {
     node.status(options.refused);
   } else {
-    device.register(node);
+    device.register(node, options.ownStatus !== true);
   }
   node.on('close', (_removed: boolean, done: () => void) => {
     stopReporting();

@@ -116,20 +116,29 @@ function setupDevice(node: NodeInstance, def: TapoDeviceDef, t: Translate): void
   }
   const device = new TapoDevice<NodeInstance>(options, invalid?.error);
   let status: NodeStatus = invalid?.status ?? stateStatus(t, 'idle');
+  /** The users that show the device's state (the event node paints its own). */
+  const painted = new Set<NodeInstance>();
   device.on('state', (event: ConnectionStateEvent) => {
     status = stateStatus(t, event.state, event.scheme, event.error);
-    for (const user of device.users) user.status(status);
+    for (const user of device.users) if (painted.has(user)) user.status(status);
   });
 
   const members: Omit<DeviceConfigNode, keyof NodeInstance> = {
     kind,
     label: def.name || host,
     translate: t,
-    register: (user) => {
+    host,
+    register: (user, paint = true) => {
       device.register(user);
+      if (!paint) return;
+      painted.add(user);
       user.status(status);
     },
-    deregister: (user) => device.deregister(user),
+    deregister: (user) => {
+      painted.delete(user);
+      return device.deregister(user);
+    },
+    watch: (listener, watchOptions) => device.watch(listener, watchOptions),
     run: (operation) => device.run(operation),
     currentStatus: () => status,
     secrets: () => [credentials.password],

@@ -1,0 +1,362 @@
+/**
+ * Events out of a device (../shared/protocol/events.md). No Tapo device pushes anything over its
+ * control API, so the owner of a device ({@link TapoDevice}) watches it for the nodes that want
+ * events, with one source per device whatever the number of listeners:
+ *
+ * - plugs and strips: `get_device_info` (a strip: its sockets) polled through the shared session,
+ *   and `get_energy_usage` in the same batch when a listener wants power thresholds (events.md §5.4);
+ * - cameras: ONVIF PullPoint with the camera account where the camera answers it (events.md §2),
+ *   else the control API's last alarm polled through the shared session (events.md §3.1), with
+ *   privacy mode read in the same batch (events are paused while it is on: events.md §2.9 item 9);
+ * - doorbells: the UDP datagram of a button press (events.md §4), see ring.ts.
+ *
+ * Polls run as operations of the device's one queue, so they never interleave with actions and
+ * share the session. A poll refused for a wrong password or a lockout pauses the source (no
+ * retry loop on a credential: the lockout resumes by itself once it has passed, a rejected
+ * password waits for a redeploy or {@link Watch.resume}); the sources stop with the last listener.
+ */
+import type { Camera } from '../devices/camera';
+import { Strip } from '../devices/plug';
+import type { Plug, StripSocket } from '../devices/plug';
+import { isTapoError } from '../protocol/errors';
+import type { TapoError } from '../protocol/errors';
+import type { DeviceKind } from '../protocol/types';
+import type { DeviceVerbs, RunOptions } from './device';
+
+/** Where an event came from. */
+export type EventSource = 'onvif' | 'poll' | 'udp';
+
+/** One event out of a device, as the event node sends it. */
+export interface DeviceEvent {
+  /** What happened: `motion`, `person`, `vehicle`, `pet`, `lineCross`, `intrusion`, `tamper`, `babyCry`, `ring`, `on`, `off`, `power` … */
+  topic: string;
+  /** `true`/`false` for a start/end where the source reports both, else `true`, or the new value (power in W). */
+  payload: boolean | number;
+  /** Where it came from. */
+  source: EventSource;
+  /** The raw type as the device gave it (`IsMotion`, `motion`, `device_on` …). */
+  type: string;
+  /** The time as the device gave it, when it gave one (epoch seconds or an xsd:dateTime string). */
+  time?: string | number;
+  /** Strip socket position, for a socket's event. */
+  socket?: number;
+  /** Power thresholds: the threshold crossed (W) and in which direction. */
+  threshold?: number;
+  direction?: 'above' | 'below';
+  /** True for a report of the current state rather than a change. */
+  state?: boolean;
+}
+
+/** Why a source is paused. */
+export type PauseReason = 'authentication' | 'locked' | 'privacy' | 'unsupported';
+
+/** What a listener is told about its source. */
+export interface WatchStatus {
+  /** The source that is live (`none` before the first poll or subscription). */
+  source: EventSource | 'none';
+  /** Why nothing is watched now, when paused. */
+  paused?: PauseReason;
+  /** Seconds until a lockout ends, when paused for one. */
+  secondsLeft?: number;
+  /** The last failure of the source, while it lasts. */
+  error?: TapoError;
+}
+
+/** What a listener wants. */
+export interface WatchOptions {
+  /** Poll period in ms (the shortest of all listeners of a device is used). */
+  pollMs: number;
+  /** Power thresholds in W (plugs with a meter): an event when the power crosses one. */
+  powerThresholds?: readonly number[];
+}
+
+/** Receives the events and reports of a device. */
+export interface WatchListener {
+  /** A change. */
+  change(event: DeviceEvent): void;
+  /** Every report of the current state (each poll; ONVIF `Initialized` states). */
+  report(events: readonly DeviceEvent[]): void;
+  /** The source's status changed. */
+  status(status: WatchStatus): void;
+}
+
+/** A listener's handle. */
+export interface Watch {
+  /** Stops listening; the source stops with the last listener. */
+  close(): void;
+  /** Ends a pause after a rejected password (the user changed something): the next poll tries once. */
+  resume(): void;
+}
+
+/** What a watcher needs from the device owner. */
+export interface WatchedDevice {
+  readonly kind: DeviceKind;
+  run<T>(operation: (verbs: DeviceVerbs) => Promise<T>, options?: RunOptions): Promise<T>;
+}
+
+/** The state a plug poll read: relay, sockets and power. */
+interface PlugState {
+  on: boolean;
+  sockets?: readonly StripSocket[];
+  powerW?: number;
+}
+
+/**
+ * One device's watchers: the listeners and the one source they share. Created by the device owner
+ * on the first `watch`, stopped with the last listener.
+ */
+export class DeviceWatch {
+  private readonly listeners = new Map<WatchListener, WatchOptions>();
+  private timer: NodeJS.Timeout | undefined;
+  private busy = false;
+  private stopped = true;
+  private paused: PauseReason | undefined;
+  private lastStatus: WatchStatus = { source: 'none' };
+  private plugState: PlugState | undefined;
+  private lastAlarm: { time: number; type: string } | undefined;
+  private polledOnce = false;
+
+  constructor(private readonly device: WatchedDevice) {}
+
+  /** Adds a listener; the source starts with the first. */
+  add(listener: WatchListener, options: WatchOptions): Watch {
+    this.listeners.set(listener, options);
+    listener.status(this.lastStatus);
+    if (this.stopped) this.start();
+    else this.reschedule();
+    return {
+      close: () => {
+        this.listeners.delete(listener);
+        if (this.listeners.size === 0) this.stop();
+        else this.reschedule();
+      },
+      resume: () => this.resume(),
+    };
+  }
+
+  /** How many listeners there are. */
+  get listenerCount(): number {
+    return this.listeners.size;
+  }
+
+  /** Stops the source and forgets every listener. */
+  stop(): void {
+    this.stopped = true;
+    this.listeners.clear();
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Ends a pause after a rejected password; polls at once. */
+  resume(): void {
+    if (this.paused !== 'authentication' || this.stopped) return;
+    this.paused = undefined;
+    this.schedule(0);
+  }
+
+  private start(): void {
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  /** The poll period: the shortest any listener asked for. */
+  private periodMs(): number {
+    let ms = Infinity;
+    for (const options of this.listeners.values()) ms = Math.min(ms, options.pollMs);
+    return Number.isFinite(ms) ? Math.max(1000, ms) : 5000;
+  }
+
+  /** Every threshold any listener asked for. */
+  private thresholds(): number[] {
+    const all = new Set<number>();
+    for (const options of this.listeners.values()) for (const t of options.powerThresholds ?? []) all.add(t);
+    return [...all].sort((a, b) => a - b);
+  }
+
+  private reschedule(): void {
+    if (this.timer !== undefined && !this.busy) this.schedule(this.periodMs());
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.poll();
+    }, ms);
+  }
+
+  private async poll(): Promise<void> {
+    if (this.stopped || this.busy || this.paused === 'authentication') return;
+    this.busy = true;
+    let next = this.periodMs();
+    try {
+      if (this.device.kind === 'camera') await this.pollCamera();
+      else await this.pollPlug();
+      if (this.paused !== 'privacy') this.setStatus({ source: 'poll' });
+    } catch (e) {
+      next = this.failed(e, next);
+    } finally {
+      this.busy = false;
+    }
+    // A rejected password (set by the poll just made) waits for resume() or a redeploy.
+    if (!this.heldForPassword()) this.schedule(next);
+  }
+
+  /** True while paused after a rejected password. */
+  private heldForPassword(): boolean {
+    return this.paused === 'authentication';
+  }
+
+  /** Decides what a failed poll means; returns when to poll next. */
+  private failed(e: unknown, next: number): number {
+    if (!isTapoError(e)) {
+      this.setStatus({ source: 'poll' });
+      return next;
+    }
+    if (e.kind === 'Authentication') {
+      // Never a retry loop on a rejected password: paused until the user does something.
+      this.paused = 'authentication';
+      this.setStatus({ source: 'poll', paused: 'authentication', error: e });
+      return next;
+    }
+    if (e.kind === 'Locked') {
+      const seconds = e.secondsLeft ?? 60;
+      this.paused = 'locked';
+      this.setStatus({ source: 'poll', paused: 'locked', secondsLeft: seconds, error: e });
+      // The connection keeps away from the device until then anyway; poll once after.
+      return Math.max(next, seconds * 1000);
+    }
+    if (e.kind === 'Unsupported' || e.kind === 'Input') {
+      this.paused = 'unsupported';
+      this.setStatus({ source: 'poll', paused: 'unsupported', error: e });
+      this.stopped = true;
+      return next;
+    }
+    this.setStatus({ source: 'poll', error: e });
+    return next;
+  }
+
+  private async pollPlug(): Promise<void> {
+    const thresholds = this.thresholds();
+    const state = await this.device.run(async (verbs): Promise<PlugState> => {
+      const device = await verbs.smart();
+      if (device instanceof Strip) {
+        const info = await device.getInfo();
+        return { on: info.on, sockets: info.sockets ?? [] };
+      }
+      return readPlug(device, thresholds.length > 0);
+    });
+    if (this.paused === 'locked') this.paused = undefined;
+    const previous = this.plugState;
+    this.plugState = state;
+    const report: DeviceEvent[] = [];
+    const changes: DeviceEvent[] = [];
+    if (state.sockets) {
+      for (const socket of state.sockets) {
+        const event: DeviceEvent = { topic: socket.on ? 'on' : 'off', payload: socket.on, source: 'poll', type: 'device_on', socket: socket.position };
+        report.push({ ...event, state: true });
+        const before = previous?.sockets?.find((s) => s.deviceId === socket.deviceId);
+        if (before !== undefined && before.on !== socket.on) changes.push(event);
+      }
+    } else {
+      const event: DeviceEvent = { topic: state.on ? 'on' : 'off', payload: state.on, source: 'poll', type: 'device_on' };
+      report.push({ ...event, state: true });
+      if (previous !== undefined && previous.on !== state.on) changes.push(event);
+    }
+    if (state.powerW !== undefined) {
+      report.push({ topic: 'power', payload: state.powerW, source: 'poll', type: 'current_power', state: true });
+      const before = previous?.powerW;
+      if (before !== undefined) {
+        for (const threshold of thresholds) {
+          if (before < threshold && state.powerW >= threshold) {
+            changes.push({ topic: 'power', payload: state.powerW, source: 'poll', type: 'current_power', threshold, direction: 'above' });
+          } else if (before >= threshold && state.powerW < threshold) {
+            changes.push({ topic: 'power', payload: state.powerW, source: 'poll', type: 'current_power', threshold, direction: 'below' });
+          }
+        }
+      }
+    }
+    this.deliver(report, changes);
+  }
+
+  private async pollCamera(): Promise<void> {
+    const read = await this.device.run((verbs) => readCamera(verbs.camera()));
+    if (this.paused === 'locked') this.paused = undefined;
+    const first = !this.polledOnce;
+    this.polledOnce = true;
+    if (read.privacyMode) {
+      // A camera with its lens covered detects nothing: say so rather than report silence.
+      this.paused = 'privacy';
+      this.setStatus({ source: 'poll', paused: 'privacy' });
+    } else if (this.paused === 'privacy') {
+      this.paused = undefined;
+    }
+    const previous = this.lastAlarm;
+    this.lastAlarm = read.lastAlarm;
+    const report: DeviceEvent[] = [];
+    const changes: DeviceEvent[] = [];
+    if (read.lastAlarm !== undefined) {
+      const event = alarmEvent(read.lastAlarm);
+      report.push({ ...event, state: true });
+      // The first poll is the baseline; later, a newer alarm is an event (none while the lens is covered).
+      const newer = previous === undefined || read.lastAlarm.time > previous.time;
+      if (!first && newer && !read.privacyMode) changes.push(event);
+    }
+    this.deliver(report, changes);
+  }
+
+  private deliver(report: readonly DeviceEvent[], changes: readonly DeviceEvent[]): void {
+    for (const listener of [...this.listeners.keys()]) {
+      listener.report(report);
+      for (const change of changes) listener.change(change);
+    }
+  }
+
+  private setStatus(status: WatchStatus): void {
+    this.lastStatus = status;
+    for (const listener of [...this.listeners.keys()]) listener.status(status);
+  }
+}
+
+/** The relay and, when asked, the power now of a plug, in one round trip where it batches. */
+async function readPlug(plug: Plug, withPower: boolean): Promise<PlugState> {
+  if (!withPower || plug.hasComponent('energy_monitoring') === false) return { on: (await plug.getInfo()).on };
+  const { info, powerW } = await plug.readWithPower();
+  return { on: info.on, powerW };
+}
+
+/** A camera's last alarm and privacy mode, in one request. */
+async function readCamera(camera: Camera): Promise<{ privacyMode: boolean; lastAlarm?: { time: number; type: string } }> {
+  const values = await camera.read(['lastAlarm', 'privacyMode']);
+  const out: { privacyMode: boolean; lastAlarm?: { time: number; type: string } } = { privacyMode: values.privacyMode };
+  if (values.lastAlarm.time > 0) out.lastAlarm = { time: values.lastAlarm.time, type: values.lastAlarm.type };
+  return out;
+}
+
+/** The words the control API's `last_alarm_type` uses, as event topics. */
+const ALARM_TOPICS: Readonly<Record<string, string>> = {
+  motion: 'motion',
+  person: 'person',
+  people: 'person',
+  human: 'person',
+  vehicle: 'vehicle',
+  car: 'vehicle',
+  pet: 'pet',
+  line_crossing: 'lineCross',
+  linecross: 'lineCross',
+  intrusion: 'intrusion',
+  tamper: 'tamper',
+  tampering: 'tamper',
+  baby_cry: 'babyCry',
+  babycry: 'babyCry',
+  cry: 'babyCry',
+  ring: 'ring',
+  doorbell: 'ring',
+};
+
+/** The event of a new last alarm. */
+function alarmEvent(alarm: { time: number; type: string }): DeviceEvent {
+  const key = alarm.type.trim().toLowerCase();
+  return { topic: ALARM_TOPICS[key] ?? (key === '' ? 'motion' : key), payload: true, source: 'poll', type: alarm.type, time: alarm.time };
+}

@@ -1,0 +1,147 @@
+/**
+ * The `tapo-event` node against simulated devices on 127.0.0.1: plugs switched by hand, strip
+ * sockets, power crossing thresholds, camera detections through the last alarm, and what pauses a
+ * source (a rejected password, privacy mode). Polls run every second; each test waits for the
+ * messages it expects, never for a time.
+ */
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import sinon from 'sinon';
+import { startDevice } from '../../src/simulator';
+import type { SimulatedDevice } from '../../src/simulator';
+import type { PlugLogic } from '../../src/simulator/logic/plug';
+import { PASSWORD, PLUG_USER, collect, creds, deviceNode, helper, next, nodeModules, root, statusWhere, statuses } from './harness';
+import type { FlowNode, Msg } from './harness';
+
+const clock = { now: (): number => Date.UTC(2024, 5, 15, 12, 0, 0) };
+const eventModule = require(path.join(root, 'nodes', 'tapo-event.js')) as unknown;
+const modules = [...nodeModules, eventModule];
+
+/** The config node, one event node `ev` wired to `out`. */
+function eventFlow(device: FlowNode, event: Record<string, unknown>): FlowNode[] {
+  return [
+    { id: 'tab', type: 'tab', label: 'test' },
+    device,
+    { id: 'ev', z: 'tab', type: 'tapo-event', name: '', device: 'dev', poll: 1, wires: [['out']], ...event },
+    { id: 'out', z: 'tab', type: 'helper' },
+  ];
+}
+
+/** Switches a simulated plug as a hand on its button would: the relay changes, nothing else is asked. */
+function switchByHand(sim: SimulatedDevice, on: boolean, deviceId?: string): void {
+  const logic = sim.logic as PlugLogic;
+  const request = { method: 'set_device_info', params: { device_on: on } };
+  const reply = deviceId === undefined ? logic.handle(request) : logic.handle({ method: 'control_child', params: { device_id: deviceId, requestData: request } });
+  assert.equal(reply.error_code, 0);
+}
+
+describe('nodes: tapo-event', function () {
+  this.timeout(30_000);
+  let sim: SimulatedDevice | undefined;
+
+  afterEach(async () => {
+    await helper.unload();
+    await sim?.stop();
+    sim = undefined;
+  });
+
+  it('a plug switched by hand: the current state once after deploy, then on and off as they happen', async () => {
+    sim = await startDevice({ fixture: 'P110(UK)_1.0_1.3.0', clock, password: PASSWORD });
+    await helper.load(modules, eventFlow(deviceNode(`127.0.0.1:${sim.port}`, 'plug'), { initial: true }), creds(PLUG_USER, PASSWORD));
+    const out = helper.getNode('out');
+    const first = await next(out);
+    assert.equal(first.topic, 'off');
+    assert.equal(first.payload, false);
+    assert.deepEqual(first.event, { source: 'poll', type: 'device_on', state: true });
+    assert.equal((first.device as { host: string }).host, `127.0.0.1:${sim.port}`);
+
+    let got = next(out);
+    switchByHand(sim, true);
+    let msg = await got;
+    assert.equal(msg.topic, 'on');
+    assert.equal(msg.payload, true);
+    assert.deepEqual(msg.event, { source: 'poll', type: 'device_on' });
+
+    got = next(out);
+    switchByHand(sim, false);
+    msg = await got;
+    assert.equal(msg.topic, 'off');
+    assert.equal(msg.payload, false);
+    // One login for the whole watch.
+    assert.equal(sim.server.loginCount, 1);
+  });
+
+  it('a strip: each socket switched by hand is one event with its position', async () => {
+    sim = await startDevice({ fixture: 'P300(EU)_1.0_1.0.15', clock, password: PASSWORD });
+    const logic = sim.logic as PlugLogic;
+    const [first, second] = (logic.state.children ?? []).slice().sort((a, b) => a.position - b.position);
+    assert.ok(first && second);
+    await helper.load(modules, eventFlow(deviceNode(`127.0.0.1:${sim.port}`, 'plug'), {}), creds(PLUG_USER, PASSWORD));
+    const ev = helper.getNode('ev');
+    const seen = statuses(ev);
+    await statusWhere(ev, seen, (s) => s.text === 'tapo-event.status.watching');
+    const got = next(helper.getNode('out'));
+    switchByHand(sim, !second.on, second.deviceId);
+    const msg = await got;
+    assert.equal(msg.topic, second.on ? 'off' : 'on');
+    assert.equal((msg.event as { socket: number }).socket, second.position);
+  });
+
+  it('power crossing the thresholds of the node, above then below', async () => {
+    sim = await startDevice({ fixture: 'P110(UK)_1.0_1.3.0', clock, password: PASSWORD, loadWatts: 50 });
+    switchByHand(sim, true);
+    await helper.load(modules, eventFlow(deviceNode(`127.0.0.1:${sim.port}`, 'plug'), { events: ['power'], thresholds: '100, 1000' }), creds(PLUG_USER, PASSWORD));
+    const ev = helper.getNode('ev');
+    const seen = statuses(ev);
+    await statusWhere(ev, seen, (s) => s.text === 'tapo-event.status.watching');
+    const logic = sim.logic as PlugLogic;
+    const rising = collect(helper.getNode('out'), 2);
+    logic.setLoadWatts(1500);
+    const up = await rising;
+    assert.deepEqual(
+      up.map((m) => [m.topic, m.payload, (m.event as { threshold: number }).threshold, (m.event as { direction: string }).direction]),
+      [
+        ['power', 1500, 100, 'above'],
+        ['power', 1500, 1000, 'above'],
+      ],
+    );
+    const got = next(helper.getNode('out'));
+    logic.setLoadWatts(500);
+    const down = await got;
+    assert.deepEqual([down.payload, (down.event as { threshold: number }).threshold, (down.event as { direction: string }).direction], [500, 1000, 'below']);
+  });
+
+  it('unknown event names are refused at deploy with a red status; nothing is sent to the device', async () => {
+    sim = await startDevice({ fixture: 'P110(UK)_1.0_1.3.0', clock, password: PASSWORD });
+    const flow = eventFlow(deviceNode(`127.0.0.1:${sim.port}`, 'plug'), { events: ['on', 'explosion'] });
+    await helper.load(modules, flow, creds(PLUG_USER, PASSWORD));
+    const ev = helper.getNode('ev');
+    const seen = statuses(ev);
+    await statusWhere(ev, seen, (s) => s.text === 'tapo-event.status.badConfig' && s.fill === 'red');
+    assert.equal(sim.httpRequestCount, 0);
+  });
+
+  describe('with a fake clock', () => {
+    let timers: sinon.SinonFakeTimers | undefined;
+    afterEach(() => {
+      timers?.restore();
+      timers = undefined;
+    });
+
+    it('a rejected password pauses the events: one login attempt over many poll periods, and the status says so', async () => {
+      sim = await startDevice({ fixture: 'C210(EU)_2.0_1.4.3', scheme: 'camera-secure', clock, password: PASSWORD });
+      timers = sinon.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
+      await helper.load(modules, eventFlow(deviceNode(`127.0.0.1:${sim.port}`, 'camera'), {}), creds('admin', 'not-the-password'));
+      const ev = helper.getNode('ev');
+      const seen = statuses(ev);
+      await timers.tickAsync(0);
+      await statusWhere(ev, seen, (s) => s.text === 'tapo-event.status.paused.authentication');
+      const requests = sim.httpRequestCount;
+      assert.ok(requests >= 1);
+      // Twenty poll periods later: nothing more reached the camera.
+      for (let i = 0; i < 20; i++) await timers.tickAsync(1000);
+      assert.equal(sim.httpRequestCount, requests);
+    });
+  });
+
+});
