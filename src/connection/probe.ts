@@ -39,15 +39,7 @@ export class WrongKindError extends TapoError {
   readonly looksLike: DeviceKind;
 
   constructor(configured: DeviceKind, looksLike: DeviceKind, where: string, cause: TapoError) {
-    super(
-      'Input',
-      `this looks like a ${looksLike}: it does not answer as a ${configured}, but a ${looksLike} answers at ${where}`,
-      {
-        hint: `Set the device kind to ${looksLike} (Device in the tapo-device node, --kind ${looksLike} for the command line).`,
-        sent: false,
-        cause,
-      },
-    );
+    super('Input', 'wrongKind', { params: { looksLike, configured, where }, hint: 'setKind', sent: false, cause });
     this.looksLike = looksLike;
   }
 }

@@ -271,7 +271,7 @@ export function alarmSection(update: AlarmConfigUpdate): JsonObject {
   if (update.modes !== undefined) section.alarm_mode = [...update.modes];
   if (update.volume !== undefined) section.alarm_volume = update.volume;
   if (update.duration !== undefined) section.alarm_duration = update.duration;
-  if (Object.keys(section).length === 0) throw new TapoError('Input', 'The alarm configuration needs at least one field.', { sent: false });
+  if (Object.keys(section).length === 0) throw new TapoError('Input', 'alarmConfigEmpty', { sent: false });
   return section;
 }
 
@@ -282,30 +282,30 @@ function onOffValue(v: unknown, key: string): boolean {
     if (w === 'on') return true;
     if (w === 'off') return false;
   }
-  throw inputError(`Camera "${key}" must be true/false or "on"/"off"; got ${describeValue(v)}.`);
+  throw inputError('cameraOnOff', { key, received: describeValue(v) });
 }
 
 function detectionValue(v: unknown, key: string): { enabled?: boolean; sensitivity?: Sensitivity } {
   if (typeof v === 'boolean') return { enabled: v };
   if (!isPlainObject(v)) {
-    throw inputError(`Camera "${key}" must be true/false or {enabled?: boolean, sensitivity?: "low"|"medium"|"high"}; got ${describeValue(v)}.`);
+    throw inputError('cameraDetection', { key, received: describeValue(v) });
   }
-  checkKeys(v, ['enabled', 'sensitivity'], `Camera "${key}"`);
+  checkKeys(v, ['enabled', 'sensitivity'], { of: 'cameraKey', key });
   const out: { enabled?: boolean; sensitivity?: Sensitivity } = {};
   if (v.enabled !== undefined) {
-    if (typeof v.enabled !== 'boolean') throw inputError(`Camera "${key}.enabled" must be true or false; got ${describeValue(v.enabled)}.`);
+    if (typeof v.enabled !== 'boolean') throw inputError('cameraBoolean', { key: `${key}.enabled`, received: describeValue(v.enabled) });
     out.enabled = v.enabled;
   }
   if (v.sensitivity !== undefined) {
     const word = typeof v.sensitivity === 'string' ? v.sensitivity.trim().toLowerCase() : undefined;
     const match = SENSITIVITIES.find((s) => s === word);
     if (!match) {
-      throw inputError(`Camera "${key}.sensitivity" must be "low", "medium" or "high"; got ${describeValue(v.sensitivity)}.`);
+      throw inputError('cameraSensitivity', { key: `${key}.sensitivity`, received: describeValue(v.sensitivity) });
     }
     out.sensitivity = match;
   }
   if (out.enabled === undefined && out.sensitivity === undefined) {
-    throw inputError(`Camera "${key}" needs enabled and/or sensitivity.`);
+    throw inputError('cameraDetectionEmpty', { key });
   }
   return out;
 }
@@ -320,29 +320,27 @@ function alarmValue(v: unknown): AlarmChange {
     if (w === 'start' || w === 'stop') return { type: 'alarm', action: w };
   }
   if (!isPlainObject(v)) {
-    throw inputError(
-      `Camera "alarm" must be "start", "stop", true/false or {enabled?, modes?, volume?, duration?}; got ${describeValue(v)}.`,
-    );
+    throw inputError('cameraAlarm', { received: describeValue(v) });
   }
-  checkKeys(v, ['enabled', 'modes', 'volume', 'duration'], 'Camera "alarm"');
+  checkKeys(v, ['enabled', 'modes', 'volume', 'duration'], { of: 'cameraKey', key: 'alarm' });
   const config: AlarmConfigUpdate = {};
   if (v.enabled !== undefined) {
-    if (typeof v.enabled !== 'boolean') throw inputError(`Camera "alarm.enabled" must be true or false; got ${describeValue(v.enabled)}.`);
+    if (typeof v.enabled !== 'boolean') throw inputError('cameraBoolean', { key: 'alarm.enabled', received: describeValue(v.enabled) });
     config.enabled = v.enabled;
   }
   if (v.modes !== undefined) {
     if (!Array.isArray(v.modes) || v.modes.some((m) => typeof m !== 'string' || !ALARM_MODES.includes(m))) {
-      throw inputError(`Camera "alarm.modes" must be an array of ${ALARM_MODES.join(', ')}; got ${describeValue(v.modes)}.`);
+      throw inputError('cameraAlarmModes', { modes: ALARM_MODES.join(', '), received: describeValue(v.modes) });
     }
     config.modes = v.modes as string[];
   }
   if (v.volume !== undefined) {
     const match = ALARM_VOLUMES.find((x) => x === v.volume);
-    if (!match) throw inputError(`Camera "alarm.volume" must be low, normal or high; got ${describeValue(v.volume)}.`);
+    if (!match) throw inputError('cameraAlarmVolume', { received: describeValue(v.volume) });
     config.volume = match;
   }
   if (v.duration !== undefined) config.duration = numberValue(v.duration, 'alarm.duration', 0, 3600, true);
-  if (Object.keys(config).length === 0) throw inputError('Camera "alarm" needs at least one of enabled, modes, volume, duration.');
+  if (Object.keys(config).length === 0) throw inputError('cameraAlarmEmpty');
   return { type: 'alarmConfig', config };
 }
 
@@ -414,7 +412,7 @@ const CAMERA_SETTING_TABLE = {
           section.sensitivity = c.sensitivity;
           section.digital_sensitivity = SENSITIVITY_NUMBER[c.sensitivity];
         }
-        if (Object.keys(section).length === 0) throw new TapoError('Input', 'Motion detection needs enabled and/or sensitivity.', { sent: false });
+        if (Object.keys(section).length === 0) throw new TapoError('Input', 'motionDetectionEmpty', { sent: false });
         return absoluteSet('setDetectionConfig', { motion_detection: { motion_det: section } });
       },
     },
@@ -438,7 +436,7 @@ const CAMERA_SETTING_TABLE = {
         const section: JsonObject = {};
         if (c.enabled !== undefined) section.enabled = onOff(c.enabled);
         if (c.sensitivity !== undefined) section.sensitivity = SENSITIVITY_NUMBER[c.sensitivity];
-        if (Object.keys(section).length === 0) throw new TapoError('Input', 'Person detection needs enabled and/or sensitivity.', { sent: false });
+        if (Object.keys(section).length === 0) throw new TapoError('Input', 'personDetectionEmpty', { sent: false });
         return absoluteSet('setPersonDetectionConfig', { people_detection: { detection: section } });
       },
     },
@@ -462,7 +460,7 @@ const CAMERA_SETTING_TABLE = {
       parse: (v) => {
         const w = typeof v === 'string' ? v.trim().toLowerCase() : undefined;
         const state = NIGHT_VISION.find((s) => s === w);
-        if (!state) throw inputError(`Camera "nightVision" must be "auto", "on" or "off"; got ${describeValue(v)}.`);
+        if (!state) throw inputError('cameraNightVision', { received: describeValue(v) });
         return { type: 'nightVision', state };
       },
       // The method name is learnt on the first change (Camera.setNightVision).
@@ -479,7 +477,7 @@ const CAMERA_SETTING_TABLE = {
     decode: ([r = {}]): AlarmConfig => {
       const a = obj(r.msg_alarm).chn1_msg_alarm_info;
       if (!isObject(a)) {
-        throw new TapoError('Unsupported', 'getLastAlarmInfo: this camera reports no alarm configuration (msg_alarm.chn1_msg_alarm_info).');
+        throw new TapoError('Unsupported', 'noAlarmConfig', { context: 'getLastAlarmInfo' });
       }
       const out: AlarmConfig = {
         enabled: required(bool(a.enabled), 'getLastAlarmInfo', 'enabled'),

@@ -137,7 +137,7 @@ function readPlan<K extends CameraSetting>(names: readonly K[]): ReadPlan<K> {
   const unique = [...new Set(names)];
   for (const n of unique) {
     if (!(CAMERA_SETTINGS as readonly string[]).includes(n)) {
-      throw new TapoError('Input', `Unknown camera setting "${String(n)}"; known: ${CAMERA_SETTINGS.join(', ')}.`, { sent: false });
+      throw new TapoError('Input', 'cameraSettingUnknown', { params: { name: String(n), known: CAMERA_SETTINGS.join(', ') }, sent: false });
     }
   }
   const requests: NamedRequest[] = [];
@@ -207,7 +207,7 @@ export class Camera {
    */
   async raw(request: JsonObject): Promise<JsonObject> {
     const method = str(request.method) ?? '';
-    if (method === '') throw new TapoError('Input', 'A raw camera request needs a "method" string.', { sent: false });
+    if (method === '') throw new TapoError('Input', 'rawNeedsMethod', { sent: false });
     const reply = await this.requester.request(request, { idempotent: isReadRequest(request) });
     checkReply('camera', reply, method);
     return reply;
@@ -377,7 +377,7 @@ export class Camera {
   /** Sends one change that has a named method (see {@link Camera.namedWrite}). */
   private async write(action: CameraAction): Promise<void> {
     const named = this.namedWrite(action);
-    if (!named) throw new TapoError('Input', `internal: ${action.type} has no named method`, { sent: false });
+    if (!named) throw new TapoError('Input', 'noNamedMethod', { params: { action: action.type }, sent: false });
     await this.batch([named.request], named.idempotent);
   }
 
@@ -486,9 +486,11 @@ export class Camera {
     const presets = await this.getPresets();
     const found = presets.find((p) => p.id === key) ?? presets.find((p) => p.name === key);
     if (!found) {
-      const known = presets.map((p) => `${p.id} (${p.name})`).join(', ') || 'none';
+      const known = presets.map((p) => `${p.id} (${p.name})`).join(', ');
       // Found missing here, before anything was sent: an Input error of ours, not a device code.
-      throw new TapoError('Input', `No preset "${key}" on this camera; presets: ${known}.`);
+      throw known === ''
+        ? new TapoError('Input', 'noSuchPresetNone', { params: { preset: key } })
+        : new TapoError('Input', 'noSuchPreset', { params: { preset: key, presets: known } });
     }
     return found;
   }
@@ -528,7 +530,10 @@ export class Camera {
       });
       if (failure) throw failure;
       if (answered.size === 0) {
-        throw new TapoError('Device', `multipleRequest: the camera answered none of ${chunk.map((i) => requests[i]!.method).join(', ')}.`);
+        throw new TapoError('Device', 'cameraBatchUnanswered', {
+          context: 'multipleRequest',
+          params: { methods: chunk.map((i) => requests[i]!.method).join(', ') },
+        });
       }
       pending = pending.filter((i) => !answered.has(i));
     }

@@ -10,5 +10,5 @@ export { checkChildReply, checkReply, isReadMethod, isReadRequest, replyError, r
 
 /** A reply that lacks a field the verb needs. */
 export function malformed(context: string, what: string): TapoError {
-  return new TapoError('Device', `${context}: the reply has no usable ${what}`);
+  return new TapoError('Device', 'replyLacks', { context, params: { field: what } });
 }

@@ -4,6 +4,7 @@
  * It imports no parser, so both can use it.
  */
 import { TapoError } from '../protocol/errors';
+import type { ReasonKey } from '../protocol/reasons';
 
 /** A short, safe description of a value for an error message (never a long or nested value). */
 export function describeValue(v: unknown): string {
@@ -22,8 +23,8 @@ export function describeValue(v: unknown): string {
 }
 
 /** An `Input` error of the payload parsers: nothing was sent. */
-export function inputError(message: string): TapoError {
-  return new TapoError('Input', message, { sent: false });
+export function inputError(reason: ReasonKey, params: Record<string, string | number> = {}): TapoError {
+  return new TapoError('Input', reason, { params, sent: false });
 }
 
 /** True for an object that is not an array or a Buffer. */
@@ -31,11 +32,21 @@ export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !Buffer.isBuffer(v);
 }
 
+/** Whose keys {@link checkKeys} refuses: a plug command, a camera action, or the value of camera key `key`. */
+export type KeysOf = { of: 'plugCommand' } | { of: 'cameraAction' } | { of: 'cameraKey'; key: string };
+
+const UNKNOWN_KEYS = { plugCommand: 'unknownPlugKeys', cameraAction: 'unknownCameraActionKeys', cameraKey: 'unknownCameraKeys' } as const;
+
 /** Refuses keys of `o` outside `allowed`, naming the accepted ones. */
-export function checkKeys(o: Record<string, unknown>, allowed: readonly string[], what: string): void {
+export function checkKeys(o: Record<string, unknown>, allowed: readonly string[], whose: KeysOf): void {
   const unknown = Object.keys(o).filter((k) => !allowed.includes(k));
   if (unknown.length > 0) {
-    throw inputError(`${what}: unknown key${unknown.length === 1 ? '' : 's'} ${unknown.join(', ')}; accepted: ${allowed.join(', ')}.`);
+    throw inputError(UNKNOWN_KEYS[whose.of], {
+      ...(whose.of === 'cameraKey' ? { key: whose.key } : {}),
+      plural: unknown.length === 1 ? '' : 's',
+      keys: unknown.join(', '),
+      accepted: allowed.join(', '),
+    });
   }
 }
 
@@ -44,9 +55,7 @@ export function numberValue(v: unknown, key: string, min: number, max: number, m
   const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
   const inRange = n >= min && (maxInclusive ? n <= max : n < max);
   if (!Number.isInteger(n) || !inRange) {
-    throw inputError(
-      `Camera "${key}" must be a whole number from ${min} to ${maxInclusive ? max : `below ${max}`}; got ${describeValue(v)}.`,
-    );
+    throw inputError(maxInclusive ? 'cameraWholeNumber' : 'cameraWholeNumberBelow', { key, min, max, received: describeValue(v) });
   }
   return n;
 }

@@ -20,13 +20,10 @@ export type PlugCommand =
   | { type: 'status' }
   | { type: 'led'; on: boolean };
 
-const PLUG_ACCEPTED =
-  'true/false, 1/0, "on", "off", "toggle", "status", {on: boolean, delay?: seconds}, {led: boolean} or {action: "on"|"off"|"toggle"|"status", delay?: seconds}';
-
 function parseDelay(v: unknown): number | undefined {
   if (v === undefined) return undefined;
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > MAX_COUNTDOWN_SECONDS) {
-    throw inputError(`Plug delay must be a whole number of seconds from 0 to ${MAX_COUNTDOWN_SECONDS}; got ${describeValue(v)}.`);
+    throw inputError('plugDelay', { max: MAX_COUNTDOWN_SECONDS, received: describeValue(v) });
   }
   return v === 0 ? undefined : v;
 }
@@ -63,28 +60,28 @@ export function parsePlugCommand(payload: unknown): PlugCommand {
   }
   if (isPlainObject(payload)) {
     if ('action' in payload) {
-      checkKeys(payload, ['action', 'delay'], 'Plug command');
+      checkKeys(payload, ['action', 'delay'], { of: 'plugCommand' });
       const cmd = typeof payload.action === 'string' ? plugWord(payload.action) : undefined;
       if (!cmd) {
-        throw inputError(`Plug action must be "on", "off", "toggle" or "status"; got ${describeValue(payload.action)}.`);
+        throw inputError('plugAction', { received: describeValue(payload.action) });
       }
       const delay = parseDelay(payload.delay);
       if (delay === undefined) return cmd;
-      if (cmd.type !== 'set') throw inputError('A delay applies only to the actions "on" and "off".');
+      if (cmd.type !== 'set') throw inputError('delayOnlyOnOff');
       return setCommand(cmd.on, delay);
     }
     if ('on' in payload) {
-      checkKeys(payload, ['on', 'delay'], 'Plug command');
-      if (typeof payload.on !== 'boolean') throw inputError(`Plug "on" must be true or false; got ${describeValue(payload.on)}.`);
+      checkKeys(payload, ['on', 'delay'], { of: 'plugCommand' });
+      if (typeof payload.on !== 'boolean') throw inputError('plugBoolean', { key: 'on', received: describeValue(payload.on) });
       return setCommand(payload.on, parseDelay(payload.delay));
     }
     if ('led' in payload) {
-      checkKeys(payload, ['led'], 'Plug command');
-      if (typeof payload.led !== 'boolean') throw inputError(`Plug "led" must be true or false; got ${describeValue(payload.led)}.`);
+      checkKeys(payload, ['led'], { of: 'plugCommand' });
+      if (typeof payload.led !== 'boolean') throw inputError('plugBoolean', { key: 'led', received: describeValue(payload.led) });
       return { type: 'led', on: payload.led };
     }
   }
-  throw inputError(`Cannot read a plug command from ${describeValue(payload)}; accepted: ${PLUG_ACCEPTED}.`);
+  throw inputError('plugCommandUnreadable', { received: describeValue(payload) });
 }
 
 /**
@@ -97,9 +94,7 @@ export function parseCameraReadNames(payload: unknown): CameraSetting[] {
   if (typeof payload === 'string') items = payload.split(',');
   else if (Array.isArray(payload)) items = payload;
   else {
-    throw inputError(
-      `Cannot read camera setting names from ${describeValue(payload)}; send a name, a comma-separated list or an array of names (${CAMERA_SETTINGS.join(', ')}) or "all".`,
-    );
+    throw inputError('cameraNamesUnreadable', { received: describeValue(payload), settings: CAMERA_SETTINGS.join(', ') });
   }
   const names: CameraSetting[] = [];
   const unknown: string[] = [];
@@ -119,7 +114,7 @@ export function parseCameraReadNames(payload: unknown): CameraSetting[] {
     else unknown.push(word.length <= 32 ? `"${word}"` : `a name of ${word.length} characters`);
   }
   if (unknown.length > 0) {
-    throw inputError(`Unknown camera setting ${unknown.join(', ')}; accepted: ${CAMERA_SETTINGS.join(', ')}, all.`);
+    throw inputError('cameraSettingNamesUnknown', { names: unknown.join(', '), settings: CAMERA_SETTINGS.join(', ') });
   }
   return [...new Set(names)];
 }
@@ -150,7 +145,7 @@ const MAX_MOVE = 360;
 function presetValue(v: unknown, key: string): string {
   if (typeof v === 'number' && Number.isInteger(v) && v >= 0) return String(v);
   if (typeof v === 'string' && v.trim() !== '' && v.trim().length <= 64) return v.trim();
-  throw inputError(`Camera "${key}" must be a preset id or name (text up to 64 characters); got ${describeValue(v)}.`);
+  throw inputError('cameraPresetValue', { key, received: describeValue(v) });
 }
 
 function rawValue(v: unknown): CameraAction {
@@ -163,7 +158,7 @@ function rawValue(v: unknown): CameraAction {
  */
 export function parseRawRequest(v: unknown): JsonObject {
   if (!isPlainObject(v) || typeof v.method !== 'string' || v.method.trim() === '') {
-    throw inputError(`Camera "raw" must be an object with a "method" string; got ${describeValue(v)}.`);
+    throw inputError('cameraRawObject', { received: describeValue(v) });
   }
   return plainJsonObject(v);
 }
@@ -173,7 +168,7 @@ export function plainJsonObject(v: Record<string, unknown>): JsonObject {
   try {
     return JSON.parse(JSON.stringify(v)) as JsonObject;
   } catch {
-    throw inputError('Camera "raw" must be plain JSON.');
+    throw inputError('cameraRawJson');
   }
 }
 
@@ -185,8 +180,8 @@ export function plainJsonObject(v: Record<string, unknown>): JsonObject {
  */
 function actionsOfObject(o: Record<string, unknown>): CameraAction[] {
   if (typeof o.method === 'string') return [rawValue(o)];
-  checkKeys(o, CAMERA_ACTION_KEYS, 'Camera action');
-  if (Object.keys(o).length === 0) throw inputError(`Camera action: the object is empty; accepted keys: ${CAMERA_ACTION_KEYS.join(', ')}.`);
+  checkKeys(o, CAMERA_ACTION_KEYS, { of: 'cameraAction' });
+  if (Object.keys(o).length === 0) throw inputError('cameraActionEmpty', { keys: CAMERA_ACTION_KEYS.join(', ') });
   const out: CameraAction[] = [];
   const last: CameraAction[] = [];
   const settings = (names: readonly SettableSetting[]): void => {
@@ -199,9 +194,9 @@ function actionsOfObject(o: Record<string, unknown>): CameraAction[] {
   settings(SETTINGS_BEFORE_MOTION);
   if (o.preset !== undefined) out.push({ type: 'gotoPreset', preset: presetValue(o.preset, 'preset') });
   if (o.move !== undefined) {
-    if (!isPlainObject(o.move)) throw inputError(`Camera "move" must be {x, y} in steps; got ${describeValue(o.move)}.`);
-    checkKeys(o.move, ['x', 'y'], 'Camera "move"');
-    if (o.move.x === undefined && o.move.y === undefined) throw inputError('Camera "move" needs x and/or y.');
+    if (!isPlainObject(o.move)) throw inputError('cameraMove', { received: describeValue(o.move) });
+    checkKeys(o.move, ['x', 'y'], { of: 'cameraKey', key: 'move' });
+    if (o.move.x === undefined && o.move.y === undefined) throw inputError('cameraMoveEmpty');
     out.push({
       type: 'move',
       x: o.move.x === undefined ? 0 : numberValue(o.move.x, 'move.x', -MAX_MOVE, MAX_MOVE, true),
@@ -211,7 +206,7 @@ function actionsOfObject(o: Record<string, unknown>): CameraAction[] {
   if (o.step !== undefined) out.push({ type: 'step', direction: numberValue(o.step, 'step', 0, 360, false) });
   if (o.savePreset !== undefined) {
     if (typeof o.savePreset !== 'string' || o.savePreset.trim() === '' || o.savePreset.length > 64) {
-      throw inputError(`Camera "savePreset" must be a preset name (text up to 64 characters); got ${describeValue(o.savePreset)}.`);
+      throw inputError('cameraSavePreset', { received: describeValue(o.savePreset) });
     }
     out.push({ type: 'savePreset', name: o.savePreset.trim() });
   }
@@ -220,7 +215,7 @@ function actionsOfObject(o: Record<string, unknown>): CameraAction[] {
   if (o.raw !== undefined) out.push(rawValue(o.raw));
   out.push(...last);
   if (o.reboot !== undefined) {
-    if (o.reboot !== true) throw inputError(`Camera "reboot" must be true; got ${describeValue(o.reboot)}.`);
+    if (o.reboot !== true) throw inputError('cameraReboot', { received: describeValue(o.reboot) });
     out.push({ type: 'reboot' });
   }
   return out;
@@ -233,13 +228,11 @@ function actionsOfObject(o: Record<string, unknown>): CameraAction[] {
  */
 export function parseCameraActions(payload: unknown): CameraAction[] {
   const objects = Array.isArray(payload) ? payload : [payload];
-  if (objects.length === 0) throw inputError('Camera actions: the array is empty.');
+  if (objects.length === 0) throw inputError('cameraActionsEmpty');
   const out: CameraAction[] = [];
   objects.forEach((o) => {
     if (!isPlainObject(o)) {
-      throw inputError(
-        `Cannot read a camera action from ${describeValue(o)}; send an object such as {privacyMode: true}, {preset: "1"} or {move: {x: 10, y: -5}} (keys: ${CAMERA_ACTION_KEYS.join(', ')}).`,
-      );
+      throw inputError('cameraActionUnreadable', { received: describeValue(o), keys: CAMERA_ACTION_KEYS.join(', ') });
     }
     out.push(...actionsOfObject(o));
   });

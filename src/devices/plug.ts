@@ -9,6 +9,7 @@
  * by an absolute set, so a replayed set cannot flip the relay twice.
  */
 import { TapoError } from '../protocol/errors';
+import type { HintKey, ReasonKey } from '../protocol/reasons';
 import type { JsonObject } from '../protocol/types';
 import type { Requester } from './requester';
 import { arr, bool, checkChildReply, isObject, isReadMethod, malformed, num, str } from './check';
@@ -233,11 +234,7 @@ export class Plug extends SmartDevice {
    */
   async setOnAfter(on: boolean, delaySeconds: number): Promise<SwitchResult> {
     if (!Number.isInteger(delaySeconds) || delaySeconds < 1 || delaySeconds > MAX_COUNTDOWN_SECONDS) {
-      throw new TapoError(
-        'Input',
-        `Countdown delay must be a whole number of seconds from 1 to ${MAX_COUNTDOWN_SECONDS}; got ${String(delaySeconds)}.`,
-        { sent: false },
-      );
+      throw new TapoError('Input', 'countdownDelay', { params: { max: MAX_COUNTDOWN_SECONDS, value: String(delaySeconds) }, sent: false });
     }
     const [, added, info] = await this.callAll([
       { method: 'remove_countdown_rules', params: { remove_all: true }, idempotent: true },
@@ -356,7 +353,7 @@ export class Plug extends SmartDevice {
     }
     const first = windows[0];
     const last = windows[windows.length - 1];
-    if (!first || !last) throw new TapoError('Input', 'The energy range covers no window.', { sent: false });
+    if (!first || !last) throw new TapoError('Input', 'energyNoWindow', { sent: false });
     const result: EnergyData = { interval, startTimestamp: first.start, endTimestamp: last.end, entries };
     if (localTime !== undefined) result.localTime = localTime;
     return result;
@@ -414,9 +411,6 @@ export class Socket extends Plug {
     return false;
   }
 }
-
-/** The hint of the strip refusal when the caller gives none. */
-const STRIP_HINT = 'Address one socket: strip.socket(position, id or name).';
 
 /**
  * A power strip addressed as a whole (P300 …): it has no relay of its own (methods-plug.md §9: its
@@ -496,18 +490,16 @@ export class Strip extends SmartDevice {
       (named.length === 1 ? named[0] : undefined);
     if (!match && named.length > 1) {
       const where = named.map((c) => c.position).filter((p) => p !== undefined);
-      throw new TapoError(
-        'Input',
-        `${named.length} sockets are named "${wanted}" (positions ${where.join(', ')}): use the position ${span} or the socket's device id.`,
-        { hint: 'Give the sockets different names in the Tapo app to choose them by name.', sent: false },
-      );
+      throw new TapoError('Input', 'socketNameShared', {
+        params: { count: named.length, name: wanted, positions: where.join(', '), span },
+        hint: 'renameSockets',
+        sent: false,
+      });
     }
     if (!match) {
-      throw new TapoError(
-        'Input',
-        `No socket "${wanted}" on this device; use a device id, a position (${positions.join(', ') || 'none'}) or a socket name.`,
-        { sent: false },
-      );
+      throw positions.length > 0
+        ? new TapoError('Input', 'noSuchSocket', { params: { name: wanted, positions: positions.join(', ') }, sent: false })
+        : new TapoError('Input', 'noSuchSocketNoPositions', { params: { name: wanted }, sent: false });
     }
     return this.socketObject(match.deviceId);
   }
@@ -516,7 +508,7 @@ export class Strip extends SmartDevice {
    * The refusal for switching the strip as a whole, naming the socket positions (from the sockets
    * listed on this connection, else read now). `hint` says how to choose a socket where the user is.
    */
-  async switchRefusal(hint: string = STRIP_HINT): Promise<TapoError> {
+  async switchRefusal(hint: HintKey = 'stripAddressSocket'): Promise<TapoError> {
     let positions = this.facts.sockets?.map((s) => s.position);
     if (positions === undefined) {
       try {
@@ -525,8 +517,9 @@ export class Strip extends SmartDevice {
         positions = [];
       }
     }
-    const choice = positions.length > 0 ? `${positions.join(', ')} or its name` : 'its position, id or name';
-    return new TapoError('Input', `This is a power strip: choose a socket (${choice}).`, { hint, sent: false });
+    return positions.length > 0
+      ? new TapoError('Input', 'stripChooseSocket', { params: { positions: positions.join(', ') }, hint, sent: false })
+      : new TapoError('Input', 'stripChooseSocketAny', { hint, sent: false });
   }
 
   private socketObject(deviceId: string): Socket {
@@ -579,12 +572,12 @@ export async function openSmart(requester: Requester, options: SmartOptions = {}
  */
 export function checkEnergyRequest(interval: EnergyInterval, range?: { start: Date; end?: Date }): { from: number; to: number } | undefined {
   if (!(interval in INTERVAL_MINUTES)) {
-    throw new TapoError('Input', `Energy interval must be hourly, daily or monthly; got ${String(interval)}.`, { sent: false });
+    throw new TapoError('Input', 'energyInterval', { params: { value: String(interval) }, sent: false });
   }
   const startMs = range?.start.getTime();
   const endMs = range?.end?.getTime();
   if ((startMs !== undefined && Number.isNaN(startMs)) || (endMs !== undefined && Number.isNaN(endMs))) {
-    throw new TapoError('Input', 'Energy range dates must be valid dates.', { sent: false });
+    throw new TapoError('Input', 'energyBadDates', { sent: false });
   }
   const span = startMs !== undefined && endMs !== undefined ? { from: Math.floor(startMs / 1000), to: Math.floor(endMs / 1000) } : undefined;
   // The device's zone shifts the window grid by less than one window, so a range that needs
@@ -608,9 +601,9 @@ export function energyWindow(
   const first = localMidnight(start, offsetSeconds);
   if (interval === 'hourly') {
     const lastDay = localMidnight(end ?? start, offsetSeconds);
-    if (lastDay < first) throw new TapoError('Input', 'The end of an hourly energy range must not be before its start.');
+    if (lastDay < first) throw new TapoError('Input', 'hourlyEndBeforeStart');
     if ((lastDay - first) / DAY + 1 > MAX_HOURLY_DAYS) {
-      throw new TapoError('Input', `Hourly energy history covers at most ${MAX_HOURLY_DAYS} days.`);
+      throw new TapoError('Input', 'hourlyMaxDays', { params: { days: MAX_HOURLY_DAYS } });
     }
     return { start: first, end: lastDay + DAY - 1 };
   }
@@ -624,11 +617,14 @@ export function energyWindow(
 /** Most `get_energy_data` requests one {@link Plug.getEnergyData} range may take. */
 export const MAX_ENERGY_REQUESTS = 12;
 
-/** What one request covers, per interval, and so the longest range allowed (for messages). */
-const ENERGY_WINDOW_TEXT: Record<EnergyInterval, { per: string; longest: string }> = {
-  hourly: { per: `${MAX_HOURLY_DAYS} days`, longest: `${MAX_ENERGY_REQUESTS * MAX_HOURLY_DAYS} days` },
-  daily: { per: 'quarter', longest: `${MAX_ENERGY_REQUESTS} quarters (${MAX_ENERGY_REQUESTS / 4} years)` },
-  monthly: { per: 'year', longest: `${MAX_ENERGY_REQUESTS} years` },
+/** The refusal of too long a range, per interval: what one request covers, and so the longest range allowed. */
+const ENERGY_TOO_LONG: Record<EnergyInterval, { reason: ReasonKey; params: Record<string, number> }> = {
+  hourly: {
+    reason: 'energyRangeTooLongHourly',
+    params: { requests: MAX_ENERGY_REQUESTS, days: MAX_HOURLY_DAYS, longestDays: MAX_ENERGY_REQUESTS * MAX_HOURLY_DAYS },
+  },
+  daily: { reason: 'energyRangeTooLongDaily', params: { requests: MAX_ENERGY_REQUESTS, years: MAX_ENERGY_REQUESTS / 4 } },
+  monthly: { reason: 'energyRangeTooLongMonthly', params: { requests: MAX_ENERGY_REQUESTS } },
 };
 
 /** One request of a range: the pair sent, and the start of the last bucket it contributes. */
@@ -650,16 +646,11 @@ export function checkEnergyRange(
   limit: number,
 ): EnergyRangeWindow[] {
   if (to < from) {
-    throw new TapoError('Input', 'The end of an energy range must not be before its start.', { sent: false });
+    throw new TapoError('Input', 'energyEndBeforeStart', { sent: false });
   }
   const windows: EnergyRangeWindow[] = [];
   const tooLong = (): TapoError =>
-    new TapoError(
-      'Input',
-      `This ${interval} range needs more than ${MAX_ENERGY_REQUESTS} requests to the device (one per ${ENERGY_WINDOW_TEXT[interval].per}); ` +
-        `${interval} history is read for at most ${ENERGY_WINDOW_TEXT[interval].longest} at a time.`,
-      { hint: 'Ask for a shorter range, or split it over several messages.', sent: false },
-    );
+    new TapoError('Input', ENERGY_TOO_LONG[interval].reason, { params: ENERGY_TOO_LONG[interval].params, hint: 'shorterRange', sent: false });
   if (interval === 'hourly') {
     const lastDay = localMidnight(to, offset);
     for (let day = localMidnight(from, offset); day <= lastDay; day += MAX_HOURLY_DAYS * DAY) {
@@ -689,10 +680,7 @@ function bucketStart(interval: EnergyInterval, start: number, i: number, offset:
 
 /** The refusal of an energy reading from a device without a meter. */
 function noEnergyMeter(): TapoError {
-  return new TapoError('Unsupported', 'This device has no energy meter.', {
-    hint: 'Energy readings need a P110, P115 or another model with energy monitoring.',
-    sent: false,
-  });
+  return new TapoError('Unsupported', 'noEnergyMeter', { hint: 'energyModel', sent: false });
 }
 
 /**
@@ -704,14 +692,17 @@ export function metered(device: Plug | Strip): Plug {
   return device;
 }
 
-/** How {@link addressed} words its refusals where the user is (a node setting, a command line option …). */
+/**
+ * How {@link addressed} words its refusals where the user is (a node setting, a command line
+ * option …): keys of the reasons and hints tables.
+ */
 export interface AddressOptions {
-  /** The refusal of a socket given for a device that has none. */
-  notStrip: string;
+  /** The reason of the refusal of a socket given for a device that has none. */
+  notStrip: ReasonKey;
   /** Its hint. */
-  notStripHint?: string;
+  notStripHint?: HintKey;
   /** How to choose a socket, in the refusal to switch a strip as a whole. */
-  stripHint?: string;
+  stripHint?: HintKey;
 }
 
 /**

@@ -140,7 +140,10 @@ export class SmartDevice {
         break;
       }
       if (answered.size === 0) {
-        throw new TapoError('Device', `multipleRequest: the device answered none of ${chunk.map((i) => calls[i]?.method).join(', ')}.`);
+        throw new TapoError('Device', 'batchUnanswered', {
+          context: 'multipleRequest',
+          params: { methods: chunk.map((i) => calls[i]?.method).join(', ') },
+        });
       }
       pending = pending.filter((i) => !answered.has(i));
     }

@@ -8,7 +8,7 @@
  */
 import type { DeviceVerbs } from '../connection/device';
 import { addressed, parsePlugCommand } from '../devices';
-import type { PlugCommand, PlugInfo, StripSocket } from '../devices';
+import type { AddressOptions, PlugCommand, PlugInfo, StripSocket } from '../devices';
 import { nodeError, attachDevice, findDevice, handleInput, requireKind } from './shared';
 import type { DeviceConfigNode, Translate } from './shared';
 import type { NodeAPI, NodeDef, NodeInstance, NodeMessage } from './types';
@@ -38,6 +38,9 @@ export interface PlugControlResult {
 
 const CONFIG_ACTIONS = ['on', 'off', 'toggle', 'status'];
 
+/** How this node words a socket for a plug, and a strip switched as a whole (tapo-device catalog keys). */
+const ADDRESS_OPTIONS: AddressOptions = { notStrip: 'notStripNode', stripHint: 'stripHintNode' };
+
 /** The socket to address: `msg.socket` wins over the config; undefined for the plug itself. */
 export function socketOf(msgSocket: unknown, configured: string | undefined, t: Translate): string | number | undefined {
   if (msgSocket !== undefined && msgSocket !== null && msgSocket !== '') {
@@ -53,14 +56,13 @@ export function socketOf(msgSocket: unknown, configured: string | undefined, t: 
  * Performs one command and answers the state read back after it: a switch and its read-back travel
  * in one round trip where the device batches, a toggle is a read plus that, a status one read.
  */
-async function perform(verbs: DeviceVerbs, socket: string | number | undefined, command: PlugCommand, t: Translate): Promise<PlugControlResult> {
+async function perform(verbs: DeviceVerbs, socket: string | number | undefined, command: PlugCommand): Promise<PlugControlResult> {
   const device = await verbs.smart();
-  const options = { notStrip: t('errors.notStrip'), stripHint: t('errors.stripHint') };
   let info: PlugInfo;
   let countdown: PlugControlResult['countdown'];
   switch (command.type) {
     case 'set': {
-      const plug = await addressed(device, socket, true, options);
+      const plug = await addressed(device, socket, true, ADDRESS_OPTIONS);
       if (command.delaySeconds !== undefined && command.delaySeconds > 0) {
         const armed = await plug.setOnAfter(command.on, command.delaySeconds);
         info = armed.info;
@@ -71,13 +73,13 @@ async function perform(verbs: DeviceVerbs, socket: string | number | undefined, 
       break;
     }
     case 'toggle':
-      info = await (await addressed(device, socket, true, options)).toggle();
+      info = await (await addressed(device, socket, true, ADDRESS_OPTIONS)).toggle();
       break;
     case 'led':
-      info = await (await addressed(device, socket, false, options)).switchLed(command.on);
+      info = await (await addressed(device, socket, false, ADDRESS_OPTIONS)).switchLed(command.on);
       break;
     case 'status':
-      info = await (await addressed(device, socket, false, options)).getInfo();
+      info = await (await addressed(device, socket, false, ADDRESS_OPTIONS)).getInfo();
       break;
   }
   const result: PlugControlResult = {
@@ -106,7 +108,7 @@ export default function register(RED: NodeAPI): void {
       // Everything is validated before the first request leaves.
       const command = parsePlugCommand(configured ?? msg.payload);
       const socket = socketOf(msg.socket, def.socket, t);
-      msg.payload = await dev.run((verbs) => perform(verbs, socket, command, t));
+      msg.payload = await dev.run((verbs) => perform(verbs, socket, command));
     };
     attachDevice(this, device, t, handleInput(this, device, t, run));
   }

@@ -24,7 +24,7 @@ import { artifact, freePort, launchBrowser, requireChromium, waitUntil, within }
 import type { Browser } from './browser';
 
 const root = path.resolve(__dirname, '../..');
-const OUR_PALETTE_TYPES = ['tapo-plug-control', 'tapo-plug-energy', 'tapo-camera-get', 'tapo-camera-do'];
+const OUR_PALETTE_TYPES = ['tapo-plug-control', 'tapo-plug-energy', 'tapo-camera-get', 'tapo-camera-do', 'tapo-event'];
 const EXAMPLE = '01 - Plug on, off and toggle';
 
 describe('browser: editor and dashboard (headless Chromium)', function () {

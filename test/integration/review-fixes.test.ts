@@ -251,7 +251,7 @@ describe('review fixes (simulator on 127.0.0.1)', function () {
         if (typeof req.method === 'string') seen.push(req.method);
         return original(req);
       })(d.logic.handle.bind(d.logic));
-      const err = await rejection(openSmart(c).then(async (device) => (await addressed(device, undefined, true, { notStrip: 'n/a' })).setOnAfter(false, 60)));
+      const err = await rejection(openSmart(c).then(async (device) => (await addressed(device, undefined, true, { notStrip: 'notStripNode' })).setOnAfter(false, 60)));
       assert.equal(err.kind, 'Input');
       assert.match(err.message, /power strip/);
       assert.ok(!seen.includes('add_countdown_rule') && !seen.includes('remove_countdown_rules'), seen.join(','));

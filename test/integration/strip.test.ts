@@ -153,15 +153,17 @@ describe('power strip (P300) against the simulator', function () {
       const before = sockets(sim);
       record = recordMethods(sim);
       const strip = await openStrip(connection);
-      const err = await rejection(addressed(strip, undefined, true, { notStrip: 'n/a', stripHint: 'Pick one.' }));
+      const err = await rejection(addressed(strip, undefined, true, { notStrip: 'notStripNode', stripHint: 'cliStripSocket' }));
       assert.equal(err.kind, 'Input');
       assert.equal(err.sent, false);
+      assert.equal(err.reason, 'stripChooseSocket');
       assert.match(err.message, /this is a power strip: choose a socket \(1, 2, 3 or its name\)/i);
-      assert.equal(err.hint, 'Pick one.');
+      assert.equal(err.hintKey, 'cliStripSocket');
+      assert.equal(err.hint, 'Add --socket with its position (e.g. --socket 1), its device id or its name.');
       // Once the sockets are known, the refusal asks nothing again and sends nothing.
       const seen = record.methods.length;
       for (let i = 0; i < 3; i++) {
-        assert.equal((await rejection(addressed(strip, undefined, true, { notStrip: 'n/a' }))).kind, 'Input');
+        assert.equal((await rejection(addressed(strip, undefined, true, { notStrip: 'notStripNode' }))).kind, 'Input');
       }
       assert.equal(record.methods.length, seen);
       assert.ok(!record.methods.some((m) => /^(set_|add_|remove_)/.test(m)), record.methods.join(' '));
@@ -180,7 +182,7 @@ describe('power strip (P300) against the simulator', function () {
     it('a toggle on a freshly opened device recognises the strip and sends no set', async () => {
       const before = sockets(sim);
       record = recordMethods(sim);
-      const err = await rejection(openSmart(connection).then((device) => addressed(device, undefined, true, { notStrip: 'n/a' })));
+      const err = await rejection(openSmart(connection).then((device) => addressed(device, undefined, true, { notStrip: 'notStripNode' })));
       assert.equal(err.kind, 'Input');
       assert.match(err.message, /power strip/);
       assert.ok(!record.methods.includes('set_device_info'), record.methods.join(' '));
@@ -231,7 +233,7 @@ interface TestHelper {
   unload(): Promise<void>;
   getNode(id: string): HelperNode;
 }
-type Msg = Record<string, unknown> & { payload?: unknown; error?: { message: string; cause?: { kind?: string } } };
+type Msg = Record<string, unknown> & { payload?: unknown; error?: { message: string; cause?: { kind?: string; reason?: string } } };
 
 const helper = require('node-red-node-test-helper') as TestHelper;
 helper.init(require.resolve('node-red'));
@@ -277,9 +279,11 @@ describe('tapo-plug-control on a power strip (flows; needs dist/)', function () 
     helper.getNode('act').receive({ payload: 'x' });
     const err = (await caught).error!;
     assert.equal(err.cause?.kind, 'Input');
-    assert.match(err.message, /This is a power strip: choose a socket \(1, 2, 3 or its name\)/);
-    // The helper's translator echoes keys: the node's own hint is the one given.
-    assert.match(err.message, /errors\.stripHint/);
+    // The helper's translator echoes keys (the English text, with the positions, is checked on the
+    // devices layer above): the strip's reason, and the node's own hint.
+    assert.equal(err.cause?.reason, 'stripChooseSocket');
+    assert.match(err.message, /reasons\.stripChooseSocket\b/);
+    assert.match(err.message, /hints\.stripHintNode\b/);
     assert.ok(!record.methods.some((m) => m.includes('set_')), record.methods.join(' '));
     assert.deepEqual(sockets(sim), before);
 
@@ -320,7 +324,9 @@ describe('tapo-plug-control on a power strip (flows; needs dist/)', function () 
     helper.getNode('act').receive({});
     const err = (await caught).error!;
     assert.equal(err.cause?.kind, 'Input');
-    assert.match(err.message, /3 sockets are named "Lamp" \(positions 1, 2, 3\)/);
+    // The helper's translator echoes keys; the English text is checked on the devices layer above.
+    assert.equal(err.cause?.reason, 'socketNameShared');
+    assert.match(err.message, /hints\.renameSockets\b/);
     assert.deepEqual(sockets(sim), before);
   });
 });

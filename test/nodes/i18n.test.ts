@@ -15,7 +15,7 @@ import { ERROR_KINDS } from '../../src/protocol/errors';
 import { HINTS, REASONS, STATUSES } from '../../src/protocol/reasons';
 
 const root = path.resolve(__dirname, '../..');
-const TYPES = ['tapo-device', 'tapo-plug-control', 'tapo-plug-energy', 'tapo-camera-get', 'tapo-camera-do'];
+const TYPES = ['tapo-device', 'tapo-plug-control', 'tapo-plug-energy', 'tapo-camera-get', 'tapo-camera-do', 'tapo-event'];
 const ACTION_TYPES = TYPES.filter((type) => type !== 'tapo-device');
 
 /**
@@ -34,6 +34,7 @@ const TEMPLATES: Record<string, string[]> = {
     ...Object.keys(STATUSES).map((k) => `tapo-device.statuses.${k}`),
   ],
   'tapo-device.statuses.${facts.reason}': Object.keys(STATUSES).map((k) => `tapo-device.statuses.${k}`),
+  'status.paused.${status.paused}': ['authentication', 'locked', 'privacy', 'unsupported'].map((p) => `status.paused.${p}`),
 };
 
 /** Prefixes joined with a variable in the editor code, and what they are joined with. */
@@ -41,6 +42,7 @@ const PREFIXES: Record<string, string[]> = {
   'tapo-camera-get.setting.': ['deviceInfo', 'privacyMode', 'led', 'motionDetection', 'personDetection', 'nightVision', 'alarm', 'presets', 'sdCard', 'time'],
   'tapo-plug-control.action.': ['payload', 'on', 'off', 'toggle', 'status'],
   'tapo-plug-energy.mode.': ['summary', 'hourly', 'daily', 'monthly'],
+  'tapo-event.event.': ['motion', 'person', 'vehicle', 'pet', 'lineCross', 'intrusion', 'tamper', 'babyCry', 'ring', 'on', 'off', 'power'],
 };
 
 type Catalog = Record<string, unknown>;

@@ -122,10 +122,12 @@ describe('nodes: review fixes', function () {
       const seen = statuses(act);
       const caught = next(helper.getNode('caught'));
       act.receive({});
-      const err = (await caught).error as CaughtError;
+      const err = (await caught).error as CaughtError & { cause?: { reason?: string } };
       assert.equal(err.cause?.kind, 'Unsupported');
+      assert.equal(err.cause?.reason, 'noEnergyMeter');
       assert.ok(!err.message.includes('..'), err.message);
-      assert.match(err.message, /no energy meter\. Energy readings need/);
+      // The helper's translator echoes keys: the reason, then its hint after one full stop.
+      assert.match(err.message, /reasons\.noEnergyMeter\. tapo-device\.hints\.energyModel$/);
       await statusWhere(act, seen, (s) => s.fill === 'red');
       assert.equal(seen.find((s) => s.fill === 'red')?.text, 'tapo-device.errors.Unsupported');
       // The device was asked which components it has, and nothing about energy.
@@ -164,7 +166,7 @@ describe('nodes: review fixes', function () {
       const t: Translate = (key) => key;
       const method = new TapoError('Unsupported', 'getNope: this model does not know that method (error -1002)', { code: -1002 });
       const batch = new TapoError('Unsupported', 'motorMove: unknown method in a batch (error -40210)', { code: -40210 });
-      const feature = new TapoError('Unsupported', 'This device has no energy meter.', { sent: false });
+      const feature = new TapoError('Unsupported', 'noEnergyMeter', { hint: 'energyModel', sent: false });
       const suggested = new TapoError('Unsupported', 'the device has no KLAP endpoint (HTTP 404 on handshake1)', { suggestedScheme: 'passthrough' });
       // As src/protocol/tpap.ts throws it: flagged as about the scheme.
       const tpapLogin = new TapoError('Unsupported', 'the device offers no passcode type this client knows (pake [9])', { aboutScheme: true });

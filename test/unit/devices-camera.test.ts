@@ -207,7 +207,7 @@ describe('devices/camera', () => {
       const v = await new Camera(fake).read(CAMERA_SETTINGS);
       assert.deepEqual(
         fake.sent.map((s) => (o(s.req.params).requests as JsonValue[]).length),
-        [10, 2],
+        [10, 3],
       );
       assert.ok(fake.sent.every((s) => s.req.method === 'multipleRequest'));
       const alarmRead = fake.sent.flatMap((s) => o(s.req.params).requests as JsonObject[]).find((r) => r.method === 'getLastAlarmInfo');
@@ -231,6 +231,7 @@ describe('devices/camera', () => {
         presets: [],
         sdCard: { status: 'offline', totalSpace: '0B', freeSpace: '0B', percent: 0, recordDuration: 0, writeProtected: false },
         time: { timestamp: 1734262120, localTime: '2024-12-15 11:28:40', timezone: 'UTC-00:00', zoneId: 'Europe/London' },
+        lastAlarm: { time: 1733422805, type: 'motion' },
       });
     });
 

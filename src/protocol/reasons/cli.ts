@@ -2,6 +2,7 @@
 export const CLI_REASONS = {
   cliNotJson: '__what__ is not valid JSON',
   cliNotObject: '__what__ must be a JSON object',
+  cliNotStrip: 'This plug has no sockets, so --socket does not apply',
   cliSocketNoMeter: 'Socket __socket__ of this strip has no energy meter',
 } as const;
 

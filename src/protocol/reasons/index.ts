@@ -9,6 +9,7 @@
 import { CLI_HINTS, CLI_REASONS } from './cli';
 import { CODE_REASONS, CODE_STATUSES } from './codes';
 import { CORE_HINTS, CORE_REASONS } from './core';
+import { DEVICE_HINTS, DEVICE_REASONS, DEVICE_STATUSES } from './devices';
 import { fillIn } from './format';
 import { PROTOCOL_HINTS, PROTOCOL_REASONS } from './protocol';
 import type { ReasonParams } from './format';
@@ -16,23 +17,18 @@ import type { ReasonParams } from './format';
 export { fillIn, placeholders } from './format';
 export type { ReasonParams } from './format';
 
-/** The English tables, by name (a test checks that no key is in two of them). */
-export const REASON_TABLES: Readonly<Record<string, Readonly<Record<string, string>>>> = { CODE_REASONS, CORE_REASONS, PROTOCOL_REASONS, CLI_REASONS };
-/** The English hint tables, by name. */
-export const HINT_TABLES: Readonly<Record<string, Readonly<Record<string, string>>>> = { CORE_HINTS, PROTOCOL_HINTS, CLI_HINTS };
-
 /** English text of every reason. */
-export const REASONS = { ...CODE_REASONS, ...CORE_REASONS, ...PROTOCOL_REASONS, ...CLI_REASONS } as const;
+export const REASONS = { ...CODE_REASONS, ...CORE_REASONS, ...PROTOCOL_REASONS, ...DEVICE_REASONS, ...CLI_REASONS } as const;
 /** A reason key. */
 export type ReasonKey = keyof typeof REASONS;
 
 /** English text of every hint. */
-export const HINTS = { ...CORE_HINTS, ...PROTOCOL_HINTS, ...CLI_HINTS } as const;
+export const HINTS = { ...CORE_HINTS, ...PROTOCOL_HINTS, ...DEVICE_HINTS, ...CLI_HINTS } as const;
 /** A hint key. */
 export type HintKey = keyof typeof HINTS;
 
 /** Short statuses of reasons that say what to do better than their kind's status (a node's red status). */
-export const STATUSES: Partial<Record<ReasonKey, string>> = { ...CODE_STATUSES };
+export const STATUSES: Partial<Record<ReasonKey, string>> = { ...CODE_STATUSES, ...DEVICE_STATUSES };
 
 /** True when `key` names a reason. */
 export function isReasonKey(key: string): key is ReasonKey {
