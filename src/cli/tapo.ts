@@ -36,7 +36,8 @@ Commands:
   discover                  UDP discovery (no credentials): print model, MAC, scheme and the raw result
   probe                     log in, detect the scheme and print the device identity
   info                      print the device state
-  on | off | toggle         switch a plug (toggle reads, then sets the opposite)
+  on | off | toggle         switch a plug and print its state read back, as info does
+                            (toggle reads, then sets the opposite)
   energy                    print a plug's energy usage
   camera get NAME...        read camera settings (e.g. privacyMode led deviceInfo)
   camera do JSON            apply camera actions, e.g. '{"privacyMode":true}'
@@ -256,14 +257,15 @@ async function runPlugVerb(connection: DeviceConnection, verb: PlugVerb, socket:
       throw new TapoError('Unsupported', 'cliSocketNoMeter', { params: { socket }, hint: 'cliSocketMeter', sent: e.sent, cause: e });
     }
   }
+  // A switch prints what info prints: the plug (or socket) read back after the change.
   const plug = await addressed(device, socket, true, options);
   switch (verb) {
     case 'on':
-      return { device_on: (await plug.turnOn()).on };
+      return plug.turnOn();
     case 'off':
-      return { device_on: (await plug.turnOff()).on };
+      return plug.turnOff();
     case 'toggle':
-      return { device_on: (await plug.toggle()).on };
+      return plug.toggle();
   }
 }
 

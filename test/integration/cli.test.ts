@@ -78,11 +78,37 @@ describe('tapo CLI against the simulator', function () {
     const logic = plug.logic as PlugLogic;
     const on = await tapo([...plugArgs(), 'on'], { TAPO_PASSWORD: PASSWORD });
     assert.equal(on.code, 0, on.stderr);
-    assert.deepEqual(JSON.parse(on.stdout), { device_on: true });
+    assert.equal((JSON.parse(on.stdout) as { on: boolean }).on, true);
     assert.equal(logic.state.on, true);
     const off = await tapo([...plugArgs(), 'off'], { TAPO_PASSWORD: PASSWORD });
     assert.equal(off.code, 0, off.stderr);
+    assert.equal((JSON.parse(off.stdout) as { on: boolean }).on, false);
     assert.equal(logic.state.on, false);
+  });
+
+  it('on, off and toggle print the plug read back after the change, as info prints it', async () => {
+    const logic = plug.logic as PlugLogic;
+    const base = [...plugArgs(), '--password', PASSWORD];
+    for (const verb of ['on', 'off', 'toggle']) {
+      const before = logic.state.on;
+      const switched = await tapoInProcess([...base, verb]);
+      assert.equal(switched.code, 0, switched.stderr);
+      const expected = verb === 'on' ? true : verb === 'off' ? false : !before;
+      assert.equal(logic.state.on, expected);
+      const info = await tapoInProcess([...base, 'info']);
+      assert.equal(info.code, 0, info.stderr);
+      const printed = JSON.parse(switched.stdout) as Record<string, unknown>;
+      const read = JSON.parse(info.stdout) as Record<string, unknown>;
+      // The same tidy object, key for key (onTime counts seconds, so it may have moved on).
+      assert.deepEqual(Object.keys(printed), Object.keys(read), switched.stdout);
+      assert.deepEqual({ ...printed, onTime: 0 }, { ...read, onTime: 0 });
+      assert.equal(printed['on'], expected);
+      assert.equal(printed['model'], 'P110');
+      assert.equal(printed['nickname'], logic.state.nickname);
+      assert.match(String(printed['deviceId']), /^[0-9A-F]{40}$/i);
+      assert.equal(typeof printed['onTime'], 'number');
+      assert.ok(!('device_on' in printed), switched.stdout);
+    }
   });
 
   it('a wrong password exits 10 with one stderr line and no secret', async () => {
