@@ -51,7 +51,7 @@ Options:
   --socket N|ID|NAME        power strips: the socket for on, off, toggle, info and energy
                             (its position 1, 2, …, its device id or its name)
   --scheme S                auto (default), ${SCHEME_NAMES.join(', ')}
-  --timeout MS              per-request timeout in ms (default 10000; discover: 3000)
+  --timeout S               per-request timeout in seconds, 1 to 120 (default 10; discover: 3)
   --discovery-port N        UDP port for discover (default 20002; some doorbells use 20004)
   --debug                   print stack traces of unexpected errors
   -h, --help                show this text
@@ -86,6 +86,22 @@ interface ParsedArgs {
 }
 
 const VALUE_OPTIONS = new Set(['host', 'username', 'password', 'kind', 'scheme', 'timeout', 'discovery-port', 'socket']);
+
+/** Shortest and longest `--timeout`, in seconds: the range the tapo-device editor accepts. */
+export const TIMEOUT_RANGE_S = { min: 1, max: 120 } as const;
+
+/**
+ * Reads `--timeout` in seconds, as the editor's timeout (fractions allowed, e.g. 2.5), and returns
+ * milliseconds. A value out of range is refused, never clamped: `--timeout 10000` from a script
+ * written for milliseconds must not silently wait almost three hours.
+ */
+function timeoutOption(value: string): number {
+  const seconds = Number(value.trim());
+  if (!/^\s*\d+(\.\d+)?\s*$/.test(value) || seconds < TIMEOUT_RANGE_S.min || seconds > TIMEOUT_RANGE_S.max) {
+    throw new UsageError(`--timeout must be a number of seconds from ${TIMEOUT_RANGE_S.min} to ${TIMEOUT_RANGE_S.max}, not "${value}"`);
+  }
+  return Math.round(seconds * 1000);
+}
 
 function parseArgs(argv: readonly string[]): ParsedArgs {
   const out: ParsedArgs = { help: false, debug: false, scheme: 'auto', command: [] };
@@ -134,12 +150,9 @@ function parseArgs(argv: readonly string[]): ParsedArgs {
         }
         out.scheme = value as SchemeName | 'auto';
         break;
-      case 'timeout': {
-        const ms = Number(value);
-        if (!/^\d+$/.test(value) || ms < 1) throw new UsageError('--timeout must be a positive number of milliseconds');
-        out.timeoutMs = ms;
+      case 'timeout':
+        out.timeoutMs = timeoutOption(value);
         break;
-      }
       case 'discovery-port': {
         const port = Number(value);
         if (!/^\d+$/.test(value) || port < 1 || port > 65535) throw new UsageError('--discovery-port must be a port number from 1 to 65535');

@@ -6,7 +6,8 @@
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
-import { EXIT_CODES, main } from '../../src/cli/tapo';
+import { EXIT_CODES, TIMEOUT_RANGE_S, main } from '../../src/cli/tapo';
+import { TIMEOUT_RANGE_S as EDITOR_TIMEOUT_RANGE_S } from '../../src/nodes/tapo-device';
 import type { CliIo } from '../../src/cli/tapo';
 import { startDevice } from '../../src/simulator';
 import type { SimulatedDevice } from '../../src/simulator';
@@ -180,6 +181,38 @@ describe('tapo CLI against the simulator', function () {
     assert.equal((camera.logic as CameraLogic).state.privacyMode, true);
     const bad = await tapoInProcess([...base, 'camera', 'get', 'colour']);
     assert.equal(bad.code, 17);
+  });
+
+  it('--timeout is in seconds, 1 to 120 as in the editor; anything else is a usage error', async () => {
+    assert.deepEqual(TIMEOUT_RANGE_S, EDITOR_TIMEOUT_RANGE_S);
+    const base = [...plugArgs(), '--password', PASSWORD];
+    for (const bad of ['0', '0.5', '121', '10000', '-1', 'ten', '', '1e3']) {
+      const run = await tapoInProcess([...base, `--timeout=${bad}`, 'info']);
+      assert.equal(run.code, 2, `--timeout=${bad}: ${run.stderr}`);
+      assert.match(run.stderr, /^tapo: --timeout must be a number of seconds from 1 to 120, not ".*"\. Run tapo --help/);
+    }
+    const help = await tapoInProcess(['--help']);
+    assert.match(help.stdout, /--timeout S +per-request timeout in seconds, 1 to 120 \(default 10; discover: 3\)/);
+
+    // Every reply 300 ms late: one second is plenty (in ms, 1 would have timed out).
+    plug.faults.delayMs = 300;
+    try {
+      for (const seconds of ['1', '2.5', '120']) {
+        const run = await tapoInProcess([...base, '--timeout', seconds, 'info']);
+        assert.equal(run.code, 0, `--timeout ${seconds}: ${run.stderr}`);
+      }
+    } finally {
+      plug.faults.delayMs = 0;
+    }
+    // A device that never answers: Timeout (16) after the one second asked for.
+    plug.faults.hang = true;
+    try {
+      const run = await tapoInProcess([...base, '--timeout', '1', 'info']);
+      assert.equal(run.code, 16, run.stderr);
+      assert.match(run.stderr, /no answer within 1000 ms/);
+    } finally {
+      plug.faults.hang = false;
+    }
   });
 
   it('an unreachable device exits 15 (Transport)', async () => {
