@@ -44,7 +44,7 @@ Commands:
   call METHOD [JSON]        send one raw method with JSON params
 
 Options:
-  --host HOST[:PORT]        device address (required)
+  --host HOST[:PORT]        device address (required); http:// or https:// in front is dropped
   --username U              TP-Link account e-mail for plugs (env TAPO_USERNAME); cameras use admin
   --password P              account password (or env TAPO_PASSWORD, which keeps it out of ps)
   --kind plug|camera        device kind (default plug, camera for "camera ..." commands)
@@ -103,6 +103,33 @@ function timeoutOption(value: string): number {
   return Math.round(seconds * 1000);
 }
 
+/**
+ * Reads `--host`: `HOST[:PORT]`, or the same written as a URL as a browser shows it
+ * (`http://192.168.1.50`, `https://192.168.1.60:443/`): the `http://` or `https://` and one
+ * trailing slash are dropped, the port is kept. Anything else a URL can hold (a path, a query, a
+ * fragment, a user name, another scheme) is refused with the `--host` to give instead, the user
+ * name left out of it (it may hold a password). Exported for tests.
+ */
+export function hostOption(value: string): string {
+  const text = value.trim();
+  const scheme = /^([a-z][a-z\d+.-]*):\/\//i.exec(text);
+  let rest = scheme ? text.slice(scheme[0].length) : text;
+  // Only the address: after a user name, before a path, query or fragment.
+  const address = (rest.slice(rest.lastIndexOf('@') + 1).split(/[/?#\\]/)[0] ?? '').trim();
+  const name = scheme?.[1]?.toLowerCase();
+  if (scheme && address === '') throw new UsageError(`--host ${name}:// names no device: give its address, e.g. --host 192.168.1.50`);
+  if (name !== undefined && name !== 'http' && name !== 'https') {
+    // The port of another protocol (RTSP 554, ONVIF 2020 …) is not the device's: leave it out.
+    const hostOnly = /^\[[^\]]*\]/.exec(address)?.[0] ?? (address.split(':').length === 2 ? address.split(':')[0] : address);
+    throw new UsageError(`--host takes HOST[:PORT], not a ${name}:// URL; give the device's address, e.g. --host ${hostOnly}`);
+  }
+  if (rest.endsWith('/')) rest = rest.slice(0, -1);
+  if (/[/?#@\\]/.test(rest)) {
+    throw new UsageError(`--host takes HOST[:PORT], not a URL with a path, query or user name; give only the address, e.g. --host ${address}`);
+  }
+  return rest;
+}
+
 function parseArgs(argv: readonly string[]): ParsedArgs {
   const out: ParsedArgs = { help: false, debug: false, scheme: 'auto', command: [] };
   for (let i = 0; i < argv.length; i++) {
@@ -132,7 +159,7 @@ function parseArgs(argv: readonly string[]): ParsedArgs {
     if (value === undefined) throw new UsageError(`--${name} needs a value`);
     switch (name) {
       case 'host':
-        out.host = value;
+        out.host = hostOption(value);
         break;
       case 'username':
         out.username = value;

@@ -215,6 +215,39 @@ describe('tapo CLI against the simulator', function () {
     }
   });
 
+  it('--host written as an http(s):// URL: the scheme and a trailing slash are dropped, the port kept', async () => {
+    for (const host of [`http://127.0.0.1:${plug.port}`, `https://127.0.0.1:${plug.port}/`, `HTTP://127.0.0.1:${plug.port}/`]) {
+      const run = await tapoInProcess(['--host', host, '--username', 'user@example.com', '--password', PASSWORD, 'info']);
+      assert.equal(run.code, 0, `${host}: ${run.stderr}`);
+      assert.equal((JSON.parse(run.stdout) as { model: string }).model, 'P110');
+    }
+    // As a camera's address too, with --host=.
+    const viaUrl = await tapoInProcess([`--host=https://127.0.0.1:${camera.port}/`, '--password', PASSWORD, 'camera', 'get', 'privacyMode']);
+    assert.equal(viaUrl.code, 0, viaUrl.stderr);
+  });
+
+  it('--host with a path, query, user name or another scheme is a usage error saying what to give', async () => {
+    const sent = plug.httpRequestCount;
+    const address = `127.0.0.1:${plug.port}`;
+    const cases: [string, RegExp][] = [
+      [`http://${address}/app`, new RegExp(`^tapo: --host takes HOST\\[:PORT\\], not a URL with a path, query or user name; give only the address, e\\.g\\. --host ${address}\\. `)],
+      [`https://${address}/stok=abc/ds?x=1`, new RegExp(`give only the address, e\\.g\\. --host ${address}\\.`)],
+      [`${address}/app`, new RegExp(`give only the address, e\\.g\\. --host ${address}\\.`)],
+      [`${address}?x`, new RegExp(`give only the address, e\\.g\\. --host ${address}\\.`)],
+      [`http://admin:hunter2@${address}`, new RegExp(`give only the address, e\\.g\\. --host ${address}\\.`)],
+      ['rtsp://127.0.0.1:554/stream1', /not a rtsp:\/\/ URL; give the device's address, e\.g\. --host 127\.0\.0\.1\./],
+      ['http://', /--host http:\/\/ names no device: give its address/],
+    ];
+    for (const [host, message] of cases) {
+      const run = await tapoInProcess(['--host', host, '--username', 'user@example.com', '--password', PASSWORD, 'info']);
+      assert.equal(run.code, 2, `${host}: ${run.stderr}`);
+      assert.match(run.stderr, message);
+      assert.equal(run.stdout, '');
+      assert.ok(!run.stderr.includes('hunter2'), run.stderr);
+    }
+    assert.equal(plug.httpRequestCount, sent, 'nothing was sent');
+  });
+
   it('an unreachable device exits 15 (Transport)', async () => {
     const stopped = await startDevice({ fixture: 'P110(UK)_1.0_1.3.0' });
     const port = stopped.port;
