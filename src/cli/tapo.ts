@@ -4,8 +4,8 @@
  * `tapo: <message>. <hint>` on stderr and exits with a code per error kind (see {@link EXIT_CODES}).
  */
 import { DeviceConnection, parseHostPort } from '../connection/connection';
-import type { ConnectionOptions } from '../connection/connection';
-import { probeDevice } from '../connection/probe';
+import type { ConnectionOptions, ConnectionStateEvent } from '../connection/connection';
+import { WrongKindError, explainProbeFailure, probeDevice } from '../connection/probe';
 import { Camera } from '../devices/camera';
 import type { CameraAction, CameraSetting } from '../devices/camera';
 import { parseCameraActions, parseCameraReadNames } from '../devices/parse';
@@ -15,6 +15,7 @@ import { discover } from '../protocol/discovery';
 import type { DiscoverOptions } from '../protocol/discovery';
 import { ERROR_KINDS, TapoError } from '../protocol/errors';
 import type { ErrorKind } from '../protocol/errors';
+import type { HintKey } from '../protocol/reasons';
 import { SCHEME_NAMES } from '../protocol/types';
 import { secretForms } from '../secret-forms';
 import type { DeviceKind, JsonObject, JsonValue, SchemeName } from '../protocol/types';
@@ -329,6 +330,52 @@ async function runPlan(connection: DeviceConnection, kind: DeviceKind, plan: Pla
   }
 }
 
+/**
+ * Runs the plan on a connection of its own and closes it. When the device never answered as the
+ * configured kind, a failure goes through the probe's credential-free check of the other kind
+ * ({@link explainProbeFailure}: a plug's login sent to a camera, or a camera's to a plug, ends in a
+ * Transport failure), which turns it into a {@link WrongKindError} when the other kind answers.
+ */
+async function runOnConnection(options: ConnectionOptions, kind: DeviceKind, plan: Plan): Promise<unknown> {
+  const connection = new DeviceConnection(options);
+  let answered = false;
+  connection.on('state', (event: ConnectionStateEvent) => {
+    if (event.state === 'connected') answered = true;
+  });
+  let failure: unknown;
+  try {
+    return await runPlan(connection, kind, plan);
+  } catch (e) {
+    failure = e;
+  } finally {
+    await connection.close();
+  }
+  // A device that logged in as the configured kind is of that kind, whatever failed after.
+  throw answered ? failure : await explainProbeFailure(options, failure);
+}
+
+/** The command as the user typed it, for the wrong-kind hint. */
+function commandName(plan: Plan): string {
+  return plan.verb === 'camera info' ? 'info' : plan.verb;
+}
+
+/**
+ * The wrong-kind refusal in the command line's words: what the device is, and what to type
+ * instead for this command (Input, so exit 17; nothing reached the device as a command).
+ */
+function wrongKind(err: WrongKindError, plan: Plan): TapoError {
+  const command = commandName(plan);
+  let hint: HintKey;
+  if (err.looksLike === 'camera') hint = ['on', 'off', 'toggle', 'energy'].includes(command) ? 'cliPlugCommand' : 'cliAddKindCamera';
+  else hint = plan.verb === 'camera get' || plan.verb === 'camera do' ? 'cliCameraCommand' : 'cliDropKindCamera';
+  return new TapoError('Input', 'cliWrongKind', {
+    params: { actual: err.looksLike, configured: err.configured, where: err.where, command },
+    hint,
+    sent: false,
+    cause: err,
+  });
+}
+
 /** One line, no secrets: the message, then the hint. */
 function errorLine(error: TapoError, password: string | undefined): string {
   const message = error.message.replace(/\s+/g, ' ').trim().replace(/\.$/, '');
@@ -417,15 +464,10 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     if (parsed.timeoutMs !== undefined) options.timeoutMs = parsed.timeoutMs;
 
     let result: unknown;
-    if (plan.verb === 'probe') {
-      result = await probeDevice(options);
-    } else {
-      const connection = new DeviceConnection(options);
-      try {
-        result = await runPlan(connection, kind, plan);
-      } finally {
-        await connection.close();
-      }
+    try {
+      result = plan.verb === 'probe' ? await probeDevice(options) : await runOnConnection(options, kind, plan);
+    } catch (e) {
+      throw e instanceof WrongKindError ? wrongKind(e, plan) : e;
     }
     // Device data is printed as the device sent it: the device never knows the password.
     io.stdout(`${JSON.stringify(result ?? null, null, 2)}\n`);

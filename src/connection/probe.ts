@@ -37,6 +37,10 @@ export interface KindCheckOptions {
 export class WrongKindError extends TapoError {
   /** The kind the device looks like. */
   readonly looksLike: DeviceKind;
+  /** The kind it was asked as. */
+  readonly configured: DeviceKind;
+  /** The `host:port` where the other kind answered. */
+  readonly where: string;
 
   constructor(configured: DeviceKind, looksLike: DeviceKind, where: string, cause: TapoError) {
     super(
@@ -49,6 +53,8 @@ export class WrongKindError extends TapoError {
       },
     );
     this.looksLike = looksLike;
+    this.configured = configured;
+    this.where = where;
   }
 }
 

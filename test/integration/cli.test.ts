@@ -248,6 +248,75 @@ describe('tapo CLI against the simulator', function () {
     assert.equal(plug.httpRequestCount, sent, 'nothing was sent');
   });
 
+  describe('every command sent to the other kind of device says so (exit 17)', () => {
+    let secure: SimulatedDevice;
+    before(async () => {
+      secure = await startDevice({ fixture: 'C210(EU)_2.0_1.4.3', scheme: 'camera-secure' });
+    });
+    after(async () => {
+      await secure.stop();
+    });
+
+    /** One stderr line, no stdout, exit 17 (Input). */
+    function refusal(run: Run, what: string): string {
+      assert.equal(run.code, 17, `${what}: ${run.stderr}`);
+      assert.equal(run.stdout, '');
+      const lines = run.stderr.split('\n').filter((l) => l !== '');
+      assert.equal(lines.length, 1, run.stderr);
+      assert.doesNotMatch(run.stderr, /lost after the request was sent|cannot reach|password/, what);
+      return lines[0] ?? '';
+    }
+
+    it('plug commands on a camera: "this is a camera", with --kind camera; the camera sees no login', async () => {
+      const state = JSON.stringify((secure.logic as CameraLogic).state);
+      const base = ['--host', `127.0.0.1:${secure.port}`, '--username', 'user@example.com', '--password', PASSWORD];
+      const address = `127\\.0\\.0\\.1:${secure.port}`;
+      const cases: [string[], RegExp][] = [
+        [['on'], /on is a plug command: for a camera add --kind camera and use info, camera get, camera do or call/],
+        [['off'], /off is a plug command: for a camera add --kind camera/],
+        [['toggle'], /toggle is a plug command: for a camera add --kind camera/],
+        [['energy'], /energy is a plug command: for a camera add --kind camera/],
+        [['info'], /Add --kind camera and leave out --username \(a camera logs in as admin\)/],
+        [['call', 'get_device_info'], /Add --kind camera and leave out --username/],
+        [['probe'], /Add --kind camera and leave out --username/],
+        [['--scheme', 'passthrough', 'info'], /Add --kind camera/],
+      ];
+      for (const [command, hint] of cases) {
+        const line = refusal(await tapoInProcess([...base, ...command]), command.join(' '));
+        assert.match(line, new RegExp(`^tapo: this is a camera, not a plug \\(a camera answers at ${address}\\)\\. `));
+        assert.match(line, hint);
+      }
+      // As a user runs it: the exit code of the process.
+      refusal(await tapo([...base, 'on']), 'on (child process)');
+      assert.equal(secure.server.loginCount, 0);
+      assert.equal(secure.guard.lockedSecondsLeft(), 0);
+      assert.equal(JSON.stringify((secure.logic as CameraLogic).state), state);
+    });
+
+    it('camera commands on a plug: "this is a plug"; the plug is not switched and sees no login', async () => {
+      const logic = plug.logic as PlugLogic;
+      const before = logic.state.on;
+      const logins = plug.server.loginCount;
+      const base = ['--host', `127.0.0.1:${plug.port}`, '--password', PASSWORD];
+      const address = `127\\.0\\.0\\.1:${plug.port}`;
+      const cases: [string[], RegExp][] = [
+        [['camera', 'get', 'privacyMode'], /camera get is a camera command: a plug takes probe, info, on, off, toggle, energy and call/],
+        [['camera', 'do', '{"privacyMode":true}'], /camera do is a camera command/],
+        [['--kind', 'camera', 'camera', 'get', 'led'], /camera get is a camera command/],
+        [['--kind', 'camera', 'info'], /Leave out --kind camera \(plug is the default\) and give your TP-Link account e-mail with --username/],
+        [['--kind', 'camera', 'call', 'getDeviceInfo'], /Leave out --kind camera/],
+        [['--kind', 'camera', 'probe'], /Leave out --kind camera/],
+      ];
+      for (const [command, hint] of cases) {
+        const line = refusal(await tapoInProcess([...base, ...command]), command.join(' '));
+        assert.match(line, new RegExp(`^tapo: this is a plug, not a camera \\(a plug answers at ${address}\\)\\. `));
+        assert.match(line, hint);
+      }
+      assert.equal(plug.server.loginCount, logins);
+      assert.equal(logic.state.on, before);
+    });
+  });
+
   it('an unreachable device exits 15 (Transport)', async () => {
     const stopped = await startDevice({ fixture: 'P110(UK)_1.0_1.3.0' });
     const port = stopped.port;
