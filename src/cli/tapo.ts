@@ -3,6 +3,7 @@
  * layers the Node-RED nodes use. Prints JSON on stdout; on failure prints one line
  * `tapo: <message>. <hint>` on stderr and exits with a code per error kind (see {@link EXIT_CODES}).
  */
+import { isatty } from 'node:tty';
 import { DeviceConnection, parseHostPort } from '../connection/connection';
 import type { ConnectionOptions, ConnectionStateEvent } from '../connection/connection';
 import { WrongKindError, explainProbeFailure, probeDevice } from '../connection/probe';
@@ -18,6 +19,8 @@ import type { ErrorKind } from '../protocol/errors';
 import type { HintKey } from '../protocol/reasons';
 import { SCHEME_NAMES } from '../protocol/types';
 import { secretForms } from '../secret-forms';
+import { readHiddenLine } from './prompt';
+import type { PromptInput } from './prompt';
 import type { DeviceKind, JsonObject, JsonValue, SchemeName } from '../protocol/types';
 
 /** Exit code per error kind: Authentication 10, SessionExpired 11 … Unsupported 18. */
@@ -29,6 +32,8 @@ export const EXIT_CODES: Readonly<Record<ErrorKind, number>> = Object.fromEntrie
 export const EXIT_USAGE = 2;
 /** Exit code for an unexpected failure (a bug). */
 export const EXIT_UNEXPECTED = 1;
+/** Exit code after Ctrl-C at the password prompt (128 + SIGINT, as a shell reports it). */
+export const EXIT_INTERRUPTED = 130;
 
 /** The usage text printed by `--help`. */
 export const USAGE = `Usage: tapo --host HOST[:PORT] [options] COMMAND
@@ -47,7 +52,8 @@ Commands:
 Options:
   --host HOST[:PORT]        device address (required); http:// or https:// in front is dropped
   --username U              TP-Link account e-mail for plugs (env TAPO_USERNAME); cameras use admin
-  --password P              account password (or env TAPO_PASSWORD, which keeps it out of ps)
+  --password P              account password (or env TAPO_PASSWORD, which keeps it out of ps;
+                            on a terminal, without either, it is asked for without echo)
   --kind plug|camera        device kind (default plug, camera for "camera ..." commands)
   --socket N|ID|NAME        power strips: the socket for on, off, toggle, info and energy
                             (its position 1, 2, …, its device id or its name)
@@ -57,7 +63,8 @@ Options:
   --debug                   print stack traces of unexpected errors
   -h, --help                show this text
 
-Exit codes: 0 ok, 1 unexpected, 2 usage, ${ERROR_KINDS.map((k, i) => `${10 + i} ${k}`).join(', ')}.
+Exit codes: 0 ok, 1 unexpected, 2 usage, ${ERROR_KINDS.map((k, i) => `${10 + i} ${k}`).join(', ')},
+130 Ctrl-C at the password prompt.
 `;
 
 /** Where the CLI writes and what environment it reads (injectable for tests). */
@@ -68,6 +75,11 @@ export interface CliIo {
   stderr: (text: string) => void;
   /** Environment (`TAPO_PASSWORD`, `TAPO_USERNAME`). */
   env: NodeJS.ProcessEnv;
+  /**
+   * Where a password is typed when none was given: asked for (hidden, on `stderr`) only when this
+   * is a terminal (`isTTY`). Absent: never asked.
+   */
+  stdin?: PromptInput | undefined;
 }
 
 class UsageError extends Error {}
@@ -376,6 +388,9 @@ function wrongKind(err: WrongKindError, plan: Plan): TapoError {
   });
 }
 
+/** The refusal of a plug command without a user name. */
+const NO_USERNAME = '--username (the TP-Link account e-mail) is required for plugs';
+
 /** One line, no secrets: the message, then the hint. */
 function errorLine(error: TapoError, password: string | undefined): string {
   const message = error.message.replace(/\s+/g, ' ').trim().replace(/\.$/, '');
@@ -452,9 +467,16 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
       io.stdout(`${JSON.stringify({ scheme: scheme ?? null, ...found }, null, 2)}\n`);
       return 0;
     }
-    if (!password) throw new UsageError('no password: pass --password or set TAPO_PASSWORD');
     const username = parsed.username ?? io.env['TAPO_USERNAME'] ?? (kind === 'camera' ? 'admin' : undefined);
-    if (!username) throw new UsageError('--username (the TP-Link account e-mail) is required for plugs');
+    if (!password && io.stdin?.isTTY) {
+      // Asked for last, once nothing else on the command line can be refused.
+      if (!username) throw new UsageError(NO_USERNAME);
+      const answer = await readHiddenLine(io.stdin, io.stderr, 'Password: ');
+      if (answer.cancelled) return EXIT_INTERRUPTED;
+      password = answer.text;
+    }
+    if (!password) throw new UsageError('no password: pass --password or set TAPO_PASSWORD');
+    if (!username) throw new UsageError(NO_USERNAME);
     const options: ConnectionOptions = {
       host: parsed.host,
       kind,
@@ -493,6 +515,10 @@ function processIo(): CliIo {
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
     env: process.env,
+    // Looked at only when a password is missing; a pipe or file is never read.
+    get stdin(): PromptInput | undefined {
+      return isatty(0) ? process.stdin : undefined;
+    },
   };
 }
 

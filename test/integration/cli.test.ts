@@ -4,7 +4,7 @@
  * exit codes and the one-line stderr.
  */
 import { strict as assert } from 'node:assert';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { EXIT_CODES, TIMEOUT_RANGE_S, main } from '../../src/cli/tapo';
 import { TIMEOUT_RANGE_S as EDITOR_TIMEOUT_RANGE_S } from '../../src/nodes/tapo-device';
@@ -37,6 +37,40 @@ function tapo(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** Quotes one word for sh. */
+function shellWord(word: string): string {
+  return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** True when util-linux script(1), which runs a command on a pseudo-terminal, is installed. */
+const HAVE_SCRIPT = spawnSync('script', ['--version'], { stdio: 'ignore' }).status === 0;
+
+/**
+ * Runs the CLI on a pseudo-terminal (script(1)), as typed at a shell: its stdin, stdout and stderr
+ * are the terminal. Once "Password: " shows, `keys` are typed. Resolves with the exit code and
+ * everything the terminal showed (stdout and stderr together, and any echo).
+ */
+function tapoOnTerminal(args: string[], keys: string): Promise<{ code: number | null; screen: string }> {
+  const command = [process.execPath, '-r', 'ts-node/register/transpile-only', path.join(ROOT, 'src/cli/tapo.ts'), ...args].map(shellWord).join(' ');
+  return new Promise((resolve, reject) => {
+    const child = spawn('script', ['-qfec', command, '/dev/null'], { cwd: ROOT, env: { PATH: process.env['PATH'] ?? '' }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let screen = '';
+    let typed = false;
+    child.stdout.on('data', (chunk: Buffer) => {
+      screen += chunk.toString('utf8');
+      if (!typed && screen.includes('Password: ')) {
+        typed = true;
+        child.stdin.write(keys);
+      }
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      child.stdin.destroy();
+      resolve({ code, screen });
+    });
   });
 }
 
@@ -314,6 +348,30 @@ describe('tapo CLI against the simulator', function () {
       }
       assert.equal(plug.server.loginCount, logins);
       assert.equal(logic.state.on, before);
+    });
+  });
+
+  describe('on a terminal (a pseudo-terminal from script(1))', () => {
+    before(function () {
+      if (!HAVE_SCRIPT) this.skip();
+    });
+
+    it('asks "Password: ", echoes nothing typed, and runs the command', async () => {
+      const logic = plug.logic as PlugLogic;
+      // A slip corrected with Backspace, as a person types.
+      const run = await tapoOnTerminal([...plugArgs(), 'on'], 'tapo-simx\u007f\r');
+      assert.equal(run.code, 0, run.screen);
+      assert.match(run.screen, /^Password: \r?\n\{/);
+      assert.ok(!run.screen.includes('tapo-sim'), run.screen);
+      assert.equal(logic.state.on, true);
+    });
+
+    it('Ctrl-C at the prompt exits 130 and sends nothing', async () => {
+      const sent = plug.httpRequestCount;
+      const run = await tapoOnTerminal([...plugArgs(), 'off'], 'tapo\u0003');
+      assert.equal(run.code, 130, run.screen);
+      assert.equal(run.screen.replace(/\r/g, ''), 'Password: \n');
+      assert.equal(plug.httpRequestCount, sent);
     });
   });
 
