@@ -292,14 +292,11 @@ function planCommand(parsed: ParsedArgs): { plan: Plan; kind: DeviceKind } {
   return { plan, kind };
 }
 
-/** What a strip refusal tells a CLI user to do. */
-const STRIP_HINT = 'Add --socket with its position (e.g. --socket 1), its device id or its name.';
-
 /** Runs a plug verb, on one socket of a strip when `socket` is given. */
 async function runPlugVerb(connection: DeviceConnection, verb: PlugVerb, socket: string | undefined): Promise<unknown> {
   // Opening the device learns whether it is a strip, so a strip is refused before anything is switched.
   const device = await openSmart(connection);
-  const options = { notStrip: 'This plug has no sockets, so --socket does not apply', notStripHint: 'Leave out --socket.', stripHint: STRIP_HINT };
+  const options = { notStrip: 'cliNotStrip', notStripHint: 'cliLeaveOutSocket', stripHint: 'cliStripSocket' };
   if (verb === 'info') return (await addressed(device, socket, false, options)).getInfo();
   if (verb === 'energy') {
     const target = await addressed(device, socket, false, options);

@@ -3,6 +3,7 @@ export const CLI_REASONS = {
   cliNotJson: '__what__ is not valid JSON',
   cliNotObject: '__what__ must be a JSON object',
   cliSocketNoMeter: 'Socket __socket__ of this strip has no energy meter',
+  cliNotStrip: 'This plug has no sockets, so --socket does not apply',
   cliWrongKind: 'this is a __actual__, not a __configured__ (a __actual__ answers at __where__)',
 } as const;
 
