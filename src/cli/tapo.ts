@@ -3,9 +3,10 @@
  * layers the Node-RED nodes use. Prints JSON on stdout; on failure prints one line
  * `tapo: <message>. <hint>` on stderr and exits with a code per error kind (see {@link EXIT_CODES}).
  */
+import { isatty } from 'node:tty';
 import { DeviceConnection, parseHostPort } from '../connection/connection';
-import type { ConnectionOptions } from '../connection/connection';
-import { probeDevice } from '../connection/probe';
+import type { ConnectionOptions, ConnectionStateEvent } from '../connection/connection';
+import { WrongKindError, explainProbeFailure, probeDevice } from '../connection/probe';
 import { Camera } from '../devices/camera';
 import type { CameraAction, CameraSetting } from '../devices/camera';
 import { parseCameraActions, parseCameraReadNames } from '../devices/parse';
@@ -15,8 +16,11 @@ import { discover } from '../protocol/discovery';
 import type { DiscoverOptions } from '../protocol/discovery';
 import { ERROR_KINDS, TapoError } from '../protocol/errors';
 import type { ErrorKind } from '../protocol/errors';
+import type { HintKey } from '../protocol/reasons';
 import { SCHEME_NAMES } from '../protocol/types';
 import { secretForms } from '../secret-forms';
+import { readHiddenLine } from './prompt';
+import type { PromptInput } from './prompt';
 import type { DeviceKind, JsonObject, JsonValue, SchemeName } from '../protocol/types';
 
 /** Exit code per error kind: Authentication 10, SessionExpired 11 … Unsupported 18. */
@@ -28,6 +32,8 @@ export const EXIT_CODES: Readonly<Record<ErrorKind, number>> = Object.fromEntrie
 export const EXIT_USAGE = 2;
 /** Exit code for an unexpected failure (a bug). */
 export const EXIT_UNEXPECTED = 1;
+/** Exit code after Ctrl-C at the password prompt (128 + SIGINT, as a shell reports it). */
+export const EXIT_INTERRUPTED = 130;
 
 /** The usage text printed by `--help`. */
 export const USAGE = `Usage: tapo --host HOST[:PORT] [options] COMMAND
@@ -36,26 +42,29 @@ Commands:
   discover                  UDP discovery (no credentials): print model, MAC, scheme and the raw result
   probe                     log in, detect the scheme and print the device identity
   info                      print the device state
-  on | off | toggle         switch a plug (toggle reads, then sets the opposite)
+  on | off | toggle         switch a plug and print its state read back, as info does
+                            (toggle reads, then sets the opposite)
   energy                    print a plug's energy usage
   camera get NAME...        read camera settings (e.g. privacyMode led deviceInfo)
   camera do JSON            apply camera actions, e.g. '{"privacyMode":true}'
   call METHOD [JSON]        send one raw method with JSON params
 
 Options:
-  --host HOST[:PORT]        device address (required)
+  --host HOST[:PORT]        device address (required); http:// or https:// in front is dropped
   --username U              TP-Link account e-mail for plugs (env TAPO_USERNAME); cameras use admin
-  --password P              account password (or env TAPO_PASSWORD, which keeps it out of ps)
+  --password P              account password (or env TAPO_PASSWORD, which keeps it out of ps;
+                            on a terminal, without either, it is asked for without echo)
   --kind plug|camera        device kind (default plug, camera for "camera ..." commands)
   --socket N|ID|NAME        power strips: the socket for on, off, toggle, info and energy
                             (its position 1, 2, …, its device id or its name)
   --scheme S                auto (default), ${SCHEME_NAMES.join(', ')}
-  --timeout MS              per-request timeout in ms (default 10000; discover: 3000)
+  --timeout S               per-request timeout in seconds, 1 to 120 (default 10; discover: 3)
   --discovery-port N        UDP port for discover (default 20002; some doorbells use 20004)
   --debug                   print stack traces of unexpected errors
   -h, --help                show this text
 
-Exit codes: 0 ok, 1 unexpected, 2 usage, ${ERROR_KINDS.map((k, i) => `${10 + i} ${k}`).join(', ')}.
+Exit codes: 0 ok, 1 unexpected, 2 usage, ${ERROR_KINDS.map((k, i) => `${10 + i} ${k}`).join(', ')},
+130 Ctrl-C at the password prompt.
 `;
 
 /** Where the CLI writes and what environment it reads (injectable for tests). */
@@ -66,6 +75,11 @@ export interface CliIo {
   stderr: (text: string) => void;
   /** Environment (`TAPO_PASSWORD`, `TAPO_USERNAME`). */
   env: NodeJS.ProcessEnv;
+  /**
+   * Where a password is typed when none was given: asked for (hidden, on `stderr`) only when this
+   * is a terminal (`isTTY`). Absent: never asked.
+   */
+  stdin?: PromptInput | undefined;
 }
 
 class UsageError extends Error {}
@@ -85,6 +99,49 @@ interface ParsedArgs {
 }
 
 const VALUE_OPTIONS = new Set(['host', 'username', 'password', 'kind', 'scheme', 'timeout', 'discovery-port', 'socket']);
+
+/** Shortest and longest `--timeout`, in seconds: the range the tapo-device editor accepts. */
+export const TIMEOUT_RANGE_S = { min: 1, max: 120 } as const;
+
+/**
+ * Reads `--timeout` in seconds, as the editor's timeout (fractions allowed, e.g. 2.5), and returns
+ * milliseconds. A value out of range is refused, never clamped: `--timeout 10000` from a script
+ * written for milliseconds must not silently wait almost three hours.
+ */
+function timeoutOption(value: string): number {
+  const seconds = Number(value.trim());
+  if (!/^\s*\d+(\.\d+)?\s*$/.test(value) || seconds < TIMEOUT_RANGE_S.min || seconds > TIMEOUT_RANGE_S.max) {
+    throw new UsageError(`--timeout must be a number of seconds from ${TIMEOUT_RANGE_S.min} to ${TIMEOUT_RANGE_S.max}, not "${value}"`);
+  }
+  return Math.round(seconds * 1000);
+}
+
+/**
+ * Reads `--host`: `HOST[:PORT]`, or the same written as a URL as a browser shows it
+ * (`http://192.168.1.50`, `https://192.168.1.60:443/`): the `http://` or `https://` and one
+ * trailing slash are dropped, the port is kept. Anything else a URL can hold (a path, a query, a
+ * fragment, a user name, another scheme) is refused with the `--host` to give instead, the user
+ * name left out of it (it may hold a password). Exported for tests.
+ */
+export function hostOption(value: string): string {
+  const text = value.trim();
+  const scheme = /^([a-z][a-z\d+.-]*):\/\//i.exec(text);
+  let rest = scheme ? text.slice(scheme[0].length) : text;
+  // Only the address: after a user name, before a path, query or fragment.
+  const address = (rest.slice(rest.lastIndexOf('@') + 1).split(/[/?#\\]/)[0] ?? '').trim();
+  const name = scheme?.[1]?.toLowerCase();
+  if (scheme && address === '') throw new UsageError(`--host ${name}:// names no device: give its address, e.g. --host 192.168.1.50`);
+  if (name !== undefined && name !== 'http' && name !== 'https') {
+    // The port of another protocol (RTSP 554, ONVIF 2020 …) is not the device's: leave it out.
+    const hostOnly = /^\[[^\]]*\]/.exec(address)?.[0] ?? (address.split(':').length === 2 ? address.split(':')[0] : address);
+    throw new UsageError(`--host takes HOST[:PORT], not a ${name}:// URL; give the device's address, e.g. --host ${hostOnly}`);
+  }
+  if (rest.endsWith('/')) rest = rest.slice(0, -1);
+  if (/[/?#@\\]/.test(rest)) {
+    throw new UsageError(`--host takes HOST[:PORT], not a URL with a path, query or user name; give only the address, e.g. --host ${address}`);
+  }
+  return rest;
+}
 
 function parseArgs(argv: readonly string[]): ParsedArgs {
   const out: ParsedArgs = { help: false, debug: false, scheme: 'auto', command: [] };
@@ -115,7 +172,7 @@ function parseArgs(argv: readonly string[]): ParsedArgs {
     if (value === undefined) throw new UsageError(`--${name} needs a value`);
     switch (name) {
       case 'host':
-        out.host = value;
+        out.host = hostOption(value);
         break;
       case 'username':
         out.username = value;
@@ -133,12 +190,9 @@ function parseArgs(argv: readonly string[]): ParsedArgs {
         }
         out.scheme = value as SchemeName | 'auto';
         break;
-      case 'timeout': {
-        const ms = Number(value);
-        if (!/^\d+$/.test(value) || ms < 1) throw new UsageError('--timeout must be a positive number of milliseconds');
-        out.timeoutMs = ms;
+      case 'timeout':
+        out.timeoutMs = timeoutOption(value);
         break;
-      }
       case 'discovery-port': {
         const port = Number(value);
         if (!/^\d+$/.test(value) || port < 1 || port > 65535) throw new UsageError('--discovery-port must be a port number from 1 to 65535');
@@ -253,14 +307,15 @@ async function runPlugVerb(connection: DeviceConnection, verb: PlugVerb, socket:
       throw new TapoError('Unsupported', 'cliSocketNoMeter', { params: { socket }, hint: 'cliSocketMeter', sent: e.sent, cause: e });
     }
   }
+  // A switch prints what info prints: the plug (or socket) read back after the change.
   const plug = await addressed(device, socket, true, options);
   switch (verb) {
     case 'on':
-      return { device_on: (await plug.turnOn()).on };
+      return plug.turnOn();
     case 'off':
-      return { device_on: (await plug.turnOff()).on };
+      return plug.turnOff();
     case 'toggle':
-      return { device_on: (await plug.toggle()).on };
+      return plug.toggle();
   }
 }
 
@@ -283,6 +338,55 @@ async function runPlan(connection: DeviceConnection, kind: DeviceKind, plan: Pla
       return runPlugVerb(connection, plan.verb, plan.socket);
   }
 }
+
+/**
+ * Runs the plan on a connection of its own and closes it. When the device never answered as the
+ * configured kind, a failure goes through the probe's credential-free check of the other kind
+ * ({@link explainProbeFailure}: a plug's login sent to a camera, or a camera's to a plug, ends in a
+ * Transport failure), which turns it into a {@link WrongKindError} when the other kind answers.
+ */
+async function runOnConnection(options: ConnectionOptions, kind: DeviceKind, plan: Plan): Promise<unknown> {
+  const connection = new DeviceConnection(options);
+  let answered = false;
+  connection.on('state', (event: ConnectionStateEvent) => {
+    if (event.state === 'connected') answered = true;
+  });
+  let failure: unknown;
+  try {
+    return await runPlan(connection, kind, plan);
+  } catch (e) {
+    failure = e;
+  } finally {
+    await connection.close();
+  }
+  // A device that logged in as the configured kind is of that kind, whatever failed after.
+  throw answered ? failure : await explainProbeFailure(options, failure);
+}
+
+/** The command as the user typed it, for the wrong-kind hint. */
+function commandName(plan: Plan): string {
+  return plan.verb === 'camera info' ? 'info' : plan.verb;
+}
+
+/**
+ * The wrong-kind refusal in the command line's words: what the device is, and what to type
+ * instead for this command (Input, so exit 17; nothing reached the device as a command).
+ */
+function wrongKind(err: WrongKindError, plan: Plan): TapoError {
+  const command = commandName(plan);
+  let hint: HintKey;
+  if (err.looksLike === 'camera') hint = ['on', 'off', 'toggle', 'energy'].includes(command) ? 'cliPlugCommand' : 'cliAddKindCamera';
+  else hint = plan.verb === 'camera get' || plan.verb === 'camera do' ? 'cliCameraCommand' : 'cliDropKindCamera';
+  return new TapoError('Input', 'cliWrongKind', {
+    params: { actual: err.looksLike, configured: err.configured, where: err.where, command },
+    hint,
+    sent: false,
+    cause: err,
+  });
+}
+
+/** The refusal of a plug command without a user name. */
+const NO_USERNAME = '--username (the TP-Link account e-mail) is required for plugs';
 
 /** One line, no secrets: the message, then the hint. */
 function errorLine(error: TapoError, password: string | undefined): string {
@@ -360,9 +464,16 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
       io.stdout(`${JSON.stringify({ scheme: scheme ?? null, ...found }, null, 2)}\n`);
       return 0;
     }
-    if (!password) throw new UsageError('no password: pass --password or set TAPO_PASSWORD');
     const username = parsed.username ?? io.env['TAPO_USERNAME'] ?? (kind === 'camera' ? 'admin' : undefined);
-    if (!username) throw new UsageError('--username (the TP-Link account e-mail) is required for plugs');
+    if (!password && io.stdin?.isTTY) {
+      // Asked for last, once nothing else on the command line can be refused.
+      if (!username) throw new UsageError(NO_USERNAME);
+      const answer = await readHiddenLine(io.stdin, io.stderr, 'Password: ');
+      if (answer.cancelled) return EXIT_INTERRUPTED;
+      password = answer.text;
+    }
+    if (!password) throw new UsageError('no password: pass --password or set TAPO_PASSWORD');
+    if (!username) throw new UsageError(NO_USERNAME);
     const options: ConnectionOptions = {
       host: parsed.host,
       kind,
@@ -372,15 +483,10 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     if (parsed.timeoutMs !== undefined) options.timeoutMs = parsed.timeoutMs;
 
     let result: unknown;
-    if (plan.verb === 'probe') {
-      result = await probeDevice(options);
-    } else {
-      const connection = new DeviceConnection(options);
-      try {
-        result = await runPlan(connection, kind, plan);
-      } finally {
-        await connection.close();
-      }
+    try {
+      result = plan.verb === 'probe' ? await probeDevice(options) : await runOnConnection(options, kind, plan);
+    } catch (e) {
+      throw e instanceof WrongKindError ? wrongKind(e, plan) : e;
     }
     // Device data is printed as the device sent it: the device never knows the password.
     io.stdout(`${JSON.stringify(result ?? null, null, 2)}\n`);
@@ -406,6 +512,10 @@ function processIo(): CliIo {
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
     env: process.env,
+    // Looked at only when a password is missing; a pipe or file is never read.
+    get stdin(): PromptInput | undefined {
+      return isatty(0) ? process.stdin : undefined;
+    },
   };
 }
 

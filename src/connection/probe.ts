@@ -37,10 +37,16 @@ export interface KindCheckOptions {
 export class WrongKindError extends TapoError {
   /** The kind the device looks like. */
   readonly looksLike: DeviceKind;
+  /** The kind it was asked as. */
+  readonly configured: DeviceKind;
+  /** The `host:port` where the other kind answered. */
+  readonly where: string;
 
   constructor(configured: DeviceKind, looksLike: DeviceKind, where: string, cause: TapoError) {
     super('Input', 'wrongKind', { params: { looksLike, configured, where }, hint: 'setKind', sent: false, cause });
     this.looksLike = looksLike;
+    this.configured = configured;
+    this.where = where;
   }
 }
 

@@ -173,7 +173,12 @@ describe('tapo CLI: power strips', function () {
       [2, false],
     );
     const toggled = await tapo([...base, '--socket', '2', 'toggle']);
-    assert.deepEqual(JSON.parse(toggled.stdout), { device_on: true });
+    assert.equal(toggled.code, 0, toggled.stderr);
+    // The socket read back after the switch, as info --socket 2 prints it.
+    const printed = JSON.parse(toggled.stdout) as { position: number; on: boolean; deviceId: string };
+    assert.deepEqual([printed.position, printed.on], [2, true]);
+    assert.equal(printed.deviceId, (sim.logic as PlugLogic).state.children?.find((c) => c.position === 2)?.deviceId);
+    assert.equal(printed.deviceId, (JSON.parse(info.stdout) as { deviceId: string }).deviceId);
     assert.deepEqual(sockets(sim), [before[0], [2, true], before[2]]);
   });
 
@@ -210,7 +215,7 @@ describe('tapo CLI: power strips', function () {
       const before = (plug.logic as PlugLogic).state.on;
       const run = await tapo(['--host', `127.0.0.1:${plug.port}`, '--username', USER, '--password', 'tapo-sim', '--socket', '1', 'toggle']);
       assert.equal(run.code, 17, run.stderr);
-      assert.match(run.stderr, /This plug has no sockets/);
+      assert.match(run.stderr, /^tapo: This plug has no sockets, so --socket does not apply\. Leave out --socket\.\n$/);
       assert.equal((plug.logic as PlugLogic).state.on, before);
     } finally {
       await plug.stop();

@@ -541,9 +541,10 @@ describe('discovery', () => {
     it('exits with the Timeout code when nothing answers', async () => {
       answering = false;
       try {
-        const run = await tapo(['--host', '127.0.0.1', '--timeout', '300', '--discovery-port', String(port), 'discover']);
+        // --timeout is in seconds for discover too.
+        const run = await tapo(['--host', '127.0.0.1', '--timeout', '1', '--discovery-port', String(port), 'discover']);
         assert.equal(run.code, EXIT_CODES.Timeout);
-        assert.match(run.stderr, /^tapo: no discovery answer from 127\.0\.0\.1:\d+ within 300 ms\. /);
+        assert.match(run.stderr, /^tapo: no discovery answer from 127\.0\.0\.1:\d+ within 1000 ms\. /);
         assert.equal(run.stdout, '');
       } finally {
         answering = true;
