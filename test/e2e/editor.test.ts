@@ -8,6 +8,11 @@
  * 2. An example is imported through menu ▸ Import ▸ Examples, deployed, an inject button is
  *    clicked, and the debug sidebar shows the device's answer; the simulated plug really toggled.
  * 3. The dashboard's plug switch flips the simulated plug (checked on the simulator's state).
+ * 4. Exports, the flows API, the log and flows_cred.json hold no credentials.
+ * 5. A flow with a plug and a camera tapo-device is imported and deployed: a plug node's device
+ *    list offers plugs only, a camera node's cameras only, and a device added from a camera node
+ *    starts as a camera. A camera node left on a plug is flagged invalid, and its dialog keeps
+ *    that device, marked, instead of silently picking another.
  *
  * Screenshots go to test-artifacts/. Every wait is bounded (≤ 30 s). Chromium missing ⇒ the
  * suite fails naming the package to install (Debian's chromium); it never skips. Needs `npm run build` (nodes/*.js ⇒ dist/).
@@ -26,6 +31,30 @@ import type { Browser } from './browser';
 const root = path.resolve(__dirname, '../..');
 const OUR_PALETTE_TYPES = ['tapo-plug-control', 'tapo-plug-energy', 'tapo-camera-get', 'tapo-camera-do'];
 const EXAMPLE = '01 - Plug on, off and toggle';
+
+/** A flow with one plug and one camera tapo-device and a node on each (hosts on which nothing listens: nothing connects). */
+const KIND_FLOW = [
+  { id: 'e2e_plug_dev', type: 'tapo-device', name: 'E2E plug', host: '127.0.0.1:9', kind: 'plug', scheme: 'auto', timeout: 10 },
+  { id: 'e2e_camera_dev', type: 'tapo-device', name: 'E2E camera', host: '127.0.0.1:9', kind: 'camera', scheme: 'auto', timeout: 10 },
+  { id: 'e2e_plug_ctl', type: 'tapo-plug-control', name: '', device: 'e2e_plug_dev', action: 'payload', socket: '', x: 200, y: 80, wires: [[]] },
+  { id: 'e2e_camera_get', type: 'tapo-camera-get', name: '', device: 'e2e_camera_dev', names: ['privacyMode'], x: 200, y: 160, wires: [[]] },
+];
+
+/** The value and text of each option of the edit dialog's device select. */
+async function deviceOptions(page: Page): Promise<{ value: string; text: string }[]> {
+  const select = page.locator('#node-input-device');
+  await select.waitFor({ state: 'visible' });
+  return select.locator('option').evaluateAll((options) =>
+    options.map((o) => ({ value: (o as unknown as { value: string }).value, text: (o.textContent ?? '').trim() })),
+  );
+}
+
+/** The kind of each tapo-device the editor holds, by id. */
+async function deviceKinds(page: Page): Promise<Record<string, string>> {
+  return (await page.evaluate(
+    "Object.fromEntries(RED.nodes.createCompleteNodeSet().filter((n) => n.type === 'tapo-device').map((n) => [n.id, n.kind]))",
+  )) as Record<string, string>;
+}
 
 describe('browser: editor and dashboard (headless Chromium)', function () {
   this.timeout(60_000);
@@ -167,5 +196,90 @@ describe('browser: editor and dashboard (headless Chromium)', function () {
     const stored = fs.readFileSync(path.join(userDir, 'flows_cred.json'), 'utf8');
     assert.deepEqual(Object.keys(JSON.parse(stored) as object), ['$']);
     assert.ok(!stored.includes(DEMO_PASSWORD) && !stored.includes('user@example.com'), 'flows_cred.json is plain text');
+  });
+
+  it('a plug node lists only plug devices, a camera node only cameras; a device of the wrong kind is flagged and kept', async () => {
+    await page.goto(demo!.editorUrl);
+    await page.locator('#red-ui-palette-container-tapo').waitFor({ state: 'visible' });
+    await page.waitForFunction(
+      `RED.nodes.createCompleteNodeSet().filter((n) => n.type === 'tapo-device').length >= ${DEMO_DEVICES.length}`,
+      undefined,
+      { timeout: 20_000 },
+    );
+
+    // Import the flow into a new tab, place it, deploy it.
+    await page.click('#red-ui-header-button-sidemenu');
+    await page.click('#menu-item-import');
+    await page.click('#red-ui-tab-red-ui-clipboard-dialog-import-tab-clipboard a');
+    await page.fill('#red-ui-clipboard-dialog-import-text', JSON.stringify(KIND_FLOW));
+    // The dialog checks the text on keyup.
+    await page.press('#red-ui-clipboard-dialog-import-text', 'End');
+    await page.locator('.red-ui-clipboard-dialog-box, #red-ui-clipboard-dialog').getByText('new flow', { exact: true }).click();
+    await page.click('#red-ui-clipboard-dialog-ok');
+    const chart = page.locator('#red-ui-workspace-chart');
+    const box = await chart.boundingBox();
+    assert.ok(box);
+    await page.mouse.move(box.x + 200, box.y + 120);
+    await page.mouse.click(box.x + 200, box.y + 120);
+    await page.locator('#e2e_plug_ctl').waitFor({ state: 'visible' });
+    await page.click('#red-ui-header-button-deploy');
+    await page.locator('#red-ui-header-button-deploy.disabled').waitFor({ state: 'attached' });
+    // The import and deploy notices close by themselves (5 s); the screenshots need them gone.
+    await page.waitForFunction("document.querySelectorAll('.red-ui-notification').length === 0", undefined, { timeout: 15_000 });
+
+    const kinds = await deviceKinds(page);
+    assert.equal(kinds.e2e_plug_dev, 'plug');
+    assert.equal(kinds.e2e_camera_dev, 'camera');
+
+    // The plug node's device select: our plug (selected), no camera at all.
+    await page.locator('#e2e_plug_ctl').dblclick();
+    let options = await deviceOptions(page);
+    let devices = options.filter((o) => o.value !== '_ADD_');
+    assert.ok(devices.some((o) => o.value === 'e2e_plug_dev' && o.text === 'E2E plug'), JSON.stringify(options));
+    assert.equal(await page.locator('#node-input-device').inputValue(), 'e2e_plug_dev');
+    for (const o of devices) assert.notEqual(kinds[o.value], 'camera', `the plug node offers the camera ${o.text}`);
+    assert.ok(!devices.some((o) => o.value === 'e2e_camera_dev'));
+    // A closed select shows one option: list them all for the screenshot.
+    await page.evaluate("$('#node-input-device').attr('size', $('#node-input-device option').length)");
+    await page.screenshot({ path: artifact('e2e-6-plug-device-select.png') });
+    await page.click('#node-dialog-cancel');
+    await page.locator('#node-input-device').waitFor({ state: 'detached' });
+
+    // The camera node's device select: cameras only.
+    await page.locator('#e2e_camera_get').dblclick();
+    options = await deviceOptions(page);
+    devices = options.filter((o) => o.value !== '_ADD_');
+    assert.ok(devices.some((o) => o.value === 'e2e_camera_dev'), JSON.stringify(options));
+    for (const o of devices) assert.equal(kinds[o.value], 'camera', `the camera node offers the plug ${o.text}`);
+    // A device added from here starts as a camera, so it shows in this list once added.
+    await page.click('#node-input-btn-device-add');
+    await page.locator('#node-config-input-kind').waitFor({ state: 'visible' });
+    assert.equal(await page.locator('#node-config-input-kind').inputValue(), 'camera');
+    await page.click('#node-config-dialog-cancel');
+    await page.locator('#node-config-input-kind').waitFor({ state: 'detached' });
+    await page.click('#node-dialog-cancel');
+    await page.locator('#node-input-device').waitFor({ state: 'detached' });
+
+    // A camera node left on the plug device (an old flow): invalid, with the reason.
+    await page.evaluate(`RED.view.importNodes([{ id: 'e2e_camera_do', type: 'tapo-camera-do', z: RED.workspaces.active(), name: '', device: 'e2e_plug_dev', actions: '{"privacyMode": true}', x: 200, y: 240, wires: [[]] }], { touchImport: true, notify: false })`);
+    await page.mouse.click(box.x + 200, box.y + 300);
+    const wrong = page.locator('#e2e_camera_do');
+    await wrong.waitFor({ state: 'visible' });
+    const state = (await page.evaluate("(() => { const n = RED.nodes.node('e2e_camera_do'); return { valid: n.valid, errors: n.validationErrors }; })()")) as { valid: boolean; errors: string[] };
+    assert.equal(state.valid, false);
+    assert.deepEqual(state.errors, ['This node controls cameras, but its tapo-device is set to plug.']);
+    await wrong.locator('.red-ui-flow-node-error').waitFor({ state: 'visible' });
+    // Its dialog keeps the plug, marked, in red, rather than switching to a camera unasked.
+    await wrong.dblclick();
+    options = await deviceOptions(page);
+    assert.equal(await page.locator('#node-input-device').inputValue(), 'e2e_plug_dev');
+    assert.ok(options.some((o) => o.value === 'e2e_plug_dev' && o.text === 'E2E plug (a plug: pick a camera)'), JSON.stringify(options));
+    await page.locator('#node-input-device.input-error').waitFor({ state: 'attached' });
+    // Hovering the select shows the reason.
+    await page.hover('#node-input-device');
+    await page.locator('.red-ui-popover', { hasText: 'This node controls cameras' }).waitFor({ state: 'visible' });
+    await page.screenshot({ path: artifact('e2e-7-wrong-kind-device.png') });
+    await page.click('#node-dialog-cancel');
+    await page.locator('#node-input-device').waitFor({ state: 'detached' });
   });
 });
