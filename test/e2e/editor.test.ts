@@ -3,8 +3,8 @@
  * process with every example deployed) driven through a headless Chromium by playwright-core
  * (CHROMIUM_PATH or CHROME_PATH, else chromium, chromium-browser or google-chrome on PATH).
  *
- * 1. The editor's palette shows the "tapo" category with our action nodes (and tapo-device is
- *    registered as a config node).
+ * 1. The editor's palette shows the "tapo" category with our action nodes under their labels
+ *    (and tapo-device is registered as a config node).
  * 2. An example is imported through menu ▸ Import ▸ Examples, deployed, an inject button is
  *    clicked, and the debug sidebar shows the device's answer; the simulated plug really toggled.
  * 3. The dashboard's plug switch flips the simulated plug (checked on the simulator's state).
@@ -29,7 +29,14 @@ import { artifact, freePort, launchBrowser, requireChromium, waitUntil, within }
 import type { Browser } from './browser';
 
 const root = path.resolve(__dirname, '../..');
-const OUR_PALETTE_TYPES = ['tapo-plug-control', 'tapo-plug-energy', 'tapo-camera-get', 'tapo-camera-do'];
+/** Our palette entries and the labels they show (nodes/locales/en-US/<type>.json paletteLabel). */
+const PALETTE_LABELS: Record<string, string> = {
+  'tapo-plug-control': 'plug switch',
+  'tapo-plug-energy': 'plug energy',
+  'tapo-camera-get': 'camera read',
+  'tapo-camera-do': 'camera action',
+};
+const OUR_PALETTE_TYPES = Object.keys(PALETTE_LABELS);
 const EXAMPLE = '01 - Plug on, off and toggle';
 
 /** A flow with one plug and one camera tapo-device and a node on each (hosts on which nothing listens: nothing connects). */
@@ -93,9 +100,16 @@ describe('browser: editor and dashboard (headless Chromium)', function () {
       await category.locator(`.red-ui-palette-node[data-palette-type="${type}"]`).waitFor({ state: 'visible' });
     }
     assert.equal(await category.locator('.red-ui-palette-node').count(), OUR_PALETTE_TYPES.length);
+    // Each says what it does (a long label wraps onto two lines, as core's "websocket out" does).
+    for (const [type, label] of Object.entries(PALETTE_LABELS)) {
+      const shown = await category.locator(`.red-ui-palette-node[data-palette-type="${type}"] .red-ui-palette-label`).innerText();
+      assert.equal(shown.replace(/\s+/g, ' ').trim(), label, type);
+    }
     // The config node has no palette entry; it must be registered as a config type.
     const configCategory: unknown = await page.evaluate("RED.nodes.getType('tapo-device') && RED.nodes.getType('tapo-device').category");
     assert.equal(configCategory, 'config');
+    const configLabel: unknown = await page.evaluate("(() => { const def = RED.nodes.getType('tapo-device'); return def.paletteLabel.call(def); })()");
+    assert.equal(configLabel, 'tapo device');
     // Show the category at the top of the palette for the screenshot.
     await page.evaluate(
       "document.getElementById('red-ui-palette-container').scrollTop = document.getElementById('red-ui-palette-container-tapo').offsetTop - 40",
@@ -227,6 +241,10 @@ describe('browser: editor and dashboard (headless Chromium)', function () {
     // The import and deploy notices close by themselves (5 s); the screenshots need them gone.
     await page.waitForFunction("document.querySelectorAll('.red-ui-notification').length === 0", undefined, { timeout: 15_000 });
 
+    // Labels made from the configuration: the device's name and what the node does.
+    assert.equal(await page.locator('#e2e_plug_ctl .red-ui-flow-node-label').textContent(), 'E2E plug: switch');
+    assert.equal(await page.locator('#e2e_camera_get .red-ui-flow-node-label').textContent(), 'E2E camera: read privacy mode');
+
     const kinds = await deviceKinds(page);
     assert.equal(kinds.e2e_plug_dev, 'plug');
     assert.equal(kinds.e2e_camera_dev, 'camera');
@@ -266,6 +284,7 @@ describe('browser: editor and dashboard (headless Chromium)', function () {
     const wrong = page.locator('#e2e_camera_do');
     await wrong.waitFor({ state: 'visible' });
     const state = (await page.evaluate("(() => { const n = RED.nodes.node('e2e_camera_do'); return { valid: n.valid, errors: n.validationErrors }; })()")) as { valid: boolean; errors: string[] };
+    assert.equal(await wrong.locator('.red-ui-flow-node-label').textContent(), 'E2E plug: set privacy mode');
     assert.equal(state.valid, false);
     assert.deepEqual(state.errors, ['This node controls cameras, but its tapo-device is set to plug.']);
     await wrong.locator('.red-ui-flow-node-error').waitFor({ state: 'visible' });
