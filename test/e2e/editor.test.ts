@@ -9,7 +9,9 @@
  *    clicked, and the debug sidebar shows the device's answer; the simulated plug really toggled.
  * 3. The dashboard's plug switch flips the simulated plug (checked on the simulator's state).
  * 4. Exports, the flows API, the log and flows_cred.json hold no credentials.
- * 5. A flow with a plug and a camera tapo-device is imported and deployed: a plug node's device
+ * 5. The help of every node fits the sidebar at its default width: no property type or code
+ *    sticks out, each property type sits beside its name (screenshots of each help, page by page).
+ * 6. A flow with a plug and a camera tapo-device is imported and deployed: a plug node's device
  *    list offers plugs only, a camera node's cameras only, and a device added from a camera node
  *    starts as a camera. A camera node left on a plug is flagged invalid, and its dialog keeps
  *    that device, marked, instead of silently picking another.
@@ -210,6 +212,47 @@ describe('browser: editor and dashboard (headless Chromium)', function () {
     const stored = fs.readFileSync(path.join(userDir, 'flows_cred.json'), 'utf8');
     assert.deepEqual(Object.keys(JSON.parse(stored) as object), ['$']);
     assert.ok(!stored.includes(DEMO_PASSWORD) && !stored.includes('user@example.com'), 'flows_cred.json is plain text');
+  });
+
+  it("every node's help fits the sidebar: no type or code is cut off, each type beside its name", async () => {
+    // Still in the editor of the previous test. Hide the help's topic list: the help gets the height.
+    await page.evaluate("RED.sidebar.help.show('tapo-device')");
+    if (await page.locator('#red-ui-sidebar-help-show-toc.selected').count()) await page.click('#red-ui-sidebar-help-show-toc');
+    await page.mouse.move(400, 400);
+    const panel = page.locator('.red-ui-sidebar-help-stack .red-ui-help').first().locator('xpath=..');
+    for (const type of ['tapo-device', ...OUR_PALETTE_TYPES]) {
+      await page.evaluate(`RED.sidebar.help.show(${JSON.stringify(type)})`);
+      await panel.locator('dl.message-properties').first().waitFor({ state: 'visible' });
+      const fit = (await page.evaluate(`(() => {
+        const panel = document.querySelector('.red-ui-sidebar-help-stack .red-ui-help').parentElement;
+        const help = panel.querySelector('.red-ui-help .red-ui-help');
+        const right = panel.getBoundingClientRect().left + panel.clientWidth;
+        const text = (el) => el.textContent.replace(/\\s+/g, ' ').trim().slice(0, 60);
+        const cut = [];
+        for (const el of help.querySelectorAll('dt, dd, p, li, code, .property-type')) {
+          const r = el.getBoundingClientRect();
+          if (r.width > 0 && r.right > right + 0.5) cut.push(text(el) + ' (+' + Math.round(r.right - right) + ' px)');
+        }
+        const dropped = [];
+        for (const dt of help.querySelectorAll('dl.message-properties > dt')) {
+          const type = dt.querySelector('.property-type');
+          if (!type) dropped.push(text(dt) + ': no property-type');
+          else if (type.getBoundingClientRect().top > dt.getBoundingClientRect().top + 5) dropped.push(text(dt));
+        }
+        return { width: panel.clientWidth, scrollWidth: panel.scrollWidth, cut, dropped };
+      })()`)) as { width: number; scrollWidth: number; cut: string[]; dropped: string[] };
+      assert.deepEqual(fit.cut, [], `${type}: cut off at the sidebar's ${fit.width} px`);
+      assert.deepEqual(fit.dropped, [], `${type}: property types pushed below their name`);
+      assert.ok(fit.scrollWidth <= fit.width, `${type}: the help scrolls sideways`);
+      // The whole help, one screen of the panel at a time.
+      const { height, total } = (await panel.evaluate((el) => ({ height: el.clientHeight, total: el.scrollHeight }))) as { height: number; total: number };
+      for (let top = 0, i = 1; top < total; top += height, i++) {
+        await panel.evaluate((el, y) => {
+          el.scrollTop = y;
+        }, top);
+        await panel.screenshot({ path: artifact(`e2e-5-help-${type}-${i}.png`) });
+      }
+    }
   });
 
   it('a plug node lists only plug devices, a camera node only cameras; a device of the wrong kind is flagged and kept', async () => {
