@@ -3,11 +3,18 @@
  * process with every example deployed) driven through a headless Chromium by playwright-core
  * (CHROMIUM_PATH or CHROME_PATH, else chromium, chromium-browser or google-chrome on PATH).
  *
- * 1. The editor's palette shows the "tapo" category with our action nodes (and tapo-device is
- *    registered as a config node).
+ * 1. The editor's palette shows the "tapo" category with our action nodes under their labels
+ *    (and tapo-device is registered as a config node).
  * 2. An example is imported through menu ▸ Import ▸ Examples, deployed, an inject button is
  *    clicked, and the debug sidebar shows the device's answer; the simulated plug really toggled.
  * 3. The dashboard's plug switch flips the simulated plug (checked on the simulator's state).
+ * 4. Exports, the flows API, the log and flows_cred.json hold no credentials.
+ * 5. The help of every node fits the sidebar at its default width: no property type or code
+ *    sticks out, each property type sits beside its name (screenshots of each help, page by page).
+ * 6. A flow with a plug and a camera tapo-device is imported and deployed: a plug node's device
+ *    list offers plugs only, a camera node's cameras only, and a device added from a camera node
+ *    starts as a camera. A camera node left on a plug is flagged invalid, and its dialog keeps
+ *    that device, marked, instead of silently picking another.
  *
  * Screenshots go to test-artifacts/. Every wait is bounded (≤ 30 s). Chromium missing ⇒ the
  * suite fails naming the package to install (Debian's chromium); it never skips. Needs `npm run build` (nodes/*.js ⇒ dist/).
@@ -24,8 +31,40 @@ import { artifact, freePort, launchBrowser, requireChromium, waitUntil, within }
 import type { Browser } from './browser';
 
 const root = path.resolve(__dirname, '../..');
-const OUR_PALETTE_TYPES = ['tapo-plug-control', 'tapo-plug-energy', 'tapo-camera-get', 'tapo-camera-do', 'tapo-event'];
+/** Our palette entries and the labels they show (nodes/locales/en-US/<type>.json paletteLabel). */
+const PALETTE_LABELS: Record<string, string> = {
+  'tapo-plug-control': 'plug switch',
+  'tapo-plug-energy': 'plug energy',
+  'tapo-camera-get': 'camera read',
+  'tapo-camera-do': 'camera action',
+  'tapo-event': 'events',
+};
+const OUR_PALETTE_TYPES = Object.keys(PALETTE_LABELS);
 const EXAMPLE = '01 - Plug on, off and toggle';
+
+/** A flow with one plug and one camera tapo-device and a node on each (hosts on which nothing listens: nothing connects). */
+const KIND_FLOW = [
+  { id: 'e2e_plug_dev', type: 'tapo-device', name: 'E2E plug', host: '127.0.0.1:9', kind: 'plug', scheme: 'auto', timeout: 10 },
+  { id: 'e2e_camera_dev', type: 'tapo-device', name: 'E2E camera', host: '127.0.0.1:9', kind: 'camera', scheme: 'auto', timeout: 10 },
+  { id: 'e2e_plug_ctl', type: 'tapo-plug-control', name: '', device: 'e2e_plug_dev', action: 'payload', socket: '', x: 200, y: 80, wires: [[]] },
+  { id: 'e2e_camera_get', type: 'tapo-camera-get', name: '', device: 'e2e_camera_dev', names: ['privacyMode'], x: 200, y: 160, wires: [[]] },
+];
+
+/** The value and text of each option of the edit dialog's device select. */
+async function deviceOptions(page: Page): Promise<{ value: string; text: string }[]> {
+  const select = page.locator('#node-input-device');
+  await select.waitFor({ state: 'visible' });
+  return select.locator('option').evaluateAll((options) =>
+    options.map((o) => ({ value: (o as unknown as { value: string }).value, text: (o.textContent ?? '').trim() })),
+  );
+}
+
+/** The kind of each tapo-device the editor holds, by id. */
+async function deviceKinds(page: Page): Promise<Record<string, string>> {
+  return (await page.evaluate(
+    "Object.fromEntries(RED.nodes.createCompleteNodeSet().filter((n) => n.type === 'tapo-device').map((n) => [n.id, n.kind]))",
+  )) as Record<string, string>;
+}
 
 describe('browser: editor and dashboard (headless Chromium)', function () {
   this.timeout(60_000);
@@ -64,9 +103,16 @@ describe('browser: editor and dashboard (headless Chromium)', function () {
       await category.locator(`.red-ui-palette-node[data-palette-type="${type}"]`).waitFor({ state: 'visible' });
     }
     assert.equal(await category.locator('.red-ui-palette-node').count(), OUR_PALETTE_TYPES.length);
+    // Each says what it does (a long label wraps onto two lines, as core's "websocket out" does).
+    for (const [type, label] of Object.entries(PALETTE_LABELS)) {
+      const shown = await category.locator(`.red-ui-palette-node[data-palette-type="${type}"] .red-ui-palette-label`).innerText();
+      assert.equal(shown.replace(/\s+/g, ' ').trim(), label, type);
+    }
     // The config node has no palette entry; it must be registered as a config type.
     const configCategory: unknown = await page.evaluate("RED.nodes.getType('tapo-device') && RED.nodes.getType('tapo-device').category");
     assert.equal(configCategory, 'config');
+    const configLabel: unknown = await page.evaluate("(() => { const def = RED.nodes.getType('tapo-device'); return def.paletteLabel.call(def); })()");
+    assert.equal(configLabel, 'tapo device');
     // Show the category at the top of the palette for the screenshot.
     await page.evaluate(
       "document.getElementById('red-ui-palette-container').scrollTop = document.getElementById('red-ui-palette-container-tapo').offsetTop - 40",
@@ -167,5 +213,136 @@ describe('browser: editor and dashboard (headless Chromium)', function () {
     const stored = fs.readFileSync(path.join(userDir, 'flows_cred.json'), 'utf8');
     assert.deepEqual(Object.keys(JSON.parse(stored) as object), ['$']);
     assert.ok(!stored.includes(DEMO_PASSWORD) && !stored.includes('user@example.com'), 'flows_cred.json is plain text');
+  });
+
+  it("every node's help fits the sidebar: no type or code is cut off, each type beside its name", async () => {
+    // Still in the editor of the previous test. Hide the help's topic list: the help gets the height.
+    await page.evaluate("RED.sidebar.help.show('tapo-device')");
+    if (await page.locator('#red-ui-sidebar-help-show-toc.selected').count()) await page.click('#red-ui-sidebar-help-show-toc');
+    await page.mouse.move(400, 400);
+    const panel = page.locator('.red-ui-sidebar-help-stack .red-ui-help').first().locator('xpath=..');
+    for (const type of ['tapo-device', ...OUR_PALETTE_TYPES]) {
+      await page.evaluate(`RED.sidebar.help.show(${JSON.stringify(type)})`);
+      await panel.locator('dl.message-properties').first().waitFor({ state: 'visible' });
+      const fit = (await page.evaluate(`(() => {
+        const panel = document.querySelector('.red-ui-sidebar-help-stack .red-ui-help').parentElement;
+        const help = panel.querySelector('.red-ui-help .red-ui-help');
+        const right = panel.getBoundingClientRect().left + panel.clientWidth;
+        const text = (el) => el.textContent.replace(/\\s+/g, ' ').trim().slice(0, 60);
+        const cut = [];
+        for (const el of help.querySelectorAll('dt, dd, p, li, code, .property-type')) {
+          const r = el.getBoundingClientRect();
+          if (r.width > 0 && r.right > right + 0.5) cut.push(text(el) + ' (+' + Math.round(r.right - right) + ' px)');
+        }
+        const dropped = [];
+        for (const dt of help.querySelectorAll('dl.message-properties > dt')) {
+          const type = dt.querySelector('.property-type');
+          if (!type) dropped.push(text(dt) + ': no property-type');
+          else if (type.getBoundingClientRect().top > dt.getBoundingClientRect().top + 5) dropped.push(text(dt));
+        }
+        return { width: panel.clientWidth, scrollWidth: panel.scrollWidth, cut, dropped };
+      })()`)) as { width: number; scrollWidth: number; cut: string[]; dropped: string[] };
+      assert.deepEqual(fit.cut, [], `${type}: cut off at the sidebar's ${fit.width} px`);
+      assert.deepEqual(fit.dropped, [], `${type}: property types pushed below their name`);
+      assert.ok(fit.scrollWidth <= fit.width, `${type}: the help scrolls sideways`);
+      // The whole help, one screen of the panel at a time.
+      const { height, total } = (await panel.evaluate((el) => ({ height: el.clientHeight, total: el.scrollHeight }))) as { height: number; total: number };
+      for (let top = 0, i = 1; top < total; top += height, i++) {
+        await panel.evaluate((el, y) => {
+          el.scrollTop = y;
+        }, top);
+        await panel.screenshot({ path: artifact(`e2e-5-help-${type}-${i}.png`) });
+      }
+    }
+  });
+
+  it('a plug node lists only plug devices, a camera node only cameras; a device of the wrong kind is flagged and kept', async () => {
+    await page.goto(demo!.editorUrl);
+    await page.locator('#red-ui-palette-container-tapo').waitFor({ state: 'visible' });
+    await page.waitForFunction(
+      `RED.nodes.createCompleteNodeSet().filter((n) => n.type === 'tapo-device').length >= ${DEMO_DEVICES.length}`,
+      undefined,
+      { timeout: 20_000 },
+    );
+
+    // Import the flow into a new tab, place it, deploy it.
+    await page.click('#red-ui-header-button-sidemenu');
+    await page.click('#menu-item-import');
+    await page.click('#red-ui-tab-red-ui-clipboard-dialog-import-tab-clipboard a');
+    await page.fill('#red-ui-clipboard-dialog-import-text', JSON.stringify(KIND_FLOW));
+    // The dialog checks the text on keyup.
+    await page.press('#red-ui-clipboard-dialog-import-text', 'End');
+    await page.locator('.red-ui-clipboard-dialog-box, #red-ui-clipboard-dialog').getByText('new flow', { exact: true }).click();
+    await page.click('#red-ui-clipboard-dialog-ok');
+    const chart = page.locator('#red-ui-workspace-chart');
+    const box = await chart.boundingBox();
+    assert.ok(box);
+    await page.mouse.move(box.x + 200, box.y + 120);
+    await page.mouse.click(box.x + 200, box.y + 120);
+    await page.locator('#e2e_plug_ctl').waitFor({ state: 'visible' });
+    await page.click('#red-ui-header-button-deploy');
+    await page.locator('#red-ui-header-button-deploy.disabled').waitFor({ state: 'attached' });
+    // The import and deploy notices close by themselves (5 s); the screenshots need them gone.
+    await page.waitForFunction("document.querySelectorAll('.red-ui-notification').length === 0", undefined, { timeout: 15_000 });
+
+    // Labels made from the configuration: the device's name and what the node does.
+    assert.equal(await page.locator('#e2e_plug_ctl .red-ui-flow-node-label').textContent(), 'E2E plug: switch');
+    assert.equal(await page.locator('#e2e_camera_get .red-ui-flow-node-label').textContent(), 'E2E camera: read privacy mode');
+
+    const kinds = await deviceKinds(page);
+    assert.equal(kinds.e2e_plug_dev, 'plug');
+    assert.equal(kinds.e2e_camera_dev, 'camera');
+
+    // The plug node's device select: our plug (selected), no camera at all.
+    await page.locator('#e2e_plug_ctl').dblclick();
+    let options = await deviceOptions(page);
+    let devices = options.filter((o) => o.value !== '_ADD_');
+    assert.ok(devices.some((o) => o.value === 'e2e_plug_dev' && o.text === 'E2E plug'), JSON.stringify(options));
+    assert.equal(await page.locator('#node-input-device').inputValue(), 'e2e_plug_dev');
+    for (const o of devices) assert.notEqual(kinds[o.value], 'camera', `the plug node offers the camera ${o.text}`);
+    assert.ok(!devices.some((o) => o.value === 'e2e_camera_dev'));
+    // A closed select shows one option: list them all for the screenshot.
+    await page.evaluate("$('#node-input-device').attr('size', $('#node-input-device option').length)");
+    await page.screenshot({ path: artifact('e2e-6-plug-device-select.png') });
+    await page.click('#node-dialog-cancel');
+    await page.locator('#node-input-device').waitFor({ state: 'detached' });
+
+    // The camera node's device select: cameras only.
+    await page.locator('#e2e_camera_get').dblclick();
+    options = await deviceOptions(page);
+    devices = options.filter((o) => o.value !== '_ADD_');
+    assert.ok(devices.some((o) => o.value === 'e2e_camera_dev'), JSON.stringify(options));
+    for (const o of devices) assert.equal(kinds[o.value], 'camera', `the camera node offers the plug ${o.text}`);
+    // A device added from here starts as a camera, so it shows in this list once added.
+    await page.click('#node-input-btn-device-add');
+    await page.locator('#node-config-input-kind').waitFor({ state: 'visible' });
+    assert.equal(await page.locator('#node-config-input-kind').inputValue(), 'camera');
+    await page.click('#node-config-dialog-cancel');
+    await page.locator('#node-config-input-kind').waitFor({ state: 'detached' });
+    await page.click('#node-dialog-cancel');
+    await page.locator('#node-input-device').waitFor({ state: 'detached' });
+
+    // A camera node left on the plug device (an old flow): invalid, with the reason.
+    await page.evaluate(`RED.view.importNodes([{ id: 'e2e_camera_do', type: 'tapo-camera-do', z: RED.workspaces.active(), name: '', device: 'e2e_plug_dev', actions: '{"privacyMode": true}', x: 200, y: 240, wires: [[]] }], { touchImport: true, notify: false })`);
+    await page.mouse.click(box.x + 200, box.y + 300);
+    const wrong = page.locator('#e2e_camera_do');
+    await wrong.waitFor({ state: 'visible' });
+    const state = (await page.evaluate("(() => { const n = RED.nodes.node('e2e_camera_do'); return { valid: n.valid, errors: n.validationErrors }; })()")) as { valid: boolean; errors: string[] };
+    assert.equal(await wrong.locator('.red-ui-flow-node-label').textContent(), 'E2E plug: set privacy mode');
+    assert.equal(state.valid, false);
+    assert.deepEqual(state.errors, ['This node controls cameras, but its tapo-device is set to plug.']);
+    await wrong.locator('.red-ui-flow-node-error').waitFor({ state: 'visible' });
+    // Its dialog keeps the plug, marked, in red, rather than switching to a camera unasked.
+    await wrong.dblclick();
+    options = await deviceOptions(page);
+    assert.equal(await page.locator('#node-input-device').inputValue(), 'e2e_plug_dev');
+    assert.ok(options.some((o) => o.value === 'e2e_plug_dev' && o.text === 'E2E plug (a plug: pick a camera)'), JSON.stringify(options));
+    await page.locator('#node-input-device.input-error').waitFor({ state: 'attached' });
+    // Hovering the select shows the reason.
+    await page.hover('#node-input-device');
+    await page.locator('.red-ui-popover', { hasText: 'This node controls cameras' }).waitFor({ state: 'visible' });
+    await page.screenshot({ path: artifact('e2e-7-wrong-kind-device.png') });
+    await page.click('#node-dialog-cancel');
+    await page.locator('#node-input-device').waitFor({ state: 'detached' });
   });
 });
