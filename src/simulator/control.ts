@@ -54,6 +54,13 @@ export function defaultFaults(): SimFaults {
     loseReplyTo: {},
     loginStok: '',
     refuseRequests: { status: 403, count: 0 },
+    onvifDown: false,
+    onvifDropSubscriptions: false,
+    onvifInitializedFlood: false,
+    onvifFloodIntervalMs: 14_000,
+    onvifIdleClose: false,
+    onvifIdleCloseMs: 10_000,
+    onvifBrokenPullPoint: false,
   };
 }
 
@@ -66,16 +73,35 @@ export function forcedErrorCode(faults: SimFaults, ...names: string[]): number |
   return undefined;
 }
 
-const BOOLEAN_FAULTS = ['thirdPartyOff', 'hang', 'dropConnections', 'http500', 'closeAfterResponse', 'closeSilently', 'batchBug', 'refuseLoginWhileSession'] as const;
-const NUMBER_FAULTS = ['delayMs', 'expireAfterRequests'] as const;
+const BOOLEAN_FAULTS = [
+  'thirdPartyOff',
+  'hang',
+  'dropConnections',
+  'http500',
+  'closeAfterResponse',
+  'closeSilently',
+  'batchBug',
+  'refuseLoginWhileSession',
+  'onvifDown',
+  'onvifDropSubscriptions',
+  'onvifInitializedFlood',
+  'onvifIdleClose',
+  'onvifBrokenPullPoint',
+] as const;
+const NUMBER_FAULTS = ['delayMs', 'expireAfterRequests', 'onvifFloodIntervalMs', 'onvifIdleCloseMs'] as const;
 
 /** The longest delay one Node timer can wait (2^31 − 1 ms, about 24.8 days); longer ones fire at once. */
 export const MAX_DELAY_MS = 2 ** 31 - 1;
 
-/** Accepted range of each numeric fault: `delayMs` feeds a timer, `expireAfterRequests` is a count. */
-const NUMBER_LIMITS: Record<(typeof NUMBER_FAULTS)[number], { max: number; integer: boolean }> = {
-  delayMs: { max: MAX_DELAY_MS, integer: false },
-  expireAfterRequests: { max: Number.MAX_SAFE_INTEGER, integer: true },
+/**
+ * Accepted range of each numeric fault: `delayMs` and the ONVIF intervals feed timers (an
+ * interval of the `Initialized` flood below 10 ms would spin), `expireAfterRequests` is a count.
+ */
+const NUMBER_LIMITS: Record<(typeof NUMBER_FAULTS)[number], { min: number; max: number; integer: boolean }> = {
+  delayMs: { min: 0, max: MAX_DELAY_MS, integer: false },
+  expireAfterRequests: { min: 0, max: Number.MAX_SAFE_INTEGER, integer: true },
+  onvifFloodIntervalMs: { min: 10, max: MAX_DELAY_MS, integer: true },
+  onvifIdleCloseMs: { min: 0, max: MAX_DELAY_MS, integer: true },
 };
 
 /** Longest `loginStok` accepted (real tokens are 32 characters). */
@@ -105,9 +131,9 @@ export function mergeFaults(faults: SimFaults, patch: unknown): void {
       next[key as (typeof BOOLEAN_FAULTS)[number]] = value;
     } else if ((NUMBER_FAULTS as readonly string[]).includes(key)) {
       const name = key as (typeof NUMBER_FAULTS)[number];
-      const { max, integer } = NUMBER_LIMITS[name];
-      const ok = typeof value === 'number' && Number.isFinite(value) && value >= 0 && value <= max && (!integer || Number.isInteger(value));
-      if (!ok) throw new Error(`fault "${key}" must be ${integer ? 'an integer' : 'a number'} from 0 to ${max}, got ${JSON.stringify(value)}`);
+      const { min, max, integer } = NUMBER_LIMITS[name];
+      const ok = typeof value === 'number' && Number.isFinite(value) && value >= min && value <= max && (!integer || Number.isInteger(value));
+      if (!ok) throw new Error(`fault "${key}" must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, got ${JSON.stringify(value)}`);
       next[name] = value as number;
     } else if (key === 'methodErrors') {
       if (!isObject(value) || !Object.values(value).every(isCode)) {
