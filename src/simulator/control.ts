@@ -8,9 +8,14 @@
  * - `POST /__sim/migrate` `{"scheme":"klap"}`: swaps the wire scheme (a firmware update).
  * - `POST /__sim/reboot` `{"seconds":3}`: answers first, then goes down for that long.
  * - `GET|POST /__sim/state`: the device logic's state as JSON.
+ * - `POST /__sim/detect` `{"type":"motion","active":true}`: a camera detects (or, with
+ *   `"active":false`, stops detecting); replies with what `detect()` did.
+ * - `POST /__sim/press` `{"socket":2}`: a plug's button is pressed by hand (`socket`: a strip's
+ *   socket position); replies with the new relay state.
  *
  * The device binds 127.0.0.1 by default, so the endpoint is not reachable from other hosts.
  */
+import type { SimDetectionType } from './detections';
 import type { SimFaults, SimRequest, SimResponse, SimScheme } from './types';
 
 /** Every scheme name the simulator knows. */
@@ -28,6 +33,12 @@ export interface ControlTarget {
   reboot(seconds?: number): Promise<void>;
   /** The device logic's state (serialised with JSON.stringify). */
   logicState(): unknown;
+  /** Acts on faults just merged (ONVIF port, subscriptions, flood). */
+  applyFaults(): Promise<void>;
+  /** A camera detects; throws an Error saying what is wrong with the request. */
+  detect(detection: { type: SimDetectionType; active?: boolean }): unknown;
+  /** A plug's button is pressed; throws an Error saying why not. */
+  press(socket?: number): unknown;
 }
 
 /** A control reply plus work to start once the reply has been written (reboot). */
@@ -176,7 +187,7 @@ function parseBody(body: Buffer): unknown {
 }
 
 /** Answers one `/__sim/<action>` request. */
-export function handleControl(req: SimRequest, target: ControlTarget): ControlResult {
+export async function handleControl(req: SimRequest, target: ControlTarget): Promise<ControlResult> {
   const action = req.path.slice('/__sim/'.length);
   if (action === 'state' && (req.method === 'GET' || req.method === 'POST')) {
     return { response: reply(200, target.logicState() ?? null) };
@@ -192,7 +203,23 @@ export function handleControl(req: SimRequest, target: ControlTarget): ControlRe
     switch (action) {
       case 'faults':
         mergeFaults(target.faults, body);
+        await target.applyFaults();
         return { response: reply(200, target.faults) };
+      case 'detect': {
+        if (!isObject(body) || Object.keys(body).some((k) => k !== 'type' && k !== 'active')) {
+          throw new Error('detect takes {"type": "motion", "person", "vehicle", "pet", "lineCross", "intrusion", "tamper" or "babyCry", "active": true or false}');
+        }
+        const detection: { type: SimDetectionType; active?: boolean } = { type: body.type as SimDetectionType };
+        if (body.active !== undefined) detection.active = body.active as boolean;
+        return { response: reply(200, target.detect(detection)) };
+      }
+      case 'press': {
+        const socket = isObject(body) ? body.socket : undefined;
+        if (!isObject(body) || Object.keys(body).some((k) => k !== 'socket') || (socket !== undefined && (!Number.isSafeInteger(socket) || (socket as number) < 1))) {
+          throw new Error('press takes {} for a plug, or {"socket": a socket position from 1} for a strip');
+        }
+        return { response: reply(200, target.press(socket as number | undefined)) };
+      }
       case 'expire':
         target.expireSessions();
         return { response: reply(200, { ok: true }) };
@@ -217,7 +244,7 @@ export function handleControl(req: SimRequest, target: ControlTarget): ControlRe
         };
       }
       default:
-        return { response: reply(404, { error: `unknown action "${action}"; known: faults, expire, migrate, reboot, state` }) };
+        return { response: reply(404, { error: `unknown action "${action}"; known: faults, expire, migrate, reboot, state, detect, press` }) };
     }
   } catch (err) {
     return { response: reply(400, { error: (err as Error).message }) };
