@@ -10,6 +10,7 @@
  * - `GET|POST /__sim/state`: the device logic's state as JSON.
  * - `POST /__sim/detect` `{"type":"motion","active":true}`: a camera detects (or, with
  *   `"active":false`, stops detecting); replies with what `detect()` did.
+ * - `POST /__sim/ring`: a doorbell's button is pressed (UDP datagram); replies with where it went.
  * - `POST /__sim/press` `{"socket":2}`: a plug's button is pressed by hand (`socket`: a strip's
  *   socket position); replies with the new relay state.
  *
@@ -37,6 +38,8 @@ export interface ControlTarget {
   applyFaults(): Promise<void>;
   /** A camera detects; throws an Error saying what is wrong with the request. */
   detect(detection: { type: SimDetectionType; active?: boolean }): unknown;
+  /** A doorbell rings; rejects with an Error saying why not. */
+  ring(): Promise<unknown>;
   /** A plug's button is pressed; throws an Error saying why not. */
   press(socket?: number): unknown;
 }
@@ -213,6 +216,8 @@ export async function handleControl(req: SimRequest, target: ControlTarget): Pro
         if (body.active !== undefined) detection.active = body.active as boolean;
         return { response: reply(200, target.detect(detection)) };
       }
+      case 'ring':
+        return { response: reply(200, await target.ring()) };
       case 'press': {
         const socket = isObject(body) ? body.socket : undefined;
         if (!isObject(body) || Object.keys(body).some((k) => k !== 'socket') || (socket !== undefined && (!Number.isSafeInteger(socket) || (socket as number) < 1))) {
@@ -244,7 +249,7 @@ export async function handleControl(req: SimRequest, target: ControlTarget): Pro
         };
       }
       default:
-        return { response: reply(404, { error: `unknown action "${action}"; known: faults, expire, migrate, reboot, state, detect, press` }) };
+        return { response: reply(404, { error: `unknown action "${action}"; known: faults, expire, migrate, reboot, state, detect, ring, press` }) };
     }
   } catch (err) {
     return { response: reply(400, { error: (err as Error).message }) };

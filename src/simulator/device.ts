@@ -21,9 +21,11 @@
  *
  * Events (events.md): a camera started with `onvifPort` serves ONVIF (onvif/server.ts) on that
  * port of its host, checked against its camera account; `detect()` scripts a detection (ONVIF
- * notification, `getLastAlarmInfo`, `searchDetectionList`, discovery's last alarm); a plug's
- * `press()` is a press of its button by hand. The control endpoint reaches both.
+ * notification, `getLastAlarmInfo`, `searchDetectionList`, discovery's last alarm); a doorbell's
+ * `ring()` sends the UDP datagram of a button press; a plug's `press()` is a press of its
+ * button by hand. The control endpoint and `tapo-sim trigger` reach all three.
  */
+import * as dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import * as http from 'node:http';
 import * as https from 'node:https';
@@ -115,6 +117,8 @@ export interface StartDeviceOptions {
    * prove with a WS-Security digest. Default {@link DEFAULT_CAMERA_ACCOUNT}.
    */
   cameraAccount?: { username: string; password: string };
+  /** Doorbells: where `ring()` sends its UDP datagram (default {@link DEFAULT_RING_TARGET}, events.md §4). */
+  ringTarget?: { host: string; port: number };
 }
 
 /** What `detect()` is given. */
@@ -136,6 +140,16 @@ export interface SimDetectionResult {
   time: number;
   /** ONVIF subscriptions that were sent a message. */
   onvifSubscriptions: number;
+}
+
+/** What `ring()` sent. */
+export interface SimRingResult {
+  /** Where the datagram went. */
+  target: { host: string; port: number };
+  /** The address and port it was sent from. */
+  source: { address: string; port: number };
+  /** The payload, as text (ours: real doorbells' payload is not parsed by anyone, events.md §4.1). */
+  payload: string;
 }
 
 /** What `describe()` returns and the CLI prints: where the device listens and what it is. */
@@ -160,6 +174,8 @@ export const DEFAULT_CAMERA_USERNAME = 'admin';
 export const DEFAULT_PASSWORD = 'tapo-sim';
 /** Default camera account of a camera (the user ONVIF requests must prove). */
 export const DEFAULT_CAMERA_ACCOUNT: Readonly<{ username: string; password: string }> = { username: 'tapo-cam', password: 'tapo-sim-cam' };
+/** Default target of a doorbell ring: UDP port 20005 (events.md §4.1) on loopback. */
+export const DEFAULT_RING_TARGET: Readonly<{ host: string; port: number }> = { host: '127.0.0.1', port: 20005 };
 /** How long a reboot the logic asks for (`device_reboot`) keeps the device down, in seconds. */
 export const LOGIC_REBOOT_SECONDS = 3;
 
@@ -329,6 +345,8 @@ export class SimulatedDevice extends EventEmitter implements ControlTarget {
   readonly onvifServer: OnvifServer | undefined;
   /** The camera account ONVIF requests must prove (cameras). */
   readonly cameraAccount: Readonly<{ username: string; password: string }>;
+  /** Where `ring()` sends its datagram (doorbells). */
+  readonly ringTarget: Readonly<{ host: string; port: number }>;
 
   private readonly options: StartDeviceOptions;
   private readonly context: SchemeContext;
@@ -368,6 +386,7 @@ export class SimulatedDevice extends EventEmitter implements ControlTarget {
     });
     this.server = createSchemeServer(options.scheme ?? this.fixture.defaultScheme, this.family, options);
     this.cameraAccount = { ...(options.cameraAccount ?? DEFAULT_CAMERA_ACCOUNT) };
+    this.ringTarget = { ...(options.ringTarget ?? DEFAULT_RING_TARGET) };
     if (options.onvifPort !== undefined) {
       if (this.family !== 'camera') throw new Error(`ONVIF is a camera service; ${this.model} is a ${this.family} device`);
       this.onvifServer = new OnvifServer(this.onvifTarget(), { host: this.host, port: options.onvifPort }, (info) => this.emit('onvif', info));
@@ -416,6 +435,11 @@ export class SimulatedDevice extends EventEmitter implements ControlTarget {
   /** Bound ONVIF port, or undefined when the camera does not serve ONVIF. */
   get onvifPort(): number | undefined {
     return this.onvifServer?.port;
+  }
+
+  /** True for a doorbell profile (`device_type` SMART.TAPODOORBELL). */
+  get isDoorbell(): boolean {
+    return this.deviceType() === 'SMART.TAPODOORBELL';
   }
 
   /** Discovery probes answered so far (0 without a responder). */
@@ -517,6 +541,39 @@ export class SimulatedDevice extends EventEmitter implements ControlTarget {
   }
 
   /**
+   * Presses a doorbell's button (events.md §4): one UDP datagram to {@link ringTarget}, sent from
+   * the device's own address (its host; any address when it listens on a wildcard). The payload
+   * is ours: `tapo-sim ring model=<model> mac=<MAC> time=<epoch seconds>` (nobody parses a real
+   * one). Throws on a device that is not a doorbell, and while it reboots.
+   */
+  async ring(): Promise<SimRingResult> {
+    if (!this.isDoorbell) throw new Error(`${this.model} is not a doorbell (device_type ${this.deviceType() || 'unknown'}); only SMART.TAPODOORBELL profiles ring`);
+    if (this.down) throw new Error('the doorbell is rebooting');
+    const payload = `tapo-sim ring model=${this.model} mac=${this.fixture.mac} time=${Math.floor(this.clock.now() / 1000)}`;
+    const target = { ...this.ringTarget };
+    const wildcard = this.host === '' || this.host === '0.0.0.0' || this.host === '::';
+    const socket = dgram.createSocket({ type: target.host.includes(':') ? 'udp6' : 'udp4' });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        socket.once('error', reject);
+        socket.bind(wildcard ? { port: 0 } : { address: this.host, port: 0 }, () => {
+          socket.off('error', reject);
+          resolve();
+        });
+      });
+      // A real doorbell broadcasts (events.md §4.1); allowed so a broadcast target works too.
+      socket.setBroadcast(true);
+      const source = socket.address();
+      await new Promise<void>((resolve, reject) => {
+        socket.send(Buffer.from(payload, 'utf8'), target.port, target.host, (err) => (err ? reject(err) : resolve()));
+      });
+      return { target, source: { address: source.address, port: source.port }, payload };
+    } finally {
+      await new Promise<void>((resolve) => socket.close(() => resolve()));
+    }
+  }
+
+  /**
    * Presses a plug's button by hand (events.md §5.4): the relay toggles, `on_time` starts again.
    * On a strip, `socket` is the socket's position (from 1). Throws on a camera, while rebooting,
    * and for a socket the device does not have.
@@ -535,6 +592,14 @@ export class SimulatedDevice extends EventEmitter implements ControlTarget {
   private cameraLogic(what: string): CameraLogic {
     if (this.family !== 'camera') throw new Error(`${what} is for cameras; ${this.model} is a ${this.family} device`);
     return this.logic as CameraLogic;
+  }
+
+  private deviceType(): string {
+    const fromDiscovery = this.fixture.discovery.device_type;
+    if (typeof fromDiscovery === 'string') return fromDiscovery;
+    const info = this.fixture.data.getDeviceInfo;
+    const basic = isObject(info) && isObject(info.device_info) && isObject(info.device_info.basic_info) ? info.device_info.basic_info : undefined;
+    return basic !== undefined && typeof basic.device_type === 'string' ? basic.device_type : '';
   }
 
   /** What the ONVIF server reads from this camera. */

@@ -13,8 +13,9 @@ export {
   DEFAULT_CAMERA_USERNAME,
   DEFAULT_PASSWORD,
   DEFAULT_CAMERA_ACCOUNT,
+  DEFAULT_RING_TARGET,
 } from './device';
-export type { StartDeviceOptions, SimDeviceDescription, SimDetection, SimDetectionResult } from './device';
+export type { StartDeviceOptions, SimDeviceDescription, SimDetection, SimDetectionResult, SimRingResult } from './device';
 export { DETECTIONS, DETECTION_TYPES, ONVIF_DETECTION_TYPES, isDetectionType } from './detections';
 export type { SimDetectionType, DetectionSpec, OnvifProperty } from './detections';
 export { OnvifServer, MAX_PULL_TIMEOUT_MS, parseDuration, parseTerminationTime } from './onvif/server';

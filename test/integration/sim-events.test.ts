@@ -1,10 +1,13 @@
 /**
  * Scripted events seen from outside the simulated device, over 127.0.0.1: `getLastAlarmInfo` and
  * `searchDetectionList` through a real camera session (the package's connection, events.md §3),
- * discovery's last alarm in step, a plug's button (§5.4), and the control endpoints
- * `/__sim/detect` and `/__sim/press` (HTTP on plugs, HTTPS on cameras).
+ * discovery's last alarm in step, a doorbell's ring datagram on a UDP socket the test binds
+ * (§4), a plug's button (§5.4), and the control endpoints `/__sim/detect`, `/__sim/ring` and
+ * `/__sim/press` (HTTP on plugs, HTTPS on cameras).
  */
 import { strict as assert } from 'node:assert';
+import * as dgram from 'node:dgram';
+import { once } from 'node:events';
 import * as http from 'node:http';
 import * as https from 'node:https';
 
@@ -32,6 +35,18 @@ function control(device: SimulatedDevice, action: string, body: unknown = {}): P
     req.on('error', reject);
     req.end(bytes);
   });
+}
+
+/** A UDP socket on a loopback address that collects datagrams. */
+async function udpListener(host = '127.0.0.1'): Promise<{ port: number; next: () => Promise<[Buffer, dgram.RemoteInfo]>; close: () => Promise<void> }> {
+  const socket = dgram.createSocket('udp4');
+  socket.bind(0, host);
+  await once(socket, 'listening');
+  return {
+    port: socket.address().port,
+    next: () => once(socket, 'message') as Promise<[Buffer, dgram.RemoteInfo]>,
+    close: () => new Promise((resolve) => socket.close(() => resolve())),
+  };
 }
 
 const object = (v: unknown): JsonObject => v as JsonObject;
@@ -92,6 +107,40 @@ describe('simulated events seen from outside', function () {
       }
       const plug = await sim.device({ fixture: 'P110(UK)_1.0_1.3.0' });
       assert.match((await control(plug, 'detect', { type: 'motion' })).json.error, /detect is for cameras/);
+    });
+  });
+
+  describe('doorbell ring (events.md §4)', () => {
+    it("ring() sends one datagram from the doorbell's own address to the ring target", async () => {
+      const listener = await udpListener();
+      try {
+        const clock = new ManualClock(T0);
+        // Any 127.0.0.0/8 address is the doorbell's own on Linux loopback: the source shows it.
+        const device = await sim.device({ fixture: 'D130(US)_1.0_1.1.9', host: '127.0.0.2', clock, ringTarget: { host: '127.0.0.1', port: listener.port } });
+        assert.equal(device.isDoorbell, true);
+        const arrived = listener.next();
+        const result = await device.ring();
+        const [payload, from] = await arrived;
+        assert.equal(from.address, '127.0.0.2');
+        assert.equal(from.port, result.source.port);
+        assert.equal(payload.toString('utf8'), `tapo-sim ring model=D130 mac=${device.fixture.mac} time=${T0 / 1000}`);
+        assert.deepEqual(result.target, { host: '127.0.0.1', port: listener.port });
+
+        const again = listener.next();
+        const reply = await control(device, 'ring');
+        assert.equal(reply.status, 200);
+        assert.equal(reply.json.payload, (await again)[0].toString('utf8'));
+      } finally {
+        await listener.close();
+      }
+    });
+
+    it('only doorbells ring', async () => {
+      const camera = await sim.device({ fixture: 'C101(US)_5.0_1.4.3' });
+      await assert.rejects(camera.ring(), /C101 is not a doorbell \(device_type SMART\.IPCAMERA\)/);
+      const reply = await control(camera, 'ring');
+      assert.equal(reply.status, 400);
+      assert.match(reply.json.error, /not a doorbell/);
     });
   });
 
