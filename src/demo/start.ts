@@ -7,12 +7,17 @@
  * (git-ignored). The example flows and their credentials are written there on the first start
  * only, so what the user deploys is kept across restarts; `npm start -- --reset` removes the
  * directory and starts afresh. {@link prepareDemoUserDir} does that preparation, without Node-RED.
+ *
+ * Events: both cameras serve ONVIF (events.md §2) for the camera account {@link DEMO_CAMERA_ACCOUNT}
+ * (printed at start; the `tapo-device` config node has no field for a camera account, so it is
+ * not written into the flows), and the C101 detects motion once a minute for a few seconds
+ * ({@link DEMO_MOTION}), so that events arrive without a real camera.
  */
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { startDevices, type SimulatedDevice, type StartDeviceOptions } from '../simulator';
+import { DEFAULT_CAMERA_ACCOUNT, startDevices, type SimulatedDevice, type StartDeviceOptions } from '../simulator';
 
 /** One simulated device of the demo and the config node id the example flows use for it. */
 export interface DemoDevice {
@@ -34,13 +39,26 @@ export const DEMO_DEVICES: readonly DemoDevice[] = [
   },
   {
     configId: 'tapo_demo_camera',
-    sim: { fixture: 'C210(EU)_2.0_1.4.3', scheme: 'camera-secure', port: 18443 },
+    sim: { fixture: 'C210(EU)_2.0_1.4.3', scheme: 'camera-secure', port: 18443, onvifPort: 18020, cameraAccount: { ...DEFAULT_CAMERA_ACCOUNT } },
   },
   {
     configId: 'tapo_demo_camera_tpap',
-    sim: { fixture: 'C101(US)_5.0_1.4.3', scheme: 'tpap', port: 18444 },
+    sim: { fixture: 'C101(US)_5.0_1.4.3', scheme: 'tpap', port: 18444, onvifPort: 18021, cameraAccount: { ...DEFAULT_CAMERA_ACCOUNT } },
   },
 ];
+
+/** The camera account of the demo cameras' ONVIF (only ever used on 127.0.0.1). */
+export const DEMO_CAMERA_ACCOUNT: Readonly<{ username: string; password: string }> = DEFAULT_CAMERA_ACCOUNT;
+
+/**
+ * The motion the demo scripts: on the C101 (whose privacy mode is off as captured; the C210 was
+ * captured with it on, and privacy mode silences detections), every minute, lasting 5 s.
+ */
+export const DEMO_MOTION: Readonly<{ configId: string; everyMs: number; lastsMs: number }> = {
+  configId: 'tapo_demo_camera_tpap',
+  everyMs: 60_000,
+  lastsMs: 5_000,
+};
 
 /** Password every demo device is bound to (only ever used on 127.0.0.1). */
 export const DEMO_PASSWORD = 'tapo-sim';
@@ -239,6 +257,8 @@ export interface DemoOptions {
   anySimPort?: boolean;
   /** Echo Node-RED's output to this process's stdout. */
   echo?: boolean;
+  /** Script {@link DEMO_MOTION} (default true). */
+  scriptedMotion?: boolean;
 }
 
 /** A running demo. */
@@ -263,7 +283,11 @@ export interface RunningDemo {
 /** Starts the simulated devices and Node-RED with the example flows wired to them. */
 export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
   const devices: SimulatedDevice[] = await startDevices(
-    DEMO_DEVICES.map((d) => ({ ...d.sim, password: DEMO_PASSWORD, ...(options.anySimPort ? { port: 0 } : {}) })),
+    DEMO_DEVICES.map((d) => ({
+      ...d.sim,
+      password: DEMO_PASSWORD,
+      ...(options.anySimPort ? { port: 0, ...(d.sim.onvifPort !== undefined ? { onvifPort: 0 } : {}) } : {}),
+    })),
   );
   const hosts: Record<string, string> = {};
   const byConfigId: Record<string, SimulatedDevice> = {};
@@ -302,10 +326,12 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
   });
   ready.catch(() => undefined);
   const exited = new Promise<number>((resolve) => child.once('exit', (code) => resolve(code ?? 0)));
+  const stopMotion = options.scriptedMotion === false ? () => undefined : scriptMotion(byConfigId[DEMO_MOTION.configId]);
 
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopped ??= (async () => {
+      stopMotion();
       if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGINT');
         await new Promise<void>((resolve) => {
@@ -327,6 +353,31 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
   return { fresh, devices, byConfigId, editorUrl: `${base}/`, dashboardUrl: `${base}/dashboard`, ready, stop, exited, log: () => output };
 }
 
+/**
+ * Starts {@link DEMO_MOTION} on `camera`: a detection every `everyMs`, ended `lastsMs` later.
+ * Returns the function that stops it.
+ */
+export function scriptMotion(camera: SimulatedDevice | undefined, motion: { everyMs: number; lastsMs: number } = DEMO_MOTION): () => void {
+  if (camera === undefined) return () => undefined;
+  let end: NodeJS.Timeout | undefined;
+  const detect = (active: boolean): void => {
+    try {
+      camera.detect({ type: 'motion', active });
+    } catch {
+      // The camera stopped: nothing to detect.
+    }
+  };
+  const every = setInterval(() => {
+    detect(true);
+    end = setTimeout(() => detect(false), motion.lastsMs);
+  }, motion.everyMs);
+  return () => {
+    clearInterval(every);
+    if (end !== undefined) clearTimeout(end);
+    detect(false);
+  };
+}
+
 async function main(): Promise<void> {
   const { reset } = parseDemoArgs(process.argv.slice(2));
   const uiPort = Number(process.env.PORT ?? 1880);
@@ -334,8 +385,14 @@ async function main(): Promise<void> {
   process.stdout.write(`${userDirLine(DEMO_USER_DIR, demo.fresh)}\n`);
   for (const dev of demo.devices) {
     const info = dev.describe();
-    process.stdout.write(`simulated ${info.model} (${info.scheme}) on ${info.host}:${info.port}\n`);
+    const onvif = info.onvifPort !== undefined ? `, ONVIF on port ${info.onvifPort}` : '';
+    process.stdout.write(`simulated ${info.model} (${info.scheme}) on ${info.host}:${info.port}${onvif}\n`);
   }
+  const motionCamera = demo.byConfigId[DEMO_MOTION.configId]?.model ?? 'camera';
+  process.stdout.write(
+    `ONVIF camera account: "${DEMO_CAMERA_ACCOUNT.username}" / "${DEMO_CAMERA_ACCOUNT.password}"; ` +
+      `the ${motionCamera} detects motion every minute (${DEMO_MOTION.lastsMs / 1000} s).\n`,
+  );
   let stopping = false;
   const stop = async (code: number): Promise<void> => {
     if (stopping) return;

@@ -4,26 +4,54 @@
  *   tapo-sim --fixture NAME|PATH [--scheme S] [--host 127.0.0.1] [--port 0] [--username U]
  *            [--password P] [--load-watts W] [--session-ttl S] [--lockout-threshold N]
  *            [--lockout-seconds S] [--camera-password-hash sha256|md5] [--discovery-port N]
- *            [--fixture …]
+ *            [--onvif-port N] [--camera-account USER:PASS] [--ring-target HOST:PORT] [--fixture …]
  *   tapo-sim --config devices.json      (a JSON array of StartDeviceOptions)
  *   tapo-sim --list                     (bundled fixture names)
+ *   tapo-sim trigger --port N [--host H] EVENT [--end] [--socket N]
+ *                                       (an event on a running simulator, from another shell)
  *
  * Options after a `--fixture` apply to that fixture. `--discovery-port N` makes that device answer
  * UDP discovery probes on port N of its host (0 = any free port, 20002 = the real port; a
  * `--config` entry says `"discoveryPort": N`). Once a device listens, one JSON line per device
- * goes to stdout (host, port, scheme, model, family, url, discoveryPort when enabled, fixture;
- * never a password).
+ * goes to stdout (host, port, scheme, model, family, url, discoveryPort and onvifPort when
+ * enabled, fixture; never a password). `--onvif-port N` makes a camera serve ONVIF on port N of its
+ * host (0 = any free port, 2020 = the real port), checked against `--camera-account` (default
+ * tapo-cam:tapo-sim-cam); `--ring-target` is where a doorbell's ring goes (default 127.0.0.1:20005).
+ *
+ * `trigger` POSTs to the control endpoint of a device already running (`/__sim/detect`,
+ * `/__sim/ring`, `/__sim/press`) on `--host` (default 127.0.0.1) and `--port` (the device's port,
+ * HTTP for plugs, HTTPS for cameras: it tries HTTP, then HTTPS), prints the reply as one JSON line
+ * and exits 0, or 1 with one line on stderr when the device refuses or cannot be reached. EVENT is
+ * a detection (motion, person, vehicle, pet, lineCross, intrusion, tamper, babyCry; `--end` ends
+ * it), `ring` (a doorbell) or `press` (a plug's button; `--socket N` on a strip).
  * SIGINT/SIGTERM stop every device and exit 0. Bad options print one line to stderr and exit 2.
  */
 import { readFileSync } from 'node:fs';
+import * as http from 'node:http';
+import * as https from 'node:https';
 import { SIM_SCHEMES } from './control';
+import { DETECTION_TYPES } from './detections';
 import { startDevices } from './device';
 import type { SimulatedDevice, StartDeviceOptions } from './device';
 import { listFixtures } from './fixtures';
 import type { SimScheme } from './types';
 
+/** An event to send to a running simulator (`tapo-sim trigger`). */
+export interface TriggerPlan {
+  host: string;
+  port: number;
+  /** The control action: `/__sim/<action>`. */
+  action: 'detect' | 'ring' | 'press';
+  /** The JSON body. */
+  body: Record<string, unknown>;
+}
+
 /** What the command line asks for. */
-export type CliPlan = { kind: 'help' } | { kind: 'list' } | { kind: 'start'; devices: StartDeviceOptions[] };
+export type CliPlan =
+  | { kind: 'help' }
+  | { kind: 'list' }
+  | { kind: 'start'; devices: StartDeviceOptions[] }
+  | { kind: 'trigger'; trigger: TriggerPlan };
 
 /** A bad command line; the message is one line that says what is wrong and what is accepted. */
 export class CliUsageError extends Error {
@@ -45,12 +73,19 @@ export const USAGE = [
   'usage: tapo-sim --fixture NAME|PATH [--scheme S] [--host H] [--port N] [--username U] [--password P]',
   '                [--load-watts W] [--session-ttl S] [--lockout-threshold N] [--lockout-seconds S]',
   '                [--camera-password-hash sha256|md5] [--tpap-camera-passcode md5|sha256-crypt]',
-  '                [--discovery-port N] [--fixture ...]',
+  '                [--discovery-port N] [--onvif-port N] [--camera-account USER:PASS]',
+  '                [--ring-target HOST:PORT] [--fixture ...]',
   '       tapo-sim --config FILE.json   (array of device options)',
   '       tapo-sim --list',
+  '       tapo-sim trigger --port N [--host H] EVENT [--end] [--socket N]',
   `schemes: ${SIM_SCHEMES.join(', ')}`,
   'options after a --fixture apply to that device; --discovery-port N answers UDP discovery on',
-  'port N of its --host (0 = any free port, 20002 = the real one; one device per host and port)',
+  'port N of its --host (0 = any free port, 20002 = the real one; one device per host and port);',
+  '--onvif-port N serves ONVIF on a camera (0 = any free port, 2020 = the real one) for the',
+  '--camera-account (default tapo-cam:tapo-sim-cam); --ring-target: where a doorbell rings',
+  '(default 127.0.0.1:20005)',
+  `trigger: sends EVENT to the device running on --port: ${DETECTION_TYPES.join(', ')} (--end`,
+  'ends it), ring (doorbells), press (plugs; --socket N on a strip)',
 ].join('\n');
 
 type DeviceOptionKey = Exclude<keyof StartDeviceOptions, 'fixture' | 'clock'>;
@@ -69,7 +104,23 @@ const DEVICE_FLAGS: Record<string, { key: DeviceOptionKey; read: (value: string,
   '--camera-password-hash': { key: 'cameraPasswordHash', read: readHashKind },
   '--tpap-camera-passcode': { key: 'tpapCameraPasscode', read: readTpapPasscode },
   '--discovery-port': { key: 'discoveryPort', read: (v, f) => readInteger(v, f, 0, 65535) },
+  '--onvif-port': { key: 'onvifPort', read: (v, f) => readInteger(v, f, 0, 65535) },
+  '--camera-account': { key: 'cameraAccount', read: readAccount },
+  '--ring-target': { key: 'ringTarget', read: readHostPort },
 };
+
+function readAccount(value: string, flag: string): { username: string; password: string } {
+  const colon = value.indexOf(':');
+  if (colon <= 0 || colon === value.length - 1) throw new CliUsageError(`${flag} must be USER:PASSWORD`);
+  return { username: value.slice(0, colon), password: value.slice(colon + 1) };
+}
+
+function readHostPort(value: string, flag: string): { host: string; port: number } {
+  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:[\]]+)):(\d+)$/.exec(value);
+  const port = m === null ? NaN : Number(m[3]);
+  if (m === null || port < 1 || port > 65535) throw new CliUsageError(`${flag} must be HOST:PORT (a port from 1 to 65535; IPv6 as [::1]:20005), got "${value}"`);
+  return { host: (m[1] ?? m[2]) as string, port };
+}
 
 function readText(value: string, flag: string): string {
   if (value === '') throw new CliUsageError(`${flag} needs a value`);
@@ -119,7 +170,7 @@ function readConfigEntry(entry: unknown, index: number, file: string): StartDevi
     if (found === undefined) {
       throw new CliUsageError(`${where}: unknown option "${key}"; known: fixture, ${[...byKey.keys()].join(', ')}`);
     }
-    if (typeof value !== 'string' && typeof value !== 'number') throw new CliUsageError(`${where}.${key} must be a string or number`);
+    if (typeof value !== 'string' && typeof value !== 'number') throw new CliUsageError(`${where}.${key} must be a string or number (cameraAccount "USER:PASS", ringTarget "HOST:PORT")`);
     (options as unknown as Record<string, unknown>)[key] = found.spec.read(String(value), `${where}.${key}`);
   }
   return options;
@@ -143,8 +194,47 @@ function readConfig(file: string, readFile: (path: string) => string): StartDevi
   return parsed.map((entry, i) => readConfigEntry(entry, i, file));
 }
 
+/** Reads the arguments after `trigger`. */
+function parseTriggerArgs(argv: readonly string[]): CliPlan {
+  let host = '127.0.0.1';
+  let port: number | undefined;
+  let event: string | undefined;
+  let end = false;
+  let socket: number | undefined;
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i] as string;
+    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
+    const flag = eq > 0 ? arg.slice(0, eq) : arg;
+    const takeValue = (): string => {
+      if (eq > 0) return arg.slice(eq + 1);
+      const next = argv[i + 1];
+      if (next === undefined || next.startsWith('--')) throw new CliUsageError(`${flag} needs a value`);
+      i += 1;
+      return next;
+    };
+    if (flag === '--help' || flag === '-h') return { kind: 'help' };
+    if (flag === '--host') host = readText(takeValue(), flag);
+    else if (flag === '--port') port = readInteger(takeValue(), flag, 1, 65535);
+    else if (flag === '--end') end = true;
+    else if (flag === '--socket') socket = readInteger(takeValue(), flag, 1, 64);
+    else if (!arg.startsWith('-') && event === undefined) event = arg;
+    else throw new CliUsageError(`trigger: unknown option "${arg}"; try --help`);
+  }
+  const events = [...DETECTION_TYPES, 'ring', 'press'];
+  if (port === undefined) throw new CliUsageError("trigger needs --port: the device's port (its JSON line says it)");
+  if (event === undefined || !events.includes(event)) {
+    throw new CliUsageError(`trigger needs an event: one of ${events.join(', ')}${event === undefined ? '' : `, got "${event}"`}`);
+  }
+  const isDetection = (DETECTION_TYPES as readonly string[]).includes(event);
+  if (end && !isDetection) throw new CliUsageError('--end is for detections (motion, person …)');
+  if (socket !== undefined && event !== 'press') throw new CliUsageError('--socket is for press');
+  if (isDetection) return { kind: 'trigger', trigger: { host, port, action: 'detect', body: end ? { type: event, active: false } : { type: event } } };
+  return { kind: 'trigger', trigger: { host, port, action: event as 'ring' | 'press', body: socket !== undefined ? { socket } : {} } };
+}
+
 /** Turns the argument list into a plan; throws {@link CliUsageError} on anything it cannot use. */
 export function parseCliArgs(argv: readonly string[], readFile: (path: string) => string = (p) => readFileSync(p, 'utf8')): CliPlan {
+  if (argv[0] === 'trigger') return parseTriggerArgs(argv.slice(1));
   const devices: StartDeviceOptions[] = [];
   let list = false;
   for (let i = 0; i < argv.length; i += 1) {
@@ -210,6 +300,7 @@ export async function main(
     for (const name of listFixtures()) io.stdout(name);
     return 0;
   }
+  if (plan.kind === 'trigger') return trigger(plan.trigger, io);
 
   let devices: SimulatedDevice[];
   try {
@@ -231,6 +322,69 @@ export async function main(
     signals.on('SIGTERM', stop);
   });
   await Promise.all(devices.map((device) => device.stop()));
+  return 0;
+}
+
+/** One POST to a control endpoint, over HTTP or HTTPS (a simulated camera's self-signed RSA-1024 certificate). */
+function postControl(plan: TriggerPlan, secure: boolean): Promise<{ status: number; body: string }> {
+  const body = Buffer.from(JSON.stringify(plan.body), 'utf8');
+  const options: http.RequestOptions = {
+    host: plan.host,
+    port: plan.port,
+    path: `/__sim/${plan.action}`,
+    method: 'POST',
+    agent: false,
+    timeout: 10_000,
+    headers: { 'content-type': 'application/json', 'content-length': String(body.length), connection: 'close' },
+  };
+  return new Promise((resolve, reject) => {
+    const onResponse = (res: http.IncomingMessage): void => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    };
+    const req = secure
+      ? https.request({ ...options, rejectUnauthorized: false, ciphers: 'DEFAULT:@SECLEVEL=0' }, onResponse)
+      : http.request(options, onResponse);
+    req.on('timeout', () => req.destroy(Object.assign(new Error('no answer within 10 s'), { code: 'ETIMEDOUT' })));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/**
+ * `tapo-sim trigger`: POSTs the event to the running device. Plugs listen on HTTP, cameras on
+ * HTTPS, and the port does not say which: HTTP first, then HTTPS when the port did not speak HTTP
+ * (the control endpoint never saw the first attempt, so nothing happens twice).
+ */
+async function trigger(plan: TriggerPlan, io: CliIo): Promise<number> {
+  let reply: { status: number; body: string };
+  try {
+    try {
+      reply = await postControl(plan, false);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? '';
+      if (code === 'ECONNREFUSED' || code === 'ETIMEDOUT' || code === 'EHOSTUNREACH' || code === 'ENOTFOUND') throw err;
+      reply = await postControl(plan, true);
+    }
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    io.stderr(`tapo-sim: cannot reach a simulated device on ${plan.host}:${plan.port}: ${code ?? (err as Error).message}`);
+    return 1;
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(reply.body);
+  } catch {
+    parsed = undefined;
+  }
+  if (reply.status !== 200 || parsed === undefined) {
+    const message = parsed !== null && typeof parsed === 'object' && typeof (parsed as { error?: unknown }).error === 'string' ? (parsed as { error: string }).error : `HTTP ${reply.status}`;
+    io.stderr(`tapo-sim: ${plan.host}:${plan.port} refused ${plan.action}: ${message}`);
+    return 1;
+  }
+  io.stdout(JSON.stringify(parsed));
   return 0;
 }
 

@@ -8,9 +8,15 @@
  * - `POST /__sim/migrate` `{"scheme":"klap"}`: swaps the wire scheme (a firmware update).
  * - `POST /__sim/reboot` `{"seconds":3}`: answers first, then goes down for that long.
  * - `GET|POST /__sim/state`: the device logic's state as JSON.
+ * - `POST /__sim/detect` `{"type":"motion","active":true}`: a camera detects (or, with
+ *   `"active":false`, stops detecting); replies with what `detect()` did.
+ * - `POST /__sim/ring`: a doorbell's button is pressed (UDP datagram); replies with where it went.
+ * - `POST /__sim/press` `{"socket":2}`: a plug's button is pressed by hand (`socket`: a strip's
+ *   socket position); replies with the new relay state.
  *
  * The device binds 127.0.0.1 by default, so the endpoint is not reachable from other hosts.
  */
+import type { SimDetectionType } from './detections';
 import type { SimFaults, SimRequest, SimResponse, SimScheme } from './types';
 
 /** Every scheme name the simulator knows. */
@@ -28,6 +34,14 @@ export interface ControlTarget {
   reboot(seconds?: number): Promise<void>;
   /** The device logic's state (serialised with JSON.stringify). */
   logicState(): unknown;
+  /** Acts on faults just merged (ONVIF port, subscriptions, flood). */
+  applyFaults(): Promise<void>;
+  /** A camera detects; throws an Error saying what is wrong with the request. */
+  detect(detection: { type: SimDetectionType; active?: boolean }): unknown;
+  /** A doorbell rings; rejects with an Error saying why not. */
+  ring(): Promise<unknown>;
+  /** A plug's button is pressed; throws an Error saying why not. */
+  press(socket?: number): unknown;
 }
 
 /** A control reply plus work to start once the reply has been written (reboot). */
@@ -54,6 +68,13 @@ export function defaultFaults(): SimFaults {
     loseReplyTo: {},
     loginStok: '',
     refuseRequests: { status: 403, count: 0 },
+    onvifDown: false,
+    onvifDropSubscriptions: false,
+    onvifInitializedFlood: false,
+    onvifFloodIntervalMs: 14_000,
+    onvifIdleClose: false,
+    onvifIdleCloseMs: 10_000,
+    onvifBrokenPullPoint: false,
   };
 }
 
@@ -66,16 +87,35 @@ export function forcedErrorCode(faults: SimFaults, ...names: string[]): number |
   return undefined;
 }
 
-const BOOLEAN_FAULTS = ['thirdPartyOff', 'hang', 'dropConnections', 'http500', 'closeAfterResponse', 'closeSilently', 'batchBug', 'refuseLoginWhileSession'] as const;
-const NUMBER_FAULTS = ['delayMs', 'expireAfterRequests'] as const;
+const BOOLEAN_FAULTS = [
+  'thirdPartyOff',
+  'hang',
+  'dropConnections',
+  'http500',
+  'closeAfterResponse',
+  'closeSilently',
+  'batchBug',
+  'refuseLoginWhileSession',
+  'onvifDown',
+  'onvifDropSubscriptions',
+  'onvifInitializedFlood',
+  'onvifIdleClose',
+  'onvifBrokenPullPoint',
+] as const;
+const NUMBER_FAULTS = ['delayMs', 'expireAfterRequests', 'onvifFloodIntervalMs', 'onvifIdleCloseMs'] as const;
 
 /** The longest delay one Node timer can wait (2^31 − 1 ms, about 24.8 days); longer ones fire at once. */
 export const MAX_DELAY_MS = 2 ** 31 - 1;
 
-/** Accepted range of each numeric fault: `delayMs` feeds a timer, `expireAfterRequests` is a count. */
-const NUMBER_LIMITS: Record<(typeof NUMBER_FAULTS)[number], { max: number; integer: boolean }> = {
-  delayMs: { max: MAX_DELAY_MS, integer: false },
-  expireAfterRequests: { max: Number.MAX_SAFE_INTEGER, integer: true },
+/**
+ * Accepted range of each numeric fault: `delayMs` and the ONVIF intervals feed timers (an
+ * interval of the `Initialized` flood below 10 ms would spin), `expireAfterRequests` is a count.
+ */
+const NUMBER_LIMITS: Record<(typeof NUMBER_FAULTS)[number], { min: number; max: number; integer: boolean }> = {
+  delayMs: { min: 0, max: MAX_DELAY_MS, integer: false },
+  expireAfterRequests: { min: 0, max: Number.MAX_SAFE_INTEGER, integer: true },
+  onvifFloodIntervalMs: { min: 10, max: MAX_DELAY_MS, integer: true },
+  onvifIdleCloseMs: { min: 0, max: MAX_DELAY_MS, integer: true },
 };
 
 /** Longest `loginStok` accepted (real tokens are 32 characters). */
@@ -105,9 +145,9 @@ export function mergeFaults(faults: SimFaults, patch: unknown): void {
       next[key as (typeof BOOLEAN_FAULTS)[number]] = value;
     } else if ((NUMBER_FAULTS as readonly string[]).includes(key)) {
       const name = key as (typeof NUMBER_FAULTS)[number];
-      const { max, integer } = NUMBER_LIMITS[name];
-      const ok = typeof value === 'number' && Number.isFinite(value) && value >= 0 && value <= max && (!integer || Number.isInteger(value));
-      if (!ok) throw new Error(`fault "${key}" must be ${integer ? 'an integer' : 'a number'} from 0 to ${max}, got ${JSON.stringify(value)}`);
+      const { min, max, integer } = NUMBER_LIMITS[name];
+      const ok = typeof value === 'number' && Number.isFinite(value) && value >= min && value <= max && (!integer || Number.isInteger(value));
+      if (!ok) throw new Error(`fault "${key}" must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, got ${JSON.stringify(value)}`);
       next[name] = value as number;
     } else if (key === 'methodErrors') {
       if (!isObject(value) || !Object.values(value).every(isCode)) {
@@ -150,7 +190,7 @@ function parseBody(body: Buffer): unknown {
 }
 
 /** Answers one `/__sim/<action>` request. */
-export function handleControl(req: SimRequest, target: ControlTarget): ControlResult {
+export async function handleControl(req: SimRequest, target: ControlTarget): Promise<ControlResult> {
   const action = req.path.slice('/__sim/'.length);
   if (action === 'state' && (req.method === 'GET' || req.method === 'POST')) {
     return { response: reply(200, target.logicState() ?? null) };
@@ -166,7 +206,25 @@ export function handleControl(req: SimRequest, target: ControlTarget): ControlRe
     switch (action) {
       case 'faults':
         mergeFaults(target.faults, body);
+        await target.applyFaults();
         return { response: reply(200, target.faults) };
+      case 'detect': {
+        if (!isObject(body) || Object.keys(body).some((k) => k !== 'type' && k !== 'active')) {
+          throw new Error('detect takes {"type": "motion", "person", "vehicle", "pet", "lineCross", "intrusion", "tamper" or "babyCry", "active": true or false}');
+        }
+        const detection: { type: SimDetectionType; active?: boolean } = { type: body.type as SimDetectionType };
+        if (body.active !== undefined) detection.active = body.active as boolean;
+        return { response: reply(200, target.detect(detection)) };
+      }
+      case 'ring':
+        return { response: reply(200, await target.ring()) };
+      case 'press': {
+        const socket = isObject(body) ? body.socket : undefined;
+        if (!isObject(body) || Object.keys(body).some((k) => k !== 'socket') || (socket !== undefined && (!Number.isSafeInteger(socket) || (socket as number) < 1))) {
+          throw new Error('press takes {} for a plug, or {"socket": a socket position from 1} for a strip');
+        }
+        return { response: reply(200, target.press(socket as number | undefined)) };
+      }
       case 'expire':
         target.expireSessions();
         return { response: reply(200, { ok: true }) };
@@ -191,7 +249,7 @@ export function handleControl(req: SimRequest, target: ControlTarget): ControlRe
         };
       }
       default:
-        return { response: reply(404, { error: `unknown action "${action}"; known: faults, expire, migrate, reboot, state` }) };
+        return { response: reply(404, { error: `unknown action "${action}"; known: faults, expire, migrate, reboot, state, detect, ring, press` }) };
     }
   } catch (err) {
     return { response: reply(400, { error: (err as Error).message }) };

@@ -18,14 +18,23 @@
  * sub-request of a `multipleRequest`) and `batchBug`, and counts `requestCount`.
  *
  * With `discoveryPort` the device also answers UDP discovery probes (discovery.ts) on its host.
+ *
+ * Events (events.md): a camera started with `onvifPort` serves ONVIF (onvif/server.ts) on that
+ * port of its host, checked against its camera account; `detect()` scripts a detection (ONVIF
+ * notification, `getLastAlarmInfo`, `searchDetectionList`, discovery's last alarm); a doorbell's
+ * `ring()` sends the UDP datagram of a button press; a plug's `press()` is a press of its
+ * button by hand. The control endpoint and `tapo-sim trigger` reach all three.
  */
+import * as dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { Socket } from 'node:net';
 import { getSimCertificate, SIM_TLS_CIPHERS } from './cert';
-import { defaultFaults, forcedErrorCode, handleControl, MAX_DELAY_MS, SIM_SCHEMES } from './control';
+import { defaultFaults, forcedErrorCode, handleControl, MAX_DELAY_MS, mergeFaults, SIM_SCHEMES } from './control';
 import type { ControlTarget } from './control';
+import { DETECTIONS, isDetectionType } from './detections';
+import type { SimDetectionType } from './detections';
 import { DiscoveryResponder } from './discovery';
 import { loadFixture } from './fixtures';
 import type { LoadedFixture } from './fixtures';
@@ -35,6 +44,8 @@ import type { CameraLogic } from './logic/camera';
 import type { PlugLogic } from './logic/plug';
 import { CameraLegacySchemeServer, CameraSecureSchemeServer } from './schemes/camera';
 import type { CameraPasswordHash } from './schemes/camera';
+import { OnvifServer } from './onvif/server';
+import type { OnvifDeviceInformation } from './onvif/soap';
 import { KlapSchemeServer } from './schemes/klap';
 import { PassthroughSchemeServer } from './schemes/passthrough';
 import { TpapSchemeServer } from './schemes/tpap';
@@ -96,6 +107,49 @@ export interface StartDeviceOptions {
    * 20002 = the real devices' port. Default: no discovery responder.
    */
   discoveryPort?: number;
+  /**
+   * Cameras: serve ONVIF (device and event services, events.md §2) over plain HTTP on this port
+   * of the same host: 0 = any free port, 2020 = the real cameras' port. Default: no ONVIF.
+   */
+  onvifPort?: number;
+  /**
+   * Cameras: the camera account (camera.md §4, the RTSP/ONVIF user) that ONVIF requests must
+   * prove with a WS-Security digest. Default {@link DEFAULT_CAMERA_ACCOUNT}.
+   */
+  cameraAccount?: { username: string; password: string };
+  /** Doorbells: where `ring()` sends its UDP datagram (default {@link DEFAULT_RING_TARGET}, events.md §4). */
+  ringTarget?: { host: string; port: number };
+}
+
+/** What `detect()` is given. */
+export interface SimDetection {
+  type: SimDetectionType;
+  /** True (default) starts the detection, false ends it. */
+  active?: boolean;
+}
+
+/** What `detect()` did. */
+export interface SimDetectionResult {
+  type: SimDetectionType;
+  active: boolean;
+  /** False when nothing changed: already in that state, or the camera ignored it (`ignored`). */
+  changed: boolean;
+  /** Why the camera ignored it: privacy mode is on (it silences events, events.md §2.9), or it is rebooting. */
+  ignored?: 'privacy' | 'down';
+  /** When, in epoch seconds on the device clock. */
+  time: number;
+  /** ONVIF subscriptions that were sent a message. */
+  onvifSubscriptions: number;
+}
+
+/** What `ring()` sent. */
+export interface SimRingResult {
+  /** Where the datagram went. */
+  target: { host: string; port: number };
+  /** The address and port it was sent from. */
+  source: { address: string; port: number };
+  /** The payload, as text (ours: real doorbells' payload is not parsed by anyone, events.md §4.1). */
+  payload: string;
 }
 
 /** What `describe()` returns and the CLI prints: where the device listens and what it is. */
@@ -108,6 +162,8 @@ export interface SimDeviceDescription {
   url: string;
   /** UDP discovery port, present only when the device answers discovery. */
   discoveryPort?: number;
+  /** ONVIF port, present only when the camera serves ONVIF. */
+  onvifPort?: number;
 }
 
 /** Default bound account of a plug. */
@@ -116,6 +172,10 @@ export const DEFAULT_PLUG_USERNAME = 'user@example.com';
 export const DEFAULT_CAMERA_USERNAME = 'admin';
 /** Default password of every simulated device. */
 export const DEFAULT_PASSWORD = 'tapo-sim';
+/** Default camera account of a camera (the user ONVIF requests must prove). */
+export const DEFAULT_CAMERA_ACCOUNT: Readonly<{ username: string; password: string }> = { username: 'tapo-cam', password: 'tapo-sim-cam' };
+/** Default target of a doorbell ring: UDP port 20005 (events.md §4.1) on loopback. */
+export const DEFAULT_RING_TARGET: Readonly<{ host: string; port: number }> = { host: '127.0.0.1', port: 20005 };
 /** How long a reboot the logic asks for (`device_reboot`) keeps the device down, in seconds. */
 export const LOGIC_REBOOT_SECONDS = 3;
 
@@ -246,7 +306,8 @@ class FaultingLogic implements DeviceLogic {
 
 /**
  * A simulated Tapo device listening on a local port. Start one with `startDevice`.
- * Events: `request` (a `SimRequest` reached the device, before faults apply), `down` and `up`
+ * Events: `request` (a `SimRequest` reached the device, before faults apply), `onvif` (an
+ * `OnvifRequestInfo`: the ONVIF server answered a request, or holds a pull), `down` and `up`
  * (reboot), `stopped`.
  */
 export class SimulatedDevice extends EventEmitter implements ControlTarget {
@@ -280,6 +341,12 @@ export class SimulatedDevice extends EventEmitter implements ControlTarget {
   readonly clock: SimClock;
   /** The UDP discovery responder, when started with `discoveryPort`. */
   discoveryResponder: DiscoveryResponder | undefined;
+  /** The ONVIF server, when a camera is started with `onvifPort`. */
+  readonly onvifServer: OnvifServer | undefined;
+  /** The camera account ONVIF requests must prove (cameras). */
+  readonly cameraAccount: Readonly<{ username: string; password: string }>;
+  /** Where `ring()` sends its datagram (doorbells). */
+  readonly ringTarget: Readonly<{ host: string; port: number }>;
 
   private readonly options: StartDeviceOptions;
   private readonly context: SchemeContext;
@@ -318,6 +385,12 @@ export class SimulatedDevice extends EventEmitter implements ControlTarget {
       },
     });
     this.server = createSchemeServer(options.scheme ?? this.fixture.defaultScheme, this.family, options);
+    this.cameraAccount = { ...(options.cameraAccount ?? DEFAULT_CAMERA_ACCOUNT) };
+    this.ringTarget = { ...(options.ringTarget ?? DEFAULT_RING_TARGET) };
+    if (options.onvifPort !== undefined) {
+      if (this.family !== 'camera') throw new Error(`ONVIF is a camera service; ${this.model} is a ${this.family} device`);
+      this.onvifServer = new OnvifServer(this.onvifTarget(), { host: this.host, port: options.onvifPort }, (info) => this.emit('onvif', info));
+    }
     const credentials = {
       username: options.username ?? (this.family === 'camera' ? DEFAULT_CAMERA_USERNAME : DEFAULT_PLUG_USERNAME),
       password: options.password ?? DEFAULT_PASSWORD,
@@ -359,6 +432,16 @@ export class SimulatedDevice extends EventEmitter implements ControlTarget {
     return this.discoveryResponder?.port;
   }
 
+  /** Bound ONVIF port, or undefined when the camera does not serve ONVIF. */
+  get onvifPort(): number | undefined {
+    return this.onvifServer?.port;
+  }
+
+  /** True for a doorbell profile (`device_type` SMART.TAPODOORBELL). */
+  get isDoorbell(): boolean {
+    return this.deviceType() === 'SMART.TAPODOORBELL';
+  }
+
   /** Discovery probes answered so far (0 without a responder). */
   get discoveryProbesAnswered(): number {
     return this.discoveryResponder?.answered ?? 0;
@@ -370,6 +453,14 @@ export class SimulatedDevice extends EventEmitter implements ControlTarget {
    */
   async start(): Promise<void> {
     await this.listen();
+    if (this.onvifServer !== undefined && !this.faults.onvifDown) {
+      try {
+        await this.onvifServer.listen();
+      } catch (err) {
+        await this.stop();
+        throw err;
+      }
+    }
     if (this.options.discoveryPort !== undefined && this.discoveryResponder === undefined) {
       const responder = new DiscoveryResponder(this, { port: this.options.discoveryPort, host: this.host });
       try {
@@ -394,7 +485,153 @@ export class SimulatedDevice extends EventEmitter implements ControlTarget {
       url: this.url,
     };
     if (this.discoveryPort !== undefined) description.discoveryPort = this.discoveryPort;
+    if (this.onvifPort !== undefined) description.onvifPort = this.onvifPort;
     return description;
+  }
+
+  /**
+   * Merges `patch` into the faults (checked as `POST /__sim/faults` checks it) and acts on the
+   * ones that need it at once: {@link applyFaults}.
+   */
+  async setFaults(patch: unknown): Promise<SimFaults> {
+    mergeFaults(this.faults, patch);
+    await this.applyFaults();
+    return this.faults;
+  }
+
+  /**
+   * Acts on faults mutated in place: closes or reopens the ONVIF port for `onvifDown` (closing
+   * it forgets every subscription, as a camera whose ONVIF is off has none), fires
+   * `onvifDropSubscriptions`, starts or stops the `Initialized` flood.
+   */
+  async applyFaults(): Promise<void> {
+    const onvif = this.onvifServer;
+    if (onvif === undefined) return;
+    onvif.applyFaults();
+    if (this.faults.onvifDown && onvif.listening) {
+      onvif.dropSubscriptions();
+      await onvif.closeListener();
+    } else if (!this.faults.onvifDown && !onvif.listening && !this.down && !this.stopped) {
+      await onvif.listen();
+    }
+  }
+
+  /**
+   * Scripts a detection on a camera (events.md §2.7, §3): a start (`active`, the default) or an
+   * end. The camera logic bumps `last_alarm_time`/`last_alarm_type` on a start and keeps the
+   * detection for `searchDetectionList`; discovery's last alarm follows; every live ONVIF
+   * subscription gets the edge (`Changed`; see the `onvifInitializedFlood` fault) — except for
+   * `babyCry`, which is not on ONVIF. Ignored while privacy mode is on or the camera reboots.
+   * Throws on a device that is not a camera or a type that is not a detection.
+   */
+  detect(detection: SimDetection): SimDetectionResult {
+    const type: unknown = detection.type;
+    if (!isDetectionType(type)) throw new Error(`unknown detection type ${JSON.stringify(type)}; known: ${Object.keys(DETECTIONS).join(', ')}`);
+    const active = detection.active ?? true;
+    if (typeof active !== 'boolean') throw new Error('"active" must be true or false');
+    const camera = this.cameraLogic('detect');
+    const now = this.clock.now();
+    const result: SimDetectionResult = { type, active, changed: false, time: Math.floor(now / 1000), onvifSubscriptions: 0 };
+    if (this.down) return { ...result, ignored: 'down' };
+    if (active && camera.state.privacyMode) return { ...result, ignored: 'privacy' };
+    if (!camera.detect(type, active, now)) return result;
+    result.changed = true;
+    if (DETECTIONS[type].onvif !== undefined && this.onvifServer !== undefined) result.onvifSubscriptions = this.onvifServer.notify(type, active);
+    return result;
+  }
+
+  /**
+   * Presses a doorbell's button (events.md §4): one UDP datagram to {@link ringTarget}, sent from
+   * the device's own address (its host; any address when it listens on a wildcard). The payload
+   * is ours: `tapo-sim ring model=<model> mac=<MAC> time=<epoch seconds>` (nobody parses a real
+   * one). Throws on a device that is not a doorbell, and while it reboots.
+   */
+  async ring(): Promise<SimRingResult> {
+    if (!this.isDoorbell) throw new Error(`${this.model} is not a doorbell (device_type ${this.deviceType() || 'unknown'}); only SMART.TAPODOORBELL profiles ring`);
+    if (this.down) throw new Error('the doorbell is rebooting');
+    const payload = `tapo-sim ring model=${this.model} mac=${this.fixture.mac} time=${Math.floor(this.clock.now() / 1000)}`;
+    const target = { ...this.ringTarget };
+    const wildcard = this.host === '' || this.host === '0.0.0.0' || this.host === '::';
+    const socket = dgram.createSocket({ type: target.host.includes(':') ? 'udp6' : 'udp4' });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        socket.once('error', reject);
+        socket.bind(wildcard ? { port: 0 } : { address: this.host, port: 0 }, () => {
+          socket.off('error', reject);
+          resolve();
+        });
+      });
+      // A real doorbell broadcasts (events.md §4.1); allowed so a broadcast target works too.
+      socket.setBroadcast(true);
+      const source = socket.address();
+      await new Promise<void>((resolve, reject) => {
+        socket.send(Buffer.from(payload, 'utf8'), target.port, target.host, (err) => (err ? reject(err) : resolve()));
+      });
+      return { target, source: { address: source.address, port: source.port }, payload };
+    } finally {
+      await new Promise<void>((resolve) => socket.close(() => resolve()));
+    }
+  }
+
+  /**
+   * Presses a plug's button by hand (events.md §5.4): the relay toggles, `on_time` starts again.
+   * On a strip, `socket` is the socket's position (from 1). Throws on a camera, while rebooting,
+   * and for a socket the device does not have.
+   */
+  press(socket?: number): { on: boolean; position?: number } {
+    if (this.family !== 'smart') throw new Error(`${this.model} is a camera: it has no relay button to press`);
+    if (this.down) throw new Error('the device is rebooting');
+    return (this.logic as PlugLogic).press(socket);
+  }
+
+  /** The camera's last alarm as discovery reports it, or undefined (not a camera, or none kept). */
+  lastAlarm(): { time: string; type: string } | undefined {
+    return this.family === 'camera' ? (this.logic as CameraLogic).lastAlarm() : undefined;
+  }
+
+  private cameraLogic(what: string): CameraLogic {
+    if (this.family !== 'camera') throw new Error(`${what} is for cameras; ${this.model} is a ${this.family} device`);
+    return this.logic as CameraLogic;
+  }
+
+  private deviceType(): string {
+    const fromDiscovery = this.fixture.discovery.device_type;
+    if (typeof fromDiscovery === 'string') return fromDiscovery;
+    const info = this.fixture.data.getDeviceInfo;
+    const basic = isObject(info) && isObject(info.device_info) && isObject(info.device_info.basic_info) ? info.device_info.basic_info : undefined;
+    return basic !== undefined && typeof basic.device_type === 'string' ? basic.device_type : '';
+  }
+
+  /** What the ONVIF server reads from this camera. */
+  private onvifTarget(): ConstructorParameters<typeof OnvifServer>[0] {
+    const device = this;
+    return {
+      get clock() {
+        return device.clock;
+      },
+      get faults() {
+        return device.faults;
+      },
+      get cameraAccount() {
+        return device.cameraAccount;
+      },
+      deviceInformation: () => device.onvifDeviceInformation(),
+      utcOffsetMinutes: () => device.cameraLogic('ONVIF').utcOffsetMinutes(),
+      isDetecting: (type) => device.cameraLogic('ONVIF').isDetecting(type),
+    };
+  }
+
+  private onvifDeviceInformation(): OnvifDeviceInformation {
+    const info = this.fixture.data.getDeviceInfo;
+    const basic = isObject(info) && isObject(info.device_info) && isObject(info.device_info.basic_info) ? info.device_info.basic_info : {};
+    const text = (key: string, fallback: string): string => (typeof basic[key] === 'string' && basic[key] !== '' ? (basic[key] as string) : fallback);
+    return {
+      manufacturer: text('manufacturer_name', 'TP-LINK'),
+      model: this.model,
+      firmwareVersion: text('sw_version', ''),
+      serialNumber: this.fixture.mac.replace(/-/g, ''),
+      hardwareId: text('hw_version', ''),
+    };
   }
 
   /** Drops every session of the current scheme. */
@@ -426,7 +663,10 @@ export class SimulatedDevice extends EventEmitter implements ControlTarget {
     this.upAt = this.clock.now() + Math.max(0, downSeconds) * 1000;
     if (!this.down) {
       this.down = true;
-      await this.closeListener();
+      // A rebooting camera forgets its ONVIF subscriptions and stops detecting.
+      if (this.family === 'camera') (this.logic as CameraLogic).endDetections();
+      this.onvifServer?.dropSubscriptions();
+      await Promise.all([this.closeListener(), this.onvifServer?.closeListener()]);
       this.emit('down');
     }
     if (this.upTimer === undefined && !this.stopped) {
@@ -456,7 +696,7 @@ export class SimulatedDevice extends EventEmitter implements ControlTarget {
     this.upTimer = undefined;
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
-    await Promise.all([this.closeListener(), this.discoveryResponder?.stop()]);
+    await Promise.all([this.closeListener(), this.discoveryResponder?.stop(), this.onvifServer?.stop()]);
     this.emit('stopped');
   }
 
@@ -464,16 +704,19 @@ export class SimulatedDevice extends EventEmitter implements ControlTarget {
     if (this.stopped || this.clock.now() < this.upAt) return;
     if (this.upTimer !== undefined) clearInterval(this.upTimer);
     this.upTimer = undefined;
-    this.listen().then(
-      () => {
-        this.down = false;
-        this.emit('up');
-      },
-      () => {
-        // The port is busy for a moment (TIME_WAIT, a test holding it): try again shortly.
-        if (!this.stopped) this.upTimer = setInterval(() => this.tryComeUp(), REBOOT_POLL_MS);
-      },
-    );
+    const onvif = this.onvifServer;
+    (this.listener === undefined ? this.listen() : Promise.resolve())
+      .then(() => (onvif !== undefined && !this.faults.onvifDown ? onvif.listen() : undefined))
+      .then(
+        () => {
+          this.down = false;
+          this.emit('up');
+        },
+        () => {
+          // A port is busy for a moment (TIME_WAIT, a test holding it): try again shortly.
+          if (!this.stopped) this.upTimer = setInterval(() => this.tryComeUp(), REBOOT_POLL_MS);
+        },
+      );
   }
 
   private createListener(): http.Server {
@@ -555,7 +798,7 @@ export class SimulatedDevice extends EventEmitter implements ControlTarget {
     };
 
     if (simReq.path.startsWith('/__sim/')) {
-      const result = handleControl(simReq, this);
+      const result = await handleControl(simReq, this);
       this.send(res, result.response, result.after);
       return;
     }

@@ -191,6 +191,8 @@ export interface DiscoveryResultInput {
   rsaKey?: KeyObject;
   /** Random source for the AES key and IV (tests). */
   random?: (size: number) => Buffer;
+  /** The camera's last alarm now (`getLastAlarmInfo`), written over the fixture's in `decrypted_data`. */
+  lastAlarm?: { time: string; type: string };
 }
 
 /**
@@ -207,7 +209,9 @@ export interface DiscoveryResultInput {
  *   fixture's `tpap` object kept on tpap with its `port` set to the TCP port, dropped otherwise;
  * - `encrypt_info` (cameras, and any fixture result that carries one) built fresh when the probe
  *   had a key: the fixture's `decrypted_data` (or a minimal one: device_id, owner, connect_type,
- *   sd_status) with `http_port` = the TCP port; no `encrypt_info` without a key.
+ *   sd_status) with `http_port` = the TCP port and, where it carries `last_alarm_time` /
+ *   `last_alarm_type` (discovery.md §3), the camera's last alarm now, so they move with
+ *   `getLastAlarmInfo` (events.md §3.1); no `encrypt_info` without a key.
  */
 export function buildDiscoveryResult(input: DiscoveryResultInput): SimJsonObject {
   const source = input.discovery;
@@ -247,6 +251,10 @@ export function buildDiscoveryResult(input: DiscoveryResultInput): SimJsonObject
           sd_status: 'offline',
         };
     plain.http_port = input.httpPort;
+    if (input.lastAlarm !== undefined) {
+      if (typeof plain.last_alarm_time === 'string') plain.last_alarm_time = input.lastAlarm.time;
+      if (typeof plain.last_alarm_type === 'string') plain.last_alarm_type = input.lastAlarm.type;
+    }
     const fixtureInfo = source.encrypt_info;
     const symSchm = isJsonObject(fixtureInfo) && typeof fixtureInfo.sym_schm === 'string' ? fixtureInfo.sym_schm : 'AES';
     result.encrypt_info = { sym_schm: symSchm, ...encryptDiscoveryInfo(plain, input.rsaKey, input.random) };
@@ -309,6 +317,8 @@ export interface DiscoveryTarget {
   readonly faults: SimFaults;
   /** True while the device reboots. */
   readonly isDown: boolean;
+  /** A camera's last alarm now, when it keeps one (cameras carry it in `decrypted_data`). */
+  lastAlarm?(): { time: string; type: string } | undefined;
 }
 
 /** Options of a {@link DiscoveryResponder}. */
@@ -419,7 +429,9 @@ export class DiscoveryResponder extends EventEmitter {
     if (socket === undefined) return;
     let packet: Buffer;
     try {
+      const lastAlarm = this.target.lastAlarm?.();
       const result = buildDiscoveryResult({
+        ...(lastAlarm !== undefined ? { lastAlarm } : {}),
         discovery: this.target.fixture.discovery,
         family: this.target.family,
         scheme: this.target.scheme,

@@ -12,8 +12,17 @@ export {
   DEFAULT_PLUG_USERNAME,
   DEFAULT_CAMERA_USERNAME,
   DEFAULT_PASSWORD,
+  DEFAULT_CAMERA_ACCOUNT,
+  DEFAULT_RING_TARGET,
 } from './device';
-export type { StartDeviceOptions, SimDeviceDescription } from './device';
+export type { StartDeviceOptions, SimDeviceDescription, SimDetection, SimDetectionResult, SimRingResult } from './device';
+export { DETECTIONS, DETECTION_TYPES, ONVIF_DETECTION_TYPES, isDetectionType } from './detections';
+export type { SimDetectionType, DetectionSpec, OnvifProperty } from './detections';
+export { OnvifServer, MAX_PULL_TIMEOUT_MS, parseDuration, parseTerminationTime } from './onvif/server';
+export type { OnvifRequestInfo, OnvifTarget } from './onvif/server';
+export { passwordDigest, checkUsernameToken } from './onvif/wsse';
+export { parseXml, escapeXml, XmlError } from './onvif/xml';
+export type { XmlElement, XmlAttribute } from './onvif/xml';
 export type {
   SimJson,
   SimJsonObject,

@@ -123,6 +123,31 @@ export interface SimFaults {
    * (the request is carried out, then the socket is destroyed). Models a reply lost on the way back.
    */
   loseReplyTo: Record<string, number>;
+  /** Cameras: the ONVIF port is closed (connections refused), as on a camera without ONVIF. */
+  onvifDown: boolean;
+  /**
+   * Cameras: forget every ONVIF subscription, as after a reboot (the next request to one gets a
+   * SOAP fault). A one-shot action: it fires when set (at once through `POST /__sim/faults` or
+   * `applyFaults()`, else at the next ONVIF request) and reads back false afterwards.
+   */
+  onvifDropSubscriptions: boolean;
+  /**
+   * Cameras (the C225 profile, events.md §2.9): while a detection lasts, ONVIF sends a batch of
+   * `PropertyOperation="Initialized"` messages (every property's value) every
+   * `onvifFloodIntervalMs` instead of one `Changed` at each edge; nothing marks the end.
+   */
+  onvifInitializedFlood: boolean;
+  /** Interval of the `Initialized` batches, in ms (default 14 000, as a C225). */
+  onvifFloodIntervalMs: number;
+  /**
+   * Cameras (the C220 profile, events.md §2.8): a `PullMessages` with nothing to deliver has its
+   * connection closed `onvifIdleCloseMs` after it arrived, without an answer.
+   */
+  onvifIdleClose: boolean;
+  /** When `onvifIdleClose` closes an idle pull, in ms (default 10 000, as a C220). */
+  onvifIdleCloseMs: number;
+  /** Cameras: ONVIF subscriptions are made and answered, but no event is ever delivered (C200 1.3.6). */
+  onvifBrokenPullPoint: boolean;
 }
 
 /** Everything a scheme handler may use. */

@@ -465,7 +465,8 @@ describe('example flows', () => {
 
     /** Fresh simulators for every example: no state leaks from one example to the next. */
     beforeEach(async () => {
-      devices = await startDevices(DEMO_DEVICES.map((d) => ({ ...d.sim, password: DEMO_PASSWORD, port: 0 })));
+      // Any free ports, the ONVIF ones included, so the tests run beside `npm start`.
+      devices = await startDevices(DEMO_DEVICES.map((d) => ({ ...d.sim, password: DEMO_PASSWORD, port: 0, ...(d.sim.onvifPort !== undefined ? { onvifPort: 0 } : {}) })));
       DEMO_DEVICES.forEach((d, i) => {
         const dev = devices[i]!;
         sim[d.configId] = dev;

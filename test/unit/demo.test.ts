@@ -9,7 +9,12 @@ import { createDecipheriv, createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import sinon from 'sinon';
+import { SimulatedDevice } from '../../src/simulator';
+import type { CameraLogic } from '../../src/simulator/logic/camera';
 import {
+  DEMO_CAMERA_ACCOUNT,
+  DEMO_MOTION,
   DEMO_DEVICES,
   DEMO_MARKER,
   DEMO_PASSWORD,
@@ -18,6 +23,7 @@ import {
   parseDemoArgs,
   prepareDemoUserDir,
   readExamples,
+  scriptMotion,
   userDirLine,
 } from '../../src/demo/start';
 
@@ -138,11 +144,40 @@ describe('npm start: the demo user directory', () => {
     assert.throws(() => parseDemoArgs(['--rest']), /unknown option "--rest".*--reset/);
   });
 
+  it('the demo cameras serve ONVIF for the demo camera account, and the C101 (privacy off) detects motion every minute for 5 s', () => {
+    const cameras = DEMO_DEVICES.filter((d) => d.sim.onvifPort !== undefined);
+    assert.deepEqual(cameras.map((d) => d.configId), ['tapo_demo_camera', 'tapo_demo_camera_tpap']);
+    assert.ok(cameras.every((d) => d.sim.cameraAccount?.username === DEMO_CAMERA_ACCOUNT.username));
+    assert.equal(DEMO_MOTION.configId, 'tapo_demo_camera_tpap');
+
+    const timers = sinon.useFakeTimers();
+    try {
+      const sim = DEMO_DEVICES.find((d) => d.configId === DEMO_MOTION.configId)!.sim;
+      const camera = new SimulatedDevice({ ...sim, onvifPort: 0 });
+      const active = (): string[] => (camera.logic as CameraLogic).state.activeDetections;
+      const stop = scriptMotion(camera);
+      timers.tick(DEMO_MOTION.everyMs - 1);
+      assert.deepEqual(active(), []);
+      timers.tick(1);
+      assert.deepEqual(active(), ['motion']);
+      timers.tick(DEMO_MOTION.lastsMs);
+      assert.deepEqual(active(), []);
+      timers.tick(DEMO_MOTION.everyMs - DEMO_MOTION.lastsMs);
+      assert.deepEqual(active(), ['motion'], 'again a minute after the first');
+      stop();
+      assert.deepEqual(active(), [], 'stopping ends the motion under way');
+      timers.tick(10 * DEMO_MOTION.everyMs);
+      assert.deepEqual(active(), []);
+    } finally {
+      timers.restore();
+    }
+  });
+
   it("the README's tapo-sim examples use ports the demo's devices do not", () => {
     const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
     const ports = [...readme.matchAll(/tapo-sim [^\n]*--port (\d+)/g)].map((m) => Number(m[1]));
     assert.ok(ports.length >= 3);
-    const demo = DEMO_DEVICES.map((d) => d.sim.port);
+    const demo = DEMO_DEVICES.flatMap((d) => [d.sim.port, ...(d.sim.onvifPort !== undefined ? [d.sim.onvifPort] : [])]);
     assert.deepEqual(ports.filter((p) => demo.includes(p) || p === 1880), []);
     for (const p of demo) assert.ok(readme.includes(String(p)), `the README does not list the demo port ${String(p)}`);
   });

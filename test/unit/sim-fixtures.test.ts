@@ -9,6 +9,7 @@ const ALL = [
   'C101(US)_5.0_1.4.3',
   'C210(EU)_2.0_1.4.3',
   'C210_2.0_1.3.11',
+  'D130(US)_1.0_1.1.9',
   'P100(US)_1.0.0_1.1.3',
   'P100(US)_1.0.0_1.4.0',
   'P110(EU)_1.0_1.2.3',
@@ -50,6 +51,7 @@ describe('simulator fixtures', () => {
       'C210_2.0_1.3.11': ['camera', 'C210', 'camera-secure'],
       'C101(US)_5.0_1.4.3': ['camera', 'C101', 'tpap'],
       'TC70_3.0_1.3.11': ['camera', 'TC70', 'camera-secure'],
+      'D130(US)_1.0_1.1.9': ['camera', 'D130', 'camera-secure'],
     };
     for (const [name, [family, model, scheme]] of Object.entries(expected)) {
       const f = loadFixture(name);

@@ -9,6 +9,7 @@ import * as http from 'node:http';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 
+import { startDevice } from '../../src/simulator';
 import { CliUsageError, main, parseCliArgs } from '../../src/simulator/cli';
 
 const ROOT = resolve(__dirname, '../..');
@@ -74,6 +75,59 @@ describe('tapo-sim CLI', () => {
       }
       assert.deepEqual(parseCliArgs(['--list']), { kind: 'list' });
     });
+
+    it('reads the event options: --onvif-port, --camera-account USER:PASS, --ring-target HOST:PORT (also in --config)', () => {
+      const plan = parseCliArgs([
+        '--fixture', 'C101(US)_5.0_1.4.3', '--onvif-port', '0', '--camera-account', 'cam:pa:ss',
+        '--fixture', 'D130(US)_1.0_1.1.9', '--ring-target', '127.0.0.1:20005', '--fixture', 'D130(US)_1.0_1.1.9', '--ring-target=[::1]:9',
+      ]);
+      assert.deepEqual(plan, {
+        kind: 'start',
+        devices: [
+          { fixture: 'C101(US)_5.0_1.4.3', onvifPort: 0, cameraAccount: { username: 'cam', password: 'pa:ss' } },
+          { fixture: 'D130(US)_1.0_1.1.9', ringTarget: { host: '127.0.0.1', port: 20005 } },
+          { fixture: 'D130(US)_1.0_1.1.9', ringTarget: { host: '::1', port: 9 } },
+        ],
+      });
+      const config = JSON.stringify([{ fixture: 'C101(US)_5.0_1.4.3', onvifPort: 2020, cameraAccount: 'u:p', ringTarget: 'localhost:20005' }]);
+      assert.deepEqual(parseCliArgs(['--config', 'c.json'], () => config), {
+        kind: 'start',
+        devices: [{ fixture: 'C101(US)_5.0_1.4.3', onvifPort: 2020, cameraAccount: { username: 'u', password: 'p' }, ringTarget: { host: 'localhost', port: 20005 } }],
+      });
+      const cases: [string[], RegExp][] = [
+        [['--fixture', 'X', '--camera-account', 'nopassword'], /--camera-account must be USER:PASSWORD/],
+        [['--fixture', 'X', '--camera-account', ':p'], /USER:PASSWORD/],
+        [['--fixture', 'X', '--ring-target', '127.0.0.1'], /--ring-target must be HOST:PORT/],
+        [['--fixture', 'X', '--ring-target', 'h:0'], /HOST:PORT/],
+        [['--fixture', 'X', '--onvif-port', '70000'], /--onvif-port must be an integer from 0 to 65535/],
+      ];
+      for (const [argv, message] of cases) assert.throws(() => parseCliArgs(argv), message, argv.join(' '));
+    });
+
+    it('reads `trigger`: the event, --port, --host, --end and --socket', () => {
+      assert.deepEqual(parseCliArgs(['trigger', '--port', '19443', 'motion']), {
+        kind: 'trigger',
+        trigger: { host: '127.0.0.1', port: 19443, action: 'detect', body: { type: 'motion' } },
+      });
+      assert.deepEqual(parseCliArgs(['trigger', 'person', '--end', '--port=19443', '--host', '127.0.0.2']), {
+        kind: 'trigger',
+        trigger: { host: '127.0.0.2', port: 19443, action: 'detect', body: { type: 'person', active: false } },
+      });
+      assert.deepEqual(parseCliArgs(['trigger', '--port', '19081', 'ring']).kind, 'trigger');
+      assert.deepEqual(parseCliArgs(['trigger', '--port', '19081', 'press', '--socket', '2']), {
+        kind: 'trigger',
+        trigger: { host: '127.0.0.1', port: 19081, action: 'press', body: { socket: 2 } },
+      });
+      const cases: [string[], RegExp][] = [
+        [['trigger', 'motion'], /trigger needs --port/],
+        [['trigger', '--port', '1'], /trigger needs an event: one of motion, person/],
+        [['trigger', '--port', '1', 'fire'], /got "fire"/],
+        [['trigger', '--port', '1', 'ring', '--end'], /--end is for detections/],
+        [['trigger', '--port', '1', 'motion', '--socket', '1'], /--socket is for press/],
+        [['trigger', '--port', '1', 'motion', 'person'], /unknown option "person"/],
+      ];
+      for (const [argv, message] of cases) assert.throws(() => parseCliArgs(argv), (err: unknown) => err instanceof CliUsageError && message.test(err.message), argv.join(' '));
+    });
   });
 
   describe('main', () => {
@@ -103,6 +157,59 @@ describe('tapo-sim CLI', () => {
       signals.emit('SIGTERM');
       assert.equal(await done, 0);
       assert.deepEqual(err, []);
+    });
+
+    it('prints onvifPort in the JSON line of a camera that serves ONVIF, never the camera password', async () => {
+      const out: string[] = [];
+      const signals = new EventEmitter();
+      const printed = new EventEmitter();
+      const io = {
+        stdout: (line: string) => {
+          out.push(line);
+          printed.emit('line');
+        },
+        stderr: () => undefined,
+      };
+      const done = main(['--fixture', 'C101(US)_5.0_1.4.3', '--onvif-port', '0', '--camera-account', 'cam:s3cret-cam'], io, signals);
+      while (out.length < 1) await once(printed, 'line');
+      const line = JSON.parse(out[0]!);
+      assert.equal(typeof line.onvifPort, 'number');
+      assert.notEqual(line.onvifPort, line.port);
+      assert.doesNotMatch(out[0]!, /s3cret-cam/);
+      signals.emit('SIGTERM');
+      assert.equal(await done, 0);
+    });
+
+    it('trigger POSTs to a running device (HTTP plug, HTTPS camera) and prints its reply; refusals exit 1', async () => {
+      const camera = await startDevice({ fixture: 'C101(US)_5.0_1.4.3', onvifPort: 0 });
+      const plug = await startDevice({ fixture: 'P110(UK)_1.0_1.3.0' });
+      try {
+        const run = async (argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> => {
+          const out: string[] = [];
+          const err: string[] = [];
+          const code = await main(argv, { stdout: (l) => out.push(l), stderr: (l) => err.push(l) });
+          return { code, out, err };
+        };
+        const motion = await run(['trigger', '--port', String(camera.port), 'motion']);
+        assert.equal(motion.code, 0, motion.err.join('\n'));
+        assert.equal(JSON.parse(motion.out[0]!).changed, true);
+        assert.deepEqual((camera.logic as { state: { activeDetections: string[] } }).state.activeDetections, ['motion']);
+        assert.equal((await run(['trigger', '--port', String(camera.port), 'motion', '--end'])).code, 0);
+        assert.deepEqual((camera.logic as { state: { activeDetections: string[] } }).state.activeDetections, []);
+
+        const on = (plug.logic as { state: { on: boolean } }).state.on;
+        const press = await run(['trigger', '--port', String(plug.port), 'press']);
+        assert.deepEqual(JSON.parse(press.out[0]!), { on: !on });
+
+        const refused = await run(['trigger', '--port', String(camera.port), 'ring']);
+        assert.equal(refused.code, 1);
+        assert.equal(refused.err.length, 1);
+        assert.match(refused.err[0]!, /^tapo-sim: 127\.0\.0\.1:\d+ refused ring: C101 is not a doorbell/);
+      } finally {
+        await Promise.all([camera.stop(), plug.stop()]);
+      }
+      const gone = await main(['trigger', '--port', String(plug.port), 'press'], { stdout: () => undefined, stderr: () => undefined });
+      assert.equal(gone, 1);
     });
 
     it('exits 2 with one line on bad options or an unknown fixture, and lists fixtures', async () => {

@@ -20,7 +20,15 @@
  * move that would pass a limit fails with -64304 and does not move. Presets are reported as the
  * device does, normalised to -1…1 strings. Privacy mode (lens mask on) refuses motor commands
  * with -64324.
+ *
+ * Detections (events.md §3): `detect()` records a scripted detection as the camera would: it
+ * bumps `system.last_alarm_info` (the `getLastAlarmInfo` of module `system`; the same method name
+ * with module `msg_alarm` reads the siren configuration, answered from that module as before) and
+ * adds an entry to the list `searchDetectionList` answers (module `playback`, only on cameras
+ * whose app component list has `playback`). The ONVIF side of a detection lives in ../onvif.
  */
+import { DETECTIONS } from '../detections';
+import type { SimDetectionType } from '../detections';
 import type { DeviceLogic, SimClock, SimJson, SimJsonObject } from '../types';
 import { MethodError, clone, isObject, isUnsafeKey, own } from './json';
 
@@ -74,7 +82,23 @@ export interface CameraState {
   tilt: number;
   presets: CameraPreset[];
   rebootCount: number;
+  /** `system.last_alarm_info` as stored, or null when the camera has none. */
+  lastAlarm: { time: string; type: string } | null;
+  /** Detections under way, in the order they started. */
+  activeDetections: SimDetectionType[];
 }
+
+/** One detection as the camera keeps it for `searchDetectionList`. */
+export interface CameraDetectionRecord {
+  type: SimDetectionType;
+  /** Start, ms since the epoch on the device clock. */
+  start: number;
+  /** End, or null while it lasts. */
+  end: number | null;
+}
+
+/** Most detections the camera keeps for `searchDetectionList` (older ones are forgotten). */
+export const MAX_DETECTION_RECORDS = 1000;
 
 interface StoredPreset extends CameraPreset {
   readOnly: string;
@@ -140,6 +164,8 @@ export class CameraLogic implements DeviceLogic {
   private tilt = 0;
   private alarmStartedAt: number | null = null;
   private rebootCount = 0;
+  private detections: CameraDetectionRecord[] = [];
+  private readonly activeByType = new Map<SimDetectionType, CameraDetectionRecord>();
 
   /** `data` is a camera fixture dump (method name → captured result). */
   constructor(data: SimJsonObject, options: CameraLogicOptions) {
@@ -206,7 +232,101 @@ export class CameraLogic implements DeviceLogic {
       tilt: this.tilt,
       presets: this.presets.map((p) => ({ id: p.id, name: p.name, pan: p.pan, tilt: p.tilt })),
       rebootCount: this.rebootCount,
+      lastAlarm: this.lastAlarm() ?? null,
+      activeDetections: [...this.activeByType.keys()],
     };
+  }
+
+  // ---- detections (events.md §3) ---------------------------------------------------------------
+
+  /**
+   * Starts (`active`) or ends a detection of `type` at `at` (ms, default now on the device clock).
+   * A start bumps `last_alarm_time` (epoch seconds, as a string) and `last_alarm_type` where the
+   * camera has `system.last_alarm_info`, and opens an entry of the detection list; an end closes
+   * it. Returns false when nothing changed (a start of a detection already under way, an end of
+   * one that is not).
+   */
+  detect(type: SimDetectionType, active: boolean, at: number = this.clock.now()): boolean {
+    if (!active) {
+      const record = this.activeByType.get(type);
+      if (record === undefined) return false;
+      record.end = Math.max(at, record.start);
+      this.activeByType.delete(type);
+      return true;
+    }
+    if (this.activeByType.has(type)) return false;
+    const record: CameraDetectionRecord = { type, start: at, end: null };
+    this.detections.push(record);
+    if (this.detections.length > MAX_DETECTION_RECORDS) this.detections.splice(0, this.detections.length - MAX_DETECTION_RECORDS);
+    this.activeByType.set(type, record);
+    const info = this.section('system', 'last_alarm_info');
+    if (isObject(info)) {
+      info.last_alarm_time = String(Math.floor(at / 1000));
+      info.last_alarm_type = DETECTIONS[type].lastAlarmType;
+    }
+    return true;
+  }
+
+  /** Ends every detection under way (the camera reboots or stops). */
+  endDetections(at: number = this.clock.now()): SimDetectionType[] {
+    const ended = [...this.activeByType.keys()];
+    for (const type of ended) this.detect(type, false, at);
+    return ended;
+  }
+
+  /** True while a detection of `type` lasts. */
+  isDetecting(type: SimDetectionType): boolean {
+    return this.activeByType.has(type);
+  }
+
+  /** The recorded detections, oldest first (copies). */
+  detectionRecords(): CameraDetectionRecord[] {
+    return this.detections.map((r) => ({ ...r }));
+  }
+
+  /** `system.last_alarm_info` as stored, or undefined when the camera has none. */
+  lastAlarm(): { time: string; type: string } | undefined {
+    const info = this.section('system', 'last_alarm_info');
+    if (!isObject(info)) return undefined;
+    return { time: str(info.last_alarm_time) ?? '', type: str(info.last_alarm_type) ?? '' };
+  }
+
+  /** The camera's offset from UTC in minutes, from `system.basic.timezone` (`UTC+01:00`); 0 when unknown. */
+  utcOffsetMinutes(): number {
+    const tz = str(this.field('system', 'basic', 'timezone')) ?? '';
+    const m = /^UTC([+-])(\d{1,2}):(\d{2})$/.exec(tz);
+    return m === null ? 0 : (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3]));
+  }
+
+  /**
+   * `searchDetectionList` (events.md §3.2): the detections that overlap
+   * `[start_time, end_time]` (epoch seconds on the camera clock), oldest first, from
+   * `start_index` to `end_index` inclusive, as a flat list of `{start_time, end_time, alarm_type,
+   * events_1}` with integer values (pytapo adds its clock offset to them); `events_1` has the bit
+   * of the alarm type (bit i = type i + 1). A detection still under way ends "now".
+   */
+  private searchDetectionList(params: SimJsonObject): SimJsonObject {
+    if (!this.appComponents().has('playback')) throw new MethodError(UNSUPPORTED_METHOD, 'no playback component');
+    const search = isObject(params.playback) ? params.playback.search_detection_list : undefined;
+    if (!isObject(search)) throw new MethodError(INVALID_ARGUMENTS, 'playback.search_detection_list');
+    const int = (v: SimJson | undefined, fallback?: number): number => {
+      if (v === undefined && fallback !== undefined) return fallback;
+      if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new MethodError(INVALID_ARGUMENTS, 'search_detection_list needs whole numbers');
+      return v;
+    };
+    const from = int(search.start_time);
+    const to = int(search.end_time);
+    const first = int(search.start_index, 0);
+    const last = int(search.end_index, first + 999);
+    const now = this.clock.now();
+    const list = this.detections
+      .filter((r) => Math.floor(r.start / 1000) <= to && Math.floor((r.end ?? now) / 1000) >= from)
+      .slice(first, last + 1)
+      .map((r) => {
+        const code = DETECTIONS[r.type].alarmType;
+        return { start_time: Math.floor(r.start / 1000), end_time: Math.floor((r.end ?? now) / 1000), alarm_type: code, events_1: 2 ** (code - 1) };
+      });
+    return { playback: { search_detection_list: list } };
   }
 
   /** Decrypted request in, reply envelope out (see the file header for the forms). */
@@ -308,6 +428,7 @@ export class CameraLogic implements DeviceLogic {
       this.writeModules({ msg_alarm: { chn1_msg_alarm_info: params.msg_alarm } });
       return {};
     }
+    if (method === 'searchDetectionList') return this.searchDetectionList(params);
     if (method === 'setDeviceAlias') {
       const alias = isObject(params.system) && isObject(params.system.sys) ? params.system.sys.dev_alias : undefined;
       const basic = this.section('device_info', 'basic_info');
@@ -480,6 +601,7 @@ export class CameraLogic implements DeviceLogic {
       case 'system.reboot':
         this.rebootCount++;
         this.alarmStartedAt = null;
+        this.endDetections();
         this.onReboot?.();
         return;
       case 'msg_alarm.manual_msg_alarm':
@@ -505,10 +627,7 @@ export class CameraLogic implements DeviceLogic {
 
   private clockStatus(): SimJsonObject {
     const now = this.clock.now();
-    const tz = str(this.field('system', 'basic', 'timezone')) ?? '';
-    const m = /^UTC([+-])(\d{1,2}):(\d{2})$/.exec(tz);
-    const offsetMs = m === null ? 0 : (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) * 60_000;
-    const d = new Date(now + offsetMs);
+    const d = new Date(now + this.utcOffsetMinutes() * 60_000);
     return {
       local_time: `${d.getUTCFullYear()}-${pad2(d.getUTCMonth() + 1)}-${pad2(d.getUTCDate())} ${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())}:${pad2(d.getUTCSeconds())}`,
       seconds_from_1970: Math.floor(now / 1000),

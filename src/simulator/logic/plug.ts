@@ -247,6 +247,28 @@ export class PlugLogic implements DeviceLogic {
     this.settle();
   }
 
+  /**
+   * The physical button, pressed by hand (events.md §5.4): toggles the relay as a user would, so
+   * `device_on` flips and `on_time` starts again from 0. On a strip, `position` names the socket
+   * (its `position` field, 1-based); a plug takes none. Returns the new relay state. Throws a
+   * RangeError for a socket the strip does not have, a position on a plug, or a strip without one.
+   */
+  press(position?: number): { on: boolean; position?: number } {
+    this.settle();
+    if (this.childOrder.length > 0) {
+      if (position === undefined) throw new RangeError('a strip has a button per socket: say which socket (its position, from 1)');
+      const id = this.childOrder.find((cid) => num(this.children.get(cid)!.info.position) === position);
+      if (id === undefined) throw new RangeError(`this strip has no socket at position ${String(position)}`);
+      const child = this.children.get(id)!;
+      return { ...child.press(), position };
+    }
+    if (position !== undefined) throw new RangeError('a plug has one button: a socket position is only for strips');
+    if (!this.hasRelay) throw new RangeError('this device has no relay to switch');
+    const now = this.clock.now();
+    this.setRelay(!this.on, now);
+    return { on: this.on };
+  }
+
   /** A strip socket's logic, by device id (undefined when unknown). */
   child(deviceId: string): PlugLogic | undefined {
     return this.children.get(deviceId);
