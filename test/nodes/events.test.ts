@@ -9,6 +9,7 @@ import path from 'node:path';
 import sinon from 'sinon';
 import { startDevice } from '../../src/simulator';
 import type { SimulatedDevice } from '../../src/simulator';
+import type { CameraLogic } from '../../src/simulator/logic/camera';
 import type { PlugLogic } from '../../src/simulator/logic/plug';
 import { PASSWORD, PLUG_USER, collect, creds, deviceNode, helper, next, nodeModules, root, statusWhere, statuses } from './harness';
 import type { FlowNode, Msg } from './harness';
@@ -144,4 +145,47 @@ describe('nodes: tapo-event', function () {
     });
   });
 
+  it('a camera: a new last alarm is a motion event; nothing while privacy mode is on, and the status says so', async () => {
+    // The device's own clock: a detection is stamped now, later than the captured last alarm.
+    sim = await startDevice({ fixture: 'C210(EU)_2.0_1.4.3', scheme: 'camera-secure', password: PASSWORD });
+    const cam = sim.logic as CameraLogic;
+    setPrivacy(cam, false);
+    await helper.load(modules, eventFlow(deviceNode(`127.0.0.1:${sim.port}`, 'camera'), {}), creds('admin', PASSWORD));
+    const ev = helper.getNode('ev');
+    const seen = statuses(ev);
+    await statusWhere(ev, seen, (s) => s.text === 'tapo-event.status.watching');
+    let got: Promise<Msg> = next(helper.getNode('out'));
+    const detected = sim.detect({ type: 'motion' });
+    const msg = await got;
+    assert.equal(msg.topic, 'motion');
+    assert.equal(msg.payload, true);
+    assert.equal((msg.event as { source: string }).source, 'poll');
+    assert.equal((msg.event as { type: string }).type, 'motion');
+    assert.equal(String((msg.event as { time: number }).time), String(detected.time));
+
+    got = next(helper.getNode('out'));
+    sim.detect({ type: 'person' });
+    assert.equal((await got).topic, 'person');
+
+    setPrivacy(cam, true);
+    await statusWhere(ev, seen, (s) => s.text === 'tapo-event.status.paused.privacy');
+    // Privacy mode silences the camera: no event, though the watcher keeps asking (it must see privacy end).
+    const sent: Msg[] = [];
+    helper.getNode('out').on('input', (m: Msg) => sent.push(m));
+    sim.detect({ type: 'motion' });
+    const pausedAt = seen.length;
+    setPrivacy(cam, false);
+    await statusWhere(ev, seen.slice(pausedAt), (s) => s.text === 'tapo-event.status.last');
+    assert.deepEqual(sent, []);
+  });
 });
+
+/** Covers or uncovers the lens as the Tapo app does (setLensMaskConfig). */
+function setPrivacy(cam: CameraLogic, on: boolean): void {
+  const reply = cam.handle({
+    method: 'multipleRequest',
+    params: { requests: [{ method: 'setLensMaskConfig', params: { lens_mask: { lens_mask_info: { enabled: on ? 'on' : 'off' } } } }] },
+  });
+  assert.equal(reply.error_code, 0);
+  assert.equal(cam.state.privacyMode, on);
+}

@@ -392,7 +392,8 @@ describe('nodes: flows against the simulator', function () {
     });
 
     it('camera do: a move behind privacy mode reaches Catch with the reason, the code once and a status that says what to do', async () => {
-      cam.state.privacyMode = true;
+      // This capture was taken with the lens mask on.
+      assert.equal(cam.state.privacyMode, true);
       await helper.load(nodeModules, flow(deviceNode(`127.0.0.1:${sim!.port}`, 'camera'), { type: 'tapo-camera-do', actions: '' }), creds('admin', PASSWORD));
       const seen = statuses(helper.getNode('act'));
       const caught = next(helper.getNode('caught'));
