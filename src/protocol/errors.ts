@@ -50,7 +50,7 @@ export interface TapoErrorDetails {
   /** Values for the placeholders of the reason and the hint. */
   params?: Record<string, string | number>;
   /** What the user should do: a key of the hints table. */
-  hint?: HintKey | LegacyText;
+  hint?: HintKey;
   /** What was being done (a method name, a login step), put in front of the reason's text. */
   context?: string;
   /** A second reason, said after the first in parentheses (same parameters). */
@@ -68,12 +68,6 @@ export interface TapoErrorDetails {
 }
 
 /**
- * Text in place of a key, while the code base moves to reason keys: rendered as it is. Every
- * caller in this package passes keys; the type stays open only for code outside it.
- */
-type LegacyText = string & { readonly legacyText?: never };
-
-/**
  * The one error class of this package: a kind (what a caller can do about it), a reason key and
  * its parameters (what happened, for any language), and facts (code, seconds left, sent …).
  * `message` and `hint` are the English texts of the reason and the hint (src/protocol/reasons);
@@ -83,11 +77,11 @@ export class TapoError extends Error {
   /** What kind of failure this is. */
   readonly kind: ErrorKind;
   /** What happened: a key of the reasons table. */
-  readonly reason: ReasonKey | LegacyText;
+  readonly reason: ReasonKey;
   /** Values for the placeholders of the reason and the hint. */
   readonly params: ReasonParams;
   /** What to do: a key of the hints table. */
-  readonly hintKey?: HintKey | LegacyText;
+  readonly hintKey?: HintKey;
   /** What was being done, put in front of the reason's text. */
   readonly context?: string;
   /** A second reason, said after the first. */
@@ -105,7 +99,7 @@ export class TapoError extends Error {
   /** True when the failure is about the login scheme rather than a method or feature. */
   readonly aboutScheme?: boolean;
 
-  constructor(kind: ErrorKind, reason: ReasonKey | LegacyText, details: TapoErrorDetails = {}) {
+  constructor(kind: ErrorKind, reason: ReasonKey, details: TapoErrorDetails = {}) {
     const params: ReasonParams = { ...(details.code !== undefined ? { code: details.code } : {}), ...(details.params ?? {}) };
     const parts: ReasonParts = {
       reason,

@@ -53,7 +53,7 @@ describe('nodes: energy poller', () => {
   for (const kind of ['Authentication', 'Locked'] as const) {
     it(`pauses after ${kind}: no timer, no reading until resumed`, async () => {
       const h = hooks();
-      h.read.rejects(new TapoError(kind, 'refused'));
+      h.read.rejects(new TapoError(kind, 'unexpected', { params: { detail: 'refused' } }));
       const poller = new Poller(1000, h);
       poller.start();
       await clock.tickAsync(1000);
@@ -77,8 +77,8 @@ describe('nodes: energy poller', () => {
 
   it('keeps polling after other errors (Transport, Timeout)', async () => {
     const h = hooks();
-    h.read.onFirstCall().rejects(new TapoError('Transport', 'unreachable'));
-    h.read.onSecondCall().rejects(new TapoError('Timeout', 'no answer'));
+    h.read.onFirstCall().rejects(new TapoError('Transport', 'unexpected', { params: { detail: 'unreachable' } }));
+    h.read.onSecondCall().rejects(new TapoError('Timeout', 'unexpected', { params: { detail: 'no answer' } }));
     const poller = new Poller(1000, h);
     poller.start();
     await clock.tickAsync(3000);

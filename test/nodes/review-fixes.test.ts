@@ -20,6 +20,7 @@ import { WrongKindError, explainProbeFailure, probeDevice } from '../../src/conn
 import { TapoError } from '../../src/protocol/errors';
 import { errorText, isSchemeError, toNodeError } from '../../src/nodes/shared';
 import type { Translate } from '../../src/nodes/shared';
+import { english } from '../../src/protocol/reasons';
 import { ManualClock, startDevice } from '../../src/simulator';
 import type { SimulatedDevice } from '../../src/simulator';
 import type { PlugLogic } from '../../src/simulator/logic/plug';
@@ -164,12 +165,12 @@ describe('nodes: review fixes', function () {
 
     it('classifies Unsupported errors by what they are about', () => {
       const t: Translate = (key) => key;
-      const method = new TapoError('Unsupported', 'getNope: this model does not know that method (error -1002)', { code: -1002 });
-      const batch = new TapoError('Unsupported', 'motorMove: unknown method in a batch (error -40210)', { code: -40210 });
+      const method = new TapoError('Unsupported', 'unexpected', { params: { detail: 'getNope: this model does not know that method (error -1002)' }, code: -1002 });
+      const batch = new TapoError('Unsupported', 'unexpected', { params: { detail: 'motorMove: unknown method in a batch (error -40210)' }, code: -40210 });
       const feature = new TapoError('Unsupported', 'noEnergyMeter', { hint: 'energyModel', sent: false });
-      const suggested = new TapoError('Unsupported', 'the device has no KLAP endpoint (HTTP 404 on handshake1)', { suggestedScheme: 'passthrough' });
+      const suggested = new TapoError('Unsupported', 'unexpected', { params: { detail: 'the device has no KLAP endpoint (HTTP 404 on handshake1)' }, suggestedScheme: 'passthrough' });
       // As src/protocol/tpap.ts throws it: flagged as about the scheme.
-      const tpapLogin = new TapoError('Unsupported', 'the device offers no passcode type this client knows (pake [9])', { aboutScheme: true });
+      const tpapLogin = new TapoError('Unsupported', 'unexpected', { params: { detail: 'the device offers no passcode type this client knows (pake [9])' }, aboutScheme: true });
       for (const err of [method, batch, feature]) {
         assert.equal(isSchemeError(err), false, err.message);
         assert.match(toNodeError(t, err).message, /^tapo-device\.errors\.Unsupported:/);
@@ -187,10 +188,15 @@ describe('nodes: review fixes', function () {
       assert.equal(catalog['tapo-device'].errors.Unsupported, 'not supported by this device');
       assert.match(catalog['tapo-device'].errors.UnsupportedScheme ?? '', /check scheme/);
 
-      const joined = toNodeError(t, new TapoError('Unsupported', 'No meter.', { hint: 'Use a P110.' })).message;
-      assert.equal(joined, 'tapo-device.errors.Unsupported: No meter. Use a P110.');
-      const noStop = toNodeError(t, new TapoError('Transport', 'refused', { hint: 'Check the host.' })).message;
-      assert.equal(noStop, 'tapo-device.errors.Transport: refused. Check the host.');
+      // Reasons and hints through the English tables, the rest as keys.
+      const tEnglish: Translate = (key, params) => {
+        const [, table, name] = /^tapo-device\.(reasons|hints)\.(\w+)$/.exec(key) ?? [];
+        return table !== undefined && name !== undefined ? english(table as 'reasons' | 'hints', name, params ?? {}) : key;
+      };
+      const joined = toNodeError(tEnglish, new TapoError('Unsupported', 'unexpected', { params: { detail: 'No meter.' }, hint: 'energyModel' })).message;
+      assert.equal(joined, 'tapo-device.errors.Unsupported: No meter. Energy readings need a P110, P115 or another model with energy monitoring.');
+      const noStop = toNodeError(tEnglish, new TapoError('Transport', 'unexpected', { params: { detail: 'refused' }, hint: 'checkPowered' })).message;
+      assert.equal(noStop, 'tapo-device.errors.Transport: refused. Check that the device is powered and reachable.');
     });
   });
 
@@ -248,7 +254,7 @@ describe('nodes: review fixes', function () {
       assert.match(err.hint ?? '', /--kind camera/);
 
       // A host without a port: the plug's port refused (as for a camera on 80), the camera's port answers.
-      const refused = new TapoError('Transport', 'cannot reach 127.0.0.1:80 (ECONNREFUSED)', { sent: false });
+      const refused = new TapoError('Transport', 'unexpected', { params: { detail: 'cannot reach 127.0.0.1:80 (ECONNREFUSED)' }, sent: false });
       const explained = await explainProbeFailure(
         { host: '127.0.0.1', kind: 'plug', credentials: { username: PLUG_USER, password: PASSWORD } },
         refused,
@@ -257,7 +263,7 @@ describe('nodes: review fixes', function () {
       assert.ok(explained instanceof WrongKindError, String(explained));
       assert.match((explained as WrongKindError).message, new RegExp(`127\\.0\\.0\\.1:${camera.port}`));
       // Not a Transport failure (e.g. a wrong password): nothing is checked.
-      const auth = new TapoError('Authentication', 'wrong password');
+      const auth = new TapoError('Authentication', 'unexpected', { params: { detail: 'wrong password' } });
       assert.equal(await explainProbeFailure({ host: '127.0.0.1', kind: 'plug', credentials: { username: '', password: '' } }, auth, { defaultPorts: { camera: camera.port } }), auth);
       assert.equal(camera.server.loginCount, 0);
     });

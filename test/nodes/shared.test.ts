@@ -13,6 +13,7 @@ import {
   toNodeError,
 } from '../../src/nodes/shared';
 import type { DeviceConfigNode, Translate } from '../../src/nodes/shared';
+import { english } from '../../src/protocol/reasons';
 import type { InputHandler, NodeInstance, NodeMessage, NodeStatus } from '../../src/nodes/types';
 import { energyRequest } from '../../src/nodes/tapo-plug-energy';
 import { socketOf } from '../../src/nodes/tapo-plug-control';
@@ -37,24 +38,26 @@ describe('nodes/shared', () => {
   });
 
   it('chooses the status text by error kind', () => {
-    assert.equal(errorStatus(t, new TapoError('Authentication', 'x')).text, 'tapo-device.errors.Authentication');
+    assert.equal(errorStatus(t, new TapoError('Authentication', 'unexpected', { params: { detail: 'x' } })).text, 'tapo-device.errors.Authentication');
     assert.equal(errorStatus(t, errorFromCode('smart', -1901)).text, 'tapo-device.errors.DeviceCode{"code":-1901}');
     assert.equal(errorStatus(t, new Error('bug')).text, 'tapo-device.errors.Internal');
   });
 
   it('builds the done() error with kind, code and a plain cause, without secrets', () => {
-    const source = new TapoError('Transport', 'POST http://h/stok=abc(def.ghi/ds failed with password hunter22', {
+    const source = new TapoError('Transport', 'unexpected', { params: { detail: 'POST http://h/stok=abc(def.ghi/ds failed with password hunter22' }, 
       code: 1002,
-      hint: 'Check the host.',
+      hint: 'checkPowered',
     });
-    const err = toNodeError(t, source, ['hunter22']);
+    // The reason's text through the English table (its detail carries the secrets), the rest as keys.
+    const tEnglish: Translate = (key, params) => (key === 'tapo-device.reasons.unexpected' ? english('reasons', 'unexpected', params ?? {}) : key);
+    const err = toNodeError(tEnglish, source, ['hunter22']);
     assert.equal(err.kind, 'Transport');
     assert.equal(err.code, 1002);
-    assert.deepEqual(err.cause, { kind: 'Transport', code: 1002, hint: 'Check the host.' });
+    assert.deepEqual(err.cause, { kind: 'Transport', code: 1002, hint: 'tapo-device.hints.checkPowered', reason: 'unexpected' });
     assert.ok(!err.message.includes('hunter22'), err.message);
     assert.ok(!err.message.includes('abc(def'), err.message);
     assert.match(err.message, /^tapo-device\.errors\.Transport: /);
-    assert.match(err.message, /Check the host\./);
+    assert.match(err.message, /tapo-device\.hints\.checkPowered/);
   });
 
   it('redacts JSON-style secrets and cookies', () => {
@@ -235,7 +238,7 @@ describe('nodes/shared: handleInput', () => {
     const node = fakeNode();
     let fail = false;
     handleInput(node, fakeDevice(), t, async (msg: NodeMessage) => {
-      if (fail) throw new TapoError('Timeout', 'no answer');
+      if (fail) throw new TapoError('Timeout', 'unexpected', { params: { detail: 'no answer' } });
       msg.payload = 'read';
     });
     const send = sinon.spy();

@@ -38,7 +38,7 @@ class SignalTransport implements Transport {
     }
     if (request['method'] !== 'hang') return Promise.resolve({ error_code: 0, seen_aborted: signal.aborted });
     return new Promise<JsonObject>((_resolve, reject) => {
-      const onAbort = (): void => reject(new TapoError('Transport', 'aborted by the signal'));
+      const onAbort = (): void => reject(new TapoError('Transport', 'unexpected', { params: { detail: 'aborted by the signal' } }));
       if (signal.aborted) onAbort();
       else signal.addEventListener('abort', onAbort, { once: true });
     });

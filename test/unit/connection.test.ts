@@ -168,7 +168,7 @@ describe('DeviceConnection (fake transport)', () => {
     const h = track(
       harness({
         send: (req, n) => {
-          if (n === 2) throw new TapoError('SessionExpired', 'KLAP 403', { httpStatus: 403 });
+          if (n === 2) throw new TapoError('SessionExpired', 'unexpected', { params: { detail: 'KLAP 403' }, httpStatus: 403 });
           return { error_code: 0, result: { n } };
         },
       }),
@@ -185,7 +185,7 @@ describe('DeviceConnection (fake transport)', () => {
     const h = track(
       harness({
         send: () => {
-          throw new TapoError('SessionExpired', 'gone');
+          throw new TapoError('SessionExpired', 'unexpected', { params: { detail: 'gone' } });
         },
       }),
     );
@@ -200,7 +200,7 @@ describe('DeviceConnection (fake transport)', () => {
     const h = track(
       harness({
         login: () => {
-          throw new TapoError('Authentication', 'wrong password', { code: -1501 });
+          throw new TapoError('Authentication', 'unexpected', { params: { detail: 'wrong password' }, code: -1501 });
         },
       }),
     );
@@ -240,7 +240,7 @@ describe('DeviceConnection (fake transport)', () => {
     const h = track(
       harness({
         login: () => {
-          throw new TapoError('Authentication', 'wrong password', { code: -1501 });
+          throw new TapoError('Authentication', 'unexpected', { params: { detail: 'wrong password' }, code: -1501 });
         },
       }),
     );
@@ -260,7 +260,7 @@ describe('DeviceConnection (fake transport)', () => {
       harness(
         {
           login: () => {
-            throw new TapoError('Authentication', 'wrong password', { code: -1501 });
+            throw new TapoError('Authentication', 'unexpected', { params: { detail: 'wrong password' }, code: -1501 });
           },
         },
         { authHoldOffMs: 0 },
@@ -276,7 +276,7 @@ describe('DeviceConnection (fake transport)', () => {
       harness(
         {
           login: () => {
-            throw new TapoError('Authentication', 'wrong password', { code: -40413 });
+            throw new TapoError('Authentication', 'unexpected', { params: { detail: 'wrong password' }, code: -40413 });
           },
         },
         { kind: 'camera', authHoldOffMs: 60_000 },
@@ -305,7 +305,7 @@ describe('DeviceConnection (fake transport)', () => {
       harness(
         {
           login: () => {
-            if (locked) throw new TapoError('Locked', 'blocked (error -40404)', { code: -40404, secondsLeft: 30 });
+            if (locked) throw new TapoError('Locked', 'unexpected', { params: { detail: 'blocked (error -40404)' }, code: -40404, secondsLeft: 30 });
           },
         },
         { kind: 'camera' },
@@ -334,9 +334,9 @@ describe('DeviceConnection (fake transport)', () => {
 
   describe('a KLAP handshake1 403 (Authentication suggesting tpap)', () => {
     const forbidden = (): TapoError =>
-      new TapoError('Authentication', 'the device refused the KLAP handshake (HTTP 403)', {
+      new TapoError('Authentication', 'unexpected', { params: { detail: 'the device refused the KLAP handshake (HTTP 403)' }, 
         httpStatus: 403,
-        hint: THIRD_PARTY_HINT,
+        hint: 'thirdParty',
         suggestedScheme: 'tpap',
       });
 
@@ -362,9 +362,9 @@ describe('DeviceConnection (fake transport)', () => {
     it('reports the 403 with the Third-Party hint when the device has no TPAP either', async () => {
       const first = forbidden();
       for (const notThere of [
-        new TapoError('Unsupported', 'the device does not prefer TPAP (tpap_preferred: false)', { suggestedScheme: 'klap' }),
-        new TapoError('Transport', 'the TPAP discover reply is not JSON'),
-        new TapoError('Unsupported', 'the device does not answer the TPAP discover (HTTP 404)', { httpStatus: 404 }),
+        new TapoError('Unsupported', 'unexpected', { params: { detail: 'the device does not prefer TPAP (tpap_preferred: false)' }, suggestedScheme: 'klap' }),
+        new TapoError('Transport', 'unexpected', { params: { detail: 'the TPAP discover reply is not JSON' } }),
+        new TapoError('Unsupported', 'unexpected', { params: { detail: 'the device does not answer the TPAP discover (HTTP 404)' }, httpStatus: 404 }),
       ]) {
         const h = track(
           harness({
@@ -384,7 +384,7 @@ describe('DeviceConnection (fake transport)', () => {
     });
 
     it("reports TPAP's own verdict when TPAP is there but refuses the password", async () => {
-      const tpapRefusal = new TapoError('Authentication', 'the device refused the password', { code: -40401 });
+      const tpapRefusal = new TapoError('Authentication', 'unexpected', { params: { detail: 'the device refused the password' }, code: -40401 });
       const h = track(
         harness({
           login: (scheme) => {
@@ -409,7 +409,7 @@ describe('DeviceConnection (fake transport)', () => {
         if (n === 2) {
           const t = h().log.created[0];
           if (t) t.hasSession = false;
-          throw new TapoError('Transport', 'the KLAP reply could not be decrypted; the session is out of sync', { sent: true });
+          throw new TapoError('Transport', 'unexpected', { params: { detail: 'the KLAP reply could not be decrypted; the session is out of sync' }, sent: true });
         }
         return { error_code: 0, result: { n, method: req['method'] ?? null } };
       };
@@ -442,10 +442,10 @@ describe('DeviceConnection (fake transport)', () => {
 
   it('a request-level refusal leaves a working session in the connected state', async () => {
     const refusals: Record<string, TapoError> = {
-      input: new TapoError('Input', 'invalid or unsupported parameters (error -1008)', { code: -1008 }),
-      device: new TapoError('Device', 'the motor is busy (error -64303)', { code: -64303 }),
-      busy: new TapoError('RateLimited', 'busy (error -1301)', { code: -1301 }),
-      unknown: new TapoError('Unsupported', 'this camera does not know that method (error -40105)', { code: -40105 }),
+      input: new TapoError('Input', 'unexpected', { params: { detail: 'invalid or unsupported parameters (error -1008)' }, code: -1008 }),
+      device: new TapoError('Device', 'unexpected', { params: { detail: 'the motor is busy (error -64303)' }, code: -64303 }),
+      busy: new TapoError('RateLimited', 'unexpected', { params: { detail: 'busy (error -1301)' }, code: -1301 }),
+      unknown: new TapoError('Unsupported', 'unexpected', { params: { detail: 'this camera does not know that method (error -40105)' }, code: -40105 }),
     };
     const h = track(
       harness({
@@ -477,7 +477,7 @@ describe('DeviceConnection (fake transport)', () => {
           send: () => {
             if (!lockedOnce) {
               lockedOnce = true;
-              throw new TapoError('Locked', 'blocked (error -40404)', { code: -40404, secondsLeft: 30 });
+              throw new TapoError('Locked', 'unexpected', { params: { detail: 'blocked (error -40404)' }, code: -40404, secondsLeft: 30 });
             }
             return { error_code: 0 };
           },
@@ -550,7 +550,7 @@ describe('DeviceConnection (fake transport)', () => {
     const h = track(
       harness({
         send: (_req, n) => {
-          if (n === 1) throw new TapoError('Transport', 'socket hang up', { sent: true });
+          if (n === 1) throw new TapoError('Transport', 'unexpected', { params: { detail: 'socket hang up' }, sent: true });
           return { error_code: 0 };
         },
       }),
@@ -565,8 +565,8 @@ describe('DeviceConnection (fake transport)', () => {
     const h = track(
       harness({
         send: (_req, n) => {
-          if (n === 1) throw new TapoError('Timeout', 'no answer', { sent: true });
-          if (n === 3) throw new TapoError('Transport', 'ECONNREFUSED', { sent: false });
+          if (n === 1) throw new TapoError('Timeout', 'unexpected', { params: { detail: 'no answer' }, sent: true });
+          if (n === 3) throw new TapoError('Transport', 'unexpected', { params: { detail: 'ECONNREFUSED' }, sent: false });
           return { error_code: 0, result: { n } };
         },
       }),
@@ -583,7 +583,7 @@ describe('DeviceConnection (fake transport)', () => {
     const h = track(
       harness({
         login: (scheme) => {
-          if (scheme === 'klap') throw new TapoError('Unsupported', 'no KLAP (404)', { suggestedScheme: 'passthrough' });
+          if (scheme === 'klap') throw new TapoError('Unsupported', 'unexpected', { params: { detail: 'no KLAP (404)' }, suggestedScheme: 'passthrough' });
         },
       }),
     );
@@ -598,7 +598,7 @@ describe('DeviceConnection (fake transport)', () => {
       harness({
         login: (scheme) => {
           const next: SchemeName = scheme === 'klap' ? 'passthrough' : 'klap';
-          throw new TapoError('Unsupported', 'other scheme', { suggestedScheme: next });
+          throw new TapoError('Unsupported', 'unexpected', { params: { detail: 'other scheme' }, suggestedScheme: next });
         },
       }),
     );
@@ -613,7 +613,7 @@ describe('DeviceConnection (fake transport)', () => {
       harness({
         login: (scheme) => {
           const next = chain[scheme];
-          throw new TapoError('Unsupported', 'other scheme', next ? { suggestedScheme: next } : {});
+          throw new TapoError('Unsupported', 'unexpected', { params: { detail: 'other scheme' }, ...(next ? { suggestedScheme: next } : {}) });
         },
       }),
     );
@@ -629,7 +629,7 @@ describe('DeviceConnection (fake transport)', () => {
       harness(
         {
           login: () => {
-            throw new TapoError('Unsupported', 'use KLAP', { code: 1003, suggestedScheme: 'klap' });
+            throw new TapoError('Unsupported', 'unexpected', { params: { detail: 'use KLAP' }, code: 1003, suggestedScheme: 'klap' });
           },
         },
         { scheme: 'passthrough' },
@@ -646,8 +646,8 @@ describe('DeviceConnection (fake transport)', () => {
     const h = track(
       harness({
         login: (scheme) => {
-          if (!firmwareUpdated && scheme === 'klap') throw new TapoError('Unsupported', '404', { suggestedScheme: 'passthrough' });
-          if (firmwareUpdated && scheme === 'passthrough') throw new TapoError('Authentication', 'login refused', { code: 1111 });
+          if (!firmwareUpdated && scheme === 'klap') throw new TapoError('Unsupported', 'unexpected', { params: { detail: '404' }, suggestedScheme: 'passthrough' });
+          if (firmwareUpdated && scheme === 'passthrough') throw new TapoError('Authentication', 'unexpected', { params: { detail: 'login refused' }, code: 1111 });
         },
       }),
     );
@@ -695,7 +695,7 @@ describe('DeviceConnection (fake transport)', () => {
     const r = track(
       harness({
         send: () => {
-          throw new TapoError('RateLimited', 'busy', { code: -52405 });
+          throw new TapoError('RateLimited', 'unexpected', { params: { detail: 'busy' }, code: -52405 });
         },
       }),
     );
@@ -713,7 +713,7 @@ describe('DeviceConnection (fake transport)', () => {
           send: (req, _n, signal) =>
             req['method'] === 'hang'
               ? new Promise<JsonObject>((_resolve, reject) => {
-                  signal?.addEventListener('abort', () => reject(new TapoError('Transport', 'aborted')));
+                  signal?.addEventListener('abort', () => reject(new TapoError('Transport', 'unexpected', { params: { detail: 'aborted' } })));
                 })
               : { error_code: 0 },
         },
@@ -764,7 +764,7 @@ describe('DeviceConnection (fake transport)', () => {
       harness({
         send: (_req, _n, signal) =>
           new Promise<JsonObject>((_resolve, reject) => {
-            signal?.addEventListener('abort', () => reject(new TapoError('Transport', 'aborted')));
+            signal?.addEventListener('abort', () => reject(new TapoError('Transport', 'unexpected', { params: { detail: 'aborted' } })));
           }),
       }),
     );
@@ -787,8 +787,8 @@ describe('DeviceConnection (fake transport)', () => {
 
   describe('a cached scheme the device no longer speaks (review fix 1)', () => {
     const forbidden = (): TapoError =>
-      new TapoError('Authentication', 'the device refused the KLAP handshake (HTTP 403)', { httpStatus: 403, suggestedScheme: 'tpap' });
-    const notTpap = (): TapoError => new TapoError('Unsupported', 'the device does not answer TPAP (its reply to the TPAP discover is not JSON)');
+      new TapoError('Authentication', 'unexpected', { params: { detail: 'the device refused the KLAP handshake (HTTP 403)' }, httpStatus: 403, suggestedScheme: 'tpap' });
+    const notTpap = (): TapoError => new TapoError('Unsupported', 'unexpected', { params: { detail: 'the device does not answer TPAP (its reply to the TPAP discover is not JSON)' } });
 
     it('detects again from the first guess when the cached TPAP login is answered in another scheme', async () => {
       let onKlap = false;
@@ -813,7 +813,7 @@ describe('DeviceConnection (fake transport)', () => {
     });
 
     it('detects again once per request, and reports the cached scheme failure when detection only points back at it', async () => {
-      const garbled = new TapoError('Transport', 'the pake_register reply lacks dev_random, dev_salt, dev_share or iterations');
+      const garbled = new TapoError('Transport', 'unexpected', { params: { detail: 'the pake_register reply lacks dev_random, dev_salt, dev_share or iterations' } });
       let broken = false;
       const h = track(
         harness({
@@ -841,7 +841,7 @@ describe('DeviceConnection (fake transport)', () => {
         harness({
           login: (scheme) => {
             if (scheme === 'klap') throw forbidden();
-            if (down) throw new TapoError('Timeout', 'no answer', { sent: false });
+            if (down) throw new TapoError('Timeout', 'unexpected', { params: { detail: 'no answer' }, sent: false });
           },
         }),
       );

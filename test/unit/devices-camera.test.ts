@@ -175,7 +175,7 @@ const C101 = 'C101(US)_5.0_1.4.3';
 
 /** What TpapTransport throws for a style-B object, before sending (src/protocol/tpap.ts). */
 function tpapStyleBRefusal(): TapoError {
-  return new TapoError('Unsupported', 'TPAP cameras take named methods', { code: -40209, sent: false });
+  return new TapoError('Unsupported', 'unexpected', { params: { detail: 'TPAP cameras take named methods' }, code: -40209, sent: false });
 }
 
 describe('devices/camera', () => {

@@ -18,7 +18,7 @@ describe('package entry point', () => {
     for (const name of ['DeviceConnection', 'probeDevice', 'Plug', 'Camera', 'identify', 'parsePlugCommand', 'parseCameraActions', 'TapoError']) {
       assert.equal(typeof (api as Record<string, unknown>)[name], 'function', name);
     }
-    const err = new api.TapoError('Input', 'bad');
+    const err = new api.TapoError('Input', 'unexpected', { params: { detail: 'bad' } });
     assert.ok(api.isTapoError(err, 'Input'));
   });
 });
