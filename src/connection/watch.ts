@@ -22,6 +22,7 @@ import { isTapoError } from '../protocol/errors';
 import type { TapoError } from '../protocol/errors';
 import type { DeviceKind } from '../protocol/types';
 import type { DeviceVerbs, RunOptions } from './device';
+import { listenForRings } from './ring';
 
 /** Where an event came from. */
 export type EventSource = 'onvif' | 'poll' | 'udp';
@@ -68,6 +69,8 @@ export interface WatchOptions {
   pollMs: number;
   /** Power thresholds in W (plugs with a meter): an event when the power crosses one. */
   powerThresholds?: readonly number[];
+  /** Doorbells: listen for the ring datagram on this UDP port (events.md §4; 20005 on a real network). */
+  ringPort?: number;
 }
 
 /** Receives the events and reports of a device. */
@@ -91,6 +94,8 @@ export interface Watch {
 /** What a watcher needs from the device owner. */
 export interface WatchedDevice {
   readonly kind: DeviceKind;
+  /** The configured host, to tell its ring datagrams apart. */
+  readonly host: string;
   run<T>(operation: (verbs: DeviceVerbs) => Promise<T>, options?: RunOptions): Promise<T>;
 }
 
@@ -114,6 +119,8 @@ export class DeviceWatch {
   private lastStatus: WatchStatus = { source: 'none' };
   private plugState: PlugState | undefined;
   private lastAlarm: { time: number; type: string } | undefined;
+  /** Stops the ring listener, while one runs; and its port. */
+  private ring: { port: number; stop: () => void } | undefined;
   private polledOnce = false;
 
   constructor(private readonly device: WatchedDevice) {}
@@ -124,11 +131,15 @@ export class DeviceWatch {
     listener.status(this.lastStatus);
     if (this.stopped) this.start();
     else this.reschedule();
+    this.updateRing();
     return {
       close: () => {
         this.listeners.delete(listener);
         if (this.listeners.size === 0) this.stop();
-        else this.reschedule();
+        else {
+          this.reschedule();
+          this.updateRing();
+        }
       },
       resume: () => this.resume(),
     };
@@ -143,6 +154,8 @@ export class DeviceWatch {
   stop(): void {
     this.stopped = true;
     this.listeners.clear();
+    this.ring?.stop();
+    this.ring = undefined;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
   }
@@ -152,6 +165,22 @@ export class DeviceWatch {
     if (this.paused !== 'authentication' || this.stopped) return;
     this.paused = undefined;
     this.schedule(0);
+  }
+
+  /** Listens for rings while a listener asks for them (on the port the first one names). */
+  private updateRing(): void {
+    const port = [...this.listeners.values()].find((o) => o.ringPort !== undefined)?.ringPort;
+    if (port === this.ring?.port) return;
+    this.ring?.stop();
+    this.ring = undefined;
+    if (port === undefined || this.stopped) return;
+    const stop = listenForRings(
+      this.device.host,
+      port,
+      () => this.deliver([], [{ topic: 'ring', payload: true, source: 'udp', type: 'udp', time: Math.floor(Date.now() / 1000) }]),
+      (error) => this.setStatus({ ...this.lastStatus, error }),
+    );
+    this.ring = { port, stop };
   }
 
   private start(): void {

@@ -214,7 +214,7 @@ export function stateStatus(
 /** Joins two sentences: a full stop between them unless the first already ends one. */
 function joinSentences(first: string, second: string): string {
   const head = first.trimEnd();
-  return /[.!?…]$/.test(head) ? `${head} ${second}` : `${head}. ${second}`;
+  return /[.!?…。！？]$/.test(head) ? `${head} ${second}` : `${head}. ${second}`;
 }
 
 /**

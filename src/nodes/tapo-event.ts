@@ -13,6 +13,7 @@
  * Output on change only (default) or on every report; optionally the current state once after
  * deploy. The status shows the last event and how long ago, or why the source is paused.
  */
+import { DOORBELL_RING_PORT } from '../connection/ring';
 import type { DeviceEvent, Watch, WatchStatus } from '../connection/watch';
 import { attachDevice, errorText, errorFacts, findDevice, nodeError } from './shared';
 import type { DeviceConfigNode, Translate } from './shared';
@@ -38,6 +39,8 @@ export interface EventDef extends NodeDef {
   poll?: number | string;
   /** Power thresholds in W, comma-separated. */
   thresholds?: string;
+  /** Doorbells: the UDP port rings arrive on (default 20005). */
+  ringPort?: number | string;
 }
 
 /** Default poll period, in seconds. */
@@ -161,6 +164,8 @@ export default function register(RED: NodeAPI): void {
       return;
     }
     const kindEvents: readonly string[] = device.kind === 'camera' ? CAMERA_EVENTS : PLUG_EVENTS;
+    // Rings are listened for when asked for by name: a UDP port is bound for them (events.md §4).
+    const ringPort = device.kind === 'camera' && wanted.includes('ring') ? Number(def.ringPort ?? DOORBELL_RING_PORT) || DOORBELL_RING_PORT : undefined;
     const events = new Set(wanted.length > 0 ? wanted.filter((e) => kindEvents.includes(e)) : kindEvents);
     const wants = (event: DeviceEvent): boolean => events.has(event.topic) || (event.topic === 'off' && events.has('on')) || (event.topic === 'on' && events.has('off'));
 
@@ -191,7 +196,7 @@ export default function register(RED: NodeAPI): void {
             paint();
           },
         },
-        thresholds.length > 0 ? { pollMs, powerThresholds: thresholds } : { pollMs },
+        { pollMs, ...(thresholds.length > 0 ? { powerThresholds: thresholds } : {}), ...(ringPort !== undefined ? { ringPort } : {}) },
       );
       ageTimer = setInterval(paint, AGE_REFRESH_MS);
     };

@@ -5,6 +5,7 @@
  * messages it expects, never for a time.
  */
 import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
 import path from 'node:path';
 import sinon from 'sinon';
 import { startDevice } from '../../src/simulator';
@@ -178,6 +179,21 @@ describe('nodes: tapo-event', function () {
     await statusWhere(ev, seen.slice(pausedAt), (s) => s.text === 'tapo-event.status.last');
     assert.deepEqual(sent, []);
   });
+
+  it('a doorbell ring arrives as a ring event from the UDP datagram (a loopback port the test chooses)', async () => {
+    const ringPort = await freeUdpPort();
+    sim = await startDevice({ fixture: 'D130(US)_1.0_1.1.9', scheme: 'camera-secure', password: PASSWORD, ringTarget: { host: '127.0.0.1', port: ringPort } });
+    await helper.load(modules, eventFlow(deviceNode(`127.0.0.1:${sim.port}`, 'camera'), { events: ['ring'], ringPort }), creds('admin', PASSWORD));
+    const ev = helper.getNode('ev');
+    const seen = statuses(ev);
+    await statusWhere(ev, seen, (s) => s.text === 'tapo-event.status.watching');
+    const got = next(helper.getNode('out'));
+    await sim.ring();
+    const msg = await got;
+    assert.equal(msg.topic, 'ring');
+    assert.equal(msg.payload, true);
+    assert.equal((msg.event as { source: string }).source, 'udp');
+  });
 });
 
 /** Covers or uncovers the lens as the Tapo app does (setLensMaskConfig). */
@@ -188,4 +204,13 @@ function setPrivacy(cam: CameraLogic, on: boolean): void {
   });
   assert.equal(reply.error_code, 0);
   assert.equal(cam.state.privacyMode, on);
+}
+
+/** A UDP port on 127.0.0.1 nothing listens on. */
+async function freeUdpPort(): Promise<number> {
+  const socket = dgram.createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  const port = socket.address().port;
+  await new Promise<void>((resolve) => socket.close(() => resolve()));
+  return port;
 }

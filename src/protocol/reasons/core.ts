@@ -13,6 +13,7 @@ export const CORE_REASONS = {
   loggedInWithoutScheme: 'logged in without a scheme',
   unexpected: '__detail__',
   hostNotSet: 'This tapo-device has no host, so nothing was sent.',
+  ringPortTaken: 'cannot listen for doorbell rings on UDP port __port__ (__detail__)',
   badTimeout: 'The timeout must be a number of seconds from __min__ to __max__; the configuration has "__value__".',
   heldBack: 'no new login for __seconds__ s after a rejected one, so that the account is not locked; deploying corrected credentials tries again at once',
 } as const;
@@ -36,6 +37,7 @@ export const CORE_HINTS = {
   checkPoweredOrTimeout: 'Check that the device is powered and reachable, or raise the timeout.',
   giveHost: 'Give a host name or IP address, e.g. 192.168.1.20 or 192.168.1.20:8080.',
   portRange: 'The port must be a number from 1 to 65535.',
+  ringPortHint: 'Another program listens on that port (another Tapo integration?): stop it, or leave the ring event off.',
   setHost: "Open the tapo-device configuration and enter the device's IP address or host name (optionally :port).",
   badTimeoutHint: 'Open the tapo-device configuration and enter a timeout from __min__ to __max__ seconds (or leave it empty for 10).',
 } as const;
