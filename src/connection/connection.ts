@@ -72,6 +72,11 @@ export interface ConnectionOptions {
   scheme?: SchemeName | 'auto';
   /** Account e-mail (plugs) or `admin` (cameras), and the password. */
   credentials: Credentials;
+  /**
+   * Cameras: the camera account of the Tapo app (Advanced settings > Camera account), for ONVIF
+   * events and RTSP (events.md §1, camera.md §4); not the admin login.
+   */
+  cameraAccount?: Credentials;
   /** Per-request deadline in ms, counted from the call (default 10 000). */
   timeoutMs?: number;
   /** Monotonic clock in ms (default `performance.now`); tests inject one. */

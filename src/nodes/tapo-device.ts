@@ -98,6 +98,8 @@ function setupDevice(node: NodeInstance, def: TapoDeviceDef, t: Translate): void
   const kind: DeviceKind = def.kind === 'camera' ? 'camera' : 'plug';
   const host = (def.host ?? '').trim();
   const options: ConnectionOptions = { host, kind, scheme: schemeOption(def.scheme), credentials };
+  const cameraUser = node.credentials?.cameraUsername?.trim() ?? '';
+  if (kind === 'camera' && cameraUser !== '') options.cameraAccount = { username: cameraUser, password: node.credentials?.cameraPassword ?? '' };
   let invalid: { error: TapoError; status: NodeStatus } | undefined;
   if (host === '') {
     // An example imported as shipped, or a node not yet filled in: nothing to contact, and no warning.
@@ -141,7 +143,7 @@ function setupDevice(node: NodeInstance, def: TapoDeviceDef, t: Translate): void
     watch: (listener, watchOptions) => device.watch(listener, watchOptions),
     run: (operation) => device.run(operation),
     currentStatus: () => status,
-    secrets: () => [credentials.password],
+    secrets: () => [credentials.password, ...(options.cameraAccount ? [options.cameraAccount.password] : [])],
     configError: device.configError,
   };
   Object.assign(node, members);
@@ -279,7 +281,12 @@ export default function register(RED: NodeAPI): void {
   }
 
   RED.nodes.registerType('tapo-device', TapoDevice, {
-    credentials: { username: { type: 'text' }, password: { type: 'password' } },
+    credentials: {
+      username: { type: 'text' },
+      password: { type: 'password' },
+      cameraUsername: { type: 'text' },
+      cameraPassword: { type: 'password' },
+    },
   });
 
   RED.httpAdmin.post(
