@@ -123,8 +123,9 @@ export interface OnvifEventsOptions {
   host: string;
   /** ONVIF port; default {@link ONVIF_PORT}. */
   port?: number;
-  /** The camera account (Tapo app: Advanced settings → Camera Account), not `admin`. */
+  /** User name of the camera account (Tapo app: Advanced settings → Camera Account), not `admin`. */
   username: string;
+  /** Password of the camera account (not the TP-Link account's). */
   password: string;
   /** Deadline of requests other than PullMessages, ms (default 8000). */
   requestTimeoutMs?: number;
@@ -378,7 +379,7 @@ export class OnvifEvents extends EventEmitter<OnvifEventsEventMap> {
       this.xaddr = checkAddress(xaddr, 'GetCapabilities');
     }
     const asked = ONVIF_TIMINGS.lifetimeSeconds;
-    let created;
+    let created: ReturnType<typeof readSubscription>;
     try {
       const body = await this.call(this.xaddr, 'CreatePullPointSubscription', ONVIF_BODIES.createPullPointSubscription(asked), signal);
       created = readSubscription(body);
