@@ -20,3 +20,5 @@ export { SCHEME_NAMES } from './protocol/types';
 export { discover } from './protocol/discovery';
 export type { DiscoverOptions, DiscoveryResult } from './protocol/discovery';
 export type { DiscoveryInfo } from './protocol/discovery-cipher';
+export { OnvifEvents, ONVIF_PORT } from './protocol/onvif';
+export type { OnvifEventsOptions, OnvifState, OnvifStateReport, OnvifEventsEventMap, OnvifNotification } from './protocol/onvif';

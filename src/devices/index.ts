@@ -6,3 +6,4 @@ export * from './plug';
 export * from './camera';
 export * from './identify';
 export * from './parse';
+export * from './onvif-events';

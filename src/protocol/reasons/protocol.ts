@@ -139,6 +139,18 @@ export const PROTOCOL_REASONS = {
   encryptInfoUndecryptable: 'cannot decrypt the discovery encrypt_info data',
   encryptInfoNotJson: 'discovery encrypt_info data is not JSON',
   encryptInfoNotObject: 'discovery encrypt_info data is not a JSON object',
+
+  // xml.ts, onvif.ts: ONVIF events (SOAP on port 2020)
+  xmlMalformed: 'the reply is not XML this client reads: __detail__',
+  onvifNotAuthorized: 'the camera refused the camera account (ONVIF __operation__, HTTP __status__)',
+  onvifPortClosed: 'nothing answers ONVIF on __where__ (connection refused)',
+  onvifNoDeviceService: 'no ONVIF device service on __where__ (HTTP __status__)',
+  onvifNoEventsService: 'the camera on __where__ names no ONVIF events service',
+  onvifNotSupported: 'the camera does not support ONVIF __operation__ (__detail__)',
+  onvifFault: 'the camera answered ONVIF __operation__ with a fault (__detail__)',
+  onvifHttpStatus: 'the camera answered ONVIF __operation__ with HTTP __status__',
+  onvifGarbledReply: 'unexpected reply to ONVIF __operation__ (__detail__)',
+  onvifBadAddress: 'the reply to ONVIF __operation__ gives an address that is not an http URL: __address__',
 } as const;
 
 /** English hints given only by the protocol layer (the shared ones are in core.ts). */
@@ -161,4 +173,6 @@ export const PROTOCOL_HINTS = {
   discoveryUnicast: 'Discovery here is unicast to one device: give the address of the device itself.',
   discoveryCheckNetwork: 'Check that the device is powered and on this network (UDP discovery does not cross most routers); some doorbells answer on port 20004.',
   checkDiscoveryPort: 'Check the host address and the discovery port (20002; some doorbells use 20004).',
+  checkCameraAccount: 'Check the camera account (Tapo app: camera settings > Advanced settings > Camera Account); ONVIF uses it, not the TP-Link account.',
+  onvifMissing: 'Battery, solar and hub-paired cameras have no ONVIF; on other cameras it is off while an SD card and Tapo Care are both in use.',
 } as const;
