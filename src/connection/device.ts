@@ -166,7 +166,12 @@ export class TapoDevice<U extends object = object> extends EventEmitter {
    */
   watch(listener: WatchListener, options: WatchOptions): Watch {
     if (this.watcher === undefined || this.watcherStopped) {
-      this.watcher = new DeviceWatch({ kind: this.options.kind, host: this.options.host, run: (op, opts) => this.run(op, opts) });
+      this.watcher = new DeviceWatch({
+        kind: this.options.kind,
+        host: this.options.host,
+        ...(this.options.cameraAccount ? { cameraAccount: this.options.cameraAccount } : {}),
+        run: (op, opts) => this.run(op, opts),
+      });
       this.watcherStopped = false;
     }
     const watcher = this.watcher;

@@ -23,6 +23,9 @@ import type { TapoError } from '../protocol/errors';
 import type { DeviceKind } from '../protocol/types';
 import type { DeviceVerbs, RunOptions } from './device';
 import { listenForRings } from './ring';
+import { ONVIF_PORT, OnvifEvents } from '../protocol/onvif';
+import { OnvifEventState } from '../devices/onvif-events';
+import type { Credentials } from '../protocol/types';
 
 /** Where an event came from. */
 export type EventSource = 'onvif' | 'poll' | 'udp';
@@ -71,6 +74,10 @@ export interface WatchOptions {
   powerThresholds?: readonly number[];
   /** Doorbells: listen for the ring datagram on this UDP port (events.md §4; 20005 on a real network). */
   ringPort?: number;
+  /** Cameras: `auto` (default) uses ONVIF when the device has a camera account, else polling; `poll` never ONVIF. */
+  cameraSource?: 'auto' | 'poll';
+  /** Cameras: the ONVIF port (default 2020). */
+  onvifPort?: number;
 }
 
 /** Receives the events and reports of a device. */
@@ -96,6 +103,8 @@ export interface WatchedDevice {
   readonly kind: DeviceKind;
   /** The configured host, to tell its ring datagrams apart. */
   readonly host: string;
+  /** Cameras: the camera account, for ONVIF events. */
+  readonly cameraAccount?: Credentials;
   run<T>(operation: (verbs: DeviceVerbs) => Promise<T>, options?: RunOptions): Promise<T>;
 }
 
@@ -119,6 +128,10 @@ export class DeviceWatch {
   private lastStatus: WatchStatus = { source: 'none' };
   private plugState: PlugState | undefined;
   private lastAlarm: { time: number; type: string } | undefined;
+  /** The camera's ONVIF loop while it is the source, and what it reported. */
+  private onvif: { events: OnvifEvents; state: OnvifEventState; initialized: Set<string>; expiry: NodeJS.Timeout } | undefined;
+  /** ONVIF failed for good (wrong camera account, no events service): polling instead, with this error. */
+  private onvifFailure: TapoError | undefined;
   /** Stops the ring listener, while one runs; and its port. */
   private ring: { port: number; stop: () => void } | undefined;
   private polledOnce = false;
@@ -154,6 +167,7 @@ export class DeviceWatch {
   stop(): void {
     this.stopped = true;
     this.listeners.clear();
+    this.stopOnvif();
     this.ring?.stop();
     this.ring = undefined;
     if (this.timer !== undefined) clearTimeout(this.timer);
@@ -220,9 +234,13 @@ export class DeviceWatch {
     this.busy = true;
     let next = this.periodMs();
     try {
-      if (this.device.kind === 'camera') await this.pollCamera();
+      if (this.device.kind === 'camera' && this.useOnvif()) {
+        // ONVIF brings the events; a slow poll only follows privacy mode, to pause and resume it.
+        await this.pollPrivacy();
+        next = Math.max(next, ONVIF_PRIVACY_POLL_MS);
+      } else if (this.device.kind === 'camera') await this.pollCamera();
       else await this.pollPlug();
-      if (this.paused !== 'privacy') this.setStatus({ source: 'poll' });
+      if (this.paused !== 'privacy' && this.onvif === undefined) this.setStatus(this.onvifFailure ? { source: 'poll', error: this.onvifFailure } : { source: 'poll' });
     } catch (e) {
       next = this.failed(e, next);
     } finally {
@@ -309,6 +327,83 @@ export class DeviceWatch {
     this.deliver(report, changes);
   }
 
+  /** True when camera events should come over ONVIF: a camera account, no listener asking for polling, and no failure for good. */
+  private useOnvif(): boolean {
+    const account = this.device.cameraAccount;
+    if (account === undefined || account.username === '' || this.onvifFailure !== undefined) return false;
+    return [...this.listeners.values()].every((o) => o.cameraSource !== 'poll');
+  }
+
+  /** Reads privacy mode (ONVIF mode); starts, pauses or resumes the ONVIF loop accordingly. */
+  private async pollPrivacy(): Promise<void> {
+    const { privacyMode } = await this.device.run((verbs) => verbs.camera().read(['privacyMode']));
+    if (this.paused === 'locked') this.paused = undefined;
+    if (privacyMode) {
+      this.paused = 'privacy';
+      this.onvif?.events.pause();
+      this.setStatus({ source: 'onvif', paused: 'privacy' });
+      return;
+    }
+    if (this.paused === 'privacy') {
+      this.paused = undefined;
+      this.onvif?.events.resume();
+      this.setStatus({ source: 'onvif' });
+    }
+    if (this.onvif === undefined) this.startOnvif();
+  }
+
+  /** Starts the camera's ONVIF loop (events.md §2) with the camera account. */
+  private startOnvif(): void {
+    const account = this.device.cameraAccount;
+    if (account === undefined) return;
+    const port = [...this.listeners.values()].find((o) => o.onvifPort !== undefined)?.onvifPort ?? ONVIF_PORT;
+    const events = new OnvifEvents({ host: hostOf(this.device.host), port, username: account.username, password: account.password });
+    const state = new OnvifEventState();
+    const initialized = new Set<string>();
+    // A camera that repeats `Initialized` while a detection lasts never says it ended (C225, §2.9 item 1).
+    const expiry = setInterval(() => {
+      for (const topic of state.expire(Date.now(), ONVIF_INITIALIZED_END_MS).filter((t) => initialized.has(t))) {
+        initialized.delete(topic);
+        this.deliver([], [{ topic, payload: false, source: 'onvif', type: 'expired' }]);
+      }
+    }, ONVIF_EXPIRY_CHECK_MS);
+    this.onvif = { events, state, initialized, expiry };
+    events.on('notification', (notification) => {
+      const report: DeviceEvent[] = [];
+      const changes: DeviceEvent[] = [];
+      for (const u of state.update(notification)) {
+        if (u.operation === 'Initialized' && u.active) initialized.add(u.topic);
+        else initialized.delete(u.topic);
+        const event: DeviceEvent = { topic: u.topic, payload: u.active, source: 'onvif', type: u.item };
+        if (u.time !== '') event.time = u.time;
+        if (u.change && this.paused !== 'privacy') changes.push(event);
+        else report.push({ ...event, state: true });
+      }
+      this.deliver(report, changes);
+    });
+    events.on('state', (report) => {
+      if (report.state === 'live') this.setStatus({ source: 'onvif' });
+      else if (report.state === 'retrying' && report.error) this.setStatus({ source: 'onvif', error: report.error });
+      else if ((report.state === 'unauthorized' || report.state === 'unreachable') && report.error) {
+        // A wrong camera account or no ONVIF: said once, never retried; events come from polling.
+        this.onvifFailure = report.error;
+        this.stopOnvif();
+        this.setStatus({ source: 'poll', error: report.error });
+        this.schedule(0);
+      }
+    });
+    events.start();
+  }
+
+  private stopOnvif(): void {
+    const onvif = this.onvif;
+    if (onvif === undefined) return;
+    this.onvif = undefined;
+    clearInterval(onvif.expiry);
+    onvif.events.removeAllListeners();
+    void onvif.events.stop().catch(() => undefined);
+  }
+
   private async pollCamera(): Promise<void> {
     const read = await this.device.run((verbs) => readCamera(verbs.camera()));
     if (this.paused === 'locked') this.paused = undefined;
@@ -346,6 +441,21 @@ export class DeviceWatch {
     this.lastStatus = status;
     for (const listener of [...this.listeners.keys()]) listener.status(status);
   }
+}
+
+/** How often privacy mode is read while ONVIF brings the events, ms. */
+const ONVIF_PRIVACY_POLL_MS = 30_000;
+/** A detection reported only by repeated `Initialized` ends this long after the last one, ms (node-red-contrib-tapo-local's 30 s). */
+const ONVIF_INITIALIZED_END_MS = 30_000;
+/** How often such detections are checked, ms. */
+const ONVIF_EXPIRY_CHECK_MS = 5_000;
+
+/** The host part of a configured `host`, `host:port`, `[v6]` or `[v6]:port`. */
+function hostOf(host: string): string {
+  const bracket = /^\[([^\]]+)\]/.exec(host);
+  if (bracket) return bracket[1] ?? host;
+  const parts = host.split(':');
+  return parts.length === 2 ? (parts[0] ?? host) : host;
 }
 
 /** The relay and, when asked, the power now of a plug, in one round trip where it batches. */

@@ -41,6 +41,10 @@ export interface EventDef extends NodeDef {
   thresholds?: string;
   /** Doorbells: the UDP port rings arrive on (default 20005). */
   ringPort?: number | string;
+  /** Cameras: `auto` (ONVIF with a camera account, else polling) or `poll`. */
+  source?: string;
+  /** Cameras: the ONVIF port (default 2020). */
+  onvifPort?: number | string;
 }
 
 /** Default poll period, in seconds. */
@@ -196,7 +200,13 @@ export default function register(RED: NodeAPI): void {
             paint();
           },
         },
-        { pollMs, ...(thresholds.length > 0 ? { powerThresholds: thresholds } : {}), ...(ringPort !== undefined ? { ringPort } : {}) },
+        {
+          pollMs,
+          cameraSource: def.source === 'poll' ? 'poll' : 'auto',
+          ...(Number(def.onvifPort) > 0 ? { onvifPort: Number(def.onvifPort) } : {}),
+          ...(thresholds.length > 0 ? { powerThresholds: thresholds } : {}),
+          ...(ringPort !== undefined ? { ringPort } : {}),
+        },
       );
       ageTimer = setInterval(paint, AGE_REFRESH_MS);
     };

@@ -194,6 +194,66 @@ describe('nodes: tapo-event', function () {
     assert.equal(msg.payload, true);
     assert.equal((msg.event as { source: string }).source, 'udp');
   });
+
+  describe('cameras over ONVIF (camera account set, source auto)', () => {
+    const account = { username: 'tapo-cam', password: 'tapo-sim-cam' };
+
+    it('a detection arrives over ONVIF with its start and end', async () => {
+      sim = await startDevice({ fixture: 'C101(US)_5.0_1.4.3', password: PASSWORD, onvifPort: 0, cameraAccount: account });
+      const dev = deviceNode(`127.0.0.1:${sim.port}`, 'camera');
+      await helper.load(modules, eventFlow(dev, { events: ['motion', 'person'], onvifPort: sim.onvifPort }), {
+        dev: { username: 'admin', password: PASSWORD, cameraUsername: account.username, cameraPassword: account.password },
+      });
+      const ev = helper.getNode('ev');
+      const seen = statuses(ev);
+      await statusWhere(ev, seen, (s) => s.text === 'tapo-event.status.watching' && s.fill !== 'red');
+      // The first pull held by the camera: subscribed.
+      await new Promise<void>((resolve) => {
+        const on = (e: { operation?: string; status?: unknown }): void => {
+          if (e.operation === 'PullMessages' && e.status === 'held') {
+            sim?.removeListener('onvif', on);
+            resolve();
+          }
+        };
+        sim?.on('onvif', on);
+      });
+      const got = collect(helper.getNode('out'), 2);
+      sim.detect({ type: 'person' });
+      sim.detect({ type: 'person', active: false });
+      const [start, end] = await got;
+      assert.deepEqual([start?.topic, start?.payload, (start?.event as { source: string }).source], ['person', true, 'onvif']);
+      assert.deepEqual([end?.topic, end?.payload], ['person', false]);
+      assert.equal((start?.event as { type: string }).type, 'IsPeople');
+    });
+
+    it('a wrong camera account: one refusal, the status says so, and events come from polling', async () => {
+      sim = await startDevice({ fixture: 'C101(US)_5.0_1.4.3', password: PASSWORD, onvifPort: 0, cameraAccount: account });
+      const onvifRequests: unknown[] = [];
+      sim.on('onvif', (e: unknown) => onvifRequests.push(e));
+      const dev = deviceNode(`127.0.0.1:${sim.port}`, 'camera');
+      await helper.load(modules, eventFlow(dev, { onvifPort: sim.onvifPort }), {
+        dev: { username: 'admin', password: PASSWORD, cameraUsername: account.username, cameraPassword: 'wrong' },
+      });
+      const ev = helper.getNode('ev');
+      const seen = statuses(ev);
+      await statusWhere(ev, seen, (s) => s.fill === 'red' && s.text === 'tapo-device.errors.Authentication');
+      // One poll after the fallback (its baseline), then the detection.
+      const polled = seen.length;
+      await new Promise<void>((resolve) => {
+        const check = (): void => (seen.length > polled ? resolve() : void setTimeout(check, 50));
+        check();
+      });
+      const refused = onvifRequests.length;
+      const got = next(helper.getNode('out'));
+      sim.detect({ type: 'motion' });
+      const msg = await got;
+      assert.equal(msg.topic, 'motion');
+      assert.equal((msg.event as { source: string }).source, 'poll');
+      // The refusal was not retried: no ONVIF request since, over several polls.
+      assert.ok(refused >= 1 && refused <= 2, String(refused));
+      assert.equal(onvifRequests.length, refused);
+    });
+  });
 });
 
 /** Covers or uncovers the lens as the Tapo app does (setLensMaskConfig). */
@@ -214,3 +274,4 @@ async function freeUdpPort(): Promise<number> {
   await new Promise<void>((resolve) => socket.close(() => resolve()));
   return port;
 }
+
