@@ -14,8 +14,8 @@
  *    sink only), measured for the same time just before. Figures: CPU share of this process
  *    (process.cpuUsage / wall time; 1.0 = one core), RSS sampled each second (max, end), heap and
  *    RSS after a full GC (`--expose-gc`, which bench/run.js passes), polls per device counted by the
- *    devices (control envelopes in the window), logins per device, errors (red statuses the nodes
- *    reported, and errors or warnings they logged).
+ *    devices (control envelopes in the window), TCP connections they accepted, logins per device,
+ *    errors (red statuses the nodes reported, and errors or warnings they logged).
  * 2. Delay, polling source: cameras (poll 5 s and 1 s) detect motion or a person, plugs (poll 5 s
  *    and 1 s) are switched by hand; several devices of each at once, each in its own loop: wait
  *    for the previous message, then a random time in [0, poll) (a random phase of the poll: the
@@ -30,7 +30,8 @@
  *    printed with what the camera saw (ONVIF requests, live subscriptions), and that is no failure.
  *
  * Env: BENCH_EVENTS_SCALE_SECONDS (60; quick 10), BENCH_EVENTS_DELAY_SECONDS (40; quick 12),
- * BENCH_EVENTS_ONVIF_DETECTIONS (30; quick 8), BENCH_EVENTS_CAMERAS (20), BENCH_EVENTS_PLUGS (50).
+ * BENCH_EVENTS_ONVIF_DETECTIONS (30; quick 8), BENCH_EVENTS_CAMERAS (20), BENCH_EVENTS_PLUGS (50),
+ * BENCH_EVENTS_SCALE_POLL_SECONDS (5).
  */
 const { EventEmitter } = require('node:events');
 const lib = require('./lib');
@@ -41,7 +42,7 @@ const DELAY_SECONDS = lib.envInt('BENCH_EVENTS_DELAY_SECONDS', lib.QUICK ? 12 : 
 const ONVIF_DETECTIONS = lib.envInt('BENCH_EVENTS_ONVIF_DETECTIONS', lib.QUICK ? 8 : 30);
 const SCALE_CAMERAS = lib.envInt('BENCH_EVENTS_CAMERAS', 20);
 const SCALE_PLUGS = lib.envInt('BENCH_EVENTS_PLUGS', 50);
-const SCALE_POLL_S = 5;
+const SCALE_POLL_S = lib.envInt('BENCH_EVENTS_SCALE_POLL_SECONDS', 5);
 /** Devices per delay group, each driven in its own loop (more samples in the same time). */
 const DELAY_GROUPS = [
   { key: 'camera-5s', kind: 'camera', pollS: 5, devices: lib.QUICK ? 3 : 8 },
@@ -251,12 +252,14 @@ async function scalePhase(red, host, observed, tap, described) {
   const perDevice = (list) => {
     const polls = list.map((d) => s1.get(d.port).requestCount - s0.get(d.port).requestCount);
     const http = list.map((d) => s1.get(d.port).httpRequestCount - s0.get(d.port).httpRequestCount);
+    const conns = list.map((d) => s1.get(d.port).connections - s0.get(d.port).connections);
     const logins = list.map((d) => s1.get(d.port).loginCount);
     const loginsInWindow = list.map((d) => s1.get(d.port).loginCount - s0.get(d.port).loginCount);
     return {
       devices: list.length,
       polls: { min: Math.min(...polls), median: median(polls), max: Math.max(...polls), total: sum(polls) },
       httpRequests: { min: Math.min(...http), max: Math.max(...http) },
+      tcpConnections: { min: Math.min(...conns), median: median(conns), max: Math.max(...conns) },
       logins: { min: Math.min(...logins), max: Math.max(...logins), total: sum(logins), inWindow: sum(loginsInWindow) },
     };
   };
@@ -543,6 +546,7 @@ function report(scale, delay) {
       ['after a full GC: heap used / RSS (MB)', gc(b), gc(e), ''],
       ['polls per camera, counted by the device (min / median / max)', '-', pollsRow(e.camerasPerDevice), `${scale.expectedPollsPerDevice}`],
       ['polls per plug, counted by the device (min / median / max)', '-', pollsRow(e.plugsPerDevice), `${scale.expectedPollsPerDevice}`],
+      ['TCP connections per device, opened in the window (min / median / max)', '-', `${Math.min(e.camerasPerDevice.tcpConnections.min, e.plugsPerDevice.tcpConnections.min)} / ${median([e.camerasPerDevice.tcpConnections.median, e.plugsPerDevice.tcpConnections.median])} / ${Math.max(e.camerasPerDevice.tcpConnections.max, e.plugsPerDevice.tcpConnections.max)}`, ''],
       ['device requests in the window (all devices)', b.deviceEnvelopes, e.camerasPerDevice.polls.total + e.plugsPerDevice.polls.total, ''],
       ['errors (red statuses / logged errors and warnings)', '-', `${e.errors.redStatuses} / ${e.errors.logged}`, '0'],
       ['logins per device (min / max), during the window', '-', `${Math.min(e.camerasPerDevice.logins.min, e.plugsPerDevice.logins.min)} / ${Math.max(e.camerasPerDevice.logins.max, e.plugsPerDevice.logins.max)}, ${e.camerasPerDevice.logins.inWindow + e.plugsPerDevice.logins.inWindow}`, '1 / 1, 0'],

@@ -188,7 +188,7 @@ async function startSimHost() {
     start: (devices) => call('start', { devices }),
     /** Starts the trivial floor server; resolves with `{ url }`. */
     floor: (options) => call('floor', options),
-    /** Per-device `{ port, loginCount, requestCount, httpRequestCount, sessions, onvifRequests, onvifSubscriptions }`. */
+    /** Per-device `{ port, loginCount, requestCount, httpRequestCount, connections, sessions, onvifRequests, onvifSubscriptions }`. */
     stats: () => call('stats'),
     /**
      * The camera on `port` starts (`active`, default) or ends a detection of `type`; resolves with

@@ -9,7 +9,7 @@
  * - `floor {tls, responseBytes}` → starts the trivial loopback server of the "floor" baseline: it reads
  *                                  the whole POST body and answers `responseBytes` bytes, nothing else
  *                                  (HTTPS with the simulator's certificate and TLS settings when `tls`)
- * - `stats`                      → per device: logins, envelopes and HTTP requests the device saw, and
+ * - `stats`                      → per device: logins, envelopes, HTTP requests and TCP connections the device saw, and
  *                                  ONVIF requests and live subscriptions (cameras started with `onvifPort`)
  * - `detect {port, type, active}` → a camera's detection (`SimulatedDevice.detect`), with `mono`: this
  *                                  process's monotonic clock (ms) at the moment it was made
@@ -43,12 +43,16 @@ function timed(handler) {
     return handler.call(this, req, res);
   };
 }
+/** TCP connections accepted per listening port (a new connection per request means no keep-alive). */
+const connections = new Map();
 for (const mod of [http, https]) {
   const create = mod.createServer;
   mod.createServer = function createTimedServer(...args) {
     const i = args.findIndex((a) => typeof a === 'function');
     if (i >= 0) args[i] = timed(args[i]);
-    return create.apply(this, args);
+    const server = create.apply(this, args);
+    server.on('connection', (socket) => connections.set(socket.localPort, (connections.get(socket.localPort) || 0) + 1));
+    return server;
   };
 }
 
@@ -143,6 +147,7 @@ const commands = {
       sessions: d.server.sessionCount(),
       requestCount: d.requestCount,
       httpRequestCount: d.httpRequestCount,
+      connections: connections.get(d.port) || 0,
       onvifRequests: onvifRequests.get(d) ?? 0,
       onvifSubscriptions: d.onvifServer ? d.onvifServer.subscriptionCount() : 0,
     }));
