@@ -149,7 +149,8 @@ function withTimeout(promise, ms, what) {
 
 /**
  * Starts bench/sim-host.js in its own process and returns a handle that sends it commands over
- * IPC: `start(devices)`, `floor({tls, responseBytes})`, `stats()`, `usage()`, `stop()`.
+ * IPC: `start(devices)`, `floor({tls, responseBytes})`, `stats()`, `detect(port, type, active)`,
+ * `press(port, socket)`, `privacy(port, on)`, `usage()`, `stop()`.
  */
 async function startSimHost() {
   const child = childProcess.fork(path.join(__dirname, 'sim-host.js'), [], {
@@ -187,8 +188,17 @@ async function startSimHost() {
     start: (devices) => call('start', { devices }),
     /** Starts the trivial floor server; resolves with `{ url }`. */
     floor: (options) => call('floor', options),
-    /** Per-device `{ loginCount, requestCount, httpRequestCount, sessions }`. */
+    /** Per-device `{ port, loginCount, requestCount, httpRequestCount, connections, sessions, onvifRequests, onvifSubscriptions }`. */
     stats: () => call('stats'),
+    /**
+     * The camera on `port` starts (`active`, default) or ends a detection of `type`; resolves with
+     * the simulator's result and `mono`, the shared monotonic clock in ms when it was made.
+     */
+    detect: (port, type, active = true) => call('detect', { port, type, active }),
+    /** The plug on `port` is switched by hand; resolves with `{ on, position?, mono }`. */
+    press: (port, socket) => call('press', { port, socket }),
+    /** The camera on `port` covers (`on`) or uncovers its lens; resolves with `{ privacyMode }`. */
+    privacy: (port, on) => call('privacy', { port, on }),
     /** Server-side ms per HTTP request answered on `port` (and clears the list when `reset`). */
     serverTimes: (port, reset = true) => call('serverTimes', { port, reset }),
     /** The host process's own CPU time and memory. */

@@ -9,7 +9,12 @@
  * - `floor {tls, responseBytes}` → starts the trivial loopback server of the "floor" baseline: it reads
  *                                  the whole POST body and answers `responseBytes` bytes, nothing else
  *                                  (HTTPS with the simulator's certificate and TLS settings when `tls`)
- * - `stats`                      → per device: logins, envelopes and HTTP requests the device saw
+ * - `stats`                      → per device: logins, envelopes, HTTP requests and TCP connections the device saw, and
+ *                                  ONVIF requests and live subscriptions (cameras started with `onvifPort`)
+ * - `detect {port, type, active}` → a camera's detection (`SimulatedDevice.detect`), with `mono`: this
+ *                                  process's monotonic clock (ms) at the moment it was made
+ * - `press {port, socket}`       → a plug's button pressed by hand (`SimulatedDevice.press`), with `mono`
+ * - `privacy {port, on}`         → a camera's privacy mode (lens mask) set as the Tapo app sets it
  * - `serverTimes {port, reset}`  → server-side ms of each HTTP request answered on `port`
  * - `usage`                      → this process's CPU time and memory
  * - `stop`                       → stops everything and exits
@@ -38,12 +43,16 @@ function timed(handler) {
     return handler.call(this, req, res);
   };
 }
+/** TCP connections accepted per listening port (a new connection per request means no keep-alive). */
+const connections = new Map();
 for (const mod of [http, https]) {
   const create = mod.createServer;
   mod.createServer = function createTimedServer(...args) {
     const i = args.findIndex((a) => typeof a === 'function');
     if (i >= 0) args[i] = timed(args[i]);
-    return create.apply(this, args);
+    const server = create.apply(this, args);
+    server.on('connection', (socket) => connections.set(socket.localPort, (connections.get(socket.localPort) || 0) + 1));
+    return server;
   };
 }
 
@@ -51,6 +60,23 @@ const sim = require(path.join(__dirname, '..', 'dist', 'simulator'));
 
 const devices = [];
 const servers = new Set();
+/** ONVIF requests each camera answered or held (its `onvif` event), by device. */
+const onvifRequests = new Map();
+
+/** The started device listening on `port`; throws for an unknown port. */
+function deviceAt(port) {
+  const device = devices.find((d) => d.port === port);
+  if (!device) throw new Error(`no simulated device on port ${port}`);
+  return device;
+}
+
+/**
+ * The monotonic clock in ms. process.hrtime reads CLOCK_MONOTONIC, which every process of the
+ * machine shares, so the benchmark process can compare this stamp with its own clock.
+ */
+function mono() {
+  return Number(process.hrtime.bigint()) / 1e6;
+}
 
 /** The floor: a server that does nothing but read the body and answer a fixed number of bytes. */
 function startFloor({ tls, responseBytes }) {
@@ -87,6 +113,7 @@ function startFloor({ tls, responseBytes }) {
 async function stopAll() {
   await Promise.all(devices.map((d) => d.stop().catch(() => undefined)));
   devices.length = 0;
+  onvifRequests.clear();
   await Promise.all(
     [...servers].map(
       ({ server, sockets }) =>
@@ -105,6 +132,10 @@ const commands = {
     // Loopback only, whatever the caller passed.
     const started = await sim.startDevices(list.map((options) => ({ ...options, host: '127.0.0.1' })));
     devices.push(...started);
+    for (const d of started) {
+      onvifRequests.set(d, 0);
+      d.on('onvif', () => onvifRequests.set(d, onvifRequests.get(d) + 1));
+    }
     return started.map((d) => d.describe());
   },
   floor: (args) => startFloor(args),
@@ -116,7 +147,39 @@ const commands = {
       sessions: d.server.sessionCount(),
       requestCount: d.requestCount,
       httpRequestCount: d.httpRequestCount,
+      connections: connections.get(d.port) || 0,
+      onvifRequests: onvifRequests.get(d) ?? 0,
+      onvifSubscriptions: d.onvifServer ? d.onvifServer.subscriptionCount() : 0,
     }));
+  },
+  /** A camera detects (`active` true) or stops detecting; stamped with the monotonic clock. */
+  async detect({ port, type, active }) {
+    const device = deviceAt(port);
+    const at = mono();
+    const result = device.detect({ type, active: active ?? true });
+    return { ...result, mono: at };
+  },
+  /**
+   * Privacy mode on or off, as the Tapo app sets it (`setLensMaskConfig`, straight into the logic:
+   * not counted as a request). Some captured cameras (the C210s) have it on, and a camera with its
+   * lens covered detects nothing.
+   */
+  async privacy({ port, on }) {
+    const device = deviceAt(port);
+    if (device.family !== 'camera') throw new Error(`privacy mode is for cameras; ${device.model} is a ${device.family} device`);
+    const reply = device.logic.handle({
+      method: 'multipleRequest',
+      params: { requests: [{ method: 'setLensMaskConfig', params: { lens_mask: { lens_mask_info: { enabled: on ? 'on' : 'off' } } } }] },
+    });
+    if (reply.error_code !== 0) throw new Error(`setLensMaskConfig answered ${reply.error_code}`);
+    return { privacyMode: device.logic.state.privacyMode };
+  },
+  /** A plug's button pressed by hand (a strip's socket when `socket` is given); stamped likewise. */
+  async press({ port, socket }) {
+    const device = deviceAt(port);
+    const at = mono();
+    const result = device.press(socket);
+    return { ...result, mono: at };
   },
   /** Server-side ms per HTTP request on `port` since the last reset; `reset` clears it. */
   async serverTimes({ port, reset }) {
