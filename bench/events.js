@@ -400,7 +400,7 @@ async function delayPhase(red, host, observed, tap, described) {
   });
   const onvif = described.find((d) => d.role === 'onvif');
   const cfg = deviceConfig('onvif-cfg', onvif, 'camera', onvif.scheme);
-  nodes.push(cfg.node, eventNode('onvif-ev', 'onvif-cfg', onvif.pollS, 'sink-onvif'), sink('sink-onvif'));
+  nodes.push(cfg.node, eventNode('onvif-ev', 'onvif-cfg', onvif.pollS, 'sink-onvif', { onvifPort: onvif.onvifPort }), sink('sink-onvif'));
   credentials = { ...credentials, 'onvif-cfg': { ...cfg.credentials['onvif-cfg'], cameraUsername: CAMERA_ACCOUNT.username, cameraPassword: CAMERA_ACCOUNT.password } };
 
   process.stdout.write(`events: delay, ${delayDevices.length} devices (polling) and 1 camera with ONVIF and its camera account, ${DELAY_SECONDS} s ...\n`);
@@ -465,7 +465,8 @@ async function main() {
       return options;
     });
     const started = await host.start(startOptions);
-    const described = started.map((d, i) => ({ ...d, ...wanted[i] }));
+    // What the simulator says (its ports, the ONVIF port it bound) wins over what was asked (onvifPort 0 = any).
+    const described = started.map((d, i) => ({ ...wanted[i], ...d }));
     // The captured C210 has privacy mode on, and a covered lens detects nothing: uncover every camera.
     for (const d of described) if (d.kind === 'camera') await host.privacy(d.port, false);
     red = await startNodeRed({ logLevel: 'error' });

@@ -49,6 +49,8 @@ export interface DeviceEvent {
   direction?: 'above' | 'below';
   /** True for a report of the current state rather than a change. */
   state?: boolean;
+  /** The device's model, once the watcher has read it. */
+  model?: string;
 }
 
 /** Why a source is paused. */
@@ -110,6 +112,7 @@ export interface WatchedDevice {
 
 /** The state a plug poll read: relay, sockets and power. */
 interface PlugState {
+  model: string;
   on: boolean;
   sockets?: readonly StripSocket[];
   powerW?: number;
@@ -128,6 +131,12 @@ export class DeviceWatch {
   private lastStatus: WatchStatus = { source: 'none' };
   private plugState: PlugState | undefined;
   private lastAlarm: { time: number; type: string } | undefined;
+  /** The device's model, once read. */
+  private model: string | undefined;
+  /** The camera refused `searchDetectionList`: not asked again. */
+  private searchRefused = false;
+  /** The detections of the list already delivered, as `time:code` (bounded). */
+  private readonly delivered = new Set<string>();
   /** The camera's ONVIF loop while it is the source, and what it reported. */
   private onvif: { events: OnvifEvents; state: OnvifEventState; initialized: Set<string>; expiry: NodeJS.Timeout } | undefined;
   /** ONVIF failed for good (wrong camera account, no events service): polling instead, with this error. */
@@ -290,13 +299,14 @@ export class DeviceWatch {
       const device = await verbs.smart();
       if (device instanceof Strip) {
         const info = await device.getInfo();
-        return { on: info.on, sockets: info.sockets ?? [] };
+        return { model: info.model, on: info.on, sockets: info.sockets ?? [] };
       }
       return readPlug(device, thresholds.length > 0);
     });
     if (this.paused === 'locked') this.paused = undefined;
     const previous = this.plugState;
     this.plugState = state;
+    this.model = state.model;
     const report: DeviceEvent[] = [];
     const changes: DeviceEvent[] = [];
     if (state.sockets) {
@@ -336,7 +346,12 @@ export class DeviceWatch {
 
   /** Reads privacy mode (ONVIF mode); starts, pauses or resumes the ONVIF loop accordingly. */
   private async pollPrivacy(): Promise<void> {
-    const { privacyMode } = await this.device.run((verbs) => verbs.camera().read(['privacyMode']));
+    const { privacyMode, model } = await this.device.run(async (verbs) => {
+      if (this.model !== undefined) return { privacyMode: (await verbs.camera().read(['privacyMode'])).privacyMode, model: this.model };
+      const values = await verbs.camera().read(['privacyMode', 'deviceInfo']);
+      return { privacyMode: values.privacyMode, model: values.deviceInfo.model };
+    });
+    this.model = model;
     if (this.paused === 'locked') this.paused = undefined;
     if (privacyMode) {
       this.paused = 'privacy';
@@ -405,7 +420,8 @@ export class DeviceWatch {
   }
 
   private async pollCamera(): Promise<void> {
-    const read = await this.device.run((verbs) => readCamera(verbs.camera()));
+    const read = await this.device.run((verbs) => readCamera(verbs.camera(), this.model === undefined));
+    if (read.model !== undefined) this.model = read.model;
     if (this.paused === 'locked') this.paused = undefined;
     const first = !this.polledOnce;
     this.polledOnce = true;
@@ -425,15 +441,41 @@ export class DeviceWatch {
       report.push({ ...event, state: true });
       // The first poll is the baseline; later, a newer alarm is an event (none while the lens is covered).
       const newer = previous === undefined || read.lastAlarm.time > previous.time;
-      if (!first && newer && !read.privacyMode) changes.push(event);
+      if (!first && newer && !read.privacyMode) changes.push(...(await this.typedDetections(previous?.time ?? read.lastAlarm.time - 1, read.lastAlarm)));
     }
     this.deliver(report, changes);
   }
 
+  /**
+   * The detections since the last alarm seen, typed, where the camera answers `searchDetectionList`
+   * (events.md §3.2: several detections between two polls, and their type: person, vehicle …);
+   * else the one new last alarm. Asked only when the last alarm changed; a camera that refuses the
+   * list is not asked again.
+   */
+  private async typedDetections(since: number, latest: { time: number; type: string }): Promise<DeviceEvent[]> {
+    if (this.searchRefused) return [alarmEvent(latest)];
+    try {
+      // The list has whole seconds: the second of the last alarm seen is asked again, and what was
+      // already delivered (its time and type) is left out.
+      const found = await this.device.run((verbs) => verbs.camera().searchDetections(since, latest.time + 60));
+      const fresh = found.filter((d) => d.time >= since && !this.delivered.has(`${d.time}:${d.code}`));
+      for (const d of fresh) this.delivered.add(`${d.time}:${d.code}`);
+      while (this.delivered.size > 200) this.delivered.delete(this.delivered.values().next().value as string);
+      const events = fresh.map((d): DeviceEvent => ({ topic: DETECTION_TOPICS[d.code] ?? 'motion', payload: true, source: 'poll', type: `alarm_type ${d.code}`, time: d.time }));
+      return events.length > 0 ? events : [alarmEvent(latest)];
+    } catch (e) {
+      if (isTapoError(e) && (e.kind === 'Unsupported' || e.kind === 'Input' || e.kind === 'Device')) this.searchRefused = true;
+      return [alarmEvent(latest)];
+    }
+  }
+
   private deliver(report: readonly DeviceEvent[], changes: readonly DeviceEvent[]): void {
+    const model = this.model;
+    const stamp = (e: DeviceEvent): DeviceEvent => (model !== undefined && e.model === undefined ? { ...e, model } : e);
+    const stampedReport = report.map(stamp);
     for (const listener of [...this.listeners.keys()]) {
-      listener.report(report);
-      for (const change of changes) listener.change(change);
+      listener.report(stampedReport);
+      for (const change of changes) listener.change(stamp(change));
     }
   }
 
@@ -460,15 +502,23 @@ function hostOf(host: string): string {
 
 /** The relay and, when asked, the power now of a plug, in one round trip where it batches. */
 async function readPlug(plug: Plug, withPower: boolean): Promise<PlugState> {
-  if (!withPower || plug.hasComponent('energy_monitoring') === false) return { on: (await plug.getInfo()).on };
+  if (!withPower || plug.hasComponent('energy_monitoring') === false) {
+    const info = await plug.getInfo();
+    return { model: info.model, on: info.on };
+  }
   const { info, powerW } = await plug.readWithPower();
-  return { on: info.on, powerW };
+  return { model: info.model, on: info.on, powerW };
 }
 
 /** A camera's last alarm and privacy mode, in one request. */
-async function readCamera(camera: Camera): Promise<{ privacyMode: boolean; lastAlarm?: { time: number; type: string } }> {
-  const values = await camera.read(['lastAlarm', 'privacyMode']);
-  const out: { privacyMode: boolean; lastAlarm?: { time: number; type: string } } = { privacyMode: values.privacyMode };
+async function readCamera(
+  camera: Camera,
+  withModel: boolean,
+): Promise<{ privacyMode: boolean; model?: string; lastAlarm?: { time: number; type: string } }> {
+  // The model is read once, in the first poll's batch.
+  const values = withModel ? await camera.read(['lastAlarm', 'privacyMode', 'deviceInfo']) : { ...(await camera.read(['lastAlarm', 'privacyMode'])), deviceInfo: undefined };
+  const out: { privacyMode: boolean; model?: string; lastAlarm?: { time: number; type: string } } = { privacyMode: values.privacyMode };
+  if (values.deviceInfo !== undefined) out.model = values.deviceInfo.model;
   if (values.lastAlarm.time > 0) out.lastAlarm = { time: values.lastAlarm.time, type: values.lastAlarm.type };
   return out;
 }
@@ -492,6 +542,19 @@ const ALARM_TOPICS: Readonly<Record<string, string>> = {
   cry: 'babyCry',
   ring: 'ring',
   doorbell: 'ring',
+};
+
+/** The `alarm_type` codes of `searchDetectionList` (events.md §3.2, the app's enum) as event topics. */
+const DETECTION_TOPICS: Readonly<Record<number, string>> = {
+  2: 'motion',
+  3: 'tamper',
+  4: 'lineCross',
+  5: 'intrusion',
+  6: 'person',
+  7: 'babyCry',
+  8: 'vehicle',
+  9: 'pet',
+  10: 'ring',
 };
 
 /** The event of a new last alarm. */

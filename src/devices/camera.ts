@@ -41,7 +41,7 @@ import type {
   SdCardStatus,
   Sensitivity,
 } from './camera-settings';
-import { arr, checkReply, isReadMethod, isReadRequest, obj, replyFailure, responseFor, str } from './check';
+import { arr, checkReply, isReadMethod, isReadRequest, num, obj, replyFailure, responseFor, str } from './check';
 
 export { CAMERA_SETTINGS } from './camera-settings';
 export type {
@@ -317,6 +317,24 @@ export class Camera {
   /** Restarts the camera. */
   async reboot(): Promise<void> {
     await this.write({ type: 'reboot' });
+  }
+
+  /**
+   * The detections the camera recorded between `from` and `to` (epoch seconds on the camera's
+   * clock), oldest first, with their `alarm_type` codes (events.md §3.2: 2 motion, 6 person, 8
+   * vehicle, 9 pet …). Throws the camera's refusal (a camera without the list, or without a card).
+   */
+  async searchDetections(from: number, to: number): Promise<{ time: number; code: number }[]> {
+    const result = await this.callMethod(
+      'searchDetectionList',
+      { playback: { search_detection_list: { start_index: 0, channel: 0, start_time: Math.max(0, Math.floor(from)), end_time: Math.floor(to), end_index: 99 } } },
+      true,
+    );
+    const list = arr(obj(result.playback).search_detection_list);
+    return list
+      .map((item) => ({ time: num(obj(item).start_time), code: num(obj(item).alarm_type) }))
+      .filter((d): d is { time: number; code: number } => d.time !== undefined && d.code !== undefined)
+      .sort((a, b) => a.time - b.time);
   }
 
   /** SD card state. */

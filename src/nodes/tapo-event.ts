@@ -143,7 +143,7 @@ export default function register(RED: NodeAPI): void {
         topic: event.topic,
         payload: event.payload,
         event: details,
-        device: { name: dev.label, host: dev.host, kind: dev.kind },
+        device: { name: dev.label, ...(event.model !== undefined ? { model: event.model } : {}), host: dev.host, kind: dev.kind },
       };
       node.send(msg);
     };

@@ -56,6 +56,7 @@ describe('nodes: tapo-event', function () {
     assert.equal(first.payload, false);
     assert.deepEqual(first.event, { source: 'poll', type: 'device_on', state: true });
     assert.equal((first.device as { host: string }).host, `127.0.0.1:${sim.port}`);
+    assert.equal((first.device as { model: string }).model, 'P110');
 
     let got = next(out);
     switchByHand(sim, true);
@@ -161,12 +162,20 @@ describe('nodes: tapo-event', function () {
     assert.equal(msg.topic, 'motion');
     assert.equal(msg.payload, true);
     assert.equal((msg.event as { source: string }).source, 'poll');
-    assert.equal((msg.event as { type: string }).type, 'motion');
+    // Typed by the camera's detection list (events.md §3.2: alarm_type 2 = motion).
+    assert.equal((msg.event as { type: string }).type, 'alarm_type 2');
     assert.equal(String((msg.event as { time: number }).time), String(detected.time));
 
     got = next(helper.getNode('out'));
     sim.detect({ type: 'person' });
-    assert.equal((await got).topic, 'person');
+    const person = await got;
+    assert.equal(person.topic, 'person');
+
+    // Two detections between two polls: both arrive, typed, in order (searchDetectionList).
+    const two = collect(helper.getNode('out'), 2);
+    sim.detect({ type: 'vehicle' });
+    sim.detect({ type: 'pet' });
+    assert.deepEqual((await two).map((m) => m.topic), ['vehicle', 'pet']);
 
     setPrivacy(cam, true);
     await statusWhere(ev, seen, (s) => s.text === 'tapo-event.status.paused.privacy');
