@@ -50,6 +50,7 @@ import { KlapSchemeServer } from './schemes/klap';
 import { PassthroughSchemeServer } from './schemes/passthrough';
 import { TpapSchemeServer } from './schemes/tpap';
 import type { TpapCameraPasscode } from './schemes/tpap';
+import { bindListener } from './listen';
 import type {
   DeviceLogic,
   SchemeContext,
@@ -729,30 +730,15 @@ export class SimulatedDevice extends EventEmitter implements ControlTarget {
     return http.createServer(handler);
   }
 
-  private listen(): Promise<void> {
+  private async listen(): Promise<void> {
     const listener = this.createListener();
     listener.on('connection', (socket: Socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
     });
-    return new Promise((resolve, reject) => {
-      const onError = (err: Error): void => {
-        listener.close();
-        reject(err);
-      };
-      listener.once('error', onError);
-      listener.listen({ host: this.host, port: this.port }, () => {
-        listener.off('error', onError);
-        const address = listener.address();
-        if (address !== null && typeof address === 'object') this.port = address.port;
-        this.listener = listener;
-        if (this.stopped) {
-          void this.closeListener().then(resolve);
-          return;
-        }
-        resolve();
-      });
-    });
+    this.port = await bindListener(listener, this.host, this.port);
+    this.listener = listener;
+    if (this.stopped) await this.closeListener();
   }
 
   private closeListener(): Promise<void> {

@@ -67,6 +67,7 @@ import type { OnvifDeviceInformation, OnvifMessage, SoapFault } from './soap';
 import { checkUsernameToken } from './wsse';
 import { XmlError, childOf, childrenOf, parseXml, textOf } from './xml';
 import type { XmlElement } from './xml';
+import { bindListener } from '../listen';
 
 /** Longest `PullMessages` hold, in ms (a longer `Timeout` is cut to it). */
 export const MAX_PULL_TIMEOUT_MS = 3_600_000;
@@ -185,7 +186,7 @@ export class OnvifServer {
   }
 
   /** Opens the port (the same one after the first time). Rejects with the bind error. */
-  listen(): Promise<void> {
+  async listen(): Promise<void> {
     if (this.listener !== undefined || this.stopped) return Promise.resolve();
     const listener = http.createServer((req, res) => this.handle(req, res));
     listener.on('connection', (socket: Socket) => {
@@ -197,24 +198,9 @@ export class OnvifServer {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
     });
-    return new Promise((resolve, reject) => {
-      const onError = (err: Error): void => {
-        listener.close();
-        reject(err);
-      };
-      listener.once('error', onError);
-      listener.listen({ host: this.host, port: this.port }, () => {
-        listener.off('error', onError);
-        const address = listener.address();
-        if (address !== null && typeof address === 'object') this.port = address.port;
-        this.listener = listener;
-        if (this.stopped) {
-          void this.closeListener().then(resolve);
-          return;
-        }
-        resolve();
-      });
-    });
+    this.port = await bindListener(listener, this.host, this.port);
+    this.listener = listener;
+    if (this.stopped) await this.closeListener();
   }
 
   /** Closes the port and every connection (held pulls included); subscriptions are kept. */
