@@ -100,10 +100,11 @@ export function readExamples(dir = path.join(repoRoot, 'examples')): { file: str
 export function buildDemoFlows(
   examples: { file: string; nodes: FlowNode[] }[],
   hosts: Record<string, string>,
-): { flows: FlowNode[]; credentials: Record<string, { username: string; password: string }> } {
+  onvifPorts: Record<string, number> = {},
+): { flows: FlowNode[]; credentials: Record<string, Record<string, string>> } {
   const flows: FlowNode[] = [];
   const seen = new Set<string>();
-  const credentials: Record<string, { username: string; password: string }> = {};
+  const credentials: Record<string, Record<string, string>> = {};
   examples.forEach((example, index) => {
     const title = example.file.replace(/\.json$/, '');
     const tabId = `tapo_demo_tab_${index}`;
@@ -122,8 +123,13 @@ export function buildDemoFlows(
           copy.host = host;
           const isCamera = copy.kind === 'camera';
           credentials[copy.id] = { username: isCamera ? 'admin' : 'user@example.com', password: DEMO_PASSWORD };
+          // A camera that serves ONVIF gets the camera account: its events then come over ONVIF.
+          if (isCamera && onvifPorts[copy.id] !== undefined) {
+            credentials[copy.id] = { ...credentials[copy.id], cameraUsername: DEMO_CAMERA_ACCOUNT.username, cameraPassword: DEMO_CAMERA_ACCOUNT.password };
+          }
         }
       }
+      if (copy.type === 'tapo-event' && typeof copy.device === 'string' && onvifPorts[copy.device] !== undefined) copy.onvifPort = onvifPorts[copy.device];
       flows.push(copy);
     }
   });
@@ -158,6 +164,8 @@ export interface PrepareOptions {
   uiPort: number;
   /** `host:port` of each simulated device by tapo-device config id, for flows written now. */
   hosts: Record<string, string>;
+  /** The ONVIF port of each simulated camera by tapo-device config id (its event nodes use it). */
+  onvifPorts?: Record<string, number>;
   /** Remove the directory first (it must be a demo user directory or empty) and start afresh. */
   reset?: boolean;
   /** The example flows (default: examples/*.json of this package). */
@@ -201,7 +209,7 @@ export function prepareDemoUserDir(options: PrepareOptions): PreparedUserDir {
     fs.writeFileSync(markerFile, `${JSON.stringify({ ...marker, created: new Date().toISOString() }, null, 2)}\n`, { mode: 0o600 });
   }
   if (fresh) {
-    const { flows, credentials } = buildDemoFlows(options.examples ?? readExamples(), options.hosts);
+    const { flows, credentials } = buildDemoFlows(options.examples ?? readExamples(), options.hosts, options.onvifPorts ?? {});
     fs.writeFileSync(flowsFile, JSON.stringify(flows, null, 2));
     fs.writeFileSync(path.join(userDir, 'flows_cred.json'), JSON.stringify(encryptFlowCredentials(credentials, marker.credentialSecret)), { mode: 0o600 });
   }
@@ -290,18 +298,20 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     })),
   );
   const hosts: Record<string, string> = {};
+  const onvifPorts: Record<string, number> = {};
   const byConfigId: Record<string, SimulatedDevice> = {};
   DEMO_DEVICES.forEach((d, i) => {
     const dev = devices[i];
     if (dev) {
       hosts[d.configId] = `${dev.host}:${dev.port}`;
+      if (dev.onvifPort !== undefined) onvifPorts[d.configId] = dev.onvifPort;
       byConfigId[d.configId] = dev;
     }
   });
 
   let prepared: PreparedUserDir;
   try {
-    prepared = prepareDemoUserDir({ userDir: options.userDir, uiPort: options.uiPort, hosts, reset: options.reset === true });
+    prepared = prepareDemoUserDir({ userDir: options.userDir, uiPort: options.uiPort, hosts, onvifPorts, reset: options.reset === true });
   } catch (err) {
     await Promise.all(devices.map((d) => d.stop()));
     throw err;

@@ -49,6 +49,15 @@ const secretOf = (userDir: string): string =>
   (JSON.parse(fs.readFileSync(path.join(userDir, DEMO_MARKER), 'utf8')) as { credentialSecret: string }).credentialSecret;
 
 describe('npm start: the demo user directory', () => {
+  it('cameras that serve ONVIF get the camera account, and their event nodes the ONVIF port', () => {
+    const { flows, credentials } = buildDemoFlows(readExamples(), HOSTS, { tapo_demo_camera_tpap: 18921 });
+    const events = flows.filter((n) => n.type === 'tapo-event' && n.device === 'tapo_demo_camera_tpap');
+    assert.ok(events.length > 0);
+    for (const n of events) assert.equal(n.onvifPort, 18921);
+    assert.equal(credentials.tapo_demo_camera_tpap?.cameraUsername, DEMO_CAMERA_ACCOUNT.username);
+    assert.equal(credentials.tapo_demo_camera?.cameraUsername, undefined);
+  });
+
   let tmp = '';
   let userDir = '';
 
