@@ -256,7 +256,7 @@ class SnapshotSession {
   private payloadType: number | undefined;
   private playing = false;
   private timer: NodeJS.Timeout | undefined;
-  private readonly onAbort = (): void => this.fail(new TapoError('Timeout', 'requestAborted', { sent: this.socket !== undefined }));
+  private readonly onAbort = (): void => this.fail(new TapoError('Timeout', 'requestAborted', { sent: this.cseq > 0 }));
 
   constructor(
     private readonly target: RtspTarget,
@@ -268,7 +268,7 @@ class SnapshotSession {
 
   async run(): Promise<RtspSnapshot> {
     if (this.signal?.aborted) throw new TapoError('Timeout', 'requestAborted', { sent: false });
-    this.timer = setTimeout(() => this.fail(new TapoError('Timeout', 'rtspNoFrameInTime', { params: { where: this.target.url, ms: this.timeoutMs }, hint: 'checkPoweredOrTimeout' })), this.timeoutMs);
+    this.timer = setTimeout(() => this.fail(new TapoError('Timeout', 'rtspNoFrameInTime', { params: { where: this.target.url, ms: this.timeoutMs }, hint: 'checkPoweredOrTimeout', sent: this.cseq > 0 })), this.timeoutMs);
     this.signal?.addEventListener('abort', this.onAbort, { once: true });
     try {
       await this.connect();
