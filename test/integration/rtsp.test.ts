@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import * as net from 'node:net';
 
-import { JPEG_HEIGHT, JPEG_WIDTH, RTSP_PUBLIC, RTSP_REALM, startDevice } from '../../src/simulator';
+import { JPEG_HEIGHT, JPEG_WIDTH, ManualClock, RTSP_PUBLIC, RTSP_REALM, startDevice } from '../../src/simulator';
 import type { SimulatedDevice, StartDeviceOptions } from '../../src/simulator';
 
 const CAMERA = 'C101(US)_5.0_1.4.3';
@@ -340,6 +340,40 @@ describe('simulated camera: RTSP stream8 (media.md §2, §3)', function () {
     assert.equal((await c.request('PLAY', c.base)).status, 401);
     await new Promise((r) => setTimeout(r, 300));
     assert.equal(c.packets.length, 0);
+  });
+
+  it('Digest with qop=auth (RFC 2617 §3.2.2) is accepted; a nonce from another connection is not', async () => {
+    const device = await camera();
+    const c = await client(device);
+    const challenge = await c.request('DESCRIBE', c.base, {}, 'none');
+    const nonce = /nonce="([0-9a-f]+)"/.exec(challenge.headers.map(([, v]) => v).join(' '))![1]!;
+    const ha1 = md5(`${ACCOUNT.username}:${RTSP_REALM}:${ACCOUNT.password}`);
+    const ha2 = md5(`DESCRIBE:${c.base}`);
+    const response = md5(`${ha1}:${nonce}:00000001:abcdef:auth:${ha2}`);
+    const authorization = `Digest username="${ACCOUNT.username}", realm="${RTSP_REALM}", nonce="${nonce}", uri="${c.base}", qop=auth, nc=00000001, cnonce="abcdef", response="${response}"`;
+    assert.equal((await c.request('DESCRIBE', c.base, { Authorization: authorization }, 'none')).status, 200);
+    const other = await client(device);
+    assert.equal((await other.request('DESCRIBE', other.base, { Authorization: authorization }, 'none')).status, 401);
+  });
+
+  it('a reboot closes the RTSP connections; the port refuses until the camera is up, then plays again', async () => {
+    const clock = new ManualClock(Date.UTC(2024, 10, 3, 18, 40, 0));
+    const device = await camera({ clock });
+    const port = device.rtspPort!;
+    const c = await client(device);
+    await c.play();
+    const down = once(device, 'down');
+    void device.reboot(5);
+    await down;
+    await c.until(() => c.closed, 3000, 'close');
+    const refused = net.connect({ host: '127.0.0.1', port });
+    assert.equal(((await once(refused, 'error')) as [NodeJS.ErrnoException])[0].code, 'ECONNREFUSED');
+    clock.advance(5000);
+    await device.whenUp();
+    assert.equal(device.rtspPort, port);
+    const again = await client(device);
+    await again.play();
+    await again.until(() => again.frames().length >= 1, 3000, 'a frame');
   });
 
   it('PLAY without SETUP answers 454; UDP transport 461; stream1 and stream2 404', async () => {
