@@ -4,7 +4,7 @@
  *   tapo-sim --fixture NAME|PATH [--scheme S] [--host 127.0.0.1] [--port 0] [--username U]
  *            [--password P] [--load-watts W] [--session-ttl S] [--lockout-threshold N]
  *            [--lockout-seconds S] [--camera-password-hash sha256|md5] [--discovery-port N]
- *            [--onvif-port N] [--camera-account USER:PASS] [--ring-target HOST:PORT] [--fixture …]
+ *            [--onvif-port N] [--rtsp-port N] [--camera-account USER:PASS] [--ring-target HOST:PORT] [--fixture …]
  *   tapo-sim --config devices.json      (a JSON array of StartDeviceOptions)
  *   tapo-sim --list                     (bundled fixture names)
  *   tapo-sim trigger --port N [--host H] EVENT [--end] [--socket N]
@@ -13,10 +13,11 @@
  * Options after a `--fixture` apply to that fixture. `--discovery-port N` makes that device answer
  * UDP discovery probes on port N of its host (0 = any free port, 20002 = the real port; a
  * `--config` entry says `"discoveryPort": N`). Once a device listens, one JSON line per device
- * goes to stdout (host, port, scheme, model, family, url, discoveryPort and onvifPort when
+ * goes to stdout (host, port, scheme, model, family, url, discoveryPort, onvifPort and rtspPort when
  * enabled, fixture; never a password). `--onvif-port N` makes a camera serve ONVIF on port N of its
  * host (0 = any free port, 2020 = the real port), checked against `--camera-account` (default
- * tapo-cam:tapo-sim-cam); `--ring-target` is where a doorbell's ring goes (default 127.0.0.1:20005).
+ * tapo-cam:tapo-sim-cam); `--rtsp-port N` serves RTSP (`stream8`, MJPEG) on port N (0 = any free
+ * port, 554 = the real one) for the same account; `--ring-target` is where a doorbell's ring goes (default 127.0.0.1:20005).
  *
  * `trigger` POSTs to the control endpoint of a device already running (`/__sim/detect`,
  * `/__sim/ring`, `/__sim/press`) on `--host` (default 127.0.0.1) and `--port` (the device's port,
@@ -73,7 +74,7 @@ export const USAGE = [
   'usage: tapo-sim --fixture NAME|PATH [--scheme S] [--host H] [--port N] [--username U] [--password P]',
   '                [--load-watts W] [--session-ttl S] [--lockout-threshold N] [--lockout-seconds S]',
   '                [--camera-password-hash sha256|md5] [--tpap-camera-passcode md5|sha256-crypt]',
-  '                [--discovery-port N] [--onvif-port N] [--camera-account USER:PASS]',
+  '                [--discovery-port N] [--onvif-port N] [--rtsp-port N] [--camera-account USER:PASS]',
   '                [--ring-target HOST:PORT] [--fixture ...]',
   '       tapo-sim --config FILE.json   (array of device options)',
   '       tapo-sim --list',
@@ -82,7 +83,8 @@ export const USAGE = [
   'options after a --fixture apply to that device; --discovery-port N answers UDP discovery on',
   'port N of its --host (0 = any free port, 20002 = the real one; one device per host and port);',
   '--onvif-port N serves ONVIF on a camera (0 = any free port, 2020 = the real one) for the',
-  '--camera-account (default tapo-cam:tapo-sim-cam); --ring-target: where a doorbell rings',
+  '--camera-account (default tapo-cam:tapo-sim-cam); --rtsp-port N serves RTSP stream8 (MJPEG)',
+  'on a camera (0 = any free port, 554 = the real one) for the same account; --ring-target: where a doorbell rings',
   '(default 127.0.0.1:20005)',
   `trigger: sends EVENT to the device running on --port: ${DETECTION_TYPES.join(', ')} (--end`,
   'ends it), ring (doorbells), press (plugs; --socket N on a strip)',
@@ -105,6 +107,7 @@ const DEVICE_FLAGS: Record<string, { key: DeviceOptionKey; read: (value: string,
   '--tpap-camera-passcode': { key: 'tpapCameraPasscode', read: readTpapPasscode },
   '--discovery-port': { key: 'discoveryPort', read: (v, f) => readInteger(v, f, 0, 65535) },
   '--onvif-port': { key: 'onvifPort', read: (v, f) => readInteger(v, f, 0, 65535) },
+  '--rtsp-port': { key: 'rtspPort', read: (v, f) => readInteger(v, f, 0, 65535) },
   '--camera-account': { key: 'cameraAccount', read: readAccount },
   '--ring-target': { key: 'ringTarget', read: readHostPort },
 };

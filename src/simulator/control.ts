@@ -34,7 +34,7 @@ export interface ControlTarget {
   reboot(seconds?: number): Promise<void>;
   /** The device logic's state (serialised with JSON.stringify). */
   logicState(): unknown;
-  /** Acts on faults just merged (ONVIF port, subscriptions, flood). */
+  /** Acts on faults just merged (ONVIF and RTSP ports, subscriptions, flood). */
   applyFaults(): Promise<void>;
   /** A camera detects; throws an Error saying what is wrong with the request. */
   detect(detection: { type: SimDetectionType; active?: boolean }): unknown;
@@ -75,6 +75,10 @@ export function defaultFaults(): SimFaults {
     onvifIdleClose: false,
     onvifIdleCloseMs: 10_000,
     onvifBrokenPullPoint: false,
+    rtspDown: false,
+    rtspNoStream8: false,
+    rtspCloseMidFrame: false,
+    rtspSlowMs: 0,
   };
 }
 
@@ -101,8 +105,11 @@ const BOOLEAN_FAULTS = [
   'onvifInitializedFlood',
   'onvifIdleClose',
   'onvifBrokenPullPoint',
+  'rtspDown',
+  'rtspNoStream8',
+  'rtspCloseMidFrame',
 ] as const;
-const NUMBER_FAULTS = ['delayMs', 'expireAfterRequests', 'onvifFloodIntervalMs', 'onvifIdleCloseMs'] as const;
+const NUMBER_FAULTS = ['delayMs', 'expireAfterRequests', 'onvifFloodIntervalMs', 'onvifIdleCloseMs', 'rtspSlowMs'] as const;
 
 /** The longest delay one Node timer can wait (2^31 − 1 ms, about 24.8 days); longer ones fire at once. */
 export const MAX_DELAY_MS = 2 ** 31 - 1;
@@ -116,6 +123,7 @@ const NUMBER_LIMITS: Record<(typeof NUMBER_FAULTS)[number], { min: number; max: 
   expireAfterRequests: { min: 0, max: Number.MAX_SAFE_INTEGER, integer: true },
   onvifFloodIntervalMs: { min: 10, max: MAX_DELAY_MS, integer: true },
   onvifIdleCloseMs: { min: 0, max: MAX_DELAY_MS, integer: true },
+  rtspSlowMs: { min: 0, max: 60_000, integer: true },
 };
 
 /** Longest `loginStok` accepted (real tokens are 32 characters). */

@@ -45,6 +45,7 @@ import type { PlugLogic } from './logic/plug';
 import { CameraLegacySchemeServer, CameraSecureSchemeServer } from './schemes/camera';
 import type { CameraPasswordHash } from './schemes/camera';
 import { OnvifServer } from './onvif/server';
+import { RtspServer } from './rtsp/server';
 import type { OnvifDeviceInformation } from './onvif/soap';
 import { KlapSchemeServer } from './schemes/klap';
 import { PassthroughSchemeServer } from './schemes/passthrough';
@@ -114,8 +115,13 @@ export interface StartDeviceOptions {
    */
   onvifPort?: number;
   /**
+   * Cameras: serve RTSP (rtsp/server.ts: `stream8` as RTP/JPEG over TCP, media.md §3) on this
+   * port of the same host: 0 = any free port, 554 = the real cameras' port. Default: no RTSP.
+   */
+  rtspPort?: number;
+  /**
    * Cameras: the camera account (camera.md §4, the RTSP/ONVIF user) that ONVIF requests must
-   * prove with a WS-Security digest. Default {@link DEFAULT_CAMERA_ACCOUNT}.
+   * prove with a WS-Security digest, and RTSP requests with Digest or Basic. Default {@link DEFAULT_CAMERA_ACCOUNT}.
    */
   cameraAccount?: { username: string; password: string };
   /** Doorbells: where `ring()` sends its UDP datagram (default {@link DEFAULT_RING_TARGET}, events.md §4). */
@@ -165,6 +171,8 @@ export interface SimDeviceDescription {
   discoveryPort?: number;
   /** ONVIF port, present only when the camera serves ONVIF. */
   onvifPort?: number;
+  /** RTSP port, present only when the camera serves RTSP. */
+  rtspPort?: number;
 }
 
 /** Default bound account of a plug. */
@@ -308,7 +316,8 @@ class FaultingLogic implements DeviceLogic {
 /**
  * A simulated Tapo device listening on a local port. Start one with `startDevice`.
  * Events: `request` (a `SimRequest` reached the device, before faults apply), `onvif` (an
- * `OnvifRequestInfo`: the ONVIF server answered a request, or holds a pull), `down` and `up`
+ * `OnvifRequestInfo`: the ONVIF server answered a request, or holds a pull), `rtsp` (an
+ * `RtspRequestInfo`: the RTSP server answered a request), `down` and `up`
  * (reboot), `stopped`.
  */
 export class SimulatedDevice extends EventEmitter implements ControlTarget {
@@ -344,6 +353,8 @@ export class SimulatedDevice extends EventEmitter implements ControlTarget {
   discoveryResponder: DiscoveryResponder | undefined;
   /** The ONVIF server, when a camera is started with `onvifPort`. */
   readonly onvifServer: OnvifServer | undefined;
+  /** The RTSP server, when a camera is started with `rtspPort`. */
+  readonly rtspServer: RtspServer | undefined;
   /** The camera account ONVIF requests must prove (cameras). */
   readonly cameraAccount: Readonly<{ username: string; password: string }>;
   /** Where `ring()` sends its datagram (doorbells). */
@@ -392,6 +403,23 @@ export class SimulatedDevice extends EventEmitter implements ControlTarget {
       if (this.family !== 'camera') throw new Error(`ONVIF is a camera service; ${this.model} is a ${this.family} device`);
       this.onvifServer = new OnvifServer(this.onvifTarget(), { host: this.host, port: options.onvifPort }, (info) => this.emit('onvif', info));
     }
+    if (options.rtspPort !== undefined) {
+      if (this.family !== 'camera') throw new Error(`RTSP is a camera service; ${this.model} is a ${this.family} device`);
+      const device = this;
+      const target = {
+        get clock() {
+          return device.clock;
+        },
+        get faults() {
+          return device.faults;
+        },
+        get cameraAccount() {
+          return device.cameraAccount;
+        },
+        privacyMode: () => (device.logic as CameraLogic).state.privacyMode,
+      };
+      this.rtspServer = new RtspServer(target, { host: this.host, port: options.rtspPort }, (info) => this.emit('rtsp', info));
+    }
     const credentials = {
       username: options.username ?? (this.family === 'camera' ? DEFAULT_CAMERA_USERNAME : DEFAULT_PLUG_USERNAME),
       password: options.password ?? DEFAULT_PASSWORD,
@@ -438,6 +466,11 @@ export class SimulatedDevice extends EventEmitter implements ControlTarget {
     return this.onvifServer?.port;
   }
 
+  /** Bound RTSP port, or undefined when the camera does not serve RTSP. */
+  get rtspPort(): number | undefined {
+    return this.rtspServer?.port;
+  }
+
   /** True for a doorbell profile (`device_type` SMART.TAPODOORBELL). */
   get isDoorbell(): boolean {
     return this.deviceType() === 'SMART.TAPODOORBELL';
@@ -457,6 +490,14 @@ export class SimulatedDevice extends EventEmitter implements ControlTarget {
     if (this.onvifServer !== undefined && !this.faults.onvifDown) {
       try {
         await this.onvifServer.listen();
+      } catch (err) {
+        await this.stop();
+        throw err;
+      }
+    }
+    if (this.rtspServer !== undefined && !this.faults.rtspDown) {
+      try {
+        await this.rtspServer.listen();
       } catch (err) {
         await this.stop();
         throw err;
@@ -487,6 +528,7 @@ export class SimulatedDevice extends EventEmitter implements ControlTarget {
     };
     if (this.discoveryPort !== undefined) description.discoveryPort = this.discoveryPort;
     if (this.onvifPort !== undefined) description.onvifPort = this.onvifPort;
+    if (this.rtspPort !== undefined) description.rtspPort = this.rtspPort;
     return description;
   }
 
@@ -503,9 +545,15 @@ export class SimulatedDevice extends EventEmitter implements ControlTarget {
   /**
    * Acts on faults mutated in place: closes or reopens the ONVIF port for `onvifDown` (closing
    * it forgets every subscription, as a camera whose ONVIF is off has none), fires
-   * `onvifDropSubscriptions`, starts or stops the `Initialized` flood.
+   * `onvifDropSubscriptions`, starts or stops the `Initialized` flood; closes or reopens the RTSP
+   * port for `rtspDown` (closing it drops every RTSP connection).
    */
   async applyFaults(): Promise<void> {
+    const rtsp = this.rtspServer;
+    if (rtsp !== undefined) {
+      if (this.faults.rtspDown && rtsp.listening) await rtsp.closeListener();
+      else if (!this.faults.rtspDown && !rtsp.listening && !this.down && !this.stopped) await rtsp.listen();
+    }
     const onvif = this.onvifServer;
     if (onvif === undefined) return;
     onvif.applyFaults();
@@ -667,7 +715,7 @@ export class SimulatedDevice extends EventEmitter implements ControlTarget {
       // A rebooting camera forgets its ONVIF subscriptions and stops detecting.
       if (this.family === 'camera') (this.logic as CameraLogic).endDetections();
       this.onvifServer?.dropSubscriptions();
-      await Promise.all([this.closeListener(), this.onvifServer?.closeListener()]);
+      await Promise.all([this.closeListener(), this.onvifServer?.closeListener(), this.rtspServer?.closeListener()]);
       this.emit('down');
     }
     if (this.upTimer === undefined && !this.stopped) {
@@ -697,7 +745,7 @@ export class SimulatedDevice extends EventEmitter implements ControlTarget {
     this.upTimer = undefined;
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
-    await Promise.all([this.closeListener(), this.discoveryResponder?.stop(), this.onvifServer?.stop()]);
+    await Promise.all([this.closeListener(), this.discoveryResponder?.stop(), this.onvifServer?.stop(), this.rtspServer?.stop()]);
     this.emit('stopped');
   }
 
@@ -708,6 +756,7 @@ export class SimulatedDevice extends EventEmitter implements ControlTarget {
     const onvif = this.onvifServer;
     (this.listener === undefined ? this.listen() : Promise.resolve())
       .then(() => (onvif !== undefined && !this.faults.onvifDown ? onvif.listen() : undefined))
+      .then(() => (this.rtspServer !== undefined && !this.faults.rtspDown ? this.rtspServer.listen() : undefined))
       .then(
         () => {
           this.down = false;

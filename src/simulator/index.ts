@@ -20,6 +20,9 @@ export { DETECTIONS, DETECTION_TYPES, ONVIF_DETECTION_TYPES, isDetectionType } f
 export type { SimDetectionType, DetectionSpec, OnvifProperty } from './detections';
 export { OnvifServer, MAX_PULL_TIMEOUT_MS, parseDuration, parseTerminationTime } from './onvif/server';
 export type { OnvifRequestInfo, OnvifTarget } from './onvif/server';
+export { RtspServer, RTSP_REALM, RTSP_PUBLIC, FRAME_INTERVAL_MS, MAX_SLICE_BYTES, JPEG_PAYLOAD_TYPE, parseAuthParams, rtpJpegPacket } from './rtsp/server';
+export type { RtspRequestInfo, RtspTarget } from './rtsp/server';
+export { counterJpeg, counterBlocks, encodeBlocks, frameComment, JPEG_WIDTH, JPEG_HEIGHT } from './media/jpeg';
 export { passwordDigest, checkUsernameToken } from './onvif/wsse';
 export { parseXml, escapeXml, XmlError } from './onvif/xml';
 export type { XmlElement, XmlAttribute } from './onvif/xml';

@@ -148,6 +148,14 @@ export interface SimFaults {
   onvifIdleCloseMs: number;
   /** Cameras: ONVIF subscriptions are made and answered, but no event is ever delivered (C200 1.3.6). */
   onvifBrokenPullPoint: boolean;
+  /** Cameras: the RTSP port is closed (connections refused), as on a camera with RTSP off. */
+  rtspDown: boolean;
+  /** Cameras: `DESCRIBE` and `SETUP` of `stream8` answer 404, as on a model without the MJPEG profile. */
+  rtspNoStream8: boolean;
+  /** Cameras: the RTSP connection is closed after the first slice of the first frame sent. */
+  rtspCloseMidFrame: boolean;
+  /** Cameras: wait this many ms between two RTP packets of a frame (0 = none). */
+  rtspSlowMs: number;
 }
 
 /** Everything a scheme handler may use. */

@@ -89,6 +89,8 @@ describe('tapo-sim CLI', () => {
           { fixture: 'D130(US)_1.0_1.1.9', ringTarget: { host: '::1', port: 9 } },
         ],
       });
+      assert.deepEqual(parseCliArgs(['--fixture', 'C101(US)_5.0_1.4.3', '--rtsp-port', '554']), { kind: 'start', devices: [{ fixture: 'C101(US)_5.0_1.4.3', rtspPort: 554 }] });
+      assert.deepEqual(parseCliArgs(['--config', 'c.json'], () => '[{"fixture":"C101(US)_5.0_1.4.3","rtspPort":0}]'), { kind: 'start', devices: [{ fixture: 'C101(US)_5.0_1.4.3', rtspPort: 0 }] });
       const config = JSON.stringify([{ fixture: 'C101(US)_5.0_1.4.3', onvifPort: 2020, cameraAccount: 'u:p', ringTarget: 'localhost:20005' }]);
       assert.deepEqual(parseCliArgs(['--config', 'c.json'], () => config), {
         kind: 'start',
@@ -100,6 +102,7 @@ describe('tapo-sim CLI', () => {
         [['--fixture', 'X', '--ring-target', '127.0.0.1'], /--ring-target must be HOST:PORT/],
         [['--fixture', 'X', '--ring-target', 'h:0'], /HOST:PORT/],
         [['--fixture', 'X', '--onvif-port', '70000'], /--onvif-port must be an integer from 0 to 65535/],
+        [['--fixture', 'X', '--rtsp-port', '-1'], /--rtsp-port must be an integer from 0 to 65535/],
       ];
       for (const [argv, message] of cases) assert.throws(() => parseCliArgs(argv), message, argv.join(' '));
     });
@@ -159,7 +162,7 @@ describe('tapo-sim CLI', () => {
       assert.deepEqual(err, []);
     });
 
-    it('prints onvifPort in the JSON line of a camera that serves ONVIF, never the camera password', async () => {
+    it('prints onvifPort and rtspPort in the JSON line of a camera that serves ONVIF and RTSP, never the camera password', async () => {
       const out: string[] = [];
       const signals = new EventEmitter();
       const printed = new EventEmitter();
@@ -170,11 +173,13 @@ describe('tapo-sim CLI', () => {
         },
         stderr: () => undefined,
       };
-      const done = main(['--fixture', 'C101(US)_5.0_1.4.3', '--onvif-port', '0', '--camera-account', 'cam:s3cret-cam'], io, signals);
+      const done = main(['--fixture', 'C101(US)_5.0_1.4.3', '--onvif-port', '0', '--rtsp-port', '0', '--camera-account', 'cam:s3cret-cam'], io, signals);
       while (out.length < 1) await once(printed, 'line');
       const line = JSON.parse(out[0]!);
       assert.equal(typeof line.onvifPort, 'number');
       assert.notEqual(line.onvifPort, line.port);
+      assert.equal(typeof line.rtspPort, 'number');
+      assert.notEqual(line.rtspPort, line.onvifPort);
       assert.doesNotMatch(out[0]!, /s3cret-cam/);
       signals.emit('SIGTERM');
       assert.equal(await done, 0);
