@@ -155,6 +155,15 @@ function canBackOff(job: Job, idempotent: boolean, tries: number): boolean {
   return idempotent && wait !== undefined && performance.now() + wait < job.deadline;
 }
 
+/** The host part of a configured `host`, `host:port`, `[v6]` or `[v6]:port` (as it is, when it does not parse). */
+export function hostOf(value: string): string {
+  try {
+    return parseHostPort(value).host;
+  } catch {
+    return value;
+  }
+}
+
 /** Splits `host`, `host:port`, `[v6]` or `[v6]:port`. Throws an `Input` error for a bad port. */
 export function parseHostPort(value: string): { host: string; port?: number } {
   const text = value.trim();

@@ -11,6 +11,7 @@ import dgram from 'node:dgram';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { TapoError } from '../protocol/errors';
+import { hostOf } from './connection';
 
 /** The port doorbells ring on (events.md §4.1). */
 export const DOORBELL_RING_PORT = 20005;
@@ -36,7 +37,7 @@ const ports = new Map<number, PortEntry>();
 
 /** The address of a configured host (`host` or `host:port`), resolved once; undefined when it does not resolve. */
 async function resolve(host: string): Promise<string | undefined> {
-  const bare = /^\[([^\]]+)\]/.exec(host)?.[1] ?? (host.split(':').length === 2 ? host.split(':')[0] : host) ?? host;
+  const bare = hostOf(host);
   if (isIP(bare)) return bare;
   try {
     return (await lookup(bare)).address;

@@ -22,6 +22,7 @@ import { isTapoError } from '../protocol/errors';
 import type { TapoError } from '../protocol/errors';
 import type { DeviceKind } from '../protocol/types';
 import type { DeviceVerbs, RunOptions } from './device';
+import { hostOf } from './connection';
 import { listenForRings } from './ring';
 import { ONVIF_PORT, OnvifEvents } from '../protocol/onvif';
 import { OnvifEventState } from '../devices/onvif-events';
@@ -491,14 +492,6 @@ const ONVIF_PRIVACY_POLL_MS = 30_000;
 const ONVIF_INITIALIZED_END_MS = 30_000;
 /** How often such detections are checked, ms. */
 const ONVIF_EXPIRY_CHECK_MS = 5_000;
-
-/** The host part of a configured `host`, `host:port`, `[v6]` or `[v6]:port`. */
-function hostOf(host: string): string {
-  const bracket = /^\[([^\]]+)\]/.exec(host);
-  if (bracket) return bracket[1] ?? host;
-  const parts = host.split(':');
-  return parts.length === 2 ? (parts[0] ?? host) : host;
-}
 
 /** The relay and, when asked, the power now of a plug, in one round trip where it batches. */
 async function readPlug(plug: Plug, withPower: boolean): Promise<PlugState> {

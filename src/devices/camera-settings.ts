@@ -344,6 +344,16 @@ function alarmValue(v: unknown): AlarmChange {
   return { type: 'alarmConfig', config };
 }
 
+/** The params of a day/night change, under either method name (methods-camera.md §4). */
+export function nightVisionParams(state: NightVisionState): JsonObject {
+  return { image: { common: { inf_type: state } } };
+}
+
+/** The params of the named siren verb `setSirenStatus` (cameras behind a hub, methods-camera.md §4). */
+export function sirenParams(action: 'start' | 'stop'): JsonObject {
+  return { msg_alarm: { status: action === 'start' ? 'on' : 'off' } };
+}
+
 /**
  * The camera settings, in the order {@link CAMERA_SETTINGS} lists them (and `"all"` reads them).
  * The settable ones run in this order within their {@link ChangePhase}: privacy mode comes first,
@@ -467,7 +477,7 @@ const CAMERA_SETTING_TABLE = {
       write: (c, known) =>
         known.nightVisionMethod === undefined
           ? { ownRequest: (camera) => camera.setNightVision(c.state) }
-          : absoluteSet(known.nightVisionMethod, { image: { common: { inf_type: c.state } } }),
+          : absoluteSet(known.nightVisionMethod, nightVisionParams(c.state)),
     },
   }),
   // pytapo's read of the alarm configuration (methods-camera.md §4); getAlertConfig would also
@@ -503,7 +513,7 @@ const CAMERA_SETTING_TABLE = {
             : { ownRequest: (camera) => camera.setAlarmConfig(c.config) };
         }
         return known.alarmStyle === 'named'
-          ? absoluteSet('setSirenStatus', { msg_alarm: { status: c.action === 'start' ? 'on' : 'off' } })
+          ? absoluteSet('setSirenStatus', sirenParams(c.action))
           : { ownRequest: (camera) => (c.action === 'start' ? camera.startAlarm() : camera.stopAlarm()) };
       },
       // Sounding the alarm changes no setting.

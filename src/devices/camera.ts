@@ -26,7 +26,7 @@
 import { TapoError } from '../protocol/errors';
 import type { JsonObject } from '../protocol/types';
 import type { Requester } from './requester';
-import { CAMERA_SETTINGS, alarmSection, decodeSetting, isSettingChange, readsBack, readsOf, settingOf, writeSettingChange } from './camera-settings';
+import { CAMERA_SETTINGS, alarmSection, decodeSetting, isSettingChange, nightVisionParams, readsBack, readsOf, settingOf, sirenParams, writeSettingChange } from './camera-settings';
 import type {
   AlarmConfigUpdate,
   CameraPreset,
@@ -240,7 +240,7 @@ export class Camera {
    */
   async setNightVision(state: NightVisionState): Promise<void> {
     const known = this.facts.nightVisionMethod;
-    const params: JsonObject = { image: { common: { inf_type: state } } };
+    const params = nightVisionParams(state);
     if (known !== undefined) {
       await this.callMethod(known, params, true);
       return;
@@ -454,7 +454,7 @@ export class Camera {
   private async manualAlarm(action: 'start' | 'stop'): Promise<void> {
     await this.styleBOrNamed(
       () => this.styleB({ method: 'do', msg_alarm: { manual_msg_alarm: { action } } }, true),
-      () => this.callMethod('setSirenStatus', { msg_alarm: { status: action === 'start' ? 'on' : 'off' } }, true),
+      () => this.callMethod('setSirenStatus', sirenParams(action), true),
     );
   }
 
