@@ -17,6 +17,8 @@
  * The device binds 127.0.0.1 by default, so the endpoint is not reachable from other hosts.
  */
 import type { SimDetectionType } from './detections';
+import { STREAM8_FORMS } from './media/rfc2435';
+import type { Stream8Form } from './media/rfc2435';
 import type { SimFaults, SimRequest, SimResponse, SimScheme } from './types';
 
 /** Every scheme name the simulator knows. */
@@ -79,6 +81,8 @@ export function defaultFaults(): SimFaults {
     rtspNoStream8: false,
     rtspCloseMidFrame: false,
     rtspSlowMs: 0,
+    rtspDigestOnly: false,
+    rtspJpegForm: 'tapo',
   };
 }
 
@@ -108,6 +112,7 @@ const BOOLEAN_FAULTS = [
   'rtspDown',
   'rtspNoStream8',
   'rtspCloseMidFrame',
+  'rtspDigestOnly',
 ] as const;
 const NUMBER_FAULTS = ['delayMs', 'expireAfterRequests', 'onvifFloodIntervalMs', 'onvifIdleCloseMs', 'rtspSlowMs'] as const;
 
@@ -174,13 +179,18 @@ export function mergeFaults(faults: SimFaults, patch: unknown): void {
         throw new Error('fault "refuseRequests" must be {"status": an HTTP status from 400 to 599, "count": a whole number >= 0}');
       }
       next.refuseRequests = { status: status as number, count: count as number };
+    } else if (key === 'rtspJpegForm') {
+      if (typeof value !== 'string' || !(STREAM8_FORMS as readonly string[]).includes(value)) {
+        throw new Error(`fault "rtspJpegForm" must be one of ${STREAM8_FORMS.join(', ')}`);
+      }
+      next.rtspJpegForm = value as Stream8Form;
     } else if (key === 'loseReplyTo') {
       if (!isObject(value) || !Object.values(value).every(isCount)) {
         throw new Error('fault "loseReplyTo" must map method names to whole counts >= 0');
       }
       next.loseReplyTo = { ...(value as Record<string, number>) };
     } else {
-      const known = [...BOOLEAN_FAULTS, ...NUMBER_FAULTS, 'methodErrors', 'loseReplyTo', 'loginStok', 'refuseRequests'];
+      const known = [...BOOLEAN_FAULTS, ...NUMBER_FAULTS, 'methodErrors', 'loseReplyTo', 'loginStok', 'refuseRequests', 'rtspJpegForm'];
       throw new Error(`unknown fault "${key}"; known: ${known.join(', ')}`);
     }
   }

@@ -46,6 +46,9 @@ import { CameraLegacySchemeServer, CameraSecureSchemeServer } from './schemes/ca
 import type { CameraPasswordHash } from './schemes/camera';
 import { OnvifServer } from './onvif/server';
 import { RtspServer } from './rtsp/server';
+import { findFfmpeg } from './media/h264';
+import { STREAM8_FORMS } from './media/rfc2435';
+import type { Stream8Form } from './media/rfc2435';
 import type { OnvifDeviceInformation } from './onvif/soap';
 import { KlapSchemeServer } from './schemes/klap';
 import { PassthroughSchemeServer } from './schemes/passthrough';
@@ -119,6 +122,17 @@ export interface StartDeviceOptions {
    * port of the same host: 0 = any free port, 554 = the real cameras' port. Default: no RTSP.
    */
   rtspPort?: number;
+  /**
+   * Cameras with RTSP: how `stream8` packs its frames (media/rfc2435.ts): 'tapo' (default, the
+   * whole JFIF as Tapo sends it, media.md §3.3), 'rfc' (RFC 2435 scans, Q 80) or 'rfc-tables'
+   * (Q 255, tables in-band). The fault `rtspJpegForm` starts with this value and changes it live.
+   */
+  rtspJpegForm?: Stream8Form;
+  /**
+   * Cameras with RTSP: the ffmpeg that encodes `stream1`/`stream2` (H.264). Default: the first
+   * executable `ffmpeg` on PATH; `false` = none, so both answer 404 as on a host without ffmpeg.
+   */
+  rtspFfmpeg?: string | false;
   /**
    * Cameras: the camera account (camera.md §4, the RTSP/ONVIF user) that ONVIF requests must
    * prove with a WS-Security digest, and RTSP requests with Digest or Basic. Default {@link DEFAULT_CAMERA_ACCOUNT}.
@@ -317,7 +331,8 @@ class FaultingLogic implements DeviceLogic {
  * A simulated Tapo device listening on a local port. Start one with `startDevice`.
  * Events: `request` (a `SimRequest` reached the device, before faults apply), `onvif` (an
  * `OnvifRequestInfo`: the ONVIF server answered a request, or holds a pull), `rtsp` (an
- * `RtspRequestInfo`: the RTSP server answered a request), `down` and `up`
+ * `RtspRequestInfo`: the RTSP server answered a request), `rtspFrame` (an `RtspFrameInfo`
+ * `{ path, counter, form }`: a `stream8` frame starts being sent), `down` and `up`
  * (reboot), `stopped`.
  */
 export class SimulatedDevice extends EventEmitter implements ControlTarget {
@@ -418,7 +433,17 @@ export class SimulatedDevice extends EventEmitter implements ControlTarget {
         },
         privacyMode: () => (device.logic as CameraLogic).state.privacyMode,
       };
-      this.rtspServer = new RtspServer(target, { host: this.host, port: options.rtspPort }, (info) => this.emit('rtsp', info));
+      const form = options.rtspJpegForm ?? 'tapo';
+      if (!(STREAM8_FORMS as readonly string[]).includes(form)) throw new Error(`rtspJpegForm must be one of ${STREAM8_FORMS.join(', ')}`);
+      this.faults.rtspJpegForm = form;
+      const ffmpeg = options.rtspFfmpeg === false ? undefined : (options.rtspFfmpeg ?? findFfmpeg());
+      this.rtspServer = new RtspServer(target, {
+        host: this.host,
+        port: options.rtspPort,
+        ffmpeg,
+        onRequest: (info) => this.emit('rtsp', info),
+        onFrame: (info) => this.emit('rtspFrame', info),
+      });
     }
     const credentials = {
       username: options.username ?? (this.family === 'camera' ? DEFAULT_CAMERA_USERNAME : DEFAULT_PLUG_USERNAME),

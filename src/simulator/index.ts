@@ -20,8 +20,25 @@ export { DETECTIONS, DETECTION_TYPES, ONVIF_DETECTION_TYPES, isDetectionType } f
 export type { SimDetectionType, DetectionSpec, OnvifProperty } from './detections';
 export { OnvifServer, MAX_PULL_TIMEOUT_MS, parseDuration, parseTerminationTime } from './onvif/server';
 export type { OnvifRequestInfo, OnvifTarget } from './onvif/server';
-export { RtspServer, RTSP_REALM, RTSP_PUBLIC, FRAME_INTERVAL_MS, MAX_SLICE_BYTES, JPEG_PAYLOAD_TYPE, parseAuthParams, rtpJpegPacket } from './rtsp/server';
-export type { RtspRequestInfo, RtspTarget } from './rtsp/server';
+export {
+  RtspServer,
+  RTSP_REALM,
+  RTSP_PUBLIC,
+  FRAME_INTERVAL_MS,
+  MAX_SLICE_BYTES,
+  JPEG_PAYLOAD_TYPE,
+  H264_PAYLOAD_TYPE,
+  MAX_H264_PAYLOAD,
+  MAX_SESSIONS,
+  parseAuthParams,
+  rtpPacket,
+  rtpJpegPacket,
+} from './rtsp/server';
+export type { RtspRequestInfo, RtspFrameInfo, RtspServerOptions, RtspTarget } from './rtsp/server';
+export { stream8Jpeg, stream8Payload, makeTables, makeHeaders, rfcScan, rfcTables, STREAM8_FORMS, RFC_Q, RFC_TABLES_Q, RFC_TYPE } from './media/rfc2435';
+export type { Stream8Form, Stream8Payload } from './media/rfc2435';
+export { findFfmpeg, encoderArgs, AnnexBReader, AccessUnitAssembler, LiveH264Encoder, probeParameterSets, h264Payloads, H264_STREAMS, H264_FPS } from './media/h264';
+export type { AccessUnit, H264Stream, ParameterSets } from './media/h264';
 export { counterJpeg, counterBlocks, encodeBlocks, frameComment, JPEG_WIDTH, JPEG_HEIGHT } from './media/jpeg';
 export { passwordDigest, checkUsernameToken } from './onvif/wsse';
 export { parseXml, escapeXml, XmlError } from './onvif/xml';

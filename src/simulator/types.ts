@@ -3,6 +3,7 @@
  * from ../shared/protocol and deliberately independent of the client: nothing under
  * src/simulator may import src/protocol, src/connection or src/devices.
  */
+import type { Stream8Form } from './media/rfc2435';
 
 /** A JSON value (own copy: the simulator shares no module with the client). */
 export type SimJson = string | number | boolean | null | SimJson[] | SimJsonObject;
@@ -154,8 +155,19 @@ export interface SimFaults {
   rtspNoStream8: boolean;
   /** Cameras: the RTSP connection is closed after the first slice of the first frame sent. */
   rtspCloseMidFrame: boolean;
-  /** Cameras: wait this many ms between two RTP packets of a frame (0 = none). */
+  /** Cameras: wait this many ms between two RTP packets of a `stream8` frame (0 = none). */
   rtspSlowMs: number;
+  /**
+   * Cameras (the "2025 firmware" profile, media.md §2.3, §8): `Authorization: Basic` with the right
+   * camera account is refused with 401 (both challenges again); only Digest gets in.
+   */
+  rtspDigestOnly: boolean;
+  /**
+   * Cameras: how `stream8` packs its frames (media/rfc2435.ts): 'tapo' (the whole JFIF in slices,
+   * media.md §3.3), 'rfc' (a bare RFC 2435 scan, type 0, Q 80) or 'rfc-tables' (Q 255, tables
+   * in-band). Starts as the device option `rtspJpegForm`; read at the start of every frame.
+   */
+  rtspJpegForm: Stream8Form;
 }
 
 /** Everything a scheme handler may use. */

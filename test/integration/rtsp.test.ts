@@ -376,8 +376,8 @@ describe('simulated camera: RTSP stream8 (media.md §2, §3)', function () {
     await again.until(() => again.frames().length >= 1, 3000, 'a frame');
   });
 
-  it('PLAY without SETUP answers 454; UDP transport 461; stream1 and stream2 404', async () => {
-    const c = await client(await camera());
+  it('PLAY without SETUP answers 454; UDP transport 461; stream1 and stream2 404 without ffmpeg', async () => {
+    const c = await client(await camera({ rtspFfmpeg: false }));
     await c.request('DESCRIBE', c.base, {}, 'none');
     assert.equal((await c.request('PLAY', c.base, { Session: 'nope' })).status, 454);
     assert.equal((await c.request('SETUP', `${c.base}/track1`, { Transport: 'RTP/AVP;unicast;client_port=5000-5001' })).status, 461);
