@@ -4,7 +4,8 @@
  *   tapo-sim --fixture NAME|PATH [--scheme S] [--host 127.0.0.1] [--port 0] [--username U]
  *            [--password P] [--load-watts W] [--session-ttl S] [--lockout-threshold N]
  *            [--lockout-seconds S] [--camera-password-hash sha256|md5] [--discovery-port N]
- *            [--onvif-port N] [--rtsp-port N] [--camera-account USER:PASS] [--ring-target HOST:PORT] [--fixture …]
+ *            [--onvif-port N] [--rtsp-port N] [--rtsp-jpeg tapo|rfc|rfc-tables] [--camera-account USER:PASS]
+ *            [--ring-target HOST:PORT] [--fixture …]
  *   tapo-sim --config devices.json      (a JSON array of StartDeviceOptions)
  *   tapo-sim --list                     (bundled fixture names)
  *   tapo-sim trigger --port N [--host H] EVENT [--end] [--socket N]
@@ -16,8 +17,11 @@
  * goes to stdout (host, port, scheme, model, family, url, discoveryPort, onvifPort and rtspPort when
  * enabled, fixture; never a password). `--onvif-port N` makes a camera serve ONVIF on port N of its
  * host (0 = any free port, 2020 = the real port), checked against `--camera-account` (default
- * tapo-cam:tapo-sim-cam); `--rtsp-port N` serves RTSP (`stream8`, MJPEG) on port N (0 = any free
- * port, 554 = the real one) for the same account; `--ring-target` is where a doorbell's ring goes (default 127.0.0.1:20005).
+ * tapo-cam:tapo-sim-cam); `--rtsp-port N` serves RTSP (`stream8`, MJPEG; `stream1`/`stream2`, H.264,
+ * when ffmpeg is on PATH) on port N (0 = any free port, 554 = the real one) for the same account;
+ * `--rtsp-jpeg` is how `stream8` packs frames (tapo = whole JFIF as Tapo does, the default; rfc =
+ * RFC 2435 scans with Q 80; rfc-tables = Q 255, tables in-band); `--ring-target` is where a
+ * doorbell's ring goes (default 127.0.0.1:20005).
  *
  * `trigger` POSTs to the control endpoint of a device already running (`/__sim/detect`,
  * `/__sim/ring`, `/__sim/press`) on `--host` (default 127.0.0.1) and `--port` (the device's port,
@@ -35,6 +39,8 @@ import { DETECTION_TYPES } from './detections';
 import { startDevices } from './device';
 import type { SimulatedDevice, StartDeviceOptions } from './device';
 import { listFixtures } from './fixtures';
+import { STREAM8_FORMS } from './media/rfc2435';
+import type { Stream8Form } from './media/rfc2435';
 import type { SimScheme } from './types';
 
 /** An event to send to a running simulator (`tapo-sim trigger`). */
@@ -74,8 +80,8 @@ export const USAGE = [
   'usage: tapo-sim --fixture NAME|PATH [--scheme S] [--host H] [--port N] [--username U] [--password P]',
   '                [--load-watts W] [--session-ttl S] [--lockout-threshold N] [--lockout-seconds S]',
   '                [--camera-password-hash sha256|md5] [--tpap-camera-passcode md5|sha256-crypt]',
-  '                [--discovery-port N] [--onvif-port N] [--rtsp-port N] [--camera-account USER:PASS]',
-  '                [--ring-target HOST:PORT] [--fixture ...]',
+  '                [--discovery-port N] [--onvif-port N] [--rtsp-port N] [--rtsp-jpeg tapo|rfc|rfc-tables]',
+  '                [--camera-account USER:PASS] [--ring-target HOST:PORT] [--fixture ...]',
   '       tapo-sim --config FILE.json   (array of device options)',
   '       tapo-sim --list',
   '       tapo-sim trigger --port N [--host H] EVENT [--end] [--socket N]',
@@ -83,9 +89,11 @@ export const USAGE = [
   'options after a --fixture apply to that device; --discovery-port N answers UDP discovery on',
   'port N of its --host (0 = any free port, 20002 = the real one; one device per host and port);',
   '--onvif-port N serves ONVIF on a camera (0 = any free port, 2020 = the real one) for the',
-  '--camera-account (default tapo-cam:tapo-sim-cam); --rtsp-port N serves RTSP stream8 (MJPEG)',
-  'on a camera (0 = any free port, 554 = the real one) for the same account; --ring-target: where a doorbell rings',
-  '(default 127.0.0.1:20005)',
+  '--camera-account (default tapo-cam:tapo-sim-cam); --rtsp-port N serves RTSP stream8 (MJPEG),',
+  'and stream1/stream2 (H.264) when ffmpeg is on PATH, on a camera (0 = any free port, 554 = the',
+  'real one) for the same account; --rtsp-jpeg: how stream8 packs frames (tapo = whole JFIF, the',
+  'default; rfc = RFC 2435 scans, Q 80; rfc-tables = Q 255, tables in-band); --ring-target: where',
+  'a doorbell rings (default 127.0.0.1:20005)',
   `trigger: sends EVENT to the device running on --port: ${DETECTION_TYPES.join(', ')} (--end`,
   'ends it), ring (doorbells), press (plugs; --socket N on a strip)',
 ].join('\n');
@@ -108,6 +116,7 @@ const DEVICE_FLAGS: Record<string, { key: DeviceOptionKey; read: (value: string,
   '--discovery-port': { key: 'discoveryPort', read: (v, f) => readInteger(v, f, 0, 65535) },
   '--onvif-port': { key: 'onvifPort', read: (v, f) => readInteger(v, f, 0, 65535) },
   '--rtsp-port': { key: 'rtspPort', read: (v, f) => readInteger(v, f, 0, 65535) },
+  '--rtsp-jpeg': { key: 'rtspJpegForm', read: readJpegForm },
   '--camera-account': { key: 'cameraAccount', read: readAccount },
   '--ring-target': { key: 'ringTarget', read: readHostPort },
 };
@@ -145,6 +154,11 @@ function readHashKind(value: string, flag: string): 'sha256' | 'md5' {
 function readTpapPasscode(value: string, flag: string): 'md5' | 'sha256-crypt' {
   if (value !== 'md5' && value !== 'sha256-crypt') throw new CliUsageError(`${flag} must be md5 or sha256-crypt`);
   return value;
+}
+
+function readJpegForm(value: string, flag: string): Stream8Form {
+  if (!(STREAM8_FORMS as readonly string[]).includes(value)) throw new CliUsageError(`${flag} must be ${STREAM8_FORMS.join(', ')}`);
+  return value as Stream8Form;
 }
 
 function readInteger(value: string, flag: string, min: number, max: number): number {

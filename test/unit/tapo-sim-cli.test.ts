@@ -91,6 +91,11 @@ describe('tapo-sim CLI', () => {
       });
       assert.deepEqual(parseCliArgs(['--fixture', 'C101(US)_5.0_1.4.3', '--rtsp-port', '554']), { kind: 'start', devices: [{ fixture: 'C101(US)_5.0_1.4.3', rtspPort: 554 }] });
       assert.deepEqual(parseCliArgs(['--config', 'c.json'], () => '[{"fixture":"C101(US)_5.0_1.4.3","rtspPort":0}]'), { kind: 'start', devices: [{ fixture: 'C101(US)_5.0_1.4.3', rtspPort: 0 }] });
+      assert.deepEqual(parseCliArgs(['--fixture', 'C101(US)_5.0_1.4.3', '--rtsp-port', '0', '--rtsp-jpeg', 'rfc-tables']), {
+        kind: 'start',
+        devices: [{ fixture: 'C101(US)_5.0_1.4.3', rtspPort: 0, rtspJpegForm: 'rfc-tables' }],
+      });
+      assert.deepEqual(parseCliArgs(['--config', 'c.json'], () => '[{"fixture":"C101(US)_5.0_1.4.3","rtspJpegForm":"rfc"}]'), { kind: 'start', devices: [{ fixture: 'C101(US)_5.0_1.4.3', rtspJpegForm: 'rfc' }] });
       const config = JSON.stringify([{ fixture: 'C101(US)_5.0_1.4.3', onvifPort: 2020, cameraAccount: 'u:p', ringTarget: 'localhost:20005' }]);
       assert.deepEqual(parseCliArgs(['--config', 'c.json'], () => config), {
         kind: 'start',
@@ -103,6 +108,7 @@ describe('tapo-sim CLI', () => {
         [['--fixture', 'X', '--ring-target', 'h:0'], /HOST:PORT/],
         [['--fixture', 'X', '--onvif-port', '70000'], /--onvif-port must be an integer from 0 to 65535/],
         [['--fixture', 'X', '--rtsp-port', '-1'], /--rtsp-port must be an integer from 0 to 65535/],
+        [['--fixture', 'X', '--rtsp-jpeg', 'mjpeg'], /--rtsp-jpeg must be tapo, rfc, rfc-tables/],
       ];
       for (const [argv, message] of cases) assert.throws(() => parseCliArgs(argv), message, argv.join(' '));
     });
