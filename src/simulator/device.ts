@@ -118,8 +118,9 @@ export interface StartDeviceOptions {
    */
   onvifPort?: number;
   /**
-   * Cameras: serve RTSP (rtsp/server.ts: `stream8` as RTP/JPEG over TCP, media.md §3) on this
-   * port of the same host: 0 = any free port, 554 = the real cameras' port. Default: no RTSP.
+   * Cameras: serve RTSP (rtsp/server.ts: `stream8` as RTP/JPEG over TCP, media.md §3, and
+   * `stream1`/`stream2` as RTP/H.264 when an ffmpeg is found) on this port of the same host:
+   * 0 = any free port, 554 = the real cameras' port. Default: no RTSP.
    */
   rtspPort?: number;
   /**
