@@ -67,7 +67,7 @@ export function counterBlocks(counter: number, black = false): Uint8Array {
 }
 
 /** Appends bits MSB first and stuffs a 0x00 after every 0xFF byte (ITU T.81 F.1.2.3). */
-class BitWriter {
+export class BitWriter {
   private readonly bytes: number[] = [];
   private acc = 0;
   private count = 0;

@@ -21,7 +21,7 @@
  * `MakeHeaders` copies the result into DQT as is; only entry 0 (the DC quantiser, the same in
  * natural and zig-zag order) matters to these flat pictures.
  */
-import { JPEG_HEIGHT, JPEG_WIDTH, counterBlocks, counterJpeg } from './jpeg';
+import { BitWriter, JPEG_HEIGHT, JPEG_WIDTH, counterBlocks, counterJpeg } from './jpeg';
 
 /** How the simulated `stream8` packs a frame: Tapo's whole JFIF, or an RFC 2435 scan (Q-derived or in-band tables). */
 export type Stream8Form = 'tapo' | 'rfc' | 'rfc-tables';
@@ -102,33 +102,8 @@ function huffmanCodes(spec: HuffmanSpec): Map<number, { code: number; length: nu
   return codes;
 }
 
-/** Appends bits MSB first, stuffing a 0x00 after every 0xFF byte (ITU T.81 F.1.2.3). */
-class ScanWriter {
-  private readonly bytes: number[] = [];
-  private acc = 0;
-  private count = 0;
-
-  write(value: number, length: number): void {
-    for (let i = length - 1; i >= 0; i--) {
-      this.acc = (this.acc << 1) | ((value >> i) & 1);
-      if (++this.count === 8) {
-        this.bytes.push(this.acc);
-        if (this.acc === 0xff) this.bytes.push(0x00);
-        this.acc = 0;
-        this.count = 0;
-      }
-    }
-  }
-
-  /** Pads the last byte with 1 bits. */
-  finish(): Buffer {
-    while (this.count !== 0) this.write(1, 1);
-    return Buffer.from(this.bytes);
-  }
-}
-
 /** Codes one flat block: its DC difference (category + bits) and an end-of-block. */
-function writeBlock(out: ScanWriter, diff: number, dc: Map<number, { code: number; length: number }>, eob: { code: number; length: number }): void {
+function writeBlock(out: BitWriter, diff: number, dc: Map<number, { code: number; length: number }>, eob: { code: number; length: number }): void {
   const magnitude = Math.abs(diff);
   const category = magnitude === 0 ? 0 : 32 - Math.clz32(magnitude);
   const symbol = dc.get(category) as { code: number; length: number };
@@ -156,7 +131,7 @@ export function rfcTables(form: 'rfc' | 'rfc-tables'): { luma: Buffer; chroma: B
 export function rfcScan(counter: number, black: boolean, lumaDcQuant: number): Buffer {
   const levels = counterBlocks(counter, black);
   const blocksX = JPEG_WIDTH / 8;
-  const out = new ScanWriter();
+  const out = new BitWriter();
   let previous = 0;
   for (let my = 0; my < JPEG_HEIGHT / 8; my++) {
     for (let mx = 0; mx < JPEG_WIDTH / 16; mx++) {
