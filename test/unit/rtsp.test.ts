@@ -22,6 +22,7 @@ import {
   resolveControl,
   snapshot,
 } from '../../src/protocol/rtsp';
+import { rejection } from '../helpers';
 
 const md5 = (s: string): string => createHash('md5').update(s).digest('hex');
 
@@ -167,15 +168,6 @@ async function rtspServer(options: ServerOptions = {}) {
   };
 }
 
-async function rejection(p: Promise<unknown>): Promise<TapoError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof TapoError, `not a TapoError: ${String(e)}`);
-    return e;
-  }
-  assert.fail('resolved');
-}
 
 describe('RTSP: the pure parts (media.md §2.3, §3.1)', () => {
   it('parses the two challenges a Tapo camera sends and prefers Digest', () => {
