@@ -222,6 +222,17 @@ describe('snapshotH264: RTSP H.264 track decoded by ffmpeg (media.md §4)', func
     await closed(cam);
   });
 
+  it('an ffmpeg that closes its input and exits 0 without output → Device ffmpegNoPicture (EPIPE on its stdin handled)', async () => {
+    const script = path.join(tmp, 'deaf-ffmpeg');
+    fs.writeFileSync(script, '#!/bin/sh\nexec 0<&-\nsleep 0.5\nexit 0\n', { mode: 0o755 });
+    cam = await camera(units);
+    const e = await rejection(snapshotH264(cam.url, { username: USER, password: PASSWORD, timeoutMs: 10_000, ffmpegPath: script, onSpawn }));
+    assert.equal(e.kind, 'Device');
+    assert.equal(e.reason, 'ffmpegNoPicture');
+    assert.equal(e.params.detail, 'exit code 0, 0 bytes');
+    await closed(cam);
+  });
+
   it('an ffmpeg path that does not exist → Unsupported ffmpegNotStarted; connection closed', async () => {
     cam = await camera(units);
     const e = await rejection(snapshotH264(cam.url, { username: USER, password: PASSWORD, timeoutMs: 10_000, ffmpegPath: path.join(tmp, 'no-such-ffmpeg') }));
