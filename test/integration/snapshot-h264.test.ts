@@ -210,27 +210,31 @@ describe('snapshotH264: RTSP H.264 track decoded by ffmpeg (media.md §4)', func
     await closed(cam);
   });
 
-  it('an ffmpeg that exits 1 → Device ffmpegNoPicture with its last stderr line; connection closed', async () => {
-    const script = path.join(tmp, 'broken-ffmpeg');
-    fs.writeFileSync(script, '#!/bin/sh\necho "first line" >&2\necho "pipe:0: Invalid data found when processing input" >&2\nexit 1\n', { mode: 0o755 });
-    cam = await camera(units);
-    const e = await rejection(snapshotH264(cam.url, { username: USER, password: PASSWORD, timeoutMs: 10_000, ffmpegPath: script, onSpawn }));
-    assert.equal(e.kind, 'Device');
-    assert.equal(e.reason, 'ffmpegNoPicture');
-    assert.equal(e.params.detail, 'pipe:0: Invalid data found when processing input');
-    assert.ok(!e.message.includes(PASSWORD));
-    await closed(cam);
-  });
-
-  it('an ffmpeg that closes its input and exits 0 without output → Device ffmpegNoPicture (EPIPE on its stdin handled)', async () => {
-    const script = path.join(tmp, 'deaf-ffmpeg');
-    fs.writeFileSync(script, '#!/bin/sh\nexec 0<&-\nsleep 0.5\nexit 0\n', { mode: 0o755 });
-    cam = await camera(units);
-    const e = await rejection(snapshotH264(cam.url, { username: USER, password: PASSWORD, timeoutMs: 10_000, ffmpegPath: script, onSpawn }));
-    assert.equal(e.kind, 'Device');
-    assert.equal(e.reason, 'ffmpegNoPicture');
-    assert.equal(e.params.detail, 'exit code 0, 0 bytes');
-    await closed(cam);
+  const brokenFfmpegs = [
+    {
+      what: 'exits 1 → Device ffmpegNoPicture with its last stderr line',
+      script: '#!/bin/sh\necho "first line" >&2\necho "pipe:0: Invalid data found when processing input" >&2\nexit 1\n',
+      detail: 'pipe:0: Invalid data found when processing input',
+    },
+    {
+      what: 'closes its input and exits 0 without output → Device ffmpegNoPicture (EPIPE on its stdin handled)',
+      script: '#!/bin/sh\nexec 0<&-\nsleep 0.5\nexit 0\n',
+      detail: 'exit code 0, 0 bytes',
+    },
+  ];
+  brokenFfmpegs.forEach(({ what, script: text, detail }, i) => {
+    it(`an ffmpeg that ${what}; connection closed`, async () => {
+      const script = path.join(tmp, `broken-ffmpeg-${i}`);
+      fs.writeFileSync(script, text, { mode: 0o755 });
+      cam = await camera(units);
+      const e = await rejection(snapshotH264(cam.url, { username: USER, password: PASSWORD, timeoutMs: 10_000, ffmpegPath: script, onSpawn }));
+      assert.equal(e.kind, 'Device');
+      assert.equal(e.reason, 'ffmpegNoPicture');
+      assert.equal(e.params.detail, detail);
+      assert.ok(!e.message.includes(PASSWORD));
+      assert.equal(pids.length, 1);
+      await closed(cam);
+    });
   });
 
   it('an ffmpeg path that does not exist → Unsupported ffmpegNotStarted; connection closed', async () => {
