@@ -107,6 +107,17 @@ export function parseRtp(packet: Buffer): RtpPacket | undefined {
   };
 }
 
+/** A 12-byte RTP fixed header (version 2, no padding, extension or CSRC); sequence taken modulo 2^16. */
+export function encodeRtpHeader(fields: { marker: boolean; payloadType: number; sequence: number; timestamp: number; ssrc: number }): Buffer {
+  const rtp = Buffer.alloc(12);
+  rtp[0] = 0x80;
+  rtp[1] = (fields.marker ? 0x80 : 0) | (fields.payloadType & 0x7f);
+  rtp.writeUInt16BE(fields.sequence & 0xffff, 2);
+  rtp.writeUInt32BE(fields.timestamp >>> 0, 4);
+  rtp.writeUInt32BE(fields.ssrc >>> 0, 8);
+  return rtp;
+}
+
 /** The RTP/JPEG headers of one packet (RFC 2435 §3.1) and the data after them. */
 export interface JpegFragment {
   readonly typeSpecific: number;
@@ -247,6 +258,11 @@ export class JpegAssembler {
     this.parts = [];
     this.size = 0;
   }
+}
+
+/** True when `data` is a whole JPEG file: SOI (FF D8) first, EOI (FF D9) last. */
+export function isWholeJpeg(data: Buffer): boolean {
+  return isJfif(data) && endsWithEoi(data);
 }
 
 function isJfif(data: Buffer): boolean {
@@ -395,12 +411,7 @@ export function packetizeJpeg(options: {
   for (let offset = 0, i = 0; offset < options.data.length || i === 0; offset += options.chunk, i++) {
     const piece = options.data.subarray(offset, offset + options.chunk);
     const last = offset + options.chunk >= options.data.length;
-    const rtp = Buffer.alloc(12);
-    rtp[0] = 0x80;
-    rtp[1] = (last ? 0x80 : 0) | (options.payloadType ?? 26);
-    rtp.writeUInt16BE((options.sequence + i) & 0xffff, 2);
-    rtp.writeUInt32BE(options.timestamp >>> 0, 4);
-    rtp.writeUInt32BE(options.ssrc >>> 0, 8);
+    const rtp = encodeRtpHeader({ marker: last, payloadType: options.payloadType ?? 26, sequence: options.sequence + i, timestamp: options.timestamp, ssrc: options.ssrc });
     const main = Buffer.from([0, offset >> 16, (offset >> 8) & 0xff, offset & 0xff, options.type, options.q, options.width / 8, options.height / 8]);
     const headers: Buffer[] = [rtp, main];
     if (options.type >= 64 && options.type <= 127) {

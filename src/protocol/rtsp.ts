@@ -1,21 +1,22 @@
 /**
- * A small RTSP/1.0 client (RFC 2326) that takes one JPEG from a camera's MJPEG stream
- * (../shared/protocol/media.md §2–§3): OPTIONS, DESCRIBE (the SDP's JPEG track), SETUP with
- * RTP over the RTSP connection (`RTP/AVP/TCP;unicast;interleaved=0-1`), PLAY, frames until the
- * first complete one (src/protocol/rtp-jpeg.ts), TEARDOWN.
+ * A small RTSP/1.0 client (RFC 2326) for cameras (../shared/protocol/media.md §2–§4): OPTIONS,
+ * DESCRIBE (the SDP's JPEG or H.264 track), SETUP with RTP over the RTSP connection
+ * (`RTP/AVP/TCP;unicast;interleaved=0-1`), PLAY, RTP packets of that track to a consumer until it
+ * is done, TEARDOWN. {@link snapshot} is the JPEG consumer: one JPEG from the MJPEG stream
+ * (src/protocol/rtp-jpeg.ts); src/protocol/ffmpeg.ts plays the H.264 track with {@link playRtsp}.
  *
  * Authentication as the server asks in `WWW-Authenticate` (media.md §2.3): Digest (MD5, `qop=auth`
  * or none) preferred over Basic. The first 401 is answered once with credentials; a 401 after
  * credentials were sent is an `Authentication` error at once (no retry loop: a camera locks its
- * account after repeated failures). One deadline covers the whole snapshot; the caller's signal
- * aborts it. The socket is destroyed on every path.
+ * account after repeated failures). One deadline covers the whole session, the consumer included;
+ * the caller's signal aborts it. The socket is destroyed on every path.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import net from 'node:net';
 
 import { TapoError } from './errors';
 import { JpegAssembler, parseRtp, readInterleaved } from './rtp-jpeg';
-import type { JpegFrame } from './rtp-jpeg';
+import type { RtpPacket } from './rtp-jpeg';
 
 /** Options of {@link snapshot}. */
 export interface RtspSnapshotOptions {
@@ -42,11 +43,14 @@ const MAX_HEAD = 64 * 1024;
 
 /** Takes one JPEG from the MJPEG stream at `url` (`rtsp://[user:password@]host[:port]/path`). */
 export async function snapshot(url: string, options: RtspSnapshotOptions = {}): Promise<RtspSnapshot> {
-  const target = parseRtspUrl(url);
-  const username = options.username ?? target.username;
-  const password = options.password ?? target.password;
-  const session = new SnapshotSession(target, username, password, options.timeoutMs ?? DEFAULT_SNAPSHOT_TIMEOUT_MS, options.signal);
-  return session.run();
+  return playRtsp<RtspSnapshot>(url, { ...options, track: 'jpeg' }, (_track, control) => {
+    const assembler = new JpegAssembler();
+    return (packet) => {
+      const frame = assembler.push(packet);
+      if (frame === undefined) return;
+      control.done({ jpeg: frame.jpeg, ...(frame.width !== undefined ? { width: frame.width } : {}), ...(frame.height !== undefined ? { height: frame.height } : {}) });
+    };
+  });
 }
 
 /** An RTSP URL split into what the client needs; the request URL carries no credentials. */
@@ -176,6 +180,8 @@ export interface SdpMedia {
   formats: number[];
   /** Encoding name (upper case) per payload type, from `a=rtpmap`. */
   rtpmap: Record<number, string>;
+  /** Format parameters per payload type, from `a=fmtp` (names in lower case). */
+  fmtp: Record<number, Record<string, string>>;
   control?: string;
 }
 
@@ -193,7 +199,7 @@ export function parseSdp(text: string): Sdp {
     const line = raw.trim();
     if (line.startsWith('m=')) {
       const [media = '', , , ...formats] = line.slice(2).split(/\s+/);
-      current = { media: media.toLowerCase(), formats: formats.map(Number).filter(Number.isInteger), rtpmap: {} };
+      current = { media: media.toLowerCase(), formats: formats.map(Number).filter(Number.isInteger), rtpmap: {}, fmtp: {} };
       sdp.media.push(current);
     } else if (line.startsWith('a=control:')) {
       const control = line.slice('a=control:'.length).trim();
@@ -202,17 +208,40 @@ export function parseSdp(text: string): Sdp {
     } else if (line.startsWith('a=rtpmap:') && current) {
       const m = /^a=rtpmap:(\d+)\s+([^/\s]+)/.exec(line);
       if (m) current.rtpmap[Number(m[1])] = (m[2] as string).toUpperCase();
+    } else if (line.startsWith('a=fmtp:') && current) {
+      const m = /^a=fmtp:(\d+)\s+(.*)$/.exec(line);
+      if (m) current.fmtp[Number(m[1])] = parseFmtp(m[2] as string);
     }
   }
   return sdp;
 }
 
+/** The parameters of an `a=fmtp` value (`name=value; name=value`), names in lower case; values kept as written. */
+export function parseFmtp(text: string): Record<string, string> {
+  const params: Record<string, string> = {};
+  for (const part of text.split(';')) {
+    const eq = part.indexOf('=');
+    const name = (eq === -1 ? part : part.slice(0, eq)).trim().toLowerCase();
+    if (name !== '') params[name] = eq === -1 ? '' : part.slice(eq + 1).trim();
+  }
+  return params;
+}
+
 /** The JPEG track of an SDP (media.md §3.1): video or image, `JPEG/90000` or static type 26. */
 export function findJpegTrack(sdp: Sdp): { payloadType: number; control?: string } | undefined {
+  const found = findMedia(sdp, (m, f) => (m.media === 'video' || m.media === 'image') && (m.rtpmap[f] === 'JPEG' || (f === 26 && m.rtpmap[f] === undefined)));
+  return found && { payloadType: found.payloadType, ...(found.control !== undefined ? { control: found.control } : {}) };
+}
+
+/** The H.264 track of an SDP (RFC 6184 §8.2): video, `H264/90000`, with its format parameters. */
+export function findH264Track(sdp: Sdp): { payloadType: number; control?: string; fmtp: Record<string, string> } | undefined {
+  return findMedia(sdp, (m, f) => m.media === 'video' && m.rtpmap[f] === 'H264');
+}
+
+function findMedia(sdp: Sdp, match: (m: SdpMedia, format: number) => boolean): { payloadType: number; control?: string; fmtp: Record<string, string> } | undefined {
   for (const m of sdp.media) {
-    if (m.media !== 'video' && m.media !== 'image') continue;
-    const pt = m.formats.find((f) => m.rtpmap[f] === 'JPEG' || (f === 26 && m.rtpmap[f] === undefined));
-    if (pt !== undefined) return { payloadType: pt, ...(m.control !== undefined ? { control: m.control } : {}) };
+    const pt = m.formats.find((f) => match(m, f));
+    if (pt !== undefined) return { payloadType: pt, fmtp: m.fmtp[pt] ?? {}, ...(m.control !== undefined ? { control: m.control } : {}) };
   }
   return undefined;
 }
@@ -222,6 +251,48 @@ export function resolveControl(base: string, control: string | undefined): strin
   if (control === undefined || control === '' || control === '*') return base;
   if (/^rtsps?:\/\//i.test(control)) return control;
   return base.endsWith('/') ? `${base}${control}` : `${base}/${control}`;
+}
+
+/** The kinds of track a session can play. */
+export type RtspTrackKind = 'jpeg' | 'h264';
+
+/** The track a session plays, as the SDP describes it. */
+export interface RtspTrack {
+  readonly kind: RtspTrackKind;
+  readonly payloadType: number;
+  readonly control?: string;
+  /** The `a=fmtp` parameters of the payload type (names in lower case), `{}` when none. */
+  readonly fmtp: Readonly<Record<string, string>>;
+}
+
+/** How a consumer ends a session: with its result (TEARDOWN follows) or with an error (the socket is destroyed). */
+export interface PlayControl<T> {
+  done(result: T): void;
+  fail(error: TapoError): void;
+}
+
+/**
+ * What a session delivers packets to: called once with the chosen track (before SETUP), returns
+ * the function that takes each RTP packet of that track in arrival order. It must not throw; it
+ * ends the session through `control`, at once or later (from its own events).
+ */
+export type RtpConsumer<T> = (track: RtspTrack, control: PlayControl<T>) => (packet: RtpPacket) => void;
+
+/** Options of {@link playRtsp}: those of a snapshot and the kind of track to play. */
+export interface RtspPlayOptions extends RtspSnapshotOptions {
+  track: RtspTrackKind;
+}
+
+/**
+ * Plays one track of the stream at `url` and delivers its RTP packets to `consumer` until it says
+ * it is done (the result) or failed. One deadline (`timeoutMs`) covers connection, RTSP and the
+ * consumer; the signal aborts it; the socket is destroyed on every path, after a TEARDOWN on success.
+ */
+export function playRtsp<T>(url: string, options: RtspPlayOptions, consumer: RtpConsumer<T>): Promise<T> {
+  const target = parseRtspUrl(url);
+  const username = options.username ?? target.username;
+  const password = options.password ?? target.password;
+  return new RtspSession<T>(target, username, password, options.timeoutMs ?? DEFAULT_SNAPSHOT_TIMEOUT_MS, options.signal).run(options.track, consumer);
 }
 
 /** One RTSP reply. */
@@ -235,25 +306,25 @@ interface RtspReply {
 
 const header = (reply: RtspReply, name: string): string | undefined => reply.headers.get(name)?.[0];
 
-/** What a session waits for. */
-type Waiter = { kind: 'reply'; resolve: (reply: RtspReply) => void } | { kind: 'frame'; resolve: (frame: JpegFrame) => void };
+/** What a session waits for: an RTSP reply, or the consumer's result. */
+type Waiter<T> = { kind: 'reply'; resolve: (reply: RtspReply) => void } | { kind: 'result'; resolve: (result: T) => void };
 
-class SnapshotSession {
+class RtspSession<T> {
   private socket: net.Socket | undefined;
   private buffer: Buffer = Buffer.alloc(0);
   private cseq = 0;
-  private waiter: Waiter | undefined;
+  private waiter: Waiter<T> | undefined;
   private rejectWaiter: ((e: TapoError) => void) | undefined;
   private failure: TapoError | undefined;
   private readonly replies: RtspReply[] = [];
-  private frame: JpegFrame | undefined;
+  private result: { value: T } | undefined;
   private challenge: AuthChallenge | undefined;
   private credentialsSent = false;
   private nc = 0;
   private readonly cnonce = randomBytes(8).toString('hex');
-  private readonly assembler = new JpegAssembler();
   private rtpChannel = 0;
   private payloadType: number | undefined;
+  private consume: ((packet: RtpPacket) => void) | undefined;
   private playing = false;
   private timer: NodeJS.Timeout | undefined;
   private readonly onAbort = (): void => this.fail(new TapoError('Timeout', 'requestAborted', { sent: this.cseq > 0 }));
@@ -266,7 +337,7 @@ class SnapshotSession {
     private readonly signal: AbortSignal | undefined,
   ) {}
 
-  async run(): Promise<RtspSnapshot> {
+  async run(kind: RtspTrackKind, consumer: RtpConsumer<T>): Promise<T> {
     if (this.signal?.aborted) throw new TapoError('Timeout', 'requestAborted', { sent: false });
     this.timer = setTimeout(() => this.fail(new TapoError('Timeout', 'rtspNoFrameInTime', { params: { where: this.target.url, ms: this.timeoutMs }, hint: 'checkPoweredOrTimeout', sent: this.cseq > 0 })), this.timeoutMs);
     this.signal?.addEventListener('abort', this.onAbort, { once: true });
@@ -277,9 +348,9 @@ class SnapshotSession {
       const described = await this.request('DESCRIBE', url, { Accept: 'application/sdp' });
       const base = header(described, 'content-base') ?? header(described, 'content-location') ?? url;
       const sdp = parseSdp(described.body.toString('utf8'));
-      const track = findJpegTrack(sdp);
-      if (track === undefined) throw new TapoError('Unsupported', 'rtspNoJpegTrack', { params: { where: url } });
+      const track = this.pickTrack(sdp, kind);
       this.payloadType = track.payloadType;
+      this.consume = consumer(track, { done: (result) => this.finish(result), fail: (error) => this.fail(error) });
       const setup = await this.request('SETUP', resolveControl(base, track.control), { Transport: 'RTP/AVP/TCP;unicast;interleaved=0-1' });
       const channel = /interleaved=(\d+)/i.exec(header(setup, 'transport') ?? '');
       if (channel) this.rtpChannel = Number(channel[1]);
@@ -288,9 +359,9 @@ class SnapshotSession {
       const playUrl = resolveControl(base, sdp.control);
       this.playing = true;
       await this.request('PLAY', playUrl, { ...sessionHeader, Range: 'npt=0.000-' });
-      const frame = await this.nextFrame();
+      const result = await this.wait<T>('result');
       this.teardown(playUrl, sessionHeader);
-      return { jpeg: frame.jpeg, ...(frame.width !== undefined ? { width: frame.width } : {}), ...(frame.height !== undefined ? { height: frame.height } : {}) };
+      return result;
     } catch (e) {
       this.socket?.destroy();
       throw this.failure ?? e;
@@ -298,6 +369,18 @@ class SnapshotSession {
       clearTimeout(this.timer);
       this.signal?.removeEventListener('abort', this.onAbort);
     }
+  }
+
+  private pickTrack(sdp: Sdp, kind: RtspTrackKind): RtspTrack {
+    const where = { params: { where: this.target.url } };
+    if (kind === 'jpeg') {
+      const track = findJpegTrack(sdp);
+      if (track === undefined) throw new TapoError('Unsupported', 'rtspNoJpegTrack', where);
+      return { kind, fmtp: {}, ...track };
+    }
+    const track = findH264Track(sdp);
+    if (track === undefined) throw new TapoError('Unsupported', 'rtspNoH264Track', where);
+    return { kind, ...track };
   }
 
   /** Ends the session politely, then the socket (destroyed once the TEARDOWN is flushed). */
@@ -341,7 +424,7 @@ class SnapshotSession {
 
   /** Records the first failure, rejects what is waited for and destroys the socket. */
   private fail(error: TapoError): void {
-    if (this.failure !== undefined) return;
+    if (this.failure !== undefined || this.result !== undefined) return;
     this.failure = error;
     this.socket?.destroy();
     const reject = this.rejectWaiter;
@@ -350,18 +433,26 @@ class SnapshotSession {
     reject?.(error);
   }
 
-  private wait<T extends RtspReply | JpegFrame>(kind: Waiter['kind']): Promise<T> {
-    if (this.failure) return Promise.reject(this.failure);
-    if (kind === 'reply' && this.replies.length > 0) return Promise.resolve(this.replies.shift() as T);
-    if (kind === 'frame' && this.frame !== undefined) return Promise.resolve(this.frame as T);
-    return new Promise<T>((resolve, reject) => {
-      this.waiter = { kind, resolve: resolve as (value: RtspReply & JpegFrame) => void } as Waiter;
-      this.rejectWaiter = reject;
-    });
+  /** The consumer's result: the first one counts, and only before a failure. */
+  private finish(value: T): void {
+    if (this.failure !== undefined || this.result !== undefined) return;
+    this.result = { value };
+    if (this.waiter?.kind === 'result') {
+      const { resolve } = this.waiter;
+      this.waiter = undefined;
+      this.rejectWaiter = undefined;
+      resolve(value);
+    }
   }
 
-  private nextFrame(): Promise<JpegFrame> {
-    return this.wait<JpegFrame>('frame');
+  private wait<R extends RtspReply | T>(kind: Waiter<T>['kind']): Promise<R> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (kind === 'reply' && this.replies.length > 0) return Promise.resolve(this.replies.shift() as R);
+    if (kind === 'result' && this.result !== undefined) return Promise.resolve(this.result.value as R);
+    return new Promise<R>((resolve, reject) => {
+      this.waiter = { kind, resolve: resolve as (value: unknown) => void } as Waiter<T>;
+      this.rejectWaiter = reject;
+    });
   }
 
   private onData(chunk: Buffer): void {
@@ -419,17 +510,10 @@ class SnapshotSession {
   }
 
   private onRtp(data: Buffer): void {
+    if (this.consume === undefined || this.result !== undefined) return;
     const packet = parseRtp(data);
     if (packet === undefined || packet.payloadType !== this.payloadType) return;
-    const frame = this.assembler.push(packet);
-    if (frame === undefined || this.frame !== undefined) return;
-    this.frame = frame;
-    if (this.waiter?.kind === 'frame') {
-      const { resolve } = this.waiter;
-      this.waiter = undefined;
-      this.rejectWaiter = undefined;
-      resolve(frame);
-    }
+    this.consume(packet);
   }
 
   private format(method: string, uri: string, headers: Record<string, string>): string {
@@ -476,9 +560,10 @@ class SnapshotSession {
       if (reply.status === 401) throw this.refused();
     }
     if (required && (reply.status < 200 || reply.status > 299)) {
-      throw new TapoError(reply.status === 404 ? 'Unsupported' : 'Device', 'rtspStatus', {
-        params: { method, status: `${reply.status}${reply.reason ? ` ${reply.reason}` : ''}`, where: this.target.url },
-      });
+      const status = `${reply.status}${reply.reason ? ` ${reply.reason}` : ''}`;
+      // 453 Not Enough Bandwidth: the camera already serves its two streams (media.md §2.2).
+      if (reply.status === 453) throw new TapoError('Device', 'rtspBusy', { params: { method, status, where: this.target.url }, hint: 'closeOtherViewers' });
+      throw new TapoError(reply.status === 404 ? 'Unsupported' : 'Device', 'rtspStatus', { params: { method, status, where: this.target.url } });
     }
     return reply;
   }

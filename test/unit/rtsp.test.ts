@@ -12,14 +12,17 @@ import { TapoError } from '../../src/protocol/errors';
 import { encodeInterleaved, packetizeJpeg } from '../../src/protocol/rtp-jpeg';
 import {
   digestAuthorization,
+  findH264Track,
   findJpegTrack,
   parseChallenges,
+  parseFmtp,
   parseRtspUrl,
   parseSdp,
   pickChallenge,
   resolveControl,
   snapshot,
 } from '../../src/protocol/rtsp';
+import { rejection } from '../helpers';
 
 const md5 = (s: string): string => createHash('md5').update(s).digest('hex');
 
@@ -116,7 +119,7 @@ async function rtspServer(options: ServerOptions = {}) {
           continue;
         }
         if (method === 'DESCRIBE') {
-          if (options.describeStatus) reply(`${options.describeStatus} Not Found`);
+          if (options.describeStatus) reply(options.describeStatus === 453 ? '453 Not Enough Bandwidth' : `${options.describeStatus} Not Found`);
           else reply('200 OK', [`Content-Base: ${uri}/`], options.sdp ?? SDP);
         } else if (method === 'SETUP') {
           reply('200 OK', ['Transport: RTP/AVP/TCP;unicast;interleaved=0-1', 'Session: 4242;timeout=60']);
@@ -165,15 +168,6 @@ async function rtspServer(options: ServerOptions = {}) {
   };
 }
 
-async function rejection(p: Promise<unknown>): Promise<TapoError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof TapoError, `not a TapoError: ${String(e)}`);
-    return e;
-  }
-  assert.fail('resolved');
-}
 
 describe('RTSP: the pure parts (media.md §2.3, §3.1)', () => {
   it('parses the two challenges a Tapo camera sends and prefers Digest', () => {
@@ -208,6 +202,28 @@ describe('RTSP: the pure parts (media.md §2.3, §3.1)', () => {
     assert.equal(resolveControl('rtsp://h/stream8/', '*'), 'rtsp://h/stream8/');
     assert.deepEqual(findJpegTrack(parseSdp('m=video 0 RTP/AVP 96\r\na=rtpmap:96 jpeg/90000\r\n')), { payloadType: 96 });
     assert.equal(findJpegTrack(parseSdp('m=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n')), undefined);
+  });
+
+  it('finds the H.264 track with its a=fmtp parameters (RFC 6184 §8.2)', () => {
+    const sdp = parseSdp(
+      [
+        'v=0',
+        'm=audio 0 RTP/AVP 8',
+        'a=control:track2',
+        'm=video 0 RTP/AVP 96',
+        'a=rtpmap:96 H264/90000',
+        'a=fmtp:96 packetization-mode=1; profile-level-id=640016; sprop-parameter-sets=Z2QAFqzZQUH7ARAAAAMAEAAAAwPI8WLZYA==,aOvjyyLA',
+        'a=control:track1',
+      ].join('\r\n'),
+    );
+    assert.deepEqual(findH264Track(sdp), {
+      payloadType: 96,
+      control: 'track1',
+      fmtp: { 'packetization-mode': '1', 'profile-level-id': '640016', 'sprop-parameter-sets': 'Z2QAFqzZQUH7ARAAAAMAEAAAAwPI8WLZYA==,aOvjyyLA' },
+    });
+    assert.deepEqual(findH264Track(parseSdp('m=video 0 RTP/AVP 96\r\na=rtpmap:96 h264/90000\r\n')), { payloadType: 96, fmtp: {} });
+    assert.equal(findH264Track(parseSdp(SDP)), undefined);
+    assert.deepEqual(parseFmtp(' a=1;b ; C=x=y'), { a: '1', b: '', c: 'x=y' });
   });
 
   it('takes credentials out of the URL; anything but rtsp:// is an Input error', () => {
@@ -344,6 +360,16 @@ describe('RTSP snapshot against a small RTSP server on 127.0.0.1', () => {
     const h264 = await rejection(snapshot(server.url, { username: 'cam', password: 'secret', timeoutMs: 3000 }));
     assert.equal(h264.kind, 'Unsupported');
     assert.equal(h264.reason, 'rtspNoJpegTrack');
+    await server.allClosed();
+  });
+
+  it('DESCRIBE 453 Not Enough Bandwidth → Device rtspBusy with the close-other-viewers hint; socket closed', async () => {
+    server = await rtspServer({ describeStatus: 453 });
+    const e = await rejection(snapshot(server.url, { username: 'cam', password: 'secret', timeoutMs: 3000 }));
+    assert.equal(e.kind, 'Device');
+    assert.equal(e.reason, 'rtspBusy');
+    assert.equal(e.hintKey, 'closeOtherViewers');
+    assert.equal(e.params.status, '453 Not Enough Bandwidth');
     await server.allClosed();
   });
 

@@ -1,6 +1,7 @@
 /**
  * English texts of the reasons raised by the media protocols (src/protocol/rtsp.ts: the RTSP
- * snapshot client, ../shared/protocol/media.md §2–§3), and of the hints only they give.
+ * client; src/protocol/ffmpeg.ts: ffmpeg as the H.264 decoder; ../shared/protocol/media.md §2–§4),
+ * and of the hints only they give.
  * `__where__` is the stream URL without credentials.
  */
 export const MEDIA_REASONS = {
@@ -12,10 +13,17 @@ export const MEDIA_REASONS = {
   rtspNoFrameInTime: 'no complete JPEG frame from __where__ within __ms__ ms',
   rtspClosed: 'the RTSP connection to __where__ ended (__detail__)',
   rtspGarbled: 'garbled RTSP reply from __where__',
+  rtspBusy: '__method__ refused with RTSP __status__ from __where__: the camera already serves as many streams as it can (2)',
+  rtspNoH264Track: 'the stream at __where__ has no H.264 track',
+  ffmpegNotStarted: 'ffmpeg could not be started (__path__: __detail__)',
+  ffmpegNoPicture: 'ffmpeg ended without a picture from __where__ (__detail__)',
 } as const;
 
 /**
- * English hints only the media protocols give: none yet. A refused camera account takes the
- * ONVIF client's `checkCameraAccount` (reasons/protocol.ts): the same account serves both.
+ * English hints only the media protocols give. A refused camera account takes the ONVIF client's
+ * `checkCameraAccount` (reasons/protocol.ts): the same account serves both.
  */
-export const MEDIA_HINTS = {} as const;
+export const MEDIA_HINTS = {
+  closeOtherViewers: 'A camera serves at most 2 live streams at once: close another viewer (the Tapo app, an NVR, a browser or another RTSP client) and try again.',
+  installFfmpeg: 'Install ffmpeg (it decodes the H.264 stream into a JPEG) or give the path of its executable.',
+} as const;
