@@ -82,6 +82,7 @@ export function defaultFaults(): SimFaults {
     rtspCloseMidFrame: false,
     rtspSlowMs: 0,
     rtspDigestOnly: false,
+    rtspPrivacyNoFrames: false,
     rtspJpegForm: 'tapo',
   };
 }
@@ -113,6 +114,7 @@ const BOOLEAN_FAULTS = [
   'rtspNoStream8',
   'rtspCloseMidFrame',
   'rtspDigestOnly',
+  'rtspPrivacyNoFrames',
 ] as const;
 const NUMBER_FAULTS = ['delayMs', 'expireAfterRequests', 'onvifFloodIntervalMs', 'onvifIdleCloseMs', 'rtspSlowMs'] as const;
 

@@ -163,6 +163,11 @@ export interface SimFaults {
    */
   rtspDigestOnly: boolean;
   /**
+   * Cameras: while privacy mode is on, no stream sends a frame (sessions stay open), as a C225 2.0
+   * did before firmware 1.0.11 (HomeAssistant-Tapo-Control#517); otherwise the picture is black.
+   */
+  rtspPrivacyNoFrames: boolean;
+  /**
    * Cameras: how `stream8` packs its frames (media/rfc2435.ts): 'tapo' (the whole JFIF in slices,
    * media.md §3.3), 'rfc' (a bare RFC 2435 scan, type 0, Q 80) or 'rfc-tables' (Q 255, tables
    * in-band). Starts as the device option `rtspJpegForm`; read at the start of every frame.

@@ -46,7 +46,9 @@
  * answer 404), `rtspCloseMidFrame` (the connection is closed after the first slice of the first
  * `stream8` frame), `rtspSlowMs` (that many ms between two packets of a `stream8` frame),
  * `rtspDigestOnly` (Basic refused, the "2025 firmware" profile), `rtspJpegForm` (the `stream8`
- * form, see 5).
+ * form, see 5), `rtspPrivacyNoFrames` (in privacy mode no stream sends a frame, the sessions stay
+ * open: a C225 2.0 before firmware 1.0.11 stopped streaming then, HomeAssistant-Tapo-Control#517;
+ * by default the picture is black, as others show a notice).
  *
  * Not simulated: RTSP over UDP, RTCP, audio, `stream6`/`stream7`.
  */
@@ -499,7 +501,13 @@ export class RtspServer {
     live.players.add(conn);
   }
 
+  /** True while `rtspPrivacyNoFrames` holds back every frame of a camera in privacy mode. */
+  private silencedByPrivacy(): boolean {
+    return this.target.faults.rtspPrivacyNoFrames && this.target.privacyMode();
+  }
+
   private sendAccessUnit(conn: Connection, au: AccessUnit): void {
+    if (this.silencedByPrivacy()) return;
     if (!conn.playing || conn.socket.destroyed) return;
     if (conn.waitIdr && !au.idr) return;
     if (conn.socket.writableNeedDrain) {
@@ -532,7 +540,7 @@ export class RtspServer {
   private async stream(conn: Connection): Promise<void> {
     while (conn.playing && !conn.socket.destroyed) {
       const started = Date.now();
-      if (!conn.socket.writableNeedDrain) {
+      if (!conn.socket.writableNeedDrain && !this.silencedByPrivacy()) {
         const counter = ++this.frameCounter;
         const form = this.target.faults.rtspJpegForm;
         this.onFrame({ path: 'stream8', counter, form });
