@@ -77,6 +77,8 @@ export interface ConnectionOptions {
    * events and RTSP (events.md §1, camera.md §4); not the admin login.
    */
   cameraAccount?: Credentials;
+  /** Cameras: the RTSP port for snapshots (default 554, media.md §2.1). */
+  rtspPort?: number;
   /** Per-request deadline in ms, counted from the call (default 10 000). */
   timeoutMs?: number;
   /** Monotonic clock in ms (default `performance.now`); tests inject one. */

@@ -24,10 +24,13 @@ import { openSmart } from '../devices/plug';
 import type { Plug, Strip } from '../devices/plug';
 import type { Requester, RequestOptions } from '../devices/requester';
 import type { SmartFacts } from '../devices/smart';
+import { streamUrls, takeSnapshot } from '../devices/snapshot';
+import type { MediaFacts, Snapshot, SnapshotSource, StreamName, StreamTarget } from '../devices/snapshot';
 import { TapoError } from '../protocol/errors';
-import { DeviceConnection } from './connection';
+import { DeviceConnection, hostOf } from './connection';
 import type { ConnectionOptions, ConnectionState, ConnectionStateEvent, ConnectionStats } from './connection';
 import type { ProbeResult } from './probe';
+import { MediaLane } from './media';
 import { DeviceWatch } from './watch';
 import type { Watch, WatchListener, WatchOptions } from './watch';
 
@@ -48,6 +51,26 @@ export interface RunOptions {
   /** Deadline in ms from arrival (default: the connection's timeout). */
   timeoutMs?: number;
 }
+
+/** Options of {@link TapoDevice.snapshot}. */
+export interface SnapshotOptions {
+  /** Which stream (default `auto`: `stream8`, else `stream2`/`stream1` through ffmpeg). */
+  source?: SnapshotSource;
+  /** Deadline in ms from the call (default: the connection's timeout). */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  /** Where to look for ffmpeg (default: this process's `PATH`). */
+  searchPath?: string;
+}
+
+/** Default deadline of a snapshot, as of a request. */
+const DEFAULT_SNAPSHOT_TIMEOUT_MS = 10_000;
+
+/**
+ * Part of a snapshot's time kept back for one privacy-mode read when the stream fails: a camera
+ * in privacy mode may stop streaming, and "privacy mode is on" is the answer the user needs.
+ */
+const PRIVACY_CHECK_MS = 2_000;
 
 /** Facts learnt about a device, kept for the life of one connection. */
 interface DeviceFacts {
@@ -80,6 +103,10 @@ export class TapoDevice<U extends object = object> extends EventEmitter {
   private watcher: DeviceWatch | undefined;
   private watcherStopped = true;
   private last: ConnectionStateEvent = { state: 'idle' };
+  /** One stream at a time; snapshots asked for together share a frame (media.ts). */
+  private readonly media = new MediaLane<Snapshot>((shot, first) => (first ? shot : { ...shot, jpeg: Buffer.from(shot.jpeg) }));
+  /** What is learnt about the camera's streams (whether it has `stream8`). */
+  private mediaFacts: MediaFacts = {};
   private readonly onState = (event: ConnectionStateEvent): void => {
     this.last = event;
     this.emit('state', event);
@@ -185,12 +212,79 @@ export class TapoDevice<U extends object = object> extends EventEmitter {
     };
   }
 
+  /**
+   * One picture from the camera (src/devices/snapshot.ts), through the camera's media lane: at most
+   * one stream open at a time, snapshots asked for together served from one frame, each within its
+   * own deadline counted from now. When the stream fails and the camera turns out to be in
+   * privacy mode, the error says so.
+   */
+  snapshot(options: SnapshotOptions = {}): Promise<Snapshot> {
+    if (this.configError) return Promise.reject(this.configError);
+    if (this.ended) return Promise.reject(closedError());
+    if (this.options.kind !== 'camera') return Promise.reject(new TapoError('Input', 'snapshotNotCamera', { sent: false }));
+    const source = options.source ?? 'auto';
+    const timeoutMs = options.timeoutMs ?? this.options.timeoutMs ?? DEFAULT_SNAPSHOT_TIMEOUT_MS;
+    const key = `${source}\u0000${options.searchPath ?? ''}`;
+    return this.media.request(key, (signal, budget) => this.shoot(source, options.searchPath, signal, budget), {
+      timeoutMs,
+      ...(options.signal !== undefined ? { signal: options.signal } : {}),
+    });
+  }
+
+  /**
+   * The camera's RTSP addresses (`stream1` HD, `stream2` SD, `stream8` MJPEG); the camera account
+   * is in them only when `withAccount` (the user asked for it). No device traffic.
+   */
+  streams(withAccount = false): Record<StreamName, string> {
+    return streamUrls(this.streamTarget(), withAccount);
+  }
+
+  private streamTarget(): StreamTarget {
+    return {
+      host: hostOf(this.options.host),
+      ...(this.options.rtspPort !== undefined ? { port: this.options.rtspPort } : {}),
+      ...(this.options.cameraAccount !== undefined ? { account: this.options.cameraAccount } : {}),
+    };
+  }
+
+  /** Stream turns taken so far (each opened at most one stream): for tests and benchmarks. */
+  get streamTurns(): number {
+    return this.media.turns;
+  }
+
+  private async shoot(source: SnapshotSource, searchPath: string | undefined, signal: AbortSignal, budget: number): Promise<Snapshot> {
+    const started = Date.now();
+    const target = this.streamTarget();
+    const reserve = budget >= 2 * PRIVACY_CHECK_MS ? PRIVACY_CHECK_MS : 0;
+    try {
+      return await takeSnapshot(target, source, this.mediaFacts, {
+        timeoutMs: budget - reserve,
+        signal,
+        ...(searchPath !== undefined ? { searchPath } : {}),
+      });
+    } catch (e) {
+      if (!(e instanceof TapoError) || signal.aborted || !['Timeout', 'Transport', 'Device'].includes(e.kind) || e.reason === 'rtspBusy') throw e;
+      const rest = budget - (Date.now() - started);
+      if (rest <= 0) throw e;
+      let privacy = false;
+      try {
+        const read = await this.run((verbs) => verbs.camera().read(['privacyMode']), { timeoutMs: rest, signal });
+        privacy = read.privacyMode;
+      } catch {
+        throw e; // the stream's failure is the answer
+      }
+      if (privacy) throw new TapoError('Device', 'snapshotPrivacy', { hint: 'turnPrivacyOff', also: e.reason });
+      throw e;
+    }
+  }
+
   /** Closes the connection (aborting what is in flight and rejecting queued work); a later operation opens a new one. */
   close(): Promise<void> {
     const connection = this.connection;
     if (connection) {
       this.connection = undefined;
       this.facts = freshFacts();
+      this.mediaFacts = {};
       connection.removeListener('state', this.onState);
       this.closing = connection.close().catch(() => undefined);
       this.onState({ state: 'idle' });
@@ -202,6 +296,7 @@ export class TapoDevice<U extends object = object> extends EventEmitter {
   end(): Promise<void> {
     this.ended = true;
     this.watcher?.stop();
+    this.media.close(closedError());
     return this.close();
   }
 

@@ -60,6 +60,12 @@ export const FFMPEG_ARGS: readonly string[] = [
   '-loglevel',
   'error',
   '-nostats',
+  // Decode from the first access unit instead of probing seconds of stream first (the stream is
+  // known to be H.264 with its parameter sets in front of the first IDR).
+  '-probesize',
+  '32',
+  '-analyzeduration',
+  '0',
   '-f',
   'h264',
   '-i',

@@ -25,5 +25,4 @@ export const MEDIA_REASONS = {
  */
 export const MEDIA_HINTS = {
   closeOtherViewers: 'A camera serves at most 2 live streams at once: close another viewer (the Tapo app, an NVR, a browser or another RTSP client) and try again.',
-  installFfmpeg: 'Install ffmpeg (it decodes the H.264 stream into a JPEG) or give the path of its executable.',
 } as const;
