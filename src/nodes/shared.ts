@@ -7,7 +7,8 @@
  * its own keys).
  */
 import type { ConnectionState } from '../connection';
-import type { DeviceVerbs } from '../connection/device';
+import type { DeviceVerbs, SnapshotOptions } from '../connection/device';
+import type { Snapshot, StreamName } from '../devices/snapshot';
 import type { Watch, WatchListener, WatchOptions } from '../connection/watch';
 import { THIRD_PARTY_HINT, isTapoError } from '../protocol/errors';
 import { STATUSES, english, fillIn, isHintKey, isReasonKey, renderReason } from '../protocol/reasons';
@@ -261,6 +262,10 @@ export interface DeviceConfigNode extends NodeInstance {
    * after every operation that arrived before it, within one timeout counted from now.
    */
   run<T>(operation: (verbs: DeviceVerbs) => Promise<T>): Promise<T>;
+  /** One picture from the camera, through the device's media lane (one stream at a time). */
+  snapshot(options?: SnapshotOptions): Promise<Snapshot>;
+  /** The camera's RTSP addresses; with the camera account in them only when `withAccount`. */
+  streams(withAccount?: boolean): Record<StreamName, string>;
   /** The status every user shows now. */
   currentStatus(): NodeStatus;
   /** The translator of the `tapo-device` catalog (states and error kinds). */

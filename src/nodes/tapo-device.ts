@@ -23,6 +23,8 @@ export interface TapoDeviceDef extends NodeDef {
   kind: DeviceKind;
   scheme?: SchemeName | 'auto';
   timeout?: number | string;
+  /** Cameras: the RTSP port (blank = 554). */
+  rtspPort?: number | string;
 }
 
 /** The value the editor sends for a password field the user did not touch. */
@@ -62,6 +64,18 @@ export function configuredTimeoutMs(value: unknown): number | undefined {
   const shown = typeof value === 'string' || typeof value === 'number' ? String(value).slice(0, 24) : typeof value;
   const range = { min: TIMEOUT_RANGE_S.min, max: TIMEOUT_RANGE_S.max };
   throw new TapoError('Input', 'badTimeout', { params: { ...range, value: shown }, hint: 'badTimeoutHint', sent: false });
+}
+
+/**
+ * The configured RTSP port: undefined when blank (554); an `Input` error for anything but a whole
+ * number from 1 to 65535.
+ */
+export function configuredRtspPort(value: unknown): number | undefined {
+  if (value === undefined || value === null || String(value).trim() === '') return undefined;
+  const port = Number(String(value).trim());
+  if (Number.isInteger(port) && port >= 1 && port <= 65535) return port;
+  const shown = typeof value === 'string' || typeof value === 'number' ? String(value).slice(0, 24) : typeof value;
+  throw new TapoError('Input', 'badRtspPort', { params: { value: shown }, sent: false });
 }
 
 /** The red status of an invalid timeout, shown by every user of the config node. */
@@ -116,6 +130,16 @@ function setupDevice(node: NodeInstance, def: TapoDeviceDef, t: Translate): void
     invalid ??= { error: err, status: badTimeoutStatus(t) };
     node.warn(toNodeError(t, err).message);
   }
+  if (kind === 'camera') {
+    try {
+      const port = configuredRtspPort(def.rtspPort);
+      if (port !== undefined) options.rtspPort = port;
+    } catch (err: unknown) {
+      if (!(err instanceof TapoError)) throw err;
+      invalid ??= { error: err, status: { fill: 'red', shape: 'ring', text: t('tapo-device.status.badRtspPort') } };
+      node.warn(toNodeError(t, err).message);
+    }
+  }
   const device = new TapoDevice<NodeInstance>(options, invalid?.error);
   let status: NodeStatus = invalid?.status ?? stateStatus(t, 'idle');
   /** The users that show the device's state (the event node paints its own). */
@@ -142,6 +166,8 @@ function setupDevice(node: NodeInstance, def: TapoDeviceDef, t: Translate): void
     },
     watch: (listener, watchOptions) => device.watch(listener, watchOptions),
     run: (operation) => device.run(operation),
+    snapshot: (snapshotOptions) => device.snapshot(snapshotOptions),
+    streams: (withAccount) => device.streams(withAccount),
     currentStatus: () => status,
     secrets: () => [credentials.password, ...(options.cameraAccount ? [options.cameraAccount.password] : [])],
     configError: device.configError,

@@ -39,6 +39,7 @@ const TEMPLATES: Record<string, string[]> = {
 
 /** Prefixes joined with a variable in the editor code, and what they are joined with. */
 const PREFIXES: Record<string, string[]> = {
+  'tapo-camera-get.mode.': ['snapshot', 'rtsp'],
   'tapo-camera-get.setting.': ['deviceInfo', 'privacyMode', 'led', 'motionDetection', 'personDetection', 'nightVision', 'alarm', 'presets', 'sdCard', 'time'],
   'tapo-plug-control.nodeLabel.action.': ['payload', 'on', 'off', 'toggle', 'status'],
   'tapo-plug-energy.nodeLabel.mode.': ['summary', 'hourly', 'daily', 'monthly'],
