@@ -39,15 +39,15 @@ export const DEMO_DEVICES: readonly DemoDevice[] = [
   },
   {
     configId: 'tapo_demo_camera',
-    sim: { fixture: 'C210(EU)_2.0_1.4.3', scheme: 'camera-secure', port: 18443, onvifPort: 18020, cameraAccount: { ...DEFAULT_CAMERA_ACCOUNT } },
+    sim: { fixture: 'C210(EU)_2.0_1.4.3', scheme: 'camera-secure', port: 18443, onvifPort: 18020, rtspPort: 18554, cameraAccount: { ...DEFAULT_CAMERA_ACCOUNT } },
   },
   {
     configId: 'tapo_demo_camera_tpap',
-    sim: { fixture: 'C101(US)_5.0_1.4.3', scheme: 'tpap', port: 18444, onvifPort: 18021, cameraAccount: { ...DEFAULT_CAMERA_ACCOUNT } },
+    sim: { fixture: 'C101(US)_5.0_1.4.3', scheme: 'tpap', port: 18444, onvifPort: 18021, rtspPort: 18555, cameraAccount: { ...DEFAULT_CAMERA_ACCOUNT } },
   },
 ];
 
-/** The camera account of the demo cameras' ONVIF (only ever used on 127.0.0.1). */
+/** The camera account of the demo cameras' ONVIF and RTSP (only ever used on 127.0.0.1). */
 export const DEMO_CAMERA_ACCOUNT: Readonly<{ username: string; password: string }> = DEFAULT_CAMERA_ACCOUNT;
 
 /**
@@ -101,6 +101,7 @@ export function buildDemoFlows(
   examples: { file: string; nodes: FlowNode[] }[],
   hosts: Record<string, string>,
   onvifPorts: Record<string, number> = {},
+  rtspPorts: Record<string, number> = {},
 ): { flows: FlowNode[]; credentials: Record<string, Record<string, string>> } {
   const flows: FlowNode[] = [];
   const seen = new Set<string>();
@@ -123,10 +124,13 @@ export function buildDemoFlows(
           copy.host = host;
           const isCamera = copy.kind === 'camera';
           credentials[copy.id] = { username: isCamera ? 'admin' : 'user@example.com', password: DEMO_PASSWORD };
-          // A camera that serves ONVIF gets the camera account: its events then come over ONVIF.
-          if (isCamera && onvifPorts[copy.id] !== undefined) {
+          // A camera that serves ONVIF or RTSP gets the camera account: its events then come over
+          // ONVIF, and its snapshots from its RTSP port.
+          if (isCamera && (onvifPorts[copy.id] !== undefined || rtspPorts[copy.id] !== undefined)) {
             credentials[copy.id] = { ...credentials[copy.id], cameraUsername: DEMO_CAMERA_ACCOUNT.username, cameraPassword: DEMO_CAMERA_ACCOUNT.password };
           }
+          const rtspPort = rtspPorts[copy.id];
+          if (isCamera && rtspPort !== undefined) copy.rtspPort = rtspPort;
         }
       }
       if (copy.type === 'tapo-event' && typeof copy.device === 'string' && onvifPorts[copy.device] !== undefined) copy.onvifPort = onvifPorts[copy.device];
@@ -166,6 +170,8 @@ export interface PrepareOptions {
   hosts: Record<string, string>;
   /** The ONVIF port of each simulated camera by tapo-device config id (its event nodes use it). */
   onvifPorts?: Record<string, number>;
+  /** The RTSP port of each simulated camera by tapo-device config id (snapshots use it). */
+  rtspPorts?: Record<string, number>;
   /** Remove the directory first (it must be a demo user directory or empty) and start afresh. */
   reset?: boolean;
   /** The example flows (default: examples/*.json of this package). */
@@ -209,7 +215,7 @@ export function prepareDemoUserDir(options: PrepareOptions): PreparedUserDir {
     fs.writeFileSync(markerFile, `${JSON.stringify({ ...marker, created: new Date().toISOString() }, null, 2)}\n`, { mode: 0o600 });
   }
   if (fresh) {
-    const { flows, credentials } = buildDemoFlows(options.examples ?? readExamples(), options.hosts, options.onvifPorts ?? {});
+    const { flows, credentials } = buildDemoFlows(options.examples ?? readExamples(), options.hosts, options.onvifPorts ?? {}, options.rtspPorts ?? {});
     fs.writeFileSync(flowsFile, JSON.stringify(flows, null, 2));
     fs.writeFileSync(path.join(userDir, 'flows_cred.json'), JSON.stringify(encryptFlowCredentials(credentials, marker.credentialSecret)), { mode: 0o600 });
   }
@@ -294,24 +300,26 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     DEMO_DEVICES.map((d) => ({
       ...d.sim,
       password: DEMO_PASSWORD,
-      ...(options.anySimPort ? { port: 0, ...(d.sim.onvifPort !== undefined ? { onvifPort: 0 } : {}) } : {}),
+      ...(options.anySimPort ? { port: 0, ...(d.sim.onvifPort !== undefined ? { onvifPort: 0 } : {}), ...(d.sim.rtspPort !== undefined ? { rtspPort: 0 } : {}) } : {}),
     })),
   );
   const hosts: Record<string, string> = {};
   const onvifPorts: Record<string, number> = {};
+  const rtspPorts: Record<string, number> = {};
   const byConfigId: Record<string, SimulatedDevice> = {};
   DEMO_DEVICES.forEach((d, i) => {
     const dev = devices[i];
     if (dev) {
       hosts[d.configId] = `${dev.host}:${dev.port}`;
       if (dev.onvifPort !== undefined) onvifPorts[d.configId] = dev.onvifPort;
+      if (dev.rtspPort !== undefined) rtspPorts[d.configId] = dev.rtspPort;
       byConfigId[d.configId] = dev;
     }
   });
 
   let prepared: PreparedUserDir;
   try {
-    prepared = prepareDemoUserDir({ userDir: options.userDir, uiPort: options.uiPort, hosts, onvifPorts, reset: options.reset === true });
+    prepared = prepareDemoUserDir({ userDir: options.userDir, uiPort: options.uiPort, hosts, onvifPorts, rtspPorts, reset: options.reset === true });
   } catch (err) {
     await Promise.all(devices.map((d) => d.stop()));
     throw err;
@@ -319,8 +327,11 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
   const { settingsFile, fresh } = prepared;
 
   const redMain = require.resolve('node-red/red.js');
+  // Example 08 writes its snapshots to TAPO_SNAPSHOT_DIR: in the demo, inside its user directory.
+  const snapshotDir = process.env.TAPO_SNAPSHOT_DIR ?? path.join(options.userDir, 'snapshots');
   const child: ChildProcess = spawn(process.execPath, [redMain, '--userDir', options.userDir, '--settings', settingsFile], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, TAPO_SNAPSHOT_DIR: snapshotDir },
   });
   let output = '';
   const ready = new Promise<void>((resolve, reject) => {
@@ -396,7 +407,8 @@ async function main(): Promise<void> {
   for (const dev of demo.devices) {
     const info = dev.describe();
     const onvif = info.onvifPort !== undefined ? `, ONVIF on port ${info.onvifPort}` : '';
-    process.stdout.write(`simulated ${info.model} (${info.scheme}) on ${info.host}:${info.port}${onvif}\n`);
+    const rtsp = info.rtspPort !== undefined ? `, RTSP on port ${info.rtspPort}` : '';
+    process.stdout.write(`simulated ${info.model} (${info.scheme}) on ${info.host}:${info.port}${onvif}${rtsp}\n`);
   }
   const motionCamera = demo.byConfigId[DEMO_MOTION.configId]?.model ?? 'camera';
   process.stdout.write(

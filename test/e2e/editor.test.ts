@@ -7,7 +7,8 @@
  *    (and tapo-device is registered as a config node).
  * 2. An example is imported through menu ▸ Import ▸ Examples, deployed, an inject button is
  *    clicked, and the debug sidebar shows the device's answer; the simulated plug really toggled.
- * 3. The dashboard's plug switch flips the simulated plug (checked on the simulator's state).
+ * 3. The dashboard's plug switch flips the simulated plug (checked on the simulator's state), and
+ *    its snapshot button shows the camera's picture, decoded by the browser at 640×360.
  * 4. Exports, the flows API, the log and flows_cred.json hold no credentials.
  * 5. The help of every node fits the sidebar at its default width: no property type or code
  *    sticks out, each property type sits beside its name (screenshots of each help, page by page).
@@ -183,6 +184,24 @@ describe('browser: editor and dashboard (headless Chromium)', function () {
       await page.locator('#nrdb-ui-widget-tapo_ex06_gauge', { hasText: '85' }).waitFor({ state: 'visible', timeout: 20_000 });
     }
     await page.screenshot({ path: artifact('e2e-3-dashboard.png'), fullPage: true });
+  });
+
+  it("the dashboard's snapshot button shows the porch camera's picture (example 08)", async () => {
+    await page.goto(`${demo!.dashboardUrl}/home`);
+    const button = page.locator('#nrdb-ui-widget-tapo_ex08_button button');
+    await button.waitFor({ state: 'visible' });
+    await button.click();
+    // The ui-template shows the JPEG the flow took, as a data: URL, once it has loaded and decoded.
+    const image = page.locator('#nrdb-ui-widget-tapo_ex08_image img');
+    await image.waitFor({ state: 'visible', timeout: 20_000 });
+    assert.match(String(await image.getAttribute('src')), /^data:image\/jpeg;base64,\/9j\//);
+    await page.waitForFunction("(() => { const i = document.querySelector('#nrdb-ui-widget-tapo_ex08_image img'); return i && i.complete && i.naturalWidth === 640 && i.naturalHeight === 360; })()");
+    await page.screenshot({ path: artifact('e2e-3b-snapshot.png'), fullPage: true });
+    // The same picture was written to a file, in the demo's user directory.
+    const dir = path.join(userDir, 'snapshots');
+    await waitUntil(() => fs.existsSync(dir) && fs.readdirSync(dir).some((f) => f.endsWith('.jpg')), 'the snapshot file to be written');
+    const file = fs.readdirSync(dir).find((f) => f.endsWith('.jpg'))!;
+    assert.equal(fs.readFileSync(path.join(dir, file)).subarray(0, 2).toString('hex'), 'ffd8');
   });
 
   it('an export of every flow, the flows API, the Node-RED log and flows_cred.json carry no credentials', async () => {

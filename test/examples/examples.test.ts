@@ -31,6 +31,7 @@ import dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import sinon from 'sinon';
 import { DEMO_DEVICES, DEMO_PASSWORD, DEMO_POLL, buildDemoFlows, readExamples } from '../../src/demo/start';
@@ -101,6 +102,7 @@ const CORE_FILES = [
   'core/function/89-delay.js',
   'core/function/89-trigger.js',
   'core/function/rbe.js',
+  'core/storage/10-file.js',
 ].map((f) => path.join(coreNodesDir, f));
 const CORE_TYPES = CORE_FILES.flatMap((file) => {
   const html = fs.readFileSync(file.replace(/\.js$/, '.html'), 'utf8');
@@ -132,8 +134,9 @@ function example(prefix: string): { file: string; nodes: FlowNode[] } {
 function helperFlows(
   ex: { file: string; nodes: FlowNode[] },
   hosts: Record<string, string>,
+  rtspPorts: Record<string, number> = {},
 ): { flows: FlowNode[]; credentials: Record<string, Record<string, string>> } {
-  const built = buildDemoFlows([ex], hosts);
+  const built = buildDemoFlows([ex], hosts, {}, rtspPorts);
   const flows: FlowNode[] = [];
   for (const node of built.flows as FlowNode[]) {
     if (DASHBOARD_CONFIG_TYPES.includes(node.type)) continue;
@@ -221,7 +224,7 @@ describe('example flows', () => {
   it('there are the examples of the issues, numbered in order', () => {
     assert.deepEqual(
       examples.map((e) => e.file.slice(0, 2)),
-      ['01', '02', '03', '04', '05', '06', '07'],
+      ['01', '02', '03', '04', '05', '06', '07', '08'],
     );
     for (const e of examples) assert.match(e.file, /^\d\d - [^/]+\.json$/);
   });
@@ -460,17 +463,21 @@ describe('example flows', () => {
     let devices: SimulatedDevice[] = [];
     const sim: Record<string, SimulatedDevice> = {};
     const hosts: Record<string, string> = {};
+    const rtspPorts: Record<string, number> = {};
     const plug = (id: string): PlugLogic => sim[id]!.logic as PlugLogic;
     const camera = (id: string): CameraLogic => sim[id]!.logic as CameraLogic;
 
     /** Fresh simulators for every example: no state leaks from one example to the next. */
     beforeEach(async () => {
       // Any free ports, the ONVIF ones included, so the tests run beside `npm start`.
-      devices = await startDevices(DEMO_DEVICES.map((d) => ({ ...d.sim, password: DEMO_PASSWORD, port: 0, ...(d.sim.onvifPort !== undefined ? { onvifPort: 0 } : {}) })));
+      devices = await startDevices(
+        DEMO_DEVICES.map((d) => ({ ...d.sim, password: DEMO_PASSWORD, port: 0, ...(d.sim.onvifPort !== undefined ? { onvifPort: 0 } : {}), ...(d.sim.rtspPort !== undefined ? { rtspPort: 0 } : {}) })),
+      );
       DEMO_DEVICES.forEach((d, i) => {
         const dev = devices[i]!;
         sim[d.configId] = dev;
         hosts[d.configId] = `${dev.host}:${dev.port}`;
+        if (dev.rtspPort !== undefined) rtspPorts[d.configId] = dev.rtspPort;
       });
     });
 
@@ -481,7 +488,7 @@ describe('example flows', () => {
     });
 
     async function load(prefix: string): Promise<FlowNode[]> {
-      const { flows, credentials } = helperFlows(example(prefix), hosts);
+      const { flows, credentials } = helperFlows(example(prefix), hosts, rtspPorts);
       await helper.load([...coreModules, ...ourModules], flows, credentials);
       for (const n of flows) {
         if (n.type !== 'tab' && n.type !== 'tapo-device') assert.ok(helper.getNode(n.id), `${n.id} (${n.type}) did not start`);
@@ -674,6 +681,43 @@ describe('example flows', () => {
       assert.equal(hall.state.privacyMode, true);
       const error = await widgetSends('tapo_ex06_left', buttonPayload('tapo_ex06_left'), 'tapo_ex06_last_error');
       assert.match(String(error.payload), /-64324/);
+    });
+
+    it('08 saves a JPEG file and feeds the dashboard image on a detection, on the button and on the inject', async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tapo-ex08-'));
+      const saved = process.env.TAPO_SNAPSHOT_DIR;
+      process.env.TAPO_SNAPSHOT_DIR = dir;
+      try {
+        await load('08');
+        const porch = sim.tapo_demo_camera_tpap!;
+        // The event node's first poll is its baseline: detect only once the camera has answered it.
+        const until = Date.now() + 10_000;
+        while (porch.requestCount === 0 && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 20));
+        // A detection starts: the event node (polling the last alarm) sends true, the flow takes a snapshot.
+        const image = nextInput('tapo_ex08_image', 20_000);
+        const written = nextInput('tapo_ex08_saved', 20_000);
+        porch.detect({ type: 'motion' });
+        const shown = await image;
+        assert.match(String(shown.payload), /^data:image\/jpeg;base64,\/9j\//);
+        assert.equal(shown.size, '640×360');
+        const file = String((await written).filename);
+        assert.ok(file.startsWith(dir), file);
+        const jpeg = fs.readFileSync(file);
+        assert.equal(jpeg.subarray(0, 2).toString('hex'), 'ffd8');
+        assert.equal(jpeg.subarray(-2).toString('hex'), 'ffd9');
+        assert.equal(`data:image/jpeg;base64,${jpeg.toString('base64')}`, shown.payload, 'the page shows the picture that was saved');
+        // The dashboard button and the inject take one too.
+        const again = nextInput('tapo_ex08_image');
+        helper.getNode('tapo_ex08_button')!.send({ payload: Date.now(), topic: 'button' });
+        assert.match(String((await again).payload), /^data:image\/jpeg;base64,/);
+        const third = nextInput('tapo_ex08_saved');
+        helper.getNode('tapo_ex08_now')!.receive({ payload: Date.now() });
+        assert.ok(fs.existsSync(String((await third).filename)));
+      } finally {
+        if (saved === undefined) delete process.env.TAPO_SNAPSHOT_DIR;
+        else process.env.TAPO_SNAPSHOT_DIR = saved;
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
     });
   });
 });
