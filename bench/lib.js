@@ -186,6 +186,8 @@ async function startSimHost() {
     pid: child.pid,
     /** Starts devices (StartDeviceOptions[]); resolves with their descriptions. */
     start: (devices) => call('start', { devices }),
+    /** Sets faults of the device on `port`; resolves with all its faults. */
+    faults: (port, faults) => call('faults', { port, faults }),
     /** Starts the trivial floor server; resolves with `{ url }`. */
     floor: (options) => call('floor', options),
     /** Per-device `{ port, loginCount, requestCount, httpRequestCount, connections, sessions, onvifRequests, onvifSubscriptions }`. */

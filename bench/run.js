@@ -4,18 +4,18 @@
  * one after the other, so no benchmark's memory or JIT state leaks into the next one's figures.
  * Each prints its table and writes bench/results/<name>.json (and an SVG chart where it helps).
  *
- * Usage: node bench/run.js [per-request] [nodered-throughput] [cold-start] [scale] [round-trips] [events]
+ * Usage: node bench/run.js [per-request] [nodered-throughput] [cold-start] [scale] [round-trips] [events] [snapshot]
  * (no names = all). BENCH_QUICK=1 shrinks every benchmark for a smoke run; see bench/README.md.
  */
 const childProcess = require('node:child_process');
 const path = require('node:path');
 const lib = require('./lib');
 
-const ALL = ['per-request', 'nodered-throughput', 'cold-start', 'scale', 'round-trips', 'events'];
+const ALL = ['per-request', 'nodered-throughput', 'cold-start', 'scale', 'round-trips', 'events', 'snapshot'];
 /** Node flags per benchmark: scale and events may call gc() AFTER a window to report retained memory. */
-const NODE_FLAGS = { scale: ['--expose-gc'], events: ['--expose-gc'] };
+const NODE_FLAGS = { scale: ['--expose-gc'], events: ['--expose-gc'], snapshot: ['--expose-gc'] };
 /** Upper bound per benchmark: a stuck run is killed, reported, and the next one still runs. */
-const LIMIT_MS = { 'per-request': 300_000, 'nodered-throughput': 300_000, 'cold-start': 180_000, scale: 420_000, 'round-trips': 120_000, events: 300_000 };
+const LIMIT_MS = { 'per-request': 300_000, 'nodered-throughput': 300_000, 'cold-start': 180_000, scale: 420_000, 'round-trips': 120_000, events: 300_000, snapshot: 240_000 };
 
 function runOne(name) {
   return new Promise((resolve) => {

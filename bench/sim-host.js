@@ -10,12 +10,14 @@
  *                                  the whole POST body and answers `responseBytes` bytes, nothing else
  *                                  (HTTPS with the simulator's certificate and TLS settings when `tls`)
  * - `stats`                      → per device: logins, envelopes, HTTP requests and TCP connections the device saw, and
- *                                  ONVIF requests and live subscriptions (cameras started with `onvifPort`)
+ *                                  ONVIF requests and live subscriptions (cameras started with `onvifPort`),
+ *                                  RTSP requests by "METHOD status" (cameras started with `rtspPort`)
  * - `detect {port, type, active}` → a camera's detection (`SimulatedDevice.detect`), with `mono`: this
  *                                  process's monotonic clock (ms) at the moment it was made
  * - `press {port, socket}`       → a plug's button pressed by hand (`SimulatedDevice.press`), with `mono`
  * - `privacy {port, on}`         → a camera's privacy mode (lens mask) set as the Tapo app sets it
  * - `serverTimes {port, reset}`  → server-side ms of each HTTP request answered on `port`
+ * - `faults {port, faults}`      → sets faults of the device on `port` (`SimulatedDevice.setFaults`)
  * - `usage`                      → this process's CPU time and memory
  * - `stop`                       → stops everything and exits
  *
@@ -62,6 +64,8 @@ const devices = [];
 const servers = new Set();
 /** ONVIF requests each camera answered or held (its `onvif` event), by device. */
 const onvifRequests = new Map();
+/** RTSP requests each camera answered (its `rtsp` event), by device, then by method. */
+const rtspRequests = new Map();
 
 /** The started device listening on `port`; throws for an unknown port. */
 function deviceAt(port) {
@@ -114,6 +118,7 @@ async function stopAll() {
   await Promise.all(devices.map((d) => d.stop().catch(() => undefined)));
   devices.length = 0;
   onvifRequests.clear();
+  rtspRequests.clear();
   await Promise.all(
     [...servers].map(
       ({ server, sockets }) =>
@@ -135,10 +140,22 @@ const commands = {
     for (const d of started) {
       onvifRequests.set(d, 0);
       d.on('onvif', () => onvifRequests.set(d, onvifRequests.get(d) + 1));
+      rtspRequests.set(d, {});
+      d.on('rtsp', (info) => {
+        const counts = rtspRequests.get(d);
+        const key = `${info.method} ${info.status}`;
+        counts[key] = (counts[key] ?? 0) + 1;
+      });
     }
     return started.map((d) => d.describe());
   },
   floor: (args) => startFloor(args),
+  /** Sets faults of the device on `port` (SimulatedDevice.setFaults). */
+  async faults({ port, faults }) {
+    const d = devices.find((x) => x.port === port);
+    if (!d) throw new Error(`no device on port ${port}`);
+    return d.setFaults(faults);
+  },
   async stats() {
     return devices.map((d) => ({
       port: d.port,
@@ -150,6 +167,7 @@ const commands = {
       connections: connections.get(d.port) || 0,
       onvifRequests: onvifRequests.get(d) ?? 0,
       onvifSubscriptions: d.onvifServer ? d.onvifServer.subscriptionCount() : 0,
+      rtspRequests: { ...(rtspRequests.get(d) ?? {}) },
     }));
   },
   /** A camera detects (`active` true) or stops detecting; stamped with the monotonic clock. */
