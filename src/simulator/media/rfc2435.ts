@@ -17,9 +17,13 @@
  * are `MakeTables(50)`, i.e. Annex K tables K.1/K.2 unscaled, deliberately different from the
  * Q-80 ones so a receiver that ignores the in-band tables rebuilds a different JPEG.
  *
- * Like RFC 2435 Appendix A, `MakeTables` indexes K.1/K.2 in the order the RFC prints them and
- * `MakeHeaders` copies the result into DQT as is; only entry 0 (the DC quantiser, the same in
- * natural and zig-zag order) matters to these flat pictures.
+ * Table order: a DQT segment holds its 64 entries in zig-zag order (JPEG T.81 B.2.4.1), and
+ * `MakeHeaders` copies the `MakeTables` output into DQT as it is, so the tables are made in
+ * zig-zag order, as receivers in the field expect (ffmpeg's RTP/JPEG depacketiser,
+ * libavformat/rtpdec_jpeg.c `default_quantizers`, lists K.1/K.2 in zig-zag order: 16, 11, 12, 14,
+ * 12, 10 …). The RFC's appendix prints K.1 in natural (row) order; copied as printed, every AC
+ * quantiser would land on the wrong coefficient. A first version here did that, and the client's
+ * independent rebuild (src/protocol/rtp-jpeg.ts, zig-zag) told the difference byte for byte.
  */
 import { BitWriter, JPEG_HEIGHT, JPEG_WIDTH, counterBlocks, counterJpeg } from './jpeg';
 
@@ -49,11 +53,29 @@ const CHROMA_QUANTIZER = Array.from({ length: 64 }, (_, i) => {
   return corner[i] ?? 99;
 });
 
-/** RFC 2435 Appendix A `MakeTables`: the luma and chroma tables (64 bytes each) for quality `q`. */
+/**
+ * Position in natural (row-major) order of each zig-zag index: walks the anti-diagonals of the
+ * 8×8 block, up-right on even ones and down-left on odd ones (T.81 Figure 5).
+ */
+const ZIGZAG: readonly number[] = (() => {
+  const order: number[] = [];
+  for (let d = 0; d < 15; d++) {
+    const cells: number[] = [];
+    for (let row = 0; row < 8; row++) {
+      const col = d - row;
+      if (col >= 0 && col < 8) cells.push(row * 8 + col);
+    }
+    order.push(...(d % 2 === 0 ? cells.reverse() : cells));
+  }
+  return order;
+})();
+
+/** RFC 2435 Appendix A `MakeTables`: the luma and chroma tables (64 bytes each, zig-zag order) for quality `q`. */
 export function makeTables(q: number): { luma: Buffer; chroma: Buffer } {
   const factor = Math.min(99, Math.max(1, q));
   const scale = q < 50 ? Math.trunc(5000 / factor) : 200 - factor * 2;
-  const make = (base: readonly number[]): Buffer => Buffer.from(base.map((v) => Math.min(255, Math.max(1, Math.trunc((v * scale + 50) / 100)))));
+  const make = (base: readonly number[]): Buffer =>
+    Buffer.from(ZIGZAG.map((at) => Math.min(255, Math.max(1, Math.trunc(((base[at] as number) * scale + 50) / 100)))));
   return { luma: make(LUMA_QUANTIZER), chroma: make(CHROMA_QUANTIZER) };
 }
 
