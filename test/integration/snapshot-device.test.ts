@@ -16,6 +16,7 @@ import { findFfmpeg } from '../../src/protocol/ffmpeg';
 import { startDevice } from '../../src/simulator';
 import type { SimulatedDevice } from '../../src/simulator';
 import type { CameraLogic } from '../../src/simulator/logic/camera';
+import { RawRtsp } from './rtsp-raw';
 
 const account = { username: 'tapo-cam', password: 'tapo-sim-cam' };
 const PASSWORD = 'tapo-sim';
@@ -175,6 +176,19 @@ describe('snapshot through the device owner (simulated camera over RTSP)', funct
   it('a stalled stream with privacy mode off stays a Timeout (the privacy read does not change the answer)', async () => {
     await sim.setFaults({ rtspPrivacyNoFrames: true, rtspSlowMs: 60_000 });
     await assert.rejects(device.snapshot({ timeoutMs: 5000 }), isError('Timeout'));
+  });
+
+  it('a camera already serving its two streams: Device rtspBusy, with the hint to close a viewer', async () => {
+    const viewers = [await RawRtsp.connect(sim.rtspPort!, account), await RawRtsp.connect(sim.rtspPort!, account)];
+    try {
+      for (const v of viewers) await v.play();
+      await assert.rejects(device.snapshot(), (e: unknown) => isError('Device', 'rtspBusy')(e) && (e as TapoError).hintKey === 'closeOtherViewers');
+      viewers[0]!.socket.destroy();
+      await waitFor(() => sim.rtspServer!.sessions < 2);
+      assert.equal((await device.snapshot()).stream, 'stream8', 'served again once a viewer has gone');
+    } finally {
+      for (const v of viewers) v.socket.destroy();
+    }
   });
 
   describe('with ffmpeg on the host', () => {
