@@ -13,9 +13,12 @@
  * - `POST /__sim/ring`: a doorbell's button is pressed (UDP datagram); replies with where it went.
  * - `POST /__sim/press` `{"socket":2}`: a plug's button is pressed by hand (`socket`: a strip's
  *   socket position); replies with the new relay state.
+ * - `POST /__sim/move` `{"host":"127.0.0.3"}`: answers first, then the device moves to that
+ *   address (a new DHCP lease): same port, identity, MAC and state; nothing listens on the old one.
  *
  * The device binds 127.0.0.1 by default, so the endpoint is not reachable from other hosts.
  */
+import { isIP } from 'node:net';
 import type { SimDetectionType } from './detections';
 import { STREAM8_FORMS } from './media/rfc2435';
 import type { Stream8Form } from './media/rfc2435';
@@ -44,6 +47,8 @@ export interface ControlTarget {
   ring(): Promise<unknown>;
   /** A plug's button is pressed; throws an Error saying why not. */
   press(socket?: number): unknown;
+  /** Moves to another address; rejects with an Error saying why not. */
+  moveTo(host: string): Promise<void>;
 }
 
 /** A control reply plus work to start once the reply has been written (reboot). */
@@ -84,6 +89,7 @@ export function defaultFaults(): SimFaults {
     rtspDigestOnly: false,
     rtspPrivacyNoFrames: false,
     rtspJpegForm: 'tapo',
+    portClosedUntilProbe: false,
   };
 }
 
@@ -115,6 +121,7 @@ const BOOLEAN_FAULTS = [
   'rtspCloseMidFrame',
   'rtspDigestOnly',
   'rtspPrivacyNoFrames',
+  'portClosedUntilProbe',
 ] as const;
 const NUMBER_FAULTS = ['delayMs', 'expireAfterRequests', 'onvifFloodIntervalMs', 'onvifIdleCloseMs', 'rtspSlowMs'] as const;
 
@@ -245,6 +252,18 @@ export async function handleControl(req: SimRequest, target: ControlTarget): Pro
         }
         return { response: reply(200, target.press(socket as number | undefined)) };
       }
+      case 'move': {
+        const host = isObject(body) ? body.host : undefined;
+        if (!isObject(body) || Object.keys(body).some((k) => k !== 'host') || typeof host !== 'string' || isIP(host) === 0) {
+          throw new Error('move takes {"host": an IP address, e.g. "127.0.0.3"}');
+        }
+        return {
+          response: reply(200, { ok: true, host }),
+          after: () => {
+            target.moveTo(host).catch(() => undefined);
+          },
+        };
+      }
       case 'expire':
         target.expireSessions();
         return { response: reply(200, { ok: true }) };
@@ -269,7 +288,7 @@ export async function handleControl(req: SimRequest, target: ControlTarget): Pro
         };
       }
       default:
-        return { response: reply(404, { error: `unknown action "${action}"; known: faults, expire, migrate, reboot, state, detect, ring, press` }) };
+        return { response: reply(404, { error: `unknown action "${action}"; known: faults, expire, migrate, reboot, move, state, detect, ring, press` }) };
     }
   } catch (err) {
     return { response: reply(400, { error: (err as Error).message }) };

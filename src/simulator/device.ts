@@ -334,12 +334,12 @@ class FaultingLogic implements DeviceLogic {
  * `OnvifRequestInfo`: the ONVIF server answered a request, or holds a pull), `rtsp` (an
  * `RtspRequestInfo`: the RTSP server answered a request), `rtspFrame` (an `RtspFrameInfo`
  * `{ path, counter, form }`: a `stream8` frame starts being sent), `down` and `up`
- * (reboot), `stopped`.
+ * (reboot), `moved` (the new host, {@link SimulatedDevice.moveTo}), `stopped`.
  */
 export class SimulatedDevice extends EventEmitter implements ControlTarget {
-  /** Listen address. */
-  readonly host: string;
-  /** Listen port (fixed after the first listen, kept across reboots). */
+  /** Listen address (changed by {@link moveTo}). */
+  host: string;
+  /** Listen port (fixed after the first listen, kept across reboots and moves). */
   port: number;
   /** The fixture this device impersonates. */
   readonly fixture: LoadedFixture;
@@ -575,6 +575,8 @@ export class SimulatedDevice extends EventEmitter implements ControlTarget {
    * port for `rtspDown` (closing it drops every RTSP connection).
    */
   async applyFaults(): Promise<void> {
+    if (this.faults.portClosedUntilProbe && this.listener !== undefined) await this.closeListener();
+    else if (!this.faults.portClosedUntilProbe && this.listener === undefined && !this.down && !this.stopped) await this.listen();
     const rtsp = this.rtspServer;
     if (rtsp !== undefined) {
       if (this.faults.rtspDown && rtsp.listening) await rtsp.closeListener();
@@ -722,6 +724,44 @@ export class SimulatedDevice extends EventEmitter implements ControlTarget {
     this.server = next;
   }
 
+  /**
+   * Called by the discovery responder for each probe: with the fault `portClosedUntilProbe`, the
+   * port opens (and the fault clears) before the probe is answered.
+   */
+  async probed(): Promise<void> {
+    if (!this.faults.portClosedUntilProbe || this.stopped) return;
+    this.faults.portClosedUntilProbe = false;
+    if (this.listener === undefined && !this.down) await this.listen();
+  }
+
+  /**
+   * Moves the device to another address, as a new DHCP lease does: the HTTP(S) port closes on the
+   * old address (every connection dropped) and opens with the same number on `host`; the
+   * discovery responder follows with its port number. Identity, MAC, sessions and state are kept
+   * (a real device would drop its sessions: they are dropped too). Cameras with ONVIF or RTSP are
+   * refused: those servers are bound for the device's life.
+   */
+  async moveTo(host: string): Promise<void> {
+    if (this.stopped) throw new Error('the device is stopped');
+    if (this.onvifServer !== undefined || this.rtspServer !== undefined) throw new Error('a camera with ONVIF or RTSP cannot move');
+    if (host === this.host) return;
+    this.server.expireSessions();
+    const wasListening = this.listener !== undefined;
+    await this.closeListener();
+    const responder = this.discoveryResponder;
+    this.discoveryResponder = undefined;
+    if (responder !== undefined) await responder.stop();
+    this.host = host;
+    if (wasListening) await this.listen();
+    if (responder !== undefined) {
+      const next = new DiscoveryResponder(this, { port: responder.port, host });
+      next.answered = responder.answered;
+      await next.start();
+      this.discoveryResponder = next;
+    }
+    this.emit('moved', host);
+  }
+
   /** The logic's state, for the control endpoint. */
   logicState(): unknown {
     return this.logic.state;
@@ -780,7 +820,7 @@ export class SimulatedDevice extends EventEmitter implements ControlTarget {
     if (this.upTimer !== undefined) clearInterval(this.upTimer);
     this.upTimer = undefined;
     const onvif = this.onvifServer;
-    (this.listener === undefined ? this.listen() : Promise.resolve())
+    (this.listener === undefined && !this.faults.portClosedUntilProbe ? this.listen() : Promise.resolve())
       .then(() => (onvif !== undefined && !this.faults.onvifDown ? onvif.listen() : undefined))
       .then(() => (this.rtspServer !== undefined && !this.faults.rtspDown ? this.rtspServer.listen() : undefined))
       .then(

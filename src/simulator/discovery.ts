@@ -18,7 +18,7 @@
  * - The result is the fixture's `discovery_result.result`, adjusted so it tells the truth about
  *   the simulated device: see {@link buildDiscoveryResult}.
  * - Faults: a rebooting device, `dropConnections` and `hang` do not answer; `delayMs` delays the
- *   reply. The UDP socket stays bound while the device reboots (it only falls silent), so the
+ *   reply; `portClosedUntilProbe` opens the device's port before the reply goes out. The UDP socket stays bound while the device reboots (it only falls silent), so the
  *   port is kept. Other faults are HTTP matters and do not change discovery.
  *
  * Independent of the client: CRC-32, header and crypto are written here with node:crypto.
@@ -319,6 +319,11 @@ export interface DiscoveryTarget {
   readonly isDown: boolean;
   /** A camera's last alarm now, when it keeps one (cameras carry it in `decrypted_data`). */
   lastAlarm?(): { time: string; type: string } | undefined;
+  /**
+   * Called for each well-formed probe of a device that is up, before it is answered (the fault
+   * `portClosedUntilProbe` opens the port here); the reply waits for it.
+   */
+  probed?(): Promise<void>;
 }
 
 /** Options of a {@link DiscoveryResponder}. */
@@ -413,6 +418,19 @@ export class DiscoveryResponder extends EventEmitter {
     if (this.target.isDown) return this.ignore(rinfo, 'down');
     if (faults.dropConnections) return this.ignore(rinfo, 'drop');
     if (faults.hang) return this.ignore(rinfo, 'hang');
+    const probed = this.target.probed;
+    if (probed !== undefined) {
+      probed.call(this.target).then(
+        () => this.answer(probe, rinfo),
+        () => this.answer(probe, rinfo),
+      );
+      return;
+    }
+    this.answer(probe, rinfo);
+  }
+
+  private answer(probe: ParsedProbe, rinfo: dgram.RemoteInfo): void {
+    const faults = this.target.faults;
     if (faults.delayMs > 0) {
       const timer = setTimeout(() => {
         this.timers.delete(timer);

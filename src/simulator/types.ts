@@ -173,6 +173,13 @@ export interface SimFaults {
    * in-band). Starts as the device option `rtspJpegForm`; read at the start of every frame.
    */
   rtspJpegForm: Stream8Form;
+  /**
+   * The HTTP(S) port refuses connections (closed) until a discovery probe arrives on the
+   * discovery port, then opens and the fault clears itself: the plugs that keep their local port
+   * closed after a power cut until they are probed. Setting it closes the port at once; a reboot
+   * comes back with the port closed while it is set. Needs a discovery responder to ever open.
+   */
+  portClosedUntilProbe: boolean;
 }
 
 /** Everything a scheme handler may use. */
