@@ -13,6 +13,16 @@
  *    which alarm form a camera takes) is kept here for the life of the connection, so no
  *    operation asks for it twice.
  * 4. The connection's state changes are re-emitted as `'state'` events for status displays.
+ * 5. It keeps the device found (locate.ts): the MAC is learnt from the device-info replies the
+ *    verbs already read (no request of its own) and kept for the owner's life. When an operation
+ *    fails because the device stopped answering at its address, one wake-up probe goes to that
+ *    address and, if nothing with that MAC answers there, the MAC is searched for. A device found
+ *    elsewhere is followed: the connection is rebuilt for the new address (same port, scheme
+ *    setting and credentials) and `'moved'` is emitted; the configured `options.host` is never
+ *    changed (the flow is the user's), {@link TapoDevice.currentHost} says where the device is.
+ *    The failed operation is run once more, within its own deadline, only when nothing it sent
+ *    that was not idempotent may have reached the device (DESIGN.md rule 6); otherwise its error
+ *    stands and the next operation uses the new address.
  *
  * The config node keeps only credentials, status painting and admin endpoints.
  */
@@ -27,7 +37,10 @@ import type { SmartFacts } from '../devices/smart';
 import { streamUrls, takeSnapshot } from '../devices/snapshot';
 import type { MediaFacts, Snapshot, SnapshotSource, StreamName, StreamTarget } from '../devices/snapshot';
 import { TapoError } from '../protocol/errors';
-import { DeviceConnection, hostOf } from './connection';
+import { macInReply } from '../devices/identify';
+import { DeviceConnection, hostOf, parseHostPort } from './connection';
+import { Locator, normalizeMac, startsSearch } from './locate';
+import type { LocateOptions, LocateOutcome } from './locate';
 import type { ConnectionOptions, ConnectionState, ConnectionStateEvent, ConnectionStats } from './connection';
 import type { ProbeResult } from './probe';
 import { MediaLane } from './media';
@@ -63,6 +76,25 @@ export interface SnapshotOptions {
   searchPath?: string;
 }
 
+/** Options of the owner itself (the connection's are {@link ConnectionOptions}). */
+export interface TapoDeviceOptions {
+  /** How a device that stopped answering is looked for (locate.ts); `false`: never (no probe, no search). */
+  locate?: LocateOptions | false;
+}
+
+/** Payload of the `'moved'` event. */
+export interface MovedEvent {
+  /** The address the device stopped answering at. */
+  from: string;
+  /** The address it answers at now (where the owner talks to it from now on). */
+  to: string;
+  /** Its MAC (`AABBCCDDEEFF`). */
+  mac: string;
+}
+
+/** Default deadline of an operation (the connection's default). */
+const DEFAULT_TIMEOUT_MS = 10_000;
+
 /** Default deadline of a snapshot, as of a request. */
 const DEFAULT_SNAPSHOT_TIMEOUT_MS = 10_000;
 
@@ -85,9 +117,17 @@ function closedError(): TapoError {
   return new TapoError('Transport', 'connectionClosed', { sent: false });
 }
 
+/** What an operation sent: whether it may have done something that must not be done twice. */
+interface SentTrack {
+  /** True once a request that is not idempotent may have reached the device. */
+  risky: boolean;
+}
+
 /**
  * The owner of one configured device. Emits `'state'` with a {@link ConnectionStateEvent} on each
- * change of its connection's state (and `idle` when the connection is closed).
+ * change of its connection's state (and `idle` when the connection is closed), `'moved'` with a
+ * {@link MovedEvent} when it follows the device to another address, and `'located'` with the
+ * {@link LocateOutcome} of each recovery.
  */
 export class TapoDevice<U extends object = object> extends EventEmitter {
   /** How to reach and log in to the device. */
@@ -111,11 +151,41 @@ export class TapoDevice<U extends object = object> extends EventEmitter {
     this.last = event;
     this.emit('state', event);
   };
+  /** The device's MAC, normalised, once a device-info reply named it; kept for the owner's life. */
+  private knownMac: string | undefined;
+  /** Where the device answers now, when it was followed away from the configured host. */
+  private followedHost: string | undefined;
+  private readonly locator: Locator | undefined;
+  /** The running (or last) recovery and the promise of its outcome once acted on. */
+  private following: { source: Promise<LocateOutcome>; applied: Promise<LocateOutcome> } | undefined;
 
-  constructor(options: ConnectionOptions, configError?: TapoError) {
+  constructor(options: ConnectionOptions, configError?: TapoError, ownerOptions: TapoDeviceOptions = {}) {
     super();
     this.options = options;
     this.configError = configError;
+    if (ownerOptions.locate !== false) this.locator = new Locator(options.kind, ownerOptions.locate ?? {});
+  }
+
+  /** The device's MAC (`AABBCCDDEEFF`) once learnt from its device info; kept across connections. */
+  get mac(): string | undefined {
+    return this.knownMac;
+  }
+
+  /** The host the owner talks to now: the configured one, or where the device was followed to. */
+  get currentHost(): string {
+    return this.followedHost ?? hostOf(this.options.host);
+  }
+
+  /** The address the device was followed to, when it no longer answers at the configured one. */
+  get movedTo(): string | undefined {
+    return this.followedHost;
+  }
+
+  /** Wake-up probes and searches made so far (for tests and status displays). */
+  get locateStats(): { wakes: number; searches: number; last?: LocateOutcome } {
+    const locator = this.locator;
+    if (!locator) return { wakes: 0, searches: 0 };
+    return { wakes: locator.wakes, searches: locator.searches, ...(locator.last !== undefined ? { last: locator.last } : {}) };
   }
 
   /** Adds a user; the connection opens lazily on the first operation. */
@@ -159,18 +229,95 @@ export class TapoDevice<U extends object = object> extends EventEmitter {
    * deadline counted from now. Rejects with a `TapoError` (an `Input` error thrown by the operation
    * itself included), never leaves the queue blocked.
    */
-  run<T>(operation: (verbs: DeviceVerbs) => Promise<T>, options: RunOptions = {}): Promise<T> {
-    let connection: DeviceConnection;
-    try {
-      connection = this.open();
-    } catch (e) {
-      return Promise.reject(e);
+  async run<T>(operation: (verbs: DeviceVerbs) => Promise<T>, options: RunOptions = {}): Promise<T> {
+    const total = options.timeoutMs ?? this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const deadline = performance.now() + total;
+    for (let attempt = 0; ; attempt++) {
+      const connection = this.open();
+      const facts = this.facts;
+      const track: SentTrack = { risky: false };
+      const jobOptions: RequestOptions = { timeoutMs: attempt === 0 ? total : Math.max(1, deadline - performance.now()) };
+      if (options.signal) jobOptions.signal = options.signal;
+      try {
+        return await connection.exclusive((requester) => operation(verbsFor(this.tracked(requester, track), facts)), jobOptions);
+      } catch (e) {
+        if (attempt > 0 || !(e instanceof TapoError) || options.signal?.aborted === true) throw e;
+        // Rule 6: run it again only when nothing that may have acted would be done twice.
+        const repeatable = !track.risky;
+        if (connection !== this.connection) {
+          // The device was followed to another address while this operation waited or ran.
+          if (repeatable && !this.ended && deadline > performance.now()) continue;
+          throw e;
+        }
+        if (!startsSearch(e) || this.locator === undefined) throw e;
+        const followed = this.recover(this.locator);
+        if (followed === undefined) throw this.explained(e, this.locator.last);
+        const left = deadline - performance.now();
+        if (!repeatable || left <= 0) throw e; // the recovery goes on; the next operation gains from it
+        const outcome = await within(followed, left, options.signal);
+        if (outcome === undefined) throw e;
+        if ((outcome.outcome === 'woke' || outcome.outcome === 'moved') && deadline > performance.now()) continue;
+        throw this.explained(e, outcome);
+      }
     }
-    const facts = this.facts;
-    const jobOptions: RequestOptions = {};
-    if (options.signal) jobOptions.signal = options.signal;
-    if (options.timeoutMs !== undefined) jobOptions.timeoutMs = options.timeoutMs;
-    return connection.exclusive((requester) => operation(verbsFor(requester, facts)), jobOptions);
+  }
+
+  /** A requester that learns the MAC from device-info replies and notes what may have acted. */
+  private tracked(requester: Requester, track: SentTrack): Requester {
+    return {
+      family: requester.family,
+      request: (req, requestOptions) => {
+        const reply = requester.request(req, requestOptions);
+        const idempotent = requestOptions?.idempotent === true;
+        reply.then(
+          (value) => {
+            if (!idempotent) track.risky = true;
+            this.knownMac = normalizeMac(macInReply(req, value)) ?? this.knownMac;
+          },
+          (e: unknown) => {
+            if (!idempotent && !(e instanceof TapoError && !e.sent)) track.risky = true;
+          },
+        );
+        return reply;
+      },
+    };
+  }
+
+  /** Starts or joins the recovery; its outcome is acted on once however many operations share it. */
+  private recover(locator: Locator): Promise<LocateOutcome> | undefined {
+    const recovery = locator.recover(this.currentHost, this.knownMac);
+    if (recovery === undefined) return undefined;
+    if (this.following?.source !== recovery) {
+      const applied = recovery.then((outcome) => this.apply(outcome));
+      applied.catch(() => undefined);
+      this.following = { source: recovery, applied };
+    }
+    return this.following.applied;
+  }
+
+  /** Acts on a recovery's outcome (once per recovery, see {@link recover}). */
+  private apply(outcome: LocateOutcome): LocateOutcome {
+    if (outcome.outcome === 'moved' && !this.ended && this.followedHost !== outcome.to && this.currentHost === outcome.from) {
+      this.followedHost = outcome.to === hostOf(this.options.host) ? undefined : outcome.to;
+      void this.close();
+      this.emit('moved', { from: outcome.from, to: outcome.to, mac: outcome.mac } satisfies MovedEvent);
+    }
+    this.emit('located', outcome);
+    return outcome;
+  }
+
+  /** The error of an operation after a recovery that did not find the device: the same kind and reason, saying so, with a hint. */
+  private explained(err: TapoError, outcome: LocateOutcome | undefined): TapoError {
+    if (outcome === undefined || (outcome.outcome !== 'notFound' && outcome.outcome !== 'noMac') || !startsSearch(err)) return err;
+    const details = err.details();
+    const params = outcome.outcome === 'notFound' ? { ...details.params, mac: outcome.mac, searched: outcome.searched } : { ...details.params };
+    return new TapoError(err.kind, err.reason, {
+      ...details,
+      params,
+      also: outcome.outcome === 'notFound' ? 'locateNotFound' : 'locateNoMac',
+      hint: 'locateGone',
+      cause: err,
+    });
   }
 
   /**
@@ -179,10 +326,8 @@ export class TapoDevice<U extends object = object> extends EventEmitter {
    * this fails with that error without contacting the device.
    */
   async identify(): Promise<ProbeResult> {
-    const connection = this.open();
-    await connection.connect();
     const identity = await this.run((verbs) => identify(verbs.requester, this.options.kind));
-    const scheme = connection.scheme;
+    const scheme = this.connection?.scheme;
     if (scheme === undefined) throw new TapoError('Transport', 'loggedInWithoutScheme', { sent: true });
     return { ...identity, scheme };
   }
@@ -241,7 +386,7 @@ export class TapoDevice<U extends object = object> extends EventEmitter {
 
   private streamTarget(): StreamTarget {
     return {
-      host: hostOf(this.options.host),
+      host: this.currentHost,
       ...(this.options.rtspPort !== undefined ? { port: this.options.rtspPort } : {}),
       ...(this.options.cameraAccount !== undefined ? { account: this.options.cameraAccount } : {}),
     };
@@ -295,6 +440,7 @@ export class TapoDevice<U extends object = object> extends EventEmitter {
   /** Closes for good: later operations fail with "connection closed"; event sources stop. */
   end(): Promise<void> {
     this.ended = true;
+    this.locator?.stop();
     this.watcher?.stop();
     this.media.close(closedError());
     return this.close();
@@ -305,11 +451,38 @@ export class TapoDevice<U extends object = object> extends EventEmitter {
     if (this.configError) throw this.configError;
     if (this.ended) throw closedError();
     if (!this.connection) {
-      this.connection = new DeviceConnection(this.options);
+      this.connection = new DeviceConnection(this.followedHost === undefined ? this.options : { ...this.options, host: withHost(this.options.host, this.followedHost) });
       this.connection.on('state', this.onState);
     }
     return this.connection;
   }
+}
+
+/** `host` as configured (`host`, `host:port`, `[v6]:port`) with its host part replaced by `to`, keeping the port. */
+function withHost(configured: string, to: string): string {
+  let port: number | undefined;
+  try {
+    port = parseHostPort(configured).port;
+  } catch {
+    port = undefined;
+  }
+  const host = to.includes(':') ? `[${to}]` : to;
+  return port === undefined ? (to.includes(':') ? host : to) : `${host}:${port}`;
+}
+
+/** Resolves with `promise`'s value, or undefined when `ms` pass or `signal` aborts first. */
+function within<T>(promise: Promise<T>, ms: number, signal: AbortSignal | undefined): Promise<T | undefined> {
+  return new Promise<T | undefined>((resolve) => {
+    const done = (value: T | undefined): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      resolve(value);
+    };
+    const onAbort = (): void => done(undefined);
+    const timer = setTimeout(() => done(undefined), ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    promise.then(done, () => done(undefined));
+  });
 }
 
 function freshFacts(): DeviceFacts {

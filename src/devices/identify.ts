@@ -4,9 +4,10 @@
  * answer `getDeviceInfo` (methods-plug.md §3, methods-camera.md §1). A power strip's own
  * `get_device_info` has no relay state; its sockets are then listed (methods-plug.md §9).
  */
-import type { DeviceKind } from '../protocol/types';
+import type { DeviceKind, JsonObject, JsonValue } from '../protocol/types';
 import type { Requester } from './requester';
 import { Camera } from './camera';
+import { arr, isObject, obj, str } from './check';
 import { openSmart } from './plug';
 import type { StripSocket } from './plug';
 
@@ -55,4 +56,28 @@ export async function identify(requester: Requester, kind: DeviceKind): Promise<
   };
   if (info.sockets) identity.sockets = info.sockets;
   return identity;
+}
+
+/** The MAC in one device-info result: SMART `get_device_info` (`mac`), camera `getDeviceInfo` (`device_info.basic_info.mac`). */
+function macOfResult(method: JsonValue | undefined, result: JsonValue | undefined): string | undefined {
+  if (method === 'get_device_info') return str(obj(result).mac);
+  if (method === 'getDeviceInfo') return str(obj(obj(obj(result).device_info).basic_info).mac);
+  return undefined;
+}
+
+/**
+ * The device's MAC when `reply` answers a device-info read (alone or inside a `multipleRequest`),
+ * else undefined: lets the connection owner learn the MAC from what the verbs already read,
+ * without a request of its own (methods-plug.md §3, methods-camera.md §1).
+ */
+export function macInReply(request: JsonObject, reply: JsonObject): string | undefined {
+  const result = reply.result;
+  const direct = macOfResult(request.method, result);
+  if (direct !== undefined && direct !== '') return direct;
+  for (const entry of arr(obj(result).responses)) {
+    if (!isObject(entry)) continue;
+    const mac = macOfResult(entry.method, entry.result);
+    if (mac !== undefined && mac !== '') return mac;
+  }
+  return undefined;
 }

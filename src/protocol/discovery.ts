@@ -77,8 +77,8 @@ function ipv4ToInt(address: string): number {
   return address.split('.').reduce((acc, part) => ((acc << 8) | Number(part)) >>> 0, 0);
 }
 
-/** True for addresses that reach more than one host: limited/subnet broadcast, multicast, "any". */
-function isGroupAddress(address: string): boolean {
+/** True for addresses that reach more than one host: limited/subnet broadcast, multicast, "any" (never probed). */
+export function isGroupAddress(address: string): boolean {
   if (isIPv4(address)) {
     const value = ipv4ToInt(address);
     if (value === 0xffffffff || value === 0) return true;
