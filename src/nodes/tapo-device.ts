@@ -8,6 +8,7 @@
  * and never logs in beside the live session).
  */
 import { TapoDevice } from '../connection/device';
+import type { MovedEvent } from '../connection/device';
 import type { ConnectionOptions, ConnectionStateEvent } from '../connection';
 import { WrongKindError, explainProbeFailure, probeDevice } from '../connection/probe';
 import { TapoError } from '../protocol/errors';
@@ -144,9 +145,23 @@ function setupDevice(node: NodeInstance, def: TapoDeviceDef, t: Translate): void
   let status: NodeStatus = invalid?.status ?? stateStatus(t, 'idle');
   /** The users that show the device's state (the event node paints its own). */
   const painted = new Set<NodeInstance>();
-  device.on('state', (event: ConnectionStateEvent) => {
-    status = stateStatus(t, event.state, event.scheme, event.error);
+  const paint = (next: NodeStatus): void => {
+    status = next;
     for (const user of device.users) if (painted.has(user)) user.status(status);
+  };
+  device.on('state', (event: ConnectionStateEvent) => {
+    const moved = device.movedTo;
+    // While the runtime follows a device that left the configured host, "connected" says where it is.
+    paint(
+      event.state === 'connected' && moved !== undefined
+        ? { fill: 'green', shape: 'dot', text: t('tapo-device.status.moved', { host: moved }) }
+        : stateStatus(t, event.state, event.scheme, event.error),
+    );
+  });
+  // The configured host is the user's: it is not rewritten; the status and one log line say where the device went.
+  device.on('moved', (event: MovedEvent) => {
+    paint({ fill: 'yellow', shape: 'dot', text: t('tapo-device.status.moved', { host: event.to }) });
+    node.warn(t('tapo-device.log.moved', { from: event.from, to: event.to, mac: event.mac }));
   });
 
   const members: Omit<DeviceConfigNode, keyof NodeInstance> = {

@@ -10,6 +10,7 @@ import { once } from 'node:events';
 import * as net from 'node:net';
 import { TapoDevice } from '../../src/connection/device';
 import type { MovedEvent } from '../../src/connection/device';
+import type { Plug } from '../../src/devices/plug';
 import type { LocateOptions, LocateOutcome } from '../../src/connection/locate';
 import { isTapoError, TapoError } from '../../src/protocol/errors';
 import { startDevice } from '../../src/simulator';
@@ -89,7 +90,7 @@ describe('keeping devices found (move, wake-up probe, search)', function () {
     assert.equal(o.options.host, configured, 'the configured host is not rewritten');
     assert.equal(o.locateStats.searches, 1);
 
-    await o.run(async (v) => (await v.smart()).setOn(true));
+    await o.run(async (v) => ((await v.smart()) as Plug).setOn(true));
     assert.equal((device.logic as PlugLogic).state.on, true);
   });
 
@@ -105,7 +106,7 @@ describe('keeping devices found (move, wake-up probe, search)', function () {
     );
     const [event] = (await moved) as [MovedEvent];
     assert.equal(event.to, '127.0.0.3');
-    await o.run(async (v) => (await v.smart()).setOn(true));
+    await o.run(async (v) => ((await v.smart()) as Plug).setOn(true));
     assert.equal((device.logic as PlugLogic).state.on, true);
     assert.equal(o.currentHost, '127.0.0.3');
   });
@@ -153,7 +154,7 @@ describe('keeping devices found (move, wake-up probe, search)', function () {
     await device.setFaults({ portClosedUntilProbe: true });
     const empty = await listener('127.0.0.3', device.discoveryPort ?? 0);
     const o = owner(device, 'plug', { candidates: () => ['127.0.0.3'] });
-    await o.run(async (v) => (await v.smart()).setOn(true));
+    await o.run(async (v) => ((await v.smart()) as Plug).setOn(true));
     assert.equal((device.logic as PlugLogic).state.on, true);
     assert.equal(device.discoveryProbesAnswered, 1);
     assert.equal(device.discoveryResponder?.ignored, 0);
