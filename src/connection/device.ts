@@ -155,6 +155,8 @@ export class TapoDevice<U extends object = object> extends EventEmitter {
   private knownMac: string | undefined;
   /** Where the device answers now, when it was followed away from the configured host. */
   private followedHost: string | undefined;
+  /** Times the device was followed to another address (an operation started before one may run again). */
+  private moves = 0;
   private readonly locator: Locator | undefined;
   /** The running (or last) recovery and the promise of its outcome once acted on. */
   private following: { source: Promise<LocateOutcome>; applied: Promise<LocateOutcome> } | undefined;
@@ -235,6 +237,7 @@ export class TapoDevice<U extends object = object> extends EventEmitter {
     for (let attempt = 0; ; attempt++) {
       const connection = this.open();
       const facts = this.facts;
+      const moves = this.moves;
       const track: SentTrack = { risky: false };
       const jobOptions: RequestOptions = { timeoutMs: attempt === 0 ? total : Math.max(1, deadline - performance.now()) };
       if (options.signal) jobOptions.signal = options.signal;
@@ -245,8 +248,10 @@ export class TapoDevice<U extends object = object> extends EventEmitter {
         // Rule 6: run it again only when nothing that may have acted would be done twice.
         const repeatable = !track.risky;
         if (connection !== this.connection) {
-          // The device was followed to another address while this operation waited or ran.
-          if (repeatable && !this.ended && deadline > performance.now()) continue;
+          // The device was followed to another address while this operation waited or ran: run it
+          // there. A connection closed for any other reason (the last user left, end()) keeps its
+          // error: work queued before a close must not open a new connection.
+          if (repeatable && moves !== this.moves && !this.ended && deadline > performance.now()) continue;
           throw e;
         }
         if (!startsSearch(e) || this.locator === undefined) throw e;
@@ -299,6 +304,7 @@ export class TapoDevice<U extends object = object> extends EventEmitter {
   private apply(outcome: LocateOutcome): LocateOutcome {
     if (outcome.outcome === 'moved' && !this.ended && this.followedHost !== outcome.to && this.currentHost === outcome.from) {
       this.followedHost = outcome.to === hostOf(this.options.host) ? undefined : outcome.to;
+      this.moves++;
       void this.close();
       this.emit('moved', { from: outcome.from, to: outcome.to, mac: outcome.mac } satisfies MovedEvent);
     }
