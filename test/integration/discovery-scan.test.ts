@@ -7,6 +7,7 @@
  */
 import { strict as assert } from 'node:assert';
 import * as dgram from 'node:dgram';
+import { EXIT_CODES, EXIT_USAGE, main } from '../../src/cli/tapo';
 import { parseAddressRange, scanNetwork } from '../../src/protocol/discovery-scan';
 import type { ScannedDevice } from '../../src/protocol/discovery-scan';
 import { isTapoError } from '../../src/protocol/errors';
@@ -122,5 +123,34 @@ describe('network scan against simulators on 127.0.0.x', function () {
     } finally {
       await new Promise<void>((resolve) => listener.close(() => resolve()));
     }
+  });
+
+  it('tapo discover --scan --range prints the devices that answered as JSON; without --scan discover stays the probe of --host', async () => {
+    const plug = await start({ host: '127.0.0.2', fixture: 'P110(UK)_1.0_1.3.0', scheme: 'klap', discoveryPort: 0 });
+    const port = String(plug.discoveryPort ?? 0);
+    const run = async (...argv: string[]): Promise<{ code: number; out: string; err: string }> => {
+      let out = '';
+      let err = '';
+      const code = await main(argv, { stdout: (t) => (out += t), stderr: (t) => (err += t), env: {} });
+      return { code, out, err };
+    };
+    const ok = await run('discover', '--scan', '--range', '127.0.0.2-3', '--discovery-port', port, '--timeout', '1');
+    assert.equal(ok.code, 0, ok.err);
+    const list = JSON.parse(ok.out) as ScannedDevice[];
+    assert.equal(list.length, 1);
+    assert.equal(list[0]?.ip, '127.0.0.2');
+    assert.equal(list[0]?.scheme, 'klap');
+
+    const usage = [
+      ['discover', '--range', '127.0.0.2-3'],
+      ['discover', '--scan'],
+      ['discover', '--scan', '--range', '127.0.0.2', '--host', '127.0.0.2'],
+      ['probe', '--scan', '--range', '127.0.0.2', '--host', '127.0.0.2'],
+    ];
+    for (const argv of usage) assert.equal((await run(...argv)).code, EXIT_USAGE, argv.join(' '));
+    const bad = await run('discover', '--scan', '--range', '127.0.0.0/8');
+    assert.equal(bad.code, EXIT_CODES.Input);
+    assert.match(bad.err, /more than the 1024/);
+    assert.equal(plug.discoveryProbesAnswered, 2, 'only the --scan run probed');
   });
 });
