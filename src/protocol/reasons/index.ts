@@ -13,7 +13,7 @@ import { DEVICE_HINTS, DEVICE_REASONS, DEVICE_STATUSES } from './devices';
 import { fillIn } from './format';
 import { MEDIA_HINTS, MEDIA_REASONS } from './media';
 import { PROTOCOL_HINTS, PROTOCOL_REASONS } from './protocol';
-import { SCAN_HINTS, SCAN_REASONS } from './scan';
+import { SCAN_HINTS, SCAN_REASONS, SCAN_STATUSES } from './scan';
 import { SNAPSHOT_HINTS, SNAPSHOT_REASONS, SNAPSHOT_STATUSES } from './snapshot';
 import type { ReasonParams } from './format';
 
@@ -31,7 +31,7 @@ export const HINTS = { ...CORE_HINTS, ...PROTOCOL_HINTS, ...MEDIA_HINTS, ...SNAP
 export type HintKey = keyof typeof HINTS;
 
 /** Short statuses of reasons that say what to do better than their kind's status (a node's red status). */
-export const STATUSES: Partial<Record<ReasonKey, string>> = { ...CODE_STATUSES, ...SNAPSHOT_STATUSES, ...DEVICE_STATUSES };
+export const STATUSES: Partial<Record<ReasonKey, string>> = { ...CODE_STATUSES, ...SNAPSHOT_STATUSES, ...DEVICE_STATUSES, ...SCAN_STATUSES };
 
 /** True when `key` names a reason. */
 export function isReasonKey(key: string): key is ReasonKey {

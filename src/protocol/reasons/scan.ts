@@ -28,3 +28,10 @@ export const SCAN_HINTS = {
     'This device advertises TPAP, which suggests Third-Party Compatibility is off in the Tapo app: keep the scheme TPAP, or turn the option on so that KLAP works too.',
   accountPickAnother: 'Open this device and choose another device under "Use the account of", or enter the e-mail and password here.',
 } as const;
+
+/** Short statuses of the shared-account reasons (the config node's red status). */
+export const SCAN_STATUSES = {
+  accountMissing: 'account device missing',
+  accountWrongKind: 'account of another kind',
+  accountChained: 'account device uses another',
+} as const;
