@@ -13,6 +13,8 @@ import { parseCameraActions, parseCameraReadNames } from '../devices/parse';
 import { SmartDevice } from '../devices/smart';
 import { addressed, metered, openSmart } from '../devices/plug';
 import { discover } from '../protocol/discovery';
+import { broadcastTargets, parseAddressRange, scanNetwork } from '../protocol/discovery-scan';
+import type { ScanOptions } from '../protocol/discovery-scan';
 import type { DiscoverOptions } from '../protocol/discovery';
 import { ERROR_KINDS, TapoError } from '../protocol/errors';
 import type { ErrorKind } from '../protocol/errors';
@@ -40,6 +42,10 @@ export const USAGE = `Usage: tapo --host HOST[:PORT] [options] COMMAND
 
 Commands:
   discover                  UDP discovery (no credentials): print model, MAC, scheme and the raw result
+  discover --scan           scan a network instead of one --host: --range R probes each address of R,
+                            --broadcast the broadcast address of each of this host's networks;
+                            prints one entry per device that answered (ip, kind, model, mac,
+                            firmware, scheme, thirdPartyOff), [] when none did
   probe                     log in, detect the scheme and print the device identity
   info                      print the device state
   on | off | toggle         switch a plug and print its state read back, as info does
@@ -59,7 +65,11 @@ Options:
                             (its position 1, 2, …, its device id or its name)
   --scheme S                auto (default), ${SCHEME_NAMES.join(', ')}
   --timeout S               per-request timeout in seconds, 1 to 120 (default 10; discover: 3)
-  --discovery-port N        UDP port for discover (default 20002; some doorbells use 20004)
+  --discovery-port N        UDP port for discover (default 20002; some doorbells use 20004;
+                            discover --scan: both)
+  --range R                 discover --scan: 192.168.1.20, 192.168.1.10-40, 192.168.1.10-192.168.1.40
+                            or 192.168.1.0/24 (/22 to /30), at most 1024 addresses
+  --broadcast               discover --scan: probe the broadcast address of this host's networks
   --debug                   print stack traces of unexpected errors
   -h, --help                show this text
 
@@ -95,10 +105,13 @@ interface ParsedArgs {
   timeoutMs?: number;
   discoveryPort?: number;
   socket?: string;
+  scan: boolean;
+  broadcast: boolean;
+  range?: string;
   command: string[];
 }
 
-const VALUE_OPTIONS = new Set(['host', 'username', 'password', 'kind', 'scheme', 'timeout', 'discovery-port', 'socket']);
+const VALUE_OPTIONS = new Set(['host', 'username', 'password', 'kind', 'scheme', 'timeout', 'discovery-port', 'socket', 'range']);
 
 /** Shortest and longest `--timeout`, in seconds: the range the tapo-device editor accepts. */
 export const TIMEOUT_RANGE_S = { min: 1, max: 120 } as const;
@@ -144,7 +157,7 @@ export function hostOption(value: string): string {
 }
 
 function parseArgs(argv: readonly string[]): ParsedArgs {
-  const out: ParsedArgs = { help: false, debug: false, scheme: 'auto', command: [] };
+  const out: ParsedArgs = { help: false, debug: false, scheme: 'auto', scan: false, broadcast: false, command: [] };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
     if (arg === '--') {
@@ -157,6 +170,10 @@ function parseArgs(argv: readonly string[]): ParsedArgs {
     }
     if (arg === '--debug') {
       out.debug = true;
+      continue;
+    }
+    if (arg === '--scan' || arg === '--broadcast') {
+      out[arg === '--scan' ? 'scan' : 'broadcast'] = true;
       continue;
     }
     if (!arg.startsWith('--')) {
@@ -199,6 +216,9 @@ function parseArgs(argv: readonly string[]): ParsedArgs {
         out.discoveryPort = port;
         break;
       }
+      case 'range':
+        out.range = value;
+        break;
       case 'socket':
         if (value.trim() === '') throw new UsageError('--socket needs a socket position, id or name');
         out.socket = value.trim();
@@ -256,6 +276,10 @@ function planCommand(parsed: ParsedArgs): { plan: Plan; kind: DeviceKind } {
     throw new UsageError(`--socket applies to ${PLUG_VERBS.join(', ')}, not to ${verb}`);
   }
   if (parsed.discoveryPort !== undefined && verb !== 'discover') throw new UsageError('--discovery-port only applies to discover');
+  if (parsed.scan && verb !== 'discover') throw new UsageError('--scan only applies to discover');
+  if (!parsed.scan && (parsed.range !== undefined || parsed.broadcast)) throw new UsageError('--range and --broadcast need discover --scan');
+  if (parsed.scan && parsed.range === undefined && !parsed.broadcast) throw new UsageError('discover --scan needs --range R, --broadcast or both');
+  if (parsed.scan && parsed.host !== undefined) throw new UsageError('discover --scan takes --range or --broadcast, not --host');
   if (verb === 'camera') {
     if (parsed.kind === 'plug') throw new UsageError('camera commands need --kind camera (or no --kind)');
     const [sub, ...args] = rest;
@@ -385,6 +409,24 @@ function wrongKind(err: WrongKindError, plan: Plan): TapoError {
   });
 }
 
+/**
+ * `discover --scan`: the range's addresses and/or the broadcast address of each of this host's
+ * networks, on --discovery-port or both discovery ports. A host with no network to broadcast on
+ * and no range is a usage error, not an empty result.
+ */
+async function scan(parsed: ParsedArgs): Promise<unknown> {
+  const options: ScanOptions = {};
+  if (parsed.range !== undefined) options.addresses = parseAddressRange(parsed.range);
+  if (parsed.broadcast) {
+    const targets = broadcastTargets();
+    if (targets.length === 0 && parsed.range === undefined) throw new UsageError('--broadcast: this host has no IPv4 network with a broadcast address; give --range');
+    options.broadcast = targets.map((t) => t.broadcast);
+  }
+  if (parsed.discoveryPort !== undefined) options.ports = [parsed.discoveryPort];
+  if (parsed.timeoutMs !== undefined) options.timeoutMs = parsed.timeoutMs;
+  return scanNetwork(options);
+}
+
 /** The refusal of a plug command without a user name. */
 const NO_USERNAME = '--username (the TP-Link account e-mail) is required for plugs';
 
@@ -454,6 +496,10 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     if (parsed.command.length === 0) throw new UsageError('no command given');
     // The whole command line is checked before credentials are looked for.
     const { plan, kind } = planCommand(parsed);
+    if (parsed.scan) {
+      io.stdout(`${JSON.stringify(await scan(parsed), null, 2)}\n`);
+      return 0;
+    }
     if (!parsed.host) throw new UsageError('--host is required');
     if (plan.verb === 'discover') {
       const discoverOptions: DiscoverOptions = {};

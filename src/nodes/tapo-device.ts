@@ -11,10 +11,12 @@ import { TapoDevice } from '../connection/device';
 import type { MovedEvent } from '../connection/device';
 import type { ConnectionOptions, ConnectionStateEvent } from '../connection';
 import { WrongKindError, explainProbeFailure, probeDevice } from '../connection/probe';
+import { broadcastTargets, parseAddressRange, scanNetwork } from '../protocol/discovery-scan';
+import type { ScanOptions, ScannedDevice } from '../protocol/discovery-scan';
 import { TapoError } from '../protocol/errors';
 import { SCHEME_NAMES } from '../protocol/types';
 import type { Credentials, DeviceKind, SchemeName } from '../protocol/types';
-import { errorFacts, isPlainObject, redact, stateStatus, toNodeError } from './shared';
+import { errorFacts, errorStatus, isPlainObject, redact, stateStatus, toNodeError } from './shared';
 import type { DeviceConfigNode, Translate } from './shared';
 import type { AdminRequest, AdminResponse, NodeAPI, NodeDef, NodeInstance, NodeStatus } from './types';
 
@@ -26,6 +28,11 @@ export interface TapoDeviceDef extends NodeDef {
   timeout?: number | string;
   /** Cameras: the RTSP port (blank = 554). */
   rtspPort?: number | string;
+  /**
+   * Id of another `tapo-device` of the same kind whose e-mail and password this one uses (blank =
+   * its own). Only the reference is saved; the credentials stay in that node's credentials.
+   */
+  account?: string;
 }
 
 /** The value the editor sends for a password field the user did not touch. */
@@ -98,6 +105,29 @@ export function schemeOption(value: unknown): SchemeName | 'auto' {
 /** The deployed `tapo-device` nodes' device owners, for the editor's "Test connection". */
 const owners = new WeakMap<NodeInstance, TapoDevice<NodeInstance>>();
 
+/** The `account` each deployed `tapo-device` uses ('' = its own), to refuse chains. */
+const accounts = new WeakMap<NodeInstance, string>();
+
+/**
+ * The credentials of the `tapo-device` `id` for a device of `kind`: an `Input` error when that
+ * node is missing, of another kind, or itself uses another node's account. Node-RED creates a
+ * config node after the config nodes its properties name, so a deployed account node exists here.
+ */
+export function accountCredentials(
+  id: string,
+  kind: DeviceKind,
+  getNode: (id: string) => NodeInstance | null,
+): Credentials {
+  const other = getNode(id);
+  const fail = (reason: 'accountMissing' | 'accountWrongKind' | 'accountChained', params: Record<string, string> = {}): TapoError =>
+    new TapoError('Input', reason, { params: { id, ...params }, hint: 'accountPickAnother', sent: false });
+  if (!other || other.type !== 'tapo-device') throw fail('accountMissing');
+  const otherKind = (other as Partial<DeviceConfigNode>).kind;
+  if (otherKind !== kind) throw fail('accountWrongKind', { actual: otherKind ?? '?', configured: kind });
+  if ((accounts.get(other) ?? '') !== '') throw fail('accountChained');
+  return credentialsOf(other.credentials);
+}
+
 /** Builds the credentials from the node's stored credentials. */
 function credentialsOf(stored: Record<string, string | undefined> | undefined): Credentials {
   return { username: stored?.username ?? '', password: stored?.password ?? '' };
@@ -108,15 +138,29 @@ function credentialsOf(stored: Record<string, string | undefined> | undefined): 
  * (credentials, status painting, the admin endpoint). Every user node registers with the device;
  * its state changes paint every user's status.
  */
-function setupDevice(node: NodeInstance, def: TapoDeviceDef, t: Translate): void {
-  const credentials = credentialsOf(node.credentials);
+function setupDevice(node: NodeInstance, def: TapoDeviceDef, t: Translate, getNode: (id: string) => NodeInstance | null): void {
   const kind: DeviceKind = def.kind === 'camera' ? 'camera' : 'plug';
   const host = (def.host ?? '').trim();
+  const account = typeof def.account === 'string' ? def.account.trim() : '';
+  accounts.set(node, account);
+  let credentials = credentialsOf(node.credentials);
+  let accountError: TapoError | undefined;
+  if (account !== '') {
+    try {
+      credentials = accountCredentials(account, kind, getNode);
+    } catch (err: unknown) {
+      if (!(err instanceof TapoError)) throw err;
+      accountError = err;
+    }
+  }
   const options: ConnectionOptions = { host, kind, scheme: schemeOption(def.scheme), credentials };
   const cameraUser = node.credentials?.cameraUsername?.trim() ?? '';
   if (kind === 'camera' && cameraUser !== '') options.cameraAccount = { username: cameraUser, password: node.credentials?.cameraPassword ?? '' };
   let invalid: { error: TapoError; status: NodeStatus } | undefined;
-  if (host === '') {
+  if (accountError) {
+    invalid = { error: accountError, status: errorStatus(t, accountError) };
+    node.warn(toNodeError(t, accountError).message);
+  } else if (host === '') {
     // An example imported as shipped, or a node not yet filled in: nothing to contact, and no warning.
     invalid = {
       error: new TapoError('Input', 'hostNotSet', { hint: 'setHost', sent: false }),
@@ -312,13 +356,51 @@ export async function testConnection(options: ConnectionOptions, t: Translate, l
   }
 }
 
-/** Registers `tapo-device` and its admin endpoint. */
+/** The default and the longest listening time of a scan from the editor, in seconds. */
+export const SCAN_TIMEOUT_S = { default: 3, max: 30 } as const;
+
+/**
+ * Reads the editor's scan request `{ targets, timeout }`: each target is the broadcast address of
+ * one of this host's networks (as `GET tapo-device/networks` lists them) or an address range
+ * ({@link parseAddressRange}); `timeout` is in seconds (default 3, at most 30). Only this host's
+ * own broadcast addresses are broadcast to: any other text is read as a range. Throws an `Input`
+ * error that says what is wrong.
+ */
+export function scanOptionsOf(body: unknown, networks = broadcastTargets()): ScanOptions {
+  const targets = isPlainObject(body) && Array.isArray(body.targets) ? body.targets : [];
+  const broadcast: string[] = [];
+  const addresses: string[] = [];
+  for (const target of targets) {
+    const text = typeof target === 'string' ? target.trim() : '';
+    if (networks.some((n) => n.broadcast === text)) broadcast.push(text);
+    else addresses.push(...parseAddressRange(text));
+  }
+  if (broadcast.length + addresses.length === 0) throw new TapoError('Input', 'scanNoTargets', { hint: 'scanChooseNetwork', sent: false });
+  const raw = isPlainObject(body) ? body.timeout : undefined;
+  const seconds = raw === undefined || raw === null || raw === '' ? SCAN_TIMEOUT_S.default : Number(raw);
+  if (!Number.isFinite(seconds) || seconds < 1 || seconds > SCAN_TIMEOUT_S.max) {
+    const value = typeof raw === 'string' || typeof raw === 'number' ? String(raw).slice(0, 24) : typeof raw;
+    throw new TapoError('Input', 'badTimeout', { params: { min: 1, max: SCAN_TIMEOUT_S.max, value }, hint: 'badTimeoutHint', sent: false });
+  }
+  const options: ScanOptions = { timeoutMs: Math.round(seconds * 1000) };
+  if (broadcast.length > 0) options.broadcast = broadcast;
+  if (addresses.length > 0) options.addresses = addresses;
+  return options;
+}
+
+/** One row of the editor's scan list: a found device, with the Third-Party Compatibility warning in words. */
+export interface ScanRow extends ScannedDevice {
+  /** The warning to show, when {@link ScannedDevice.thirdPartyOff} is set. */
+  warning?: string;
+}
+
+/** Registers `tapo-device` and its admin endpoints. */
 export default function register(RED: NodeAPI): void {
   const t: Translate = (key, substitutions) => RED._(key, substitutions);
 
   function TapoDevice(this: NodeInstance, def: TapoDeviceDef): void {
     RED.nodes.createNode(this, def);
-    setupDevice(this, def, t);
+    setupDevice(this, def, t, (id) => RED.nodes.getNode(id));
   }
 
   RED.nodes.registerType('tapo-device', TapoDevice, {
@@ -335,10 +417,14 @@ export default function register(RED: NodeAPI): void {
     RED.auth.needsPermission('tapo-device.write'),
     (req: AdminRequest, res: AdminResponse) => {
       const id = req.params.id ?? '';
-      const stored = RED.nodes.getCredentials(id) ?? RED.nodes.getNode(id)?.credentials;
+      // A device using another's account is tested with that account's stored e-mail and password.
+      const account = isPlainObject(req.body) && typeof req.body.account === 'string' ? req.body.account.trim() : '';
+      const from = account !== '' ? account : id;
+      const stored = RED.nodes.getCredentials(from) ?? RED.nodes.getNode(from)?.credentials;
+      const body = account !== '' && isPlainObject(req.body) ? { ...req.body, username: undefined, password: undefined } : req.body;
       let options: ConnectionOptions | undefined;
       try {
-        options = testOptions(req.body, stored);
+        options = testOptions(body, stored);
       } catch (err: unknown) {
         const message = err instanceof TapoError ? toNodeError(t, err).message : t('tapo-device.test.badRequest');
         res.status(400).json({ ok: false, kind: 'Input', message });
@@ -358,4 +444,31 @@ export default function register(RED: NodeAPI): void {
         .catch((err: unknown) => RED.log.debug(redact(String(err), [options.credentials.password])));
     },
   );
+
+  RED.httpAdmin.get('/tapo-device/networks', RED.auth.needsPermission('tapo-device.read'), (_req: AdminRequest, res: AdminResponse) => {
+    res.json({ networks: broadcastTargets() });
+  });
+
+  RED.httpAdmin.post('/tapo-device/scan', RED.auth.needsPermission('tapo-device.write'), (req: AdminRequest, res: AdminResponse) => {
+    let options: ScanOptions;
+    try {
+      options = scanOptionsOf(req.body);
+    } catch (err: unknown) {
+      const message = err instanceof TapoError ? toNodeError(t, err).message : t('tapo-device.test.badRequest');
+      res.status(400).json({ ok: false, kind: 'Input', message });
+      return;
+    }
+    scanNetwork(options)
+      .then(
+        (devices) => {
+          const rows: ScanRow[] = devices.map((d) => (d.thirdPartyOff ? { ...d, warning: t('tapo-device.hints.scanThirdPartyOff') } : d));
+          res.json({ ok: true, devices: rows });
+        },
+        (err: unknown) => {
+          const facts = errorFacts(err);
+          res.json({ ok: false, kind: facts.kind, message: toNodeError(t, err).message });
+        },
+      )
+      .catch((err: unknown) => RED.log.debug(String(err)));
+  });
 }

@@ -87,6 +87,7 @@ export interface NodeAPI {
   };
   httpAdmin: {
     post(path: string, ...handlers: AdminHandler[]): void;
+    get(path: string, ...handlers: AdminHandler[]): void;
   };
   auth: {
     needsPermission(permission: string): AdminHandler;

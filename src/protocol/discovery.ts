@@ -73,8 +73,24 @@ function errnoCode(e: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
-function ipv4ToInt(address: string): number {
+/** An IPv4 address as an unsigned 32-bit number (no validation: callers pass checked addresses). */
+export function ipv4ToInt(address: string): number {
   return address.split('.').reduce((acc, part) => ((acc << 8) | Number(part)) >>> 0, 0);
+}
+
+/**
+ * The broadcast address of the IPv4 subnet of `address` with `netmask` (dotted), or undefined for
+ * a /31 or /32, which have none.
+ */
+export function subnetBroadcast(address: string, netmask: string): string | undefined {
+  const mask = ipv4ToInt(netmask);
+  if (mask >>> 0 >= 0xfffffffe) return undefined;
+  return intToIpv4((ipv4ToInt(address) | ~mask) >>> 0);
+}
+
+/** An unsigned 32-bit number as a dotted IPv4 address. */
+export function intToIpv4(value: number): string {
+  return [24, 16, 8, 0].map((shift) => (value >>> shift) & 0xff).join('.');
 }
 
 /** True for addresses that reach more than one host: limited/subnet broadcast, multicast, "any" (never probed). */
@@ -86,10 +102,8 @@ export function isGroupAddress(address: string): boolean {
     for (const entries of Object.values(networkInterfaces())) {
       for (const entry of entries ?? []) {
         if (entry.family !== 'IPv4' || !isIPv4(entry.netmask)) continue;
-        const mask = ipv4ToInt(entry.netmask);
-        if (mask >>> 0 >= 0xfffffffe) continue; // /31 and /32 have no broadcast address
-        const broadcast = (ipv4ToInt(entry.address) | ~mask) >>> 0;
-        if (value === broadcast) return true;
+        const broadcast = subnetBroadcast(entry.address, entry.netmask);
+        if (broadcast !== undefined && value === ipv4ToInt(broadcast)) return true;
       }
     }
     return false;
@@ -98,7 +112,14 @@ export function isGroupAddress(address: string): boolean {
   return lower.startsWith('ff') || lower === '::';
 }
 
-function generateProbeKey(bits: number): Promise<{ publicPem: string; privateKey: KeyObject }> {
+/** The RSA key pair of one probe: the public half goes into the probe, the private half reads `encrypt_info`. */
+export interface ProbeKey {
+  publicPem: string;
+  privateKey: KeyObject;
+}
+
+/** Generates the probe's RSA key pair (SPKI PEM public key, as python-kasa and plugp100 send; §1). */
+export function generateProbeKey(bits: number): Promise<ProbeKey> {
   return new Promise((resolve, reject) => {
     generateKeyPair('rsa', { modulusLength: bits }, (err, publicKey, privateKey) => {
       if (err) {
@@ -230,7 +251,7 @@ export async function discover(host: string, options: DiscoverOptions = {}): Pro
           );
           return;
         }
-        const probe = buildDiscoveryProbe({ payload: discoveryProbePayload(key.publicPem), serial: randomBytes(4) });
+        const probe = probeFor(key);
         const s = dgram.createSocket(target.family === 6 ? 'udp6' : 'udp4');
         socket = s;
         s.on('error', (e) => finish(transportError(e)));
@@ -270,7 +291,16 @@ export async function discover(host: string, options: DiscoverOptions = {}): Pro
   });
 }
 
-function buildResult(host: string, address: string, port: number, result: JsonObject, privateKey: KeyObject): DiscoveryResult {
+/** The probe datagram carrying `key`'s public half and a random serial (§1). */
+export function probeFor(key: ProbeKey): Buffer {
+  return buildDiscoveryProbe({ payload: discoveryProbePayload(key.publicPem), serial: randomBytes(4) });
+}
+
+/**
+ * Reads an answer's `result` as {@link discover} and the scan do: decrypts `encrypt_info` with the
+ * probe's private key (a failure is kept in `decryptError`, not thrown) and maps the result (§4).
+ */
+export function buildResult(host: string, address: string, port: number, result: JsonObject, privateKey: KeyObject): DiscoveryResult {
   const info = encryptInfoOf(result);
   let decrypted: JsonObject | undefined;
   let decryptError: string | undefined;

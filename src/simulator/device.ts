@@ -113,6 +113,13 @@ export interface StartDeviceOptions {
    */
   discoveryPort?: number;
   /**
+   * Where the discovery responder binds (default the device's host). A real device listens on
+   * every address, so `0.0.0.0` makes the simulator receive broadcast probes too (a socket bound
+   * to a unicast address never sees datagrams sent to a broadcast address); the answer still
+   * advertises the device's host as its `ip`.
+   */
+  discoveryHost?: string;
+  /**
    * Cameras: serve ONVIF (device and event services, events.md §2) over plain HTTP on this port
    * of the same host: 0 = any free port, 2020 = the real cameras' port. Default: no ONVIF.
    */
@@ -530,7 +537,7 @@ export class SimulatedDevice extends EventEmitter implements ControlTarget {
       }
     }
     if (this.options.discoveryPort !== undefined && this.discoveryResponder === undefined) {
-      const responder = new DiscoveryResponder(this, { port: this.options.discoveryPort, host: this.host });
+      const responder = new DiscoveryResponder(this, { port: this.options.discoveryPort, host: this.options.discoveryHost ?? this.host });
       try {
         await responder.start();
       } catch (err) {

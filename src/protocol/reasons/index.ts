@@ -14,6 +14,7 @@ import { fillIn } from './format';
 import { LOCATE_HINTS, LOCATE_REASONS } from './locate';
 import { MEDIA_HINTS, MEDIA_REASONS } from './media';
 import { PROTOCOL_HINTS, PROTOCOL_REASONS } from './protocol';
+import { SCAN_HINTS, SCAN_REASONS, SCAN_STATUSES } from './scan';
 import { SNAPSHOT_HINTS, SNAPSHOT_REASONS, SNAPSHOT_STATUSES } from './snapshot';
 import type { ReasonParams } from './format';
 
@@ -21,17 +22,17 @@ export { fillIn, placeholders } from './format';
 export type { ReasonParams } from './format';
 
 /** English text of every reason. */
-export const REASONS = { ...CODE_REASONS, ...CORE_REASONS, ...PROTOCOL_REASONS, ...MEDIA_REASONS, ...SNAPSHOT_REASONS, ...DEVICE_REASONS, ...LOCATE_REASONS, ...CLI_REASONS } as const;
+export const REASONS = { ...CODE_REASONS, ...CORE_REASONS, ...PROTOCOL_REASONS, ...MEDIA_REASONS, ...SNAPSHOT_REASONS, ...DEVICE_REASONS, ...LOCATE_REASONS, ...SCAN_REASONS, ...CLI_REASONS } as const;
 /** A reason key. */
 export type ReasonKey = keyof typeof REASONS;
 
 /** English text of every hint. */
-export const HINTS = { ...CORE_HINTS, ...PROTOCOL_HINTS, ...MEDIA_HINTS, ...SNAPSHOT_HINTS, ...DEVICE_HINTS, ...LOCATE_HINTS, ...CLI_HINTS } as const;
+export const HINTS = { ...CORE_HINTS, ...PROTOCOL_HINTS, ...MEDIA_HINTS, ...SNAPSHOT_HINTS, ...DEVICE_HINTS, ...LOCATE_HINTS, ...SCAN_HINTS, ...CLI_HINTS } as const;
 /** A hint key. */
 export type HintKey = keyof typeof HINTS;
 
 /** Short statuses of reasons that say what to do better than their kind's status (a node's red status). */
-export const STATUSES: Partial<Record<ReasonKey, string>> = { ...CODE_STATUSES, ...SNAPSHOT_STATUSES, ...DEVICE_STATUSES };
+export const STATUSES: Partial<Record<ReasonKey, string>> = { ...CODE_STATUSES, ...SNAPSHOT_STATUSES, ...DEVICE_STATUSES, ...SCAN_STATUSES };
 
 /** True when `key` names a reason. */
 export function isReasonKey(key: string): key is ReasonKey {
