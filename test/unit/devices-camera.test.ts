@@ -251,6 +251,25 @@ describe('devices/camera', () => {
       assert.deepEqual(v.components?.find((c) => c.name === 'playback'), { name: 'playback', version: 6 });
     });
 
+    it('a setting the camera lacks, read by name, is Unsupported naming it (diagnoseMode, wan, userId on the C210 fixture)', async () => {
+      for (const name of ['diagnoseMode', 'wan', 'userId'] as const) {
+        const fake = new FakeCamera(C210);
+        const e = await rejectsWith(new Camera(fake).read(['led', name]), 'Unsupported');
+        assert.equal(e.reason, 'cameraSettingUnsupported');
+        assert.equal(e.params.setting, name);
+      }
+    });
+
+    it('decodes an ethernet link (H200 form) and a reply without diagnose_mode', async () => {
+      const fake = new FakeCamera(C210);
+      fake.state.getConnectionType = { link_type: 'ethernet' };
+      fake.state.getDiagnoseMode = { system: { sys: { dev_alias: 'x' } } };
+      assert.deepEqual((await new Camera(fake).read(['connection'])).connection, { linkType: 'ethernet' });
+      await rejectsWith(new Camera(fake).read(['diagnoseMode']), 'Unsupported');
+      fake.state.getDiagnoseMode = { system: { sys: { diagnose_mode: 'on' } } };
+      assert.equal((await new Camera(fake).read(['diagnoseMode'])).diagnoseMode, true);
+    });
+
     it('honours a configured batch size', async () => {
       const fake = new FakeCamera(C210);
       await new Camera(fake, { batchSize: 2 }).read(['privacyMode', 'led', 'sdCard']);
