@@ -9,7 +9,7 @@ import type { ConnectionOptions, ConnectionStateEvent } from '../connection/conn
 import { WrongKindError, explainProbeFailure, probeDevice } from '../connection/probe';
 import { Camera } from '../devices/camera';
 import type { CameraAction, CameraSetting } from '../devices/camera';
-import { parseCameraActions, parseCameraReadNames } from '../devices/parse';
+import { asksForAll, parseCameraActions, parseCameraReadNames } from '../devices/parse';
 import { SmartDevice } from '../devices/smart';
 import { addressed, metered, openSmart } from '../devices/plug';
 import { discover } from '../protocol/discovery';
@@ -256,7 +256,7 @@ type Plan =
   | { verb: 'probe' }
   | { verb: PlugVerb; socket?: string }
   | { verb: 'camera info' }
-  | { verb: 'camera get'; names: CameraSetting[] }
+  | { verb: 'camera get'; names: CameraSetting[]; all: boolean }
   | { verb: 'camera do'; actions: CameraAction[] }
   | { verb: 'call'; method: string; params?: JsonObject };
 
@@ -285,7 +285,7 @@ function planCommand(parsed: ParsedArgs): { plan: Plan; kind: DeviceKind } {
     const [sub, ...args] = rest;
     if (sub === 'get') {
       if (args.length === 0) throw new UsageError('camera get needs at least one setting name');
-      return { plan: { verb: 'camera get', names: parseCameraReadNames(args) }, kind: 'camera' };
+      return { plan: { verb: 'camera get', names: parseCameraReadNames(args), all: asksForAll(args) }, kind: 'camera' };
     }
     if (sub === 'do') {
       if (args.length !== 1) throw new UsageError('camera do needs exactly one JSON argument');
@@ -349,7 +349,7 @@ async function runPlan(connection: DeviceConnection, kind: DeviceKind, plan: Pla
     case 'camera info':
       return (await new Camera(connection).read(['deviceInfo'])).deviceInfo;
     case 'camera get':
-      return new Camera(connection).read(plan.names);
+      return plan.all ? new Camera(connection).readAvailable(plan.names) : new Camera(connection).read(plan.names);
     case 'camera do':
       return new Camera(connection).apply(plan.actions);
     case 'call':

@@ -138,6 +138,102 @@ export interface CameraTime {
   zoneId?: string;
 }
 
+/** How the camera is connected (`getConnectionType`). */
+export interface CameraConnection {
+  /** `wifi` or `ethernet`, as the camera says. */
+  linkType: string;
+  /** Wi-Fi network name, decoded from the camera's base64 (Wi-Fi only). */
+  ssid?: string;
+  /** Signal level in bars as the camera reports it (`rssi`, 0–4; Wi-Fi only). */
+  rssi?: number;
+  /** Received signal strength in dBm (`rssiValue`; Wi-Fi only). */
+  signalDbm?: number;
+}
+
+/** The camera's IP settings (`getDeviceIpAddress`, section `network.wan`). */
+export interface CameraWan {
+  /** IPv4 address (`ipaddr`). */
+  ip: string;
+  /** Netmask, when reported. */
+  netmask?: string;
+  /** Default gateway, when reported. */
+  gateway?: string;
+  /** DNS servers reported (empty or `0.0.0.0` entries left out). */
+  dns: string[];
+  /** True when the address comes from DHCP (`proto` "dhcp"), false for a static address; absent when not reported. */
+  dhcp?: boolean;
+}
+
+/** One video stream's encoder settings (`getVideoQualities`). */
+export interface VideoStreamQuality {
+  /** Resolution as the camera writes it, `"1920*1080"`. */
+  resolution: string;
+  /** Width in pixels. */
+  width?: number;
+  /** Height in pixels. */
+  height?: number;
+  /** Bitrate in kbit/s. */
+  bitrate?: number;
+  /** `vbr` or `cbr`. */
+  bitrateType?: string;
+  /** Frames per second (the low 16 bits of the camera's `frame_rate`, e.g. 65551 → 15). */
+  frameRate?: number;
+  /** `H264` or `H265`. */
+  encoding?: string;
+  /** The camera's quality step (`"1"`, `"3"`, `"5"`) as a number. */
+  quality?: number;
+}
+
+/** The encoder settings of each stream: stream1 = `main` (HD), stream2 = `minor` (SD) when the camera reports it. */
+export interface VideoQuality {
+  stream1: VideoStreamQuality;
+  stream2?: VideoStreamQuality;
+}
+
+/** One entry of the camera's component list: what it supports, and in which version. */
+export interface CameraComponent {
+  name: string;
+  version: number;
+}
+
+/** The settings' rows that only some cameras have: the error a decoder throws when the read came back empty. */
+function unsupportedSetting(setting: string, method: string): TapoError {
+  return new TapoError('Unsupported', 'cameraSettingUnsupported', { params: { setting, method }, hint: 'cameraSettingAll' });
+}
+
+/** The reply of a read flagged `unsupportedIsEmpty`, or the Unsupported error of its setting. */
+function featureReply(r: JsonObject | undefined, setting: string, method: string): JsonObject {
+  if (r === undefined) throw unsupportedSetting(setting, method);
+  return r;
+}
+
+function decodeStream(s: JsonObject): VideoStreamQuality {
+  const out: VideoStreamQuality = { resolution: required(str(s.resolution), 'getVideoQualities', 'resolution') };
+  const m = /^(\d+)\*(\d+)$/.exec(out.resolution);
+  if (m) {
+    out.width = Number(m[1]);
+    out.height = Number(m[2]);
+  }
+  const bitrate = num(s.bitrate);
+  if (bitrate !== undefined) out.bitrate = bitrate;
+  const bitrateType = str(s.bitrate_type);
+  if (bitrateType !== undefined) out.bitrateType = bitrateType;
+  // The capability lists of the fixtures give 65537, 65546, 65551 … 65566: 0x10000 + fps
+  // (1, 10, 15 … 30 fps) [inference from shared/fixtures/smartcam getVideoCapability].
+  const rate = num(s.frame_rate);
+  if (rate !== undefined) out.frameRate = rate > 0xffff ? rate & 0xffff : rate;
+  const encoding = str(s.encode_type);
+  if (encoding !== undefined) out.encoding = encoding;
+  const quality = num(s.quality);
+  if (quality !== undefined) out.quality = quality;
+  return out;
+}
+
+/** Base64 text → UTF-8 (the SSID of getConnectionType); the text itself when it is not base64. */
+function fromBase64(v: string): string {
+  return /^[A-Za-z0-9+/]*={0,2}$/.test(v) && v.length % 4 === 0 ? Buffer.from(v, 'base64').toString('utf8') : v;
+}
+
 /** One named method inside a `multipleRequest`. */
 export interface NamedRequest {
   method: string;
@@ -219,6 +315,15 @@ function settable<V, const T extends string, A extends { readonly type: T }>(
   row: SettingRow<V> & { readonly change: ChangeSpec<A> & { readonly types: readonly T[] } },
 ): SettableRow<V, A> {
   return row;
+}
+
+/**
+ * A row of a setting that only some cameras have: its reads are flagged `unsupportedIsEmpty` and its
+ * decoder throws `cameraSettingUnsupported` when they come back empty, so `Camera.readAvailable`
+ * ("all") reports it as null on a camera without it, and a read by name fails as Unsupported.
+ */
+function feature<R extends SettingRow<unknown>>(row: R): R & { readonly feature: true } {
+  return { ...row, feature: true };
 }
 
 /** A named set to an absolute state: a replay cannot do harm, so it may be replayed. */
@@ -574,6 +679,120 @@ const CAMERA_SETTING_TABLE = {
       return { time: num(info.last_alarm_time) ?? 0, type: str(info.last_alarm_type) ?? '' };
     },
   }),
+  // How the camera is connected (methods-camera.md §1; python-kasa asks it in its first query,
+  // kasa/smartcam/smartcamdevice.py). The reply is not under a module: {link_type, rssi,
+  // rssiValue, ssid (base64)} on Wi-Fi, {link_type: "ethernet"} on the H200 (shared fixtures).
+  connection: readable({
+    reads: [{ method: 'getConnectionType', params: { network: { get_connection_type: {} } } }],
+    decode: ([r = {}]): CameraConnection => {
+      const out: CameraConnection = { linkType: required(str(r.link_type), 'getConnectionType', 'link_type') };
+      const ssid = str(r.ssid);
+      if (ssid !== undefined) out.ssid = fromBase64(ssid);
+      const level = num(r.rssi);
+      if (level !== undefined) out.rssi = level;
+      const dbm = num(r.rssiValue);
+      if (dbm !== undefined) out.signalDbm = dbm;
+      return out;
+    },
+  }),
+  // IP settings (methods-camera.md §1, pytapo getDeviceIpAddress). `ipaddr` is the field the
+  // HomeAssistant-Tapo-Control tests read (tests/test_utils.py); netmask, gateway, dns1/dns2 and
+  // proto are decoded only when the camera sends them: no public capture shows their names.
+  wan: feature(readable({
+    reads: [{ method: 'getDeviceIpAddress', params: { network: { name: ['wan'] } }, unsupportedIsEmpty: true }],
+    decode: ([r]): CameraWan => {
+      const w = obj(obj(featureReply(r, 'wan', 'getDeviceIpAddress').network).wan);
+      const out: CameraWan = {
+        ip: required(str(w.ipaddr), 'getDeviceIpAddress', 'ipaddr'),
+        dns: [w.dns1, w.dns2].map((d) => str(d)).filter((d): d is string => d !== undefined && d !== '' && d !== '0.0.0.0'),
+      };
+      const netmask = str(w.netmask);
+      if (netmask !== undefined) out.netmask = netmask;
+      const gateway = str(w.gateway);
+      if (gateway !== undefined) out.gateway = gateway;
+      const proto = str(w.proto);
+      if (proto !== undefined) out.dhcp = proto === 'dhcp';
+      return out;
+    },
+  })),
+  // Encoder settings (methods-camera.md §6). pytapo asks `main` only; `minor` is asked as
+  // pytapo asks getVideoCapability for both, and cameras answer the sections they have (the
+  // fixtures' getVideoCapability holds `main` only). Read only: no source names the setter.
+  videoQuality: feature(readable({
+    reads: [{ method: 'getVideoQualities', params: { video: { name: ['main', 'minor'] } }, unsupportedIsEmpty: true }],
+    decode: ([r]): VideoQuality => {
+      const video = obj(featureReply(r, 'videoQuality', 'getVideoQualities').video);
+      if (!isObject(video.main)) throw malformed('getVideoQualities', 'main');
+      const out: VideoQuality = { stream1: decodeStream(video.main) };
+      if (isObject(video.minor)) out.stream2 = decodeStream(video.minor);
+      return out;
+    },
+  })),
+  // Image upside down (rotated 180°): image.switch.flip_type "center" / "off" (methods-camera.md
+  // §2; pytapo getImageFlipVertical / setRotationStatus). Set with setRotationStatus, the named
+  // pair of the read (pytapo sends the same params as setLdc to cameras it reaches directly).
+  imageFlip: feature(settable({
+    reads: [{ method: 'getRotationStatus', params: { image: { name: ['switch'] } }, unsupportedIsEmpty: true }],
+    decode: ([r]): boolean => {
+      const flip = str(obj(obj(featureReply(r, 'imageFlip', 'getRotationStatus').image).switch).flip_type);
+      if (flip === undefined) throw unsupportedSetting('imageFlip', 'getRotationStatus');
+      return flip === 'center';
+    },
+    change: {
+      types: ['imageFlip'],
+      phase: 'settings',
+      parse: (v) => ({ type: 'imageFlip', flipped: onOffValue(v, 'imageFlip') }),
+      write: (c) => absoluteSet('setRotationStatus', { image: { switch: { flip_type: c.flipped ? 'center' : 'off' } } }),
+    },
+  })),
+  // Auto tracking of moving targets (pan/tilt cameras; methods-camera.md §3, pytapo
+  // getTargetTrackConfig / setTargetTrackConfig).
+  targetTracking: feature(settable({
+    reads: [{ method: 'getTargetTrackConfig', params: { target_track: { name: ['target_track_info'] } }, unsupportedIsEmpty: true }],
+    decode: ([r]): boolean =>
+      required(bool(obj(obj(featureReply(r, 'targetTracking', 'getTargetTrackConfig').target_track).target_track_info).enabled), 'getTargetTrackConfig', 'enabled'),
+    change: {
+      types: ['targetTracking'],
+      phase: 'settings',
+      parse: (v) => ({ type: 'targetTracking', enabled: onOffValue(v, 'targetTracking') }),
+      write: (c) => absoluteSet('setTargetTrackConfig', { target_track: { target_track_info: { enabled: onOff(c.enabled) } } }),
+    },
+  })),
+  // Encryption of the media streams (methods-camera.md §6, pytapo getMediaEncrypt / setMediaEncrypt).
+  mediaEncryption: feature(settable({
+    reads: [{ method: 'getMediaEncrypt', params: { cet: { name: ['media_encrypt'] } }, unsupportedIsEmpty: true }],
+    decode: ([r]): boolean =>
+      required(bool(obj(obj(featureReply(r, 'mediaEncryption', 'getMediaEncrypt').cet).media_encrypt).enabled), 'getMediaEncrypt', 'enabled'),
+    change: {
+      types: ['mediaEncryption'],
+      phase: 'settings',
+      parse: (v) => ({ type: 'mediaEncryption', enabled: onOffValue(v, 'mediaEncryption') }),
+      write: (c) => absoluteSet('setMediaEncrypt', { cet: { media_encrypt: { enabled: onOff(c.enabled) } } }),
+    },
+  })),
+  // Diagnose mode, system.sys.diagnose_mode "on"/"off" (methods-camera.md §1; pytapo
+  // getDiagnoseMode; the reply shape from the HomeAssistant-Tapo-Control tests). Read only.
+  diagnoseMode: feature(readable({
+    reads: [{ method: 'getDiagnoseMode', params: { system: { name: 'sys' } }, unsupportedIsEmpty: true }],
+    decode: ([r]): boolean => {
+      const mode = bool(obj(obj(featureReply(r, 'diagnoseMode', 'getDiagnoseMode').system).sys).diagnose_mode);
+      if (mode === undefined) throw unsupportedSetting('diagnoseMode', 'getDiagnoseMode');
+      return mode;
+    },
+  })),
+  // What the camera supports: its app component list (methods-camera.md §1; python-kasa's first query).
+  components: readable({
+    reads: [{ method: 'getAppComponentList', params: { app_component: { name: 'app_component_list' } } }],
+    decode: ([r = {}]): CameraComponent[] =>
+      arr(obj(r.app_component).app_component_list)
+        .map((c) => ({ name: str(obj(c).name), version: num(obj(c).version) }))
+        .filter((c): c is CameraComponent => c.name !== undefined && c.version !== undefined),
+  }),
+  // The user id the recording APIs take (methods-camera.md §1, §5; pytapo getUserID). Not under a module.
+  userId: feature(readable({
+    reads: [{ method: 'getUserID', params: { system: { get_user_id: 'null' } }, unsupportedIsEmpty: true }],
+    decode: ([r]): number => required(num(featureReply(r, 'userId', 'getUserID').user_id), 'getUserID', 'user_id'),
+  })),
 };
 
 type Table = typeof CAMERA_SETTING_TABLE;
@@ -586,6 +805,12 @@ export const CAMERA_SETTINGS = Object.keys(CAMERA_SETTING_TABLE) as readonly Cam
 
 /** The value type of each named setting. */
 export type CameraSettingValues = { [K in CameraSetting]: ReturnType<Table[K]['decode']> };
+
+/** A setting only some cameras have (null in `Camera.readAvailable` on the others). */
+export type FeatureSetting = { [K in CameraSetting]: Table[K] extends { readonly feature: true } ? K : never }[CameraSetting];
+
+/** The settings only some cameras have. */
+export const FEATURE_SETTINGS = CAMERA_SETTINGS.filter((name): name is FeatureSetting => 'feature' in CAMERA_SETTING_TABLE[name]);
 
 /** A setting `tapo-camera-do` changes. */
 export type SettableSetting = { [K in CameraSetting]: Table[K] extends { readonly change: object } ? K : never }[CameraSetting];

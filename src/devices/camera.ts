@@ -26,7 +26,7 @@
 import { TapoError } from '../protocol/errors';
 import type { JsonObject } from '../protocol/types';
 import type { Requester } from './requester';
-import { CAMERA_SETTINGS, alarmSection, decodeSetting, isSettingChange, nightVisionParams, readsBack, readsOf, settingOf, sirenParams, writeSettingChange } from './camera-settings';
+import { CAMERA_SETTINGS, FEATURE_SETTINGS, alarmSection, decodeSetting, isSettingChange, nightVisionParams, readsBack, readsOf, settingOf, sirenParams, writeSettingChange } from './camera-settings';
 import type {
   AlarmConfigUpdate,
   CameraPreset,
@@ -34,6 +34,7 @@ import type {
   CameraSettingChange,
   CameraSettingValues,
   CameraTime,
+  FeatureSetting,
   KnownForms,
   NamedRequest,
   NamedWrite,
@@ -43,10 +44,12 @@ import type {
 } from './camera-settings';
 import { arr, checkReply, isReadMethod, isReadRequest, num, obj, replyFailure, responseFor, str } from './check';
 
-export { CAMERA_SETTINGS } from './camera-settings';
+export { CAMERA_SETTINGS, FEATURE_SETTINGS } from './camera-settings';
 export type {
   AlarmConfig,
   AlarmConfigUpdate,
+  CameraComponent,
+  CameraConnection,
   CameraDeviceInfo,
   CameraPreset,
   CameraSetting,
@@ -59,6 +62,10 @@ export type {
   PersonDetection,
   SdCardStatus,
   Sensitivity,
+  CameraWan,
+  FeatureSetting,
+  VideoQuality,
+  VideoStreamQuality,
 } from './camera-settings';
 
 /**
@@ -158,6 +165,27 @@ function decodeRead<K extends CameraSetting>(plan: ReadPlan<K>, results: readonl
   return out as Pick<CameraSettingValues, K>;
 }
 
+/** The values of some settings, null for those only some cameras have when this one does not ({@link Camera.readAvailable}). */
+export type AvailableSettingValues<K extends CameraSetting> = { [P in K]: P extends FeatureSetting ? CameraSettingValues[P] | null : CameraSettingValues[P] };
+
+function isFeature(name: CameraSetting): name is FeatureSetting {
+  return (FEATURE_SETTINGS as readonly CameraSetting[]).includes(name);
+}
+
+/** As {@link decodeRead}, with null for a setting the camera does not have (reason `cameraSettingUnsupported`). */
+function decodeAvailable<K extends CameraSetting>(plan: ReadPlan<K>, results: readonly (JsonObject | undefined)[]): AvailableSettingValues<K> {
+  const out: Partial<Record<K, CameraSettingValues[K] | null>> = {};
+  for (const [n, at, count] of plan.spans) {
+    try {
+      out[n] = decodeSetting(n, results.slice(at, at + count));
+    } catch (e) {
+      if (!(e instanceof TapoError && e.reason === 'cameraSettingUnsupported' && isFeature(n))) throw e;
+      out[n] = null;
+    }
+  }
+  return out as AvailableSettingValues<K>;
+}
+
 /** The settings an action changes (re-read by {@link Camera.apply}). */
 function affected(action: CameraAction): CameraSetting | undefined {
   if (isSettingChange(action)) return readsBack(action) ? settingOf(action) : undefined;
@@ -193,6 +221,17 @@ export class Camera {
     const plan = readPlan(names);
     const results = await this.batch(plan.requests, true);
     return decodeRead(plan, results);
+  }
+
+  /**
+   * As {@link Camera.read}, for "all": a setting the camera does not have (it does not know the
+   * method behind it, e.g. target tracking on a camera without a motor) comes back as null instead
+   * of failing the read with an `Unsupported` error.
+   */
+  async readAvailable<K extends CameraSetting>(names: readonly K[]): Promise<AvailableSettingValues<K>> {
+    const plan = readPlan(names);
+    const results = await this.batch(plan.requests, true);
+    return decodeAvailable(plan, results);
   }
 
   /** Sends one named method (in a one-entry `multipleRequest`) and returns its checked result. */

@@ -119,6 +119,15 @@ export function parseCameraReadNames(payload: unknown): CameraSetting[] {
   return [...new Set(names)];
 }
 
+/**
+ * True when a read names `"all"` (alone, in a comma-separated list or in an array): the caller then
+ * reads with `Camera.readAvailable`, so that settings the camera does not have come back as null.
+ */
+export function asksForAll(payload: unknown): boolean {
+  const items: unknown[] = typeof payload === 'string' ? payload.split(',') : Array.isArray(payload) ? payload : [];
+  return items.some((item) => typeof item === 'string' && item.trim().toLowerCase() === 'all');
+}
+
 /** The settings whose changes run before the motion actions, and those that run after them. */
 const SETTINGS_BEFORE_MOTION = settableSettings('settings');
 const SETTINGS_AFTER_MOTION = settableSettings('afterMotion');

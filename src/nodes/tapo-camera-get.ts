@@ -7,7 +7,7 @@
  * It also takes a picture (`snapshot`: `msg.payload` a Buffer holding one JPEG) and gives the
  * stream addresses (`rtsp`), from its configured mode or `msg.payload` "snapshot" / "rtsp".
  */
-import { isReadRequest, parseCameraReadNames, plainJsonObject } from '../devices';
+import { asksForAll, isReadRequest, parseCameraReadNames, plainJsonObject } from '../devices';
 import type { CameraSetting } from '../devices';
 import { parseMediaAsk, parseSnapshotSource } from '../devices/snapshot';
 import type { MediaAsk } from '../devices/snapshot';
@@ -81,10 +81,18 @@ export default function register(RED: NodeAPI): void {
         return;
       }
       let names: CameraSetting[] = [];
-      if (typeof payload === 'string' || Array.isArray(payload)) names = parseCameraReadNames(payload);
-      if (names.length === 0) names = parseCameraReadNames(configured);
+      let all = false;
+      if (typeof payload === 'string' || Array.isArray(payload)) {
+        names = parseCameraReadNames(payload);
+        all = asksForAll(payload);
+      }
+      if (names.length === 0) {
+        names = parseCameraReadNames(configured);
+        all = asksForAll(configured);
+      }
       if (names.length === 0) names = parseCameraReadNames(['deviceInfo']);
-      msg.payload = await dev.run((verbs) => verbs.camera().read(names));
+      // "all": what this camera has, null for the rest; a setting named alone fails clearly (Unsupported).
+      msg.payload = await dev.run((verbs) => (all ? verbs.camera().readAvailable(names) : verbs.camera().read(names)));
     };
     attachDevice(this, device, t, handleInput(this, device, t, run));
   }

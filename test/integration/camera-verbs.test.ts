@@ -97,7 +97,7 @@ describe('camera verbs vs the simulator (127.0.0.1)', function () {
 
       it(`reads all ${CAMERA_SETTINGS.length} settings with multipleRequest only, matching the camera's state`, async () => {
         const [dev, logic, rec] = await start(fixture, scheme);
-        const v = await new Camera(rec).read(CAMERA_SETTINGS);
+        const v = await new Camera(rec).readAvailable(CAMERA_SETTINGS);
         assert.ok(rec.methods.length > 0);
         assert.deepEqual(new Set(rec.methods), new Set(['multipleRequest']));
         assert.deepEqual(Object.keys(v).sort(), [...CAMERA_SETTINGS].sort());
@@ -118,6 +118,11 @@ describe('camera verbs vs the simulator (127.0.0.1)', function () {
         assert.equal(typeof v.sdCard.status, 'string');
         assert.equal(v.time.timestamp, Math.floor(START / 1000));
         if (scheme === 'tpap') assert.deepEqual(v.presets, []);
+        assert.equal(v.imageFlip, state.flipType === 'center');
+        assert.equal(v.mediaEncryption, state.mediaEncryption);
+        // The C101 has no motor: no target tracking, so "all" gives null for it.
+        assert.equal(v.targetTracking, state.targetTracking ?? null);
+        assert.equal(v.connection.linkType, 'wifi');
       });
     });
   }

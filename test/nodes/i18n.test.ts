@@ -40,10 +40,10 @@ const TEMPLATES: Record<string, string[]> = {
 /** Prefixes joined with a variable in the editor code, and what they are joined with. */
 const PREFIXES: Record<string, string[]> = {
   'tapo-camera-get.mode.': ['snapshot', 'rtsp'],
-  'tapo-camera-get.setting.': ['deviceInfo', 'privacyMode', 'led', 'motionDetection', 'personDetection', 'nightVision', 'alarm', 'presets', 'sdCard', 'time'],
+  'tapo-camera-get.setting.': ['deviceInfo', 'privacyMode', 'led', 'motionDetection', 'personDetection', 'nightVision', 'alarm', 'presets', 'sdCard', 'time', 'connection', 'wan', 'videoQuality', 'imageFlip', 'targetTracking', 'mediaEncryption', 'diagnoseMode', 'components', 'userId'],
   'tapo-plug-control.nodeLabel.action.': ['payload', 'on', 'off', 'toggle', 'status'],
   'tapo-plug-energy.nodeLabel.mode.': ['summary', 'hourly', 'daily', 'monthly'],
-  'tapo-camera-do.nodeLabel.change.': ['privacyMode', 'led', 'motionDetection', 'personDetection', 'nightVision', 'alarm', 'move', 'step', 'preset', 'savePreset', 'deletePreset', 'reboot', 'raw'],
+  'tapo-camera-do.nodeLabel.change.': ['privacyMode', 'led', 'motionDetection', 'personDetection', 'nightVision', 'alarm', 'imageFlip', 'targetTracking', 'mediaEncryption', 'move', 'step', 'preset', 'savePreset', 'deletePreset', 'reboot', 'raw'],
   'tapo-event.event.': ['motion', 'person', 'vehicle', 'pet', 'lineCross', 'intrusion', 'tamper', 'babyCry', 'ring', 'on', 'off', 'power'],
 };
 

@@ -202,12 +202,14 @@ describe('devices/camera', () => {
       });
     });
 
-    it('decodes every setting of a C210 into plain values, splitting only above the batch size', async () => {
+    it('decodes every setting of a C210 into plain values ("all": null for what it lacks), splitting only above the batch size', async () => {
       const fake = new FakeCamera(C210);
-      const v = await new Camera(fake).read(CAMERA_SETTINGS);
+      const v = await new Camera(fake).readAvailable(CAMERA_SETTINGS);
+      // 22 reads; the fixture lacks getDeviceIpAddress, getDiagnoseMode and getUserID, and a
+      // camera stops a batch at a refused entry, so each of those sends the rest again.
       assert.deepEqual(
         fake.sent.map((s) => (o(s.req.params).requests as JsonValue[]).length),
-        [10, 3],
+        [10, 10, 7, 2],
       );
       assert.ok(fake.sent.every((s) => s.req.method === 'multipleRequest'));
       const alarmRead = fake.sent.flatMap((s) => o(s.req.params).requests as JsonObject[]).find((r) => r.method === 'getLastAlarmInfo');
@@ -232,7 +234,40 @@ describe('devices/camera', () => {
         sdCard: { status: 'offline', totalSpace: '0B', freeSpace: '0B', percent: 0, recordDuration: 0, writeProtected: false },
         time: { timestamp: 1734262120, localTime: '2024-12-15 11:28:40', timezone: 'UTC-00:00', zoneId: 'Europe/London' },
         lastAlarm: { time: 1733422805, type: 'motion' },
+        connection: { linkType: 'wifi', ssid: '#MASKED_SSID#', rssi: 3, signalDbm: -61 },
+        wan: null,
+        videoQuality: {
+          stream1: { resolution: '1920*1080', width: 1920, height: 1080, bitrate: 1382, bitrateType: 'vbr', frameRate: 15, encoding: 'H264', quality: 3 },
+        },
+        imageFlip: false,
+        targetTracking: false,
+        mediaEncryption: true,
+        diagnoseMode: null,
+        components: v.components,
+        userId: null,
       });
+      assert.equal(v.components?.length, 35);
+      assert.deepEqual(v.components?.[0], { name: 'sdCard', version: 1 });
+      assert.deepEqual(v.components?.find((c) => c.name === 'playback'), { name: 'playback', version: 6 });
+    });
+
+    it('a setting the camera lacks, read by name, is Unsupported naming it (diagnoseMode, wan, userId on the C210 fixture)', async () => {
+      for (const name of ['diagnoseMode', 'wan', 'userId'] as const) {
+        const fake = new FakeCamera(C210);
+        const e = await rejectsWith(new Camera(fake).read(['led', name]), 'Unsupported');
+        assert.equal(e.reason, 'cameraSettingUnsupported');
+        assert.equal(e.params.setting, name);
+      }
+    });
+
+    it('decodes an ethernet link (H200 form) and a reply without diagnose_mode', async () => {
+      const fake = new FakeCamera(C210);
+      fake.state.getConnectionType = { link_type: 'ethernet' };
+      fake.state.getDiagnoseMode = { system: { sys: { dev_alias: 'x' } } };
+      assert.deepEqual((await new Camera(fake).read(['connection'])).connection, { linkType: 'ethernet' });
+      await rejectsWith(new Camera(fake).read(['diagnoseMode']), 'Unsupported');
+      fake.state.getDiagnoseMode = { system: { sys: { diagnose_mode: 'on' } } };
+      assert.equal((await new Camera(fake).read(['diagnoseMode'])).diagnoseMode, true);
     });
 
     it('honours a configured batch size', async () => {

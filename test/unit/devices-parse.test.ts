@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { TapoError } from '../../src/protocol/errors';
 import { CAMERA_SETTINGS } from '../../src/devices/camera';
-import { describeValue, parseCameraActions, parseCameraReadNames, parsePlugCommand } from '../../src/devices/parse';
+import { asksForAll, describeValue, parseCameraActions, parseCameraReadNames, parsePlugCommand } from '../../src/devices/parse';
 
 function inputError(fn: () => unknown): TapoError {
   try {
@@ -223,6 +223,29 @@ describe('devices/parse', () => {
       const err = inputError(() => parseCameraActions({ zoom: 2 }));
       assert.match(err.message, /zoom/);
       assert.match(err.message, /privacyMode, led/);
+    });
+  });
+
+  describe('camera catalogue', () => {
+    it('asksForAll sees "all" alone, in a list or in an array, and nothing else', () => {
+      assert.equal(asksForAll('all'), true);
+      assert.equal(asksForAll(' led , ALL '), true);
+      assert.equal(asksForAll(['wan', 'all']), true);
+      assert.equal(asksForAll('wan,led'), false);
+      assert.equal(asksForAll(['wall']), false);
+      assert.equal(asksForAll(undefined), false);
+    });
+
+    it('reads imageFlip, targetTracking and mediaEncryption as on/off changes; the read-only ones are refused', () => {
+      assert.deepEqual(parseCameraActions({ imageFlip: 'ON', targetTracking: false, mediaEncryption: 'off' }), [
+        { type: 'imageFlip', flipped: true },
+        { type: 'targetTracking', enabled: false },
+        { type: 'mediaEncryption', enabled: false },
+      ]);
+      for (const key of ['wan', 'connection', 'videoQuality', 'diagnoseMode', 'components', 'userId']) {
+        assert.throws(() => parseCameraActions({ [key]: true }), (e: unknown) => e instanceof TapoError && e.kind === 'Input' && e.reason === 'unknownCameraActionKeys');
+      }
+      assert.throws(() => parseCameraActions({ imageFlip: 'center' }), (e: unknown) => e instanceof TapoError && e.reason === 'cameraOnOff');
     });
   });
 });

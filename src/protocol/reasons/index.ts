@@ -6,6 +6,7 @@
  * (nodes/locales/<lang>/tapo-device.json: `reasons`, `hints`, `statuses`), which a test keeps in
  * step with these tables.
  */
+import { CAMERA_CATALOGUE_HINTS, CAMERA_CATALOGUE_REASONS } from './camera-catalogue';
 import { CLI_HINTS, CLI_REASONS } from './cli';
 import { CODE_REASONS, CODE_STATUSES } from './codes';
 import { CORE_HINTS, CORE_REASONS } from './core';
@@ -22,12 +23,12 @@ export { fillIn, placeholders } from './format';
 export type { ReasonParams } from './format';
 
 /** English text of every reason. */
-export const REASONS = { ...CODE_REASONS, ...CORE_REASONS, ...PROTOCOL_REASONS, ...MEDIA_REASONS, ...SNAPSHOT_REASONS, ...DEVICE_REASONS, ...LOCATE_REASONS, ...SCAN_REASONS, ...CLI_REASONS } as const;
+export const REASONS = { ...CODE_REASONS, ...CORE_REASONS, ...PROTOCOL_REASONS, ...MEDIA_REASONS, ...SNAPSHOT_REASONS, ...DEVICE_REASONS, ...LOCATE_REASONS, ...SCAN_REASONS, ...CAMERA_CATALOGUE_REASONS, ...CLI_REASONS } as const;
 /** A reason key. */
 export type ReasonKey = keyof typeof REASONS;
 
 /** English text of every hint. */
-export const HINTS = { ...CORE_HINTS, ...PROTOCOL_HINTS, ...MEDIA_HINTS, ...SNAPSHOT_HINTS, ...DEVICE_HINTS, ...LOCATE_HINTS, ...SCAN_HINTS, ...CLI_HINTS } as const;
+export const HINTS = { ...CORE_HINTS, ...PROTOCOL_HINTS, ...MEDIA_HINTS, ...SNAPSHOT_HINTS, ...DEVICE_HINTS, ...LOCATE_HINTS, ...SCAN_HINTS, ...CAMERA_CATALOGUE_HINTS, ...CLI_HINTS } as const;
 /** A hint key. */
 export type HintKey = keyof typeof HINTS;
 

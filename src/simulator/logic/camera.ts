@@ -74,6 +74,12 @@ export interface CameraState {
   nightVision: string | undefined;
   /** Night-vision style, `image.switch.night_vision_mode` (e.g. `"inf_night_vision"`). */
   nightVisionMode: string | undefined;
+  /** `image.switch.flip_type` (`"center"`: upside down, `"off"`). */
+  flipType: string | undefined;
+  /** `target_track.target_track_info.enabled` is "on"; undefined on a camera without it. */
+  targetTracking: boolean | undefined;
+  /** `cet.media_encrypt.enabled` is "on"; undefined on a camera without it. */
+  mediaEncryption: boolean | undefined;
   /** The siren/light alarm is sounding (manual trigger). */
   alarmActive: boolean;
   /** `msg_alarm.chn1_msg_alarm_info` as stored. */
@@ -114,6 +120,16 @@ const NAMED_ACTIONS: Record<string, [string, string]> = {
   deletePreset: ['preset', 'remove_preset'],
   rebootDevice: ['system', 'reboot'],
   setAlarmStatus: ['msg_alarm', 'manual_msg_alarm'],
+};
+
+/** Simulator default of `network.wan` for fixtures that captured none (see `addSimulatorDefaults`). */
+const DEFAULT_WAN: SimJsonObject = {
+  ipaddr: '192.168.0.120',
+  netmask: '255.255.255.0',
+  gateway: '192.168.0.1',
+  dns1: '192.168.0.1',
+  dns2: '0.0.0.0',
+  proto: 'dhcp',
 };
 
 /** Fields stored as numeric strings that a set may give as numbers. */
@@ -195,6 +211,7 @@ export class CameraLogic implements DeviceLogic {
     }
     const alarm = isObject(this.modules.msg_alarm) ? this.modules.msg_alarm : (this.modules.msg_alarm = {});
     if (!isObject(alarm.chn1_msg_alarm_info)) alarm.chn1_msg_alarm_info = clone(DEFAULT_ALARM_INFO);
+    this.addSimulatorDefaults();
 
     this.ptz = this.appComponents().has('ptz');
     const cap = this.section('motor', 'capability');
@@ -203,6 +220,26 @@ export class CameraLogic implements DeviceLogic {
     this.presetHasZoom = isObject(presetCfg) && Array.isArray(presetCfg.position_zoom);
     if (isObject(presetCfg)) this.presets = this.parsePresets(presetCfg);
     if (isObject(this.modules.preset)) delete this.modules.preset.preset;
+  }
+
+  /**
+   * Sections no captured fixture holds, added where the fixture lacks them. These are simulator
+   * defaults, not captures: `network.wan` for every camera (`getDeviceIpAddress`; `ipaddr` as the
+   * HomeAssistant-Tapo-Control tests show it, the other field names unconfirmed),
+   * `system.sys.diagnose_mode` "off" on cameras listing the `diagnose` component (`getDiagnoseMode`,
+   * same source), and the `getUserID` answer `{"user_id":1}` on cameras listing `playback` (the
+   * recording APIs it serves, methods-camera.md §1, §5).
+   */
+  private addSimulatorDefaults(): void {
+    const components = this.appComponents();
+    const network = isObject(this.modules.network) ? this.modules.network : (this.modules.network = {});
+    if (!isObject(network.wan)) network.wan = clone(DEFAULT_WAN);
+    if (components.has('diagnose')) {
+      const system = isObject(this.modules.system) ? this.modules.system : (this.modules.system = {});
+      const sys = isObject(system.sys) ? system.sys : (system.sys = {});
+      if (sys.diagnose_mode === undefined) sys.diagnose_mode = 'off';
+    }
+    if (components.has('playback') && !this.rawGetters.has('getUserID')) this.rawGetters.set('getUserID', { user_id: 1 });
   }
 
   /** Live state for assertions. */
@@ -226,6 +263,9 @@ export class CameraLogic implements DeviceLogic {
       },
       nightVision: isObject(common) ? str(common.inf_type) : undefined,
       nightVisionMode: isObject(sw) ? str(sw.night_vision_mode) : undefined,
+      flipType: isObject(sw) ? str(sw.flip_type) : undefined,
+      targetTracking: this.onOffField('target_track', 'target_track_info', 'enabled'),
+      mediaEncryption: this.onOffField('cet', 'media_encrypt', 'enabled'),
       alarmActive: this.alarmActive(),
       alarmConfig: isObject(alarm) ? clone(alarm) : {},
       pan: this.pan,
@@ -482,6 +522,12 @@ export class CameraLogic implements DeviceLogic {
   private section(mod: string, sec: string): SimJson | undefined {
     const m = own(this.modules, mod);
     return isObject(m) ? own(m, sec) : undefined;
+  }
+
+  /** An "on"/"off" field as a boolean; undefined when the camera does not have it. */
+  private onOffField(mod: string, sec: string, key: string): boolean | undefined {
+    const v = this.field(mod, sec, key);
+    return v === undefined ? undefined : v === 'on';
   }
 
   private field(mod: string, sec: string, key: string): SimJson | undefined {
