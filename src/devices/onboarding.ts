@@ -103,11 +103,11 @@ export interface PlugOnboardRequest extends JoinRequest {
 export interface FollowOptions {
   /** Follow the device after sending (default true). */
   follow?: boolean;
-  /** How long to follow, in ms (default {@link DEFAULT_FOLLOW_MS}). */
+  /** How long to follow, in ms (default {@link DEFAULT_FOLLOW_MS}); the last look may end up to one request deadline later. */
   followMs?: number;
   /** Pause between looks, in ms (default {@link DEFAULT_POLL_MS}). */
   pollMs?: number;
-  /** Deadline of the join request, in ms (default {@link DEFAULT_SEND_TIMEOUT_MS}). */
+  /** Deadline of the join request and of each look while following, in ms (default {@link DEFAULT_SEND_TIMEOUT_MS}). */
   sendTimeoutMs?: number;
 }
 
@@ -368,7 +368,9 @@ export class Onboarding {
     for (;;) {
       const left = followMs - (this.now() - start);
       if (left <= 0) break;
-      const look = await this.look(Math.max(1, Math.min(left, DEFAULT_SEND_TIMEOUT_MS)));
+      // Each look gets its whole deadline (not what is left of the follow time): a look cut short
+      // would read as "gone" and hide a camera that is still in onboarding mode.
+      const look = await this.look(Math.min(follow.sendTimeoutMs ?? DEFAULT_SEND_TIMEOUT_MS, followMs));
       if (look.state === 'set-up') return { ...base, outcome: 'joined', statuses };
       if (look.state === 'onboarding') {
         stillOnboarding = true;
