@@ -44,7 +44,14 @@ export async function onboardFromEditor(body: unknown, t: Translate): Promise<{ 
       kind === 'camera'
         ? await onboarding.joinNetwork(request)
         : await onboarding.onboardPlug({ ...request, account: { username: text(b.accountUsername), password: text(b.accountPassword) } });
-    return { status: 200, reply: { ok: true, outcome: result.outcome, ssid: result.ssid, message: t(`tapo-device.onboarding.${result.outcome}`, { ssid: result.ssid }) } };
+    const said = { ssid: result.ssid };
+    const message =
+      result.outcome === 'joined'
+        ? t('tapo-device.onboarding.joined', said)
+        : result.outcome === 'left'
+          ? t('tapo-device.onboarding.left', said)
+          : t('tapo-device.onboarding.sent', said);
+    return { status: 200, reply: { ok: true, outcome: result.outcome, ssid: result.ssid, message } };
   } catch (err: unknown) {
     const facts = errorFacts(err);
     const reply: Record<string, unknown> = { ok: false, kind: facts.kind, message: redact(toNodeError(t, err, secrets).message, secrets) };

@@ -17,7 +17,6 @@ export const ONBOARDING_REASONS = {
   onboardingNoKey: 'the camera sent a public key that cannot be read, so the Wi-Fi password cannot be encrypted for it',
   onboardingKeyRefused: 'the camera could not decrypt the Wi-Fi password (error __code__); nothing was changed',
   onboardingJoinFailed: 'the __kind__ is still in onboarding mode __seconds__ s after it was asked to join "__ssid__": it could not join',
-  onboardingScanEmpty: 'the __kind__ sees no Wi-Fi network',
   onboardingBadAction: 'Unknown onboarding action "__value__"; use scan or join.',
 } as const;
 
