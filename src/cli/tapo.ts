@@ -21,6 +21,7 @@ import type { ErrorKind } from '../protocol/errors';
 import type { HintKey } from '../protocol/reasons';
 import { SCHEME_NAMES } from '../protocol/types';
 import { secretForms } from '../secret-forms';
+import { ONBOARD_USAGE, OnboardUsageError, runOnboard } from './onboard';
 import { readHiddenLine } from './prompt';
 import type { PromptInput } from './prompt';
 import type { DeviceKind, JsonObject, JsonValue, SchemeName } from '../protocol/types';
@@ -54,6 +55,7 @@ Commands:
   camera get NAME...        read camera settings (e.g. privacyMode led deviceInfo)
   camera do JSON            apply camera actions, e.g. '{"privacyMode":true}'
   call METHOD [JSON]        send one raw method with JSON params
+  onboard scan|join ...     put a factory-fresh camera or plug on your Wi-Fi (tapo onboard --help)
 
 Options:
   --host HOST[:PORT]        device address (required); http:// or https:// in front is dropped
@@ -485,6 +487,7 @@ export function redactPassword(text: string, password: string | undefined): stri
 export async function main(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
   let parsed: ParsedArgs | undefined;
   let password: string | undefined;
+  if (argv[0] === 'onboard') return onboardMain(argv.slice(1), io);
   try {
     parsed = parseArgs(argv);
     // Known from here on, so that no message below can print it.
@@ -549,6 +552,33 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     const message = e instanceof Error ? e.message : String(e);
     io.stderr(`tapo: unexpected error: ${redactPassword(message.replace(/\s+/g, ' '), password)}\n`);
     if (parsed?.debug && e instanceof Error && e.stack) io.stderr(`${redactPassword(e.stack, password)}\n`);
+    return EXIT_UNEXPECTED;
+  }
+}
+
+/** `tapo onboard …` (src/cli/onboard.ts): same output, exit codes and redaction as the other commands. */
+async function onboardMain(argv: readonly string[], io: CliIo): Promise<number> {
+  const secrets: string[] = [];
+  const redact = (text: string): string => secrets.reduce((out, secret) => redactPassword(out, secret), text);
+  try {
+    if (argv.includes('--help') || argv.includes('-h')) {
+      io.stdout(ONBOARD_USAGE);
+      return 0;
+    }
+    const result = await runOnboard(argv, io, hostOption, secrets);
+    if (result === 'cancelled') return EXIT_INTERRUPTED;
+    io.stdout(`${JSON.stringify(result, null, 2)}\n`);
+    return 0;
+  } catch (e) {
+    if (e instanceof OnboardUsageError || e instanceof UsageError) {
+      io.stderr(`tapo: ${redact(e.message)}. Run tapo onboard --help for usage.\n`);
+      return EXIT_USAGE;
+    }
+    if (e instanceof TapoError) {
+      io.stderr(`${redact(errorLine(e, undefined))}\n`);
+      return EXIT_CODES[e.kind];
+    }
+    io.stderr(`tapo: unexpected error: ${redact(e instanceof Error ? e.message : String(e))}\n`);
     return EXIT_UNEXPECTED;
   }
 }

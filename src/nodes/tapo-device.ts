@@ -16,6 +16,7 @@ import type { ScanOptions, ScannedDevice } from '../protocol/discovery-scan';
 import { TapoError } from '../protocol/errors';
 import { SCHEME_NAMES } from '../protocol/types';
 import type { Credentials, DeviceKind, SchemeName } from '../protocol/types';
+import { registerOnboardingEndpoint } from './onboarding';
 import { errorFacts, errorStatus, isPlainObject, redact, stateStatus, toNodeError } from './shared';
 import type { DeviceConfigNode, Translate } from './shared';
 import type { AdminRequest, AdminResponse, NodeAPI, NodeDef, NodeInstance, NodeStatus } from './types';
@@ -411,6 +412,8 @@ export default function register(RED: NodeAPI): void {
       cameraPassword: { type: 'password' },
     },
   });
+
+  registerOnboardingEndpoint(RED, t);
 
   RED.httpAdmin.post(
     '/tapo-device/:id/test',

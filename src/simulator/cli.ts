@@ -81,7 +81,7 @@ export const USAGE = [
   '                [--load-watts W] [--session-ttl S] [--lockout-threshold N] [--lockout-seconds S]',
   '                [--camera-password-hash sha256|md5] [--tpap-camera-passcode md5|sha256-crypt]',
   '                [--discovery-port N] [--onvif-port N] [--rtsp-port N] [--rtsp-jpeg tapo|rfc|rfc-tables]',
-  '                [--camera-account USER:PASS] [--ring-target HOST:PORT] [--fixture ...]',
+  '                [--camera-account USER:PASS] [--ring-target HOST:PORT] [--onboarding] [--fixture ...]',
   '       tapo-sim --config FILE.json   (array of device options)',
   '       tapo-sim --list',
   '       tapo-sim trigger --port N [--host H] EVENT [--end] [--socket N]',
@@ -93,7 +93,9 @@ export const USAGE = [
   'and stream1/stream2 (H.264) when ffmpeg is on PATH, on a camera (0 = any free port, 554 = the',
   'real one) for the same account; --rtsp-jpeg: how stream8 packs frames (tapo = whole JFIF, the',
   'default; rfc = RFC 2435 scans, Q 80; rfc-tables = Q 255, tables in-band); --ring-target: where',
-  'a doorbell rings (default 127.0.0.1:20005)',
+  'a doorbell rings (default 127.0.0.1:20005); --onboarding starts the device in onboarding mode',
+  '(a camera in AP mode: admin with the factory password, scanApList/connectAp/getConnectStatus;',
+  'a plug unbound: blank credentials, set_qs_info); the network "Home" joins with tapo-sim-wifi',
   `trigger: sends EVENT to the device running on --port: ${DETECTION_TYPES.join(', ')} (--end`,
   'ends it), ring (doorbells), press (plugs; --socket N on a strip)',
 ].join('\n');
@@ -273,6 +275,10 @@ export function parseCliArgs(argv: readonly string[], readFile: (path: string) =
       devices.push({ fixture: readText(takeValue(), flag) });
     } else if (flag === '--config') {
       devices.push(...readConfig(readText(takeValue(), flag), readFile));
+    } else if (flag === '--onboarding') {
+      const last = devices[devices.length - 1];
+      if (last === undefined) throw new CliUsageError(`${flag} must follow the --fixture it applies to`);
+      last.onboarding = true;
     } else if (DEVICE_FLAGS[flag] !== undefined) {
       const spec = DEVICE_FLAGS[flag];
       const value = spec.read(takeValue(), flag);

@@ -42,6 +42,8 @@ import { SimLoginGuard } from './guard';
 import { createLogic } from './logic';
 import type { CameraLogic } from './logic/camera';
 import type { PlugLogic } from './logic/plug';
+import { CAMERA_FACTORY_PASSWORD, CAMERA_LEGACY_FACTORY_PASSWORD, OnboardingLogic } from './logic/onboarding';
+import type { SimAccessPoint } from './logic/onboarding';
 import { CameraLegacySchemeServer, CameraSecureSchemeServer } from './schemes/camera';
 import type { CameraPasswordHash } from './schemes/camera';
 import { OnvifServer } from './onvif/server';
@@ -148,6 +150,18 @@ export interface StartDeviceOptions {
   cameraAccount?: { username: string; password: string };
   /** Doorbells: where `ring()` sends its UDP datagram (default {@link DEFAULT_RING_TARGET}, events.md §4). */
   ringTarget?: { host: string; port: number };
+  /**
+   * Start in onboarding mode (logic/onboarding.ts): a camera in AP mode takes `admin` with the
+   * factory password (camera.md §4; `username`/`password` are ignored) and answers `scanApList`,
+   * `connectAp`, `getConnectStatus`; a plug is unbound (blank credentials) and takes `set_qs_info`.
+   */
+  onboarding?: boolean;
+  /** Onboarding: the networks in range (default `DEFAULT_ACCESS_POINTS`, password `tapo-sim-wifi` for "Home"). */
+  accessPoints?: SimAccessPoint[];
+  /** Onboarding cameras: `none` sends no key in the scan (the client then uses the app's static key). */
+  onboardingScanKey?: 'device' | 'none';
+  /** Onboarding cameras with `onboardingScanKey: 'none'`: a private key (PEM) standing in for the app's static key. */
+  onboardingStaticKeyPem?: string;
 }
 
 /** What `detect()` is given. */
@@ -270,7 +284,7 @@ class FaultingLogic implements DeviceLogic {
   handle(request: SimJsonObject): SimJsonObject {
     this.device.requestCount += 1;
     const faults = this.device.faults;
-    const inner = this.device.logic;
+    const inner = this.device.onboarding;
     const method = request.method;
     if (method === 'multipleRequest') {
       if (faults.batchBug) return { error_code: -1003 };
@@ -320,7 +334,7 @@ class FaultingLogic implements DeviceLogic {
         responses.push({ method, error_code: code });
         break;
       }
-      const single = this.device.logic.handle({ ...request, params: { requests: [sub] } });
+      const single = this.device.onboarding.handle({ ...request, params: { requests: [sub] } });
       const result = isObject(single.result) ? single.result : undefined;
       const entries = result !== undefined && Array.isArray(result.responses) ? result.responses : [];
       const entry = entries[0];
@@ -358,6 +372,8 @@ export class SimulatedDevice extends EventEmitter implements ControlTarget {
   faults: SimFaults = defaultFaults();
   /** The functional device; `logic.state` is what tests assert on. */
   readonly logic: PlugLogic | CameraLogic;
+  /** Onboarding mode in front of `logic` (logic/onboarding.ts); `onboarding.state` is what tests assert on. */
+  readonly onboarding: OnboardingLogic;
   /** The current scheme server (replaced by `migrate`). */
   server: SchemeServer;
   /** Request envelopes that reached the device logic (a `multipleRequest` counts once). */
@@ -366,6 +382,8 @@ export class SimulatedDevice extends EventEmitter implements ControlTarget {
   droppedUnread = 0;
   /** Set by the method-fault wrapper when the reply to the request being handled must be lost. */
   loseCurrentReply = false;
+  /** Set by onboarding when the device joined a network: every session ends after the current request. */
+  private expireAfterReply = false;
   /** HTTP requests answered by the scheme (control requests excluded). */
   httpRequestCount = 0;
   /** Failed-login counter and lockout. */
@@ -453,10 +471,28 @@ export class SimulatedDevice extends EventEmitter implements ControlTarget {
         onFrame: (info) => this.emit('rtspFrame', info),
       });
     }
-    const credentials = {
-      username: options.username ?? (this.family === 'camera' ? DEFAULT_CAMERA_USERNAME : DEFAULT_PLUG_USERNAME),
-      password: options.password ?? DEFAULT_PASSWORD,
-    };
+    const credentials = options.onboarding === true
+      ? this.factoryCredentials(options.scheme ?? this.fixture.defaultScheme)
+      : {
+          username: options.username ?? (this.family === 'camera' ? DEFAULT_CAMERA_USERNAME : DEFAULT_PLUG_USERNAME),
+          password: options.password ?? DEFAULT_PASSWORD,
+        };
+    this.onboarding = new OnboardingLogic(
+      this.logic,
+      {
+        credentials,
+        onNetworkSwitch: (joined) => {
+          this.loseCurrentReply = true;
+          if (joined) this.expireAfterReply = true;
+        },
+      },
+      options.onboarding === true,
+      {
+        ...(options.accessPoints !== undefined ? { accessPoints: options.accessPoints } : {}),
+        ...(options.onboardingScanKey !== undefined ? { scanKey: options.onboardingScanKey } : {}),
+        ...(options.onboardingStaticKeyPem !== undefined ? { staticPrivateKeyPem: options.onboardingStaticKeyPem } : {}),
+      },
+    );
     const device = this;
     const logic = new FaultingLogic(this);
     this.context = {
@@ -471,6 +507,15 @@ export class SimulatedDevice extends EventEmitter implements ControlTarget {
         return device.faults;
       },
     };
+  }
+
+  /**
+   * What a device in onboarding mode accepts (camera.md §4, plug-klap.md §3): a camera `admin`
+   * with its factory password (`admin` on legacy firmware), a plug blank credentials (never bound).
+   */
+  private factoryCredentials(scheme: SimScheme): { username: string; password: string } {
+    if (this.family !== 'camera') return { username: '', password: '' };
+    return { username: DEFAULT_CAMERA_USERNAME, password: scheme === 'camera-legacy' ? CAMERA_LEGACY_FACTORY_PASSWORD : CAMERA_FACTORY_PASSWORD };
   }
 
   /** The scheme currently spoken. */
@@ -936,6 +981,11 @@ export class SimulatedDevice extends EventEmitter implements ControlTarget {
       return;
     }
     const response = await this.server.handle(simReq, this.context);
+    if (this.expireAfterReply) {
+      // Onboarding joined a network: the device left its own, and every session with it.
+      this.expireAfterReply = false;
+      this.server.expireSessions();
+    }
     if (this.loseCurrentReply) {
       // The device acted; the reply is lost on the way back (fault `loseReplyTo`).
       this.loseCurrentReply = false;

@@ -60,6 +60,14 @@ export type {
 export { loadFixture, listFixtures } from './fixtures';
 export type { LoadedFixture } from './fixtures';
 export { createLogic } from './logic';
+export {
+  OnboardingLogic,
+  DEFAULT_ACCESS_POINTS,
+  DEFAULT_WIFI_PASSWORD,
+  CAMERA_FACTORY_PASSWORD,
+  CAMERA_LEGACY_FACTORY_PASSWORD,
+} from './logic/onboarding';
+export type { SimAccessPoint, OnboardingOptions, OnboardingState, OnboardingAttempt, OnboardingHooks } from './logic/onboarding';
 export { SimLoginGuard } from './guard';
 export type { LoginGuardOptions } from './guard';
 export { defaultFaults, mergeFaults, SIM_SCHEMES } from './control';
