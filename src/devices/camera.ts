@@ -113,6 +113,12 @@ export interface CameraFacts {
   alarmStyle?: 'do' | 'named';
   /** The day/night method the camera took; undefined until the first night vision change. */
   nightVisionMethod?: 'setDayNightModeConfig' | 'setLightFrequencyInfo';
+  /**
+   * Settings only some cameras have that this one refused ({@link Camera.readAvailable}): later
+   * reads of `all` answer null for them without asking again (each refusal costs a round trip, as
+   * a camera stops a batch at its first refused entry).
+   */
+  lacks?: Set<CameraSetting>;
 }
 
 /** Options of a {@link Camera}. */
@@ -229,9 +235,23 @@ export class Camera {
    * of failing the read with an `Unsupported` error.
    */
   async readAvailable<K extends CameraSetting>(names: readonly K[]): Promise<AvailableSettingValues<K>> {
-    const plan = readPlan(names);
-    const results = await this.batch(plan.requests, true);
-    return decodeAvailable(plan, results);
+    const lacks = this.facts.lacks;
+    const known = names.filter((n) => lacks?.has(n) === true && isFeature(n));
+    const ask = names.filter((n) => !known.includes(n));
+    const out: Partial<Record<K, unknown>> = {};
+    for (const n of known) out[n] = null;
+    if (ask.length > 0) {
+      const plan = readPlan(ask);
+      const read = decodeAvailable(plan, await this.batch(plan.requests, true)) as Record<K, unknown>;
+      for (const n of ask) {
+        out[n] = read[n];
+        if (read[n] === null) (this.facts.lacks ??= new Set()).add(n);
+      }
+    }
+    // In the order asked, as a read of the same names without the facts would give.
+    const ordered: Partial<Record<K, unknown>> = {};
+    for (const n of names) ordered[n] = out[n];
+    return ordered as AvailableSettingValues<K>;
   }
 
   /** Sends one named method (in a one-entry `multipleRequest`) and returns its checked result. */

@@ -202,6 +202,19 @@ describe('devices/camera', () => {
       });
     });
 
+    it('a second read of "all" on the same connection does not ask again for what the camera lacks', async () => {
+      const facts = {};
+      const first = new FakeCamera(C210);
+      const v1 = await new Camera(first, { facts }).readAvailable(CAMERA_SETTINGS);
+      const again = new FakeCamera(C210);
+      const v2 = await new Camera(again, { facts }).readAvailable(CAMERA_SETTINGS);
+      assert.deepEqual(v2, v1);
+      assert.deepEqual(Object.keys(v2), Object.keys(v1), 'same order');
+      // 19 reads left, in batches of 10: no refused entry, so no batch is sent twice.
+      assert.deepEqual(again.sent.map((s) => (o(s.req.params).requests as JsonValue[]).length), [10, 9]);
+      assert.ok(first.sent.length > again.sent.length);
+    });
+
     it('decodes every setting of a C210 into plain values ("all": null for what it lacks), splitting only above the batch size', async () => {
       const fake = new FakeCamera(C210);
       const v = await new Camera(fake).readAvailable(CAMERA_SETTINGS);
