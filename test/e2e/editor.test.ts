@@ -17,6 +17,10 @@
  *    starts as a camera. A camera node left on a plug is flagged invalid, and its dialog keeps
  *    that device, marked, instead of silently picking another.
  *
+ * 7. Scan network in a tapo-device dialog: a range of loopback addresses where two simulated
+ *    devices answer discovery lists both; Use fills the host (with the device's port); Add selected
+ *    devices adds one config node each, the plug one using the dialog's account.
+ *
  * Screenshots go to test-artifacts/. Every wait is bounded (≤ 30 s). Chromium missing ⇒ the
  * suite fails naming the package to install (Debian's chromium); it never skips. Needs `npm run build` (nodes/*.js ⇒ dist/).
  */
@@ -27,6 +31,8 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { DEMO_DEVICES, DEMO_PASSWORD, startDemo } from '../../src/demo/start';
 import type { RunningDemo } from '../../src/demo/start';
+import { startDevice } from '../../src/simulator';
+import type { SimulatedDevice } from '../../src/simulator';
 import type { PlugLogic } from '../../src/simulator/logic/plug';
 import { artifact, freePort, launchBrowser, requireChromium, waitUntil, within } from './browser';
 import type { Browser } from './browser';
@@ -202,6 +208,50 @@ describe('browser: editor and dashboard (headless Chromium)', function () {
     await waitUntil(() => fs.existsSync(dir) && fs.readdirSync(dir).some((f) => f.endsWith('.jpg')), 'the snapshot file to be written');
     const file = fs.readdirSync(dir).find((f) => f.endsWith('.jpg'))!;
     assert.equal(fs.readFileSync(path.join(dir, file)).subarray(0, 2).toString('hex'), 'ffd8');
+  });
+
+  it('Scan network lists the devices that answer in a range; Use fills the host; Add selected adds config nodes', async () => {
+    // A loopback /29 of this test's own (127.A.B.0), so runs on this host do not meet on port 20002.
+    const net = `127.${16 + Math.floor(Math.random() * 200)}.${1 + Math.floor(Math.random() * 250)}`;
+    const sims: SimulatedDevice[] = [];
+    try {
+      sims.push(await startDevice({ host: `${net}.2`, fixture: 'P110(UK)_1.0_1.3.0', scheme: 'klap', discoveryPort: 20002, password: DEMO_PASSWORD }));
+      sims.push(await startDevice({ host: `${net}.3`, fixture: 'C210(EU)_2.0_1.4.3', scheme: 'camera-secure', discoveryPort: 20002, password: DEMO_PASSWORD }));
+      await page.goto(demo!.editorUrl);
+      await page.locator('#red-ui-palette-container-tapo').waitFor({ state: 'visible' });
+      await page.waitForFunction("RED.nodes.node('tapo_demo_plug') !== null", undefined, { timeout: 20_000 });
+      await page.evaluate("RED.editor.editConfig('', 'tapo-device', 'tapo_demo_plug')");
+      await page.locator('#node-config-tapo-scan').click();
+      await page.fill('#node-config-tapo-scan-range', `${net}.1-${net}.6`);
+      await page.locator('#node-config-tapo-scan-run').click();
+      const rows = page.locator('#node-config-tapo-scan-results tbody tr');
+      await waitUntil(async () => (await rows.count()) >= 2, 'two devices in the scan list', 20_000);
+      const text = await page.locator('#node-config-tapo-scan-results').innerText();
+      assert.match(text, /P110/);
+      assert.match(text, /C210/);
+      assert.match(text, new RegExp(`${net.replace(/\./g, '\\.')}\\.2`));
+      await page.locator('#node-config-tapo-scan-panel').screenshot({ path: artifact('e2e-7-scan.png') });
+      // Use on the plug's row: its address with the simulator's port, kind and scheme.
+      const plugRow = page.locator('#node-config-tapo-scan-results tbody tr', { hasText: 'P110' });
+      await plugRow.locator('button').click();
+      assert.equal(await page.locator('#node-config-input-host').inputValue(), `${net}.2:${sims[0]!.port}`);
+      assert.equal(await page.locator('#node-config-input-kind').inputValue(), 'plug');
+      // Add both: one config node each; the plug uses this dialog's account, the camera its own.
+      for (const box of await page.locator('#node-config-tapo-scan-results .tapo-scan-pick').all()) await box.check();
+      await page.locator('#node-config-tapo-scan-add-button').click();
+      const added = (await page.evaluate(
+        `RED.nodes.createCompleteNodeSet().filter((n) => n.type === 'tapo-device' && String(n.host).startsWith('${net}.')).map((n) => ({ host: n.host, kind: n.kind, account: n.account }))`,
+      )) as { host: string; kind: string; account: string }[];
+      added.sort((a, b) => a.host.localeCompare(b.host));
+      assert.deepEqual(added, [
+        { host: `${net}.2:${sims[0]!.port}`, kind: 'plug', account: 'tapo_demo_plug' },
+        { host: `${net}.3:${sims[1]!.port}`, kind: 'camera', account: '' },
+      ]);
+      await page.click('#node-config-dialog-cancel');
+      await page.locator('#node-config-tapo-scan').waitFor({ state: 'detached' });
+    } finally {
+      await Promise.all(sims.map((s) => s.stop()));
+    }
   });
 
   it('an export of every flow, the flows API, the Node-RED log and flows_cred.json carry no credentials', async () => {
