@@ -12,6 +12,7 @@ import { CORE_HINTS, CORE_REASONS } from './core';
 import { DEVICE_HINTS, DEVICE_REASONS, DEVICE_STATUSES } from './devices';
 import { fillIn } from './format';
 import { MEDIA_HINTS, MEDIA_REASONS } from './media';
+import { PLUG_SETTINGS_HINTS, PLUG_SETTINGS_REASONS } from './plug-settings';
 import { PROTOCOL_HINTS, PROTOCOL_REASONS } from './protocol';
 import { SNAPSHOT_HINTS, SNAPSHOT_REASONS, SNAPSHOT_STATUSES } from './snapshot';
 import type { ReasonParams } from './format';
@@ -20,12 +21,12 @@ export { fillIn, placeholders } from './format';
 export type { ReasonParams } from './format';
 
 /** English text of every reason. */
-export const REASONS = { ...CODE_REASONS, ...CORE_REASONS, ...PROTOCOL_REASONS, ...MEDIA_REASONS, ...SNAPSHOT_REASONS, ...DEVICE_REASONS, ...CLI_REASONS } as const;
+export const REASONS = { ...CODE_REASONS, ...CORE_REASONS, ...PROTOCOL_REASONS, ...MEDIA_REASONS, ...SNAPSHOT_REASONS, ...DEVICE_REASONS, ...PLUG_SETTINGS_REASONS, ...CLI_REASONS } as const;
 /** A reason key. */
 export type ReasonKey = keyof typeof REASONS;
 
 /** English text of every hint. */
-export const HINTS = { ...CORE_HINTS, ...PROTOCOL_HINTS, ...MEDIA_HINTS, ...SNAPSHOT_HINTS, ...DEVICE_HINTS, ...CLI_HINTS } as const;
+export const HINTS = { ...CORE_HINTS, ...PROTOCOL_HINTS, ...MEDIA_HINTS, ...SNAPSHOT_HINTS, ...DEVICE_HINTS, ...PLUG_SETTINGS_HINTS, ...CLI_HINTS } as const;
 /** A hint key. */
 export type HintKey = keyof typeof HINTS;
 
