@@ -5,10 +5,13 @@
  * A power strip has no relay of its own: switching it without a socket is refused before anything
  * is sent (whether the device is a strip is learnt once per connection, from the component list
  * the status read needs anyway). Status and LED work on the strip itself.
+ *
+ * Settings payloads (`"settings"`, `{autoOff}`, `{addSchedule}` …; src/devices/plug-settings.ts)
+ * are read first and answer the settings read back; a strip's settings are per socket.
  */
 import type { DeviceVerbs } from '../connection/device';
-import { addressed, parsePlugCommand } from '../devices';
-import type { AddressOptions, PlugCommand, PlugInfo, StripSocket } from '../devices';
+import { addressed, parsePlugCommand, parsePlugSettingsCommand, runPlugSettings } from '../devices';
+import type { AddressOptions, PlugCommand, PlugInfo, PlugSettingsResult, StripSocket } from '../devices';
 import { nodeError, attachDevice, findDevice, handleInput, requireKind } from './shared';
 import type { DeviceConfigNode, Translate } from './shared';
 import type { NodeAPI, NodeDef, NodeInstance, NodeMessage } from './types';
@@ -106,9 +109,14 @@ export default function register(RED: NodeAPI): void {
     const run = async (msg: NodeMessage, dev: DeviceConfigNode): Promise<void> => {
       requireKind(dev, 'plug', t);
       // Everything is validated before the first request leaves.
-      const command = parsePlugCommand(configured ?? msg.payload);
+      const settings = configured === undefined ? parsePlugSettingsCommand(msg.payload) : undefined;
+      const command = settings === undefined ? parsePlugCommand(configured ?? msg.payload) : undefined;
       const socket = socketOf(msg.socket, def.socket, t);
-      msg.payload = await dev.run((verbs) => perform(verbs, socket, command));
+      if (settings) {
+        msg.payload = await dev.run(async (verbs): Promise<PlugSettingsResult> => runPlugSettings(await verbs.smart(), socket, settings, ADDRESS_OPTIONS));
+      } else if (command) {
+        msg.payload = await dev.run((verbs) => perform(verbs, socket, command));
+      }
     };
     attachDevice(this, device, t, handleInput(this, device, t, run));
   }

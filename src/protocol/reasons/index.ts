@@ -15,6 +15,7 @@ import { fillIn } from './format';
 import { LOCATE_HINTS, LOCATE_REASONS } from './locate';
 import { MEDIA_HINTS, MEDIA_REASONS } from './media';
 import { ONBOARDING_HINTS, ONBOARDING_REASONS } from './onboarding';
+import { PLUG_SETTINGS_HINTS, PLUG_SETTINGS_REASONS } from './plug-settings';
 import { PROTOCOL_HINTS, PROTOCOL_REASONS } from './protocol';
 import { SCAN_HINTS, SCAN_REASONS, SCAN_STATUSES } from './scan';
 import { SNAPSHOT_HINTS, SNAPSHOT_REASONS, SNAPSHOT_STATUSES } from './snapshot';
@@ -24,12 +25,12 @@ export { fillIn, placeholders } from './format';
 export type { ReasonParams } from './format';
 
 /** English text of every reason. */
-export const REASONS = { ...CODE_REASONS, ...CORE_REASONS, ...PROTOCOL_REASONS, ...MEDIA_REASONS, ...SNAPSHOT_REASONS, ...DEVICE_REASONS, ...LOCATE_REASONS, ...SCAN_REASONS, ...CAMERA_CATALOGUE_REASONS, ...ONBOARDING_REASONS, ...CLI_REASONS } as const;
+export const REASONS = { ...CODE_REASONS, ...CORE_REASONS, ...PROTOCOL_REASONS, ...MEDIA_REASONS, ...SNAPSHOT_REASONS, ...DEVICE_REASONS, ...LOCATE_REASONS, ...SCAN_REASONS, ...CAMERA_CATALOGUE_REASONS, ...ONBOARDING_REASONS, ...PLUG_SETTINGS_REASONS, ...CLI_REASONS } as const;
 /** A reason key. */
 export type ReasonKey = keyof typeof REASONS;
 
 /** English text of every hint. */
-export const HINTS = { ...CORE_HINTS, ...PROTOCOL_HINTS, ...MEDIA_HINTS, ...SNAPSHOT_HINTS, ...DEVICE_HINTS, ...LOCATE_HINTS, ...SCAN_HINTS, ...CAMERA_CATALOGUE_HINTS, ...ONBOARDING_HINTS, ...CLI_HINTS } as const;
+export const HINTS = { ...CORE_HINTS, ...PROTOCOL_HINTS, ...MEDIA_HINTS, ...SNAPSHOT_HINTS, ...DEVICE_HINTS, ...LOCATE_HINTS, ...SCAN_HINTS, ...CAMERA_CATALOGUE_HINTS, ...ONBOARDING_HINTS, ...PLUG_SETTINGS_HINTS, ...CLI_HINTS } as const;
 /** A hint key. */
 export type HintKey = keyof typeof HINTS;
 

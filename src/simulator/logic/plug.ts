@@ -13,6 +13,8 @@
  */
 import type { DeviceLogic, SimClock, SimJson, SimJsonObject } from '../types';
 import { MethodError, clone, isObject, isUnsafeKey, own } from './json';
+import { PlugSettingsLogic } from './plug-settings';
+import type { PlugSettingsState } from './plug-settings';
 
 const UNKNOWN_METHOD = -1002;
 const JSON_DECODE_FAIL = -1003;
@@ -147,6 +149,8 @@ export class PlugLogic implements DeviceLogic {
 
   private readonly children = new Map<string, PlugLogic>();
   private readonly childOrder: string[] = [];
+  /** Auto-off, state after power loss, child lock, overload protection, schedules (plug-settings.ts). */
+  private readonly settings: PlugSettingsLogic;
 
   /** `data` is a fixture dump (or one child's entry of `child_devices`). */
   constructor(data: SimJsonObject, options: PlugLogicOptions) {
@@ -158,6 +162,7 @@ export class PlugLogic implements DeviceLogic {
     this.info = this.captured.get_device_info;
 
     const components = this.componentIds();
+    this.settings = new PlugSettingsLogic({ clock: this.clock, components, captured: this.captured, info: this.info });
     this.energyCapable = components.has('energy_monitoring');
     this.countdownSupported = components.has('countdown') || isObject(this.captured.get_countdown_rules);
     this.hasRelay = typeof this.info.device_on === 'boolean';
@@ -233,6 +238,12 @@ export class PlugLogic implements DeviceLogic {
       });
     }
     return s;
+  }
+
+  /** Live settings (auto-off, state after power loss, child lock, overload protection, schedules) for assertions. */
+  get settingsState(): PlugSettingsState {
+    this.settle();
+    return this.settings.state;
   }
 
   /** Changes the load drawn while on (energy from now on uses the new figure). */
@@ -354,6 +365,7 @@ export class PlugLogic implements DeviceLogic {
         this.onReboot?.();
         return undefined;
       default:
+        if (PlugSettingsLogic.METHODS.has(method)) return this.settings.dispatch(method, params);
         return this.generic(method, params);
     }
   }
@@ -403,6 +415,7 @@ export class PlugLogic implements DeviceLogic {
 
   private setRelay(on: boolean, at: number): void {
     this.accountTo(at);
+    if (on !== this.on) this.settings.relayChanged(on, at);
     if (on && !this.on) this.onSince = at;
     this.on = on;
   }
@@ -414,6 +427,7 @@ export class PlugLogic implements DeviceLogic {
       out.on_time = this.onTimeSeconds();
     }
     out.nickname = Buffer.from(this.nickname, 'utf8').toString('base64');
+    this.settings.overlayInfo(out);
     return out;
   }
 
@@ -421,9 +435,12 @@ export class PlugLogic implements DeviceLogic {
     const keys = Object.keys(params);
     if (keys.length === 0) throw new MethodError(PARAMS_ERROR, 'set_device_info needs params');
     let nickname: string | undefined;
+    let defaults: SimJsonObject | undefined;
     for (const k of keys) {
       const v = params[k];
-      if (k === 'device_on') {
+      if (k === 'default_states') {
+        defaults = this.settings.defaultStatesOf(v);
+      } else if (k === 'device_on') {
         if (!this.hasRelay || typeof v !== 'boolean') throw new MethodError(PARAMS_ERROR, 'device_on must be boolean');
       } else if (k === 'nickname') {
         nickname = typeof v === 'string' ? decodeBase64Text(v) : undefined;
@@ -435,6 +452,7 @@ export class PlugLogic implements DeviceLogic {
     for (const [k, v] of Object.entries(params)) {
       if (k === 'device_on') this.setRelay(v === true, this.clock.now());
       else if (k === 'nickname') this.nickname = nickname!;
+      else if (k === 'default_states') this.info.default_states = defaults!;
       else this.info[k] = v;
     }
   }
@@ -680,6 +698,14 @@ export class PlugLogic implements DeviceLogic {
         if (!r.enable || r.armedAt === null) continue;
         const at = r.armedAt + r.delay * 1000;
         if (at <= now && (due === undefined || at < due.armedAt! + due.delay * 1000)) due = r;
+      }
+      const dueAt = due === undefined ? undefined : due.armedAt! + due.delay * 1000;
+      // Auto-off (plug-settings.ts) fires in its turn among the countdowns.
+      const autoOffAt = this.settings.autoOffDue();
+      if (autoOffAt !== undefined && autoOffAt <= now && (dueAt === undefined || autoOffAt < dueAt)) {
+        this.settings.relayChanged(false, autoOffAt);
+        if (this.hasRelay && this.on) this.setRelay(false, autoOffAt);
+        continue;
       }
       if (due === undefined) break;
       const at = due.armedAt! + due.delay * 1000;
