@@ -108,7 +108,7 @@ const SMART_DOWNLOADED = 3;
 export function parseFirmwareAction(payload: unknown): 'check' | 'update' | undefined {
   if (payload === null || typeof payload !== 'object' || Array.isArray(payload) || !Object.hasOwn(payload, 'firmware')) return undefined;
   const value = (payload as Record<string, unknown>).firmware;
-  const others = Object.keys(payload).filter((k) => k !== 'firmware' && k !== 'timeoutSeconds');
+  const others = Object.keys(payload).filter((k) => k !== 'firmware' && k !== 'timeoutSeconds' && k !== 'pollSeconds');
   if ((value === 'check' || value === 'update') && others.length === 0) return value;
   throw new TapoError('Input', 'firmwareBadAction', { params: { value: describeValue(others.length > 0 ? payload : value) }, sent: false });
 }
@@ -124,6 +124,19 @@ export function parseFirmwareTimeout(payload: unknown): number {
     throw new TapoError('Input', 'firmwareBadTimeout', { params: { value: describeValue(value) }, sent: false });
   }
   return value * 1000;
+}
+
+/**
+ * The pause between polls from a payload's `pollSeconds` (0.01 to 60; absent: the default).
+ * Throws an `Input` error outside that range.
+ */
+export function parseFirmwarePoll(payload: unknown): number {
+  const value = payload !== null && typeof payload === 'object' ? (payload as Record<string, unknown>).pollSeconds : undefined;
+  if (value === undefined) return DEFAULT_FIRMWARE_POLL_MS;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0.01 || value > 60) {
+    throw new TapoError('Input', 'firmwareBadPoll', { params: { value: describeValue(value) }, sent: false });
+  }
+  return Math.round(value * 1000);
 }
 
 // ---- one device step -----------------------------------------------------------------------------

@@ -9,6 +9,7 @@
 import type { DeviceVerbs } from '../connection/device';
 import { addressed, parsePlugCommand } from '../devices';
 import type { AddressOptions, PlugCommand, PlugInfo, StripSocket } from '../devices';
+import { firmwareAction, performFirmware } from './firmware';
 import { nodeError, attachDevice, findDevice, handleInput, requireKind } from './shared';
 import type { DeviceConfigNode, Translate } from './shared';
 import type { NodeAPI, NodeDef, NodeInstance, NodeMessage } from './types';
@@ -105,6 +106,12 @@ export default function register(RED: NodeAPI): void {
 
     const run = async (msg: NodeMessage, dev: DeviceConfigNode): Promise<void> => {
       requireKind(dev, 'plug', t);
+      // `{ firmware: "check" | "update" }` (src/nodes/firmware.ts), whatever the configured action.
+      const firmware = firmwareAction(msg.payload);
+      if (firmware !== undefined) {
+        await performFirmware(this, dev, msg, firmware, t);
+        return;
+      }
       // Everything is validated before the first request leaves.
       const command = parsePlugCommand(configured ?? msg.payload);
       const socket = socketOf(msg.socket, def.socket, t);

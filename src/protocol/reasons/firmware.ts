@@ -9,6 +9,7 @@ export const FIRMWARE_REASONS = {
   firmwareUnchanged: 'the device came back after its update still on firmware __current__',
   firmwareNotBack: 'the device did not come back within __minutes__ min after it started updating its firmware (last seen: __phase__)',
   firmwareBadAction: 'firmware takes "check" or "update", not __value__',
+  firmwareBadPoll: 'the firmware poll interval must be a number of seconds from 0.01 to 60, not __value__',
   firmwareBadTimeout: 'the firmware update time limit must be a whole number of seconds from 10 to 3600, not __value__',
 } as const;
 
