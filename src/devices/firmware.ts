@@ -266,16 +266,19 @@ export async function followUpdate(runner: FirmwareRunner, options: FollowOption
     return Math.min(requestMs, rest);
   };
 
-  // 1. The download and the install, until the device stops answering.
+  // 1. The download and the install, until the device stops answering (it reboots), or answers
+  //    idle again after it was busy (it rebooted between two polls).
   let seenWork = false;
+  let wentDown = false;
   for (;;) {
     throwIfAborted(options.signal);
     let state: UpdateState;
     try {
       state = await runner.step((r) => readUpdateState(r, kind), budget());
     } catch (e) {
-      if (unreachable(e)) break; // it reboots
-      throw e;
+      if (!unreachable(e)) throw e;
+      wentDown = true;
+      break;
     }
     if (state.phase === 'failed' || (kind === 'camera' && seenWork && state.phase === 'idle' && state.lastSuccess === false)) {
       throw new TapoError('Device', 'firmwareDownloadFailed', {
@@ -283,6 +286,7 @@ export async function followUpdate(runner: FirmwareRunner, options: FollowOption
         hint: 'firmwareRetryByHand',
       });
     }
+    if (seenWork && state.phase === 'idle') break;
     if (state.phase === 'downloading') {
       seenWork = true;
       report({ phase: 'downloading', percent: state.percent ?? 0 });
@@ -302,9 +306,12 @@ export async function followUpdate(runner: FirmwareRunner, options: FollowOption
     try {
       version = await runner.step((r) => readVersion(r, kind), budget());
     } catch (e) {
-      if (unreachable(e)) continue;
-      throw e;
+      if (!unreachable(e)) throw e;
+      wentDown = true;
+      continue;
     }
+    // Still the old version before the device was ever seen down: the reboot has not come yet.
+    if (version === from && !wentDown) continue;
     if (version === from) {
       if (kind === 'camera') {
         const state = await runner.step((r) => readUpdateState(r, kind), budget());
