@@ -15,22 +15,23 @@ export function firmwareAction(payload: unknown): 'check' | 'update' | undefined
   return parseFirmwareAction(payload);
 }
 
-/** The node status of one progress report (keys `firmware.*` of the node's catalog). */
+/** The node status of one progress report (keys `firmware.*` of the tapo-device catalog, shared by both nodes). */
 export function progressStatus(t: Translate, p: FirmwareProgress): { fill: 'blue' | 'green'; shape: 'dot' | 'ring'; text: string } {
   switch (p.phase) {
     case 'downloading':
-      return { fill: 'blue', shape: 'ring', text: t('firmware.downloading', { percent: p.percent ?? 0 }) };
+      return { fill: 'blue', shape: 'ring', text: t('tapo-device.firmware.downloading', { percent: p.percent ?? 0 }) };
     case 'installing':
-      return { fill: 'blue', shape: 'dot', text: t('firmware.installing') };
+      return { fill: 'blue', shape: 'dot', text: t('tapo-device.firmware.installing') };
     case 'rebooting':
-      return { fill: 'blue', shape: 'ring', text: t('firmware.rebooting') };
+      return { fill: 'blue', shape: 'ring', text: t('tapo-device.firmware.rebooting') };
     case 'back':
-      return { fill: 'green', shape: 'dot', text: t('firmware.back', { version: p.version ?? '' }) };
+      return { fill: 'green', shape: 'dot', text: t('tapo-device.firmware.back', { version: p.version ?? '' }) };
   }
 }
 
 /** Performs the firmware action of `msg` and writes `msg.payload`. */
-export async function performFirmware(node: NodeInstance, dev: DeviceConfigNode, msg: NodeMessage, action: 'check' | 'update', t: Translate): Promise<void> {
+export async function performFirmware(node: NodeInstance, dev: DeviceConfigNode, msg: NodeMessage, action: 'check' | 'update'): Promise<void> {
+  const t = dev.translate;
   if (action === 'check') {
     const check = await dev.checkFirmware();
     msg.payload = { current: check.current, latest: check.latest ?? check.current, updateAvailable: check.updateAvailable, releaseNote: check.releaseNote ?? '' };
@@ -38,7 +39,7 @@ export async function performFirmware(node: NodeInstance, dev: DeviceConfigNode,
   }
   const timeoutMs = parseFirmwareTimeout(msg.payload);
   const pollMs = parseFirmwarePoll(msg.payload);
-  node.status({ fill: 'blue', shape: 'ring', text: t('firmware.starting') });
+  node.status({ fill: 'blue', shape: 'ring', text: t('tapo-device.firmware.starting') });
   const result = await dev.updateFirmware({ timeoutMs, pollMs, onProgress: (p) => node.status(progressStatus(t, p)) });
   msg.payload = { ...result };
 }

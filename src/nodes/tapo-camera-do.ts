@@ -54,7 +54,7 @@ export default function register(RED: NodeAPI): void {
       // `{ firmware: "check" | "update" }` (src/nodes/firmware.ts).
       const firmware = firmwareAction(msg.payload);
       if (firmware !== undefined) {
-        await performFirmware(this, dev, msg, firmware, t);
+        await performFirmware(this, dev, msg, firmware);
         return;
       }
       let actions: CameraAction[];

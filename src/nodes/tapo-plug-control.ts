@@ -109,7 +109,7 @@ export default function register(RED: NodeAPI): void {
       // `{ firmware: "check" | "update" }` (src/nodes/firmware.ts), whatever the configured action.
       const firmware = firmwareAction(msg.payload);
       if (firmware !== undefined) {
-        await performFirmware(this, dev, msg, firmware, t);
+        await performFirmware(this, dev, msg, firmware);
         return;
       }
       // Everything is validated before the first request leaves.

@@ -56,7 +56,7 @@ describe('nodes: firmware check and update', function () {
     assert.equal(sim.scheme, 'klap');
     assert.equal(sim.firmwareVersion, NEW);
     const texts = seen.map((s) => s.text ?? '');
-    for (const key of ['firmware.starting', 'firmware.downloading', 'firmware.installing', 'firmware.rebooting', 'firmware.back']) {
+    for (const key of ['tapo-device.firmware.starting', 'tapo-device.firmware.downloading', 'tapo-device.firmware.installing', 'tapo-device.firmware.rebooting', 'tapo-device.firmware.back']) {
       assert.ok(texts.some((t) => t.includes(key)), `status ${key} among ${texts.join(' | ')}`);
     }
     // Still one message a moment later (a new message round trip through the same device).
