@@ -6,7 +6,9 @@
 import { isatty } from 'node:tty';
 import { DeviceConnection, parseHostPort } from '../connection/connection';
 import type { ConnectionOptions, ConnectionStateEvent } from '../connection/connection';
+import { TapoDevice } from '../connection/device';
 import { WrongKindError, explainProbeFailure, probeDevice } from '../connection/probe';
+import type { FirmwareProgress } from '../devices/firmware';
 import { Camera } from '../devices/camera';
 import type { CameraAction, CameraSetting } from '../devices/camera';
 import { asksForAll, parseCameraActions, parseCameraReadNames } from '../devices/parse';
@@ -56,6 +58,10 @@ Commands:
   camera do JSON            apply camera actions, e.g. '{"privacyMode":true}'
   call METHOD [JSON]        send one raw method with JSON params
   onboard scan|join ...     put a factory-fresh camera or plug on your Wi-Fi (tapo onboard --help)
+  firmware check            print the firmware version and the update the cloud offers
+  firmware update           start that update and follow it (progress lines on stderr) until the
+                            device is back on the new version; prints {from, to, scheme,
+                            durationSeconds}; never restarted automatically; gives up after 10 min
 
 Options:
   --host HOST[:PORT]        device address (required); http:// or https:// in front is dropped
@@ -250,7 +256,7 @@ const PLUG_VERBS = ['info', 'on', 'off', 'toggle', 'energy'] as const;
 type PlugVerb = (typeof PLUG_VERBS)[number];
 
 /** Every command, for the "unknown command" message. */
-const COMMAND_LIST = 'discover, probe, info, on, off, toggle, energy, camera get, camera do, call';
+const COMMAND_LIST = 'discover, probe, info, on, off, toggle, energy, camera get, camera do, call, firmware check, firmware update';
 
 /** What to do, fully checked before any credential is looked at or anything is sent. */
 type Plan =
@@ -260,7 +266,9 @@ type Plan =
   | { verb: 'camera info' }
   | { verb: 'camera get'; names: CameraSetting[]; all: boolean }
   | { verb: 'camera do'; actions: CameraAction[] }
-  | { verb: 'call'; method: string; params?: JsonObject };
+  | { verb: 'call'; method: string; params?: JsonObject }
+  | { verb: 'firmware check' }
+  | { verb: 'firmware update' };
 
 function isPlugVerb(verb: string): verb is PlugVerb {
   return (PLUG_VERBS as readonly string[]).includes(verb);
@@ -296,6 +304,11 @@ function planCommand(parsed: ParsedArgs): { plan: Plan; kind: DeviceKind } {
     throw new UsageError('camera needs "get NAME..." or "do JSON"');
   }
   const kind: DeviceKind = parsed.kind ?? 'plug';
+  if (verb === 'firmware') {
+    const [sub, ...args] = rest;
+    if ((sub !== 'check' && sub !== 'update') || args.length > 0) throw new UsageError('firmware needs "check" or "update" and nothing after it');
+    return { plan: { verb: sub === 'check' ? 'firmware check' : 'firmware update' }, kind };
+  }
   if (verb === 'call') {
     const [method, json, ...extra] = rest;
     if (!method || extra.length > 0) throw new UsageError('call needs METHOD and at most one JSON argument');
@@ -359,6 +372,8 @@ async function runPlan(connection: DeviceConnection, kind: DeviceKind, plan: Pla
       return new SmartDevice(connection).call(plan.method, plan.params);
     case 'discover':
     case 'probe':
+    case 'firmware check':
+    case 'firmware update':
       throw new Error(`${plan.verb} does not run on an open connection`);
     default:
       return runPlugVerb(connection, plan.verb, plan.socket);
@@ -387,6 +402,34 @@ async function runOnConnection(options: ConnectionOptions, kind: DeviceKind, pla
   }
   // A device that logged in as the configured kind is of that kind, whatever failed after.
   throw answered ? failure : await explainProbeFailure(options, failure);
+}
+
+/** The progress line of a firmware update (stderr; stdout keeps the final JSON). */
+export function firmwareLine(p: FirmwareProgress): string {
+  switch (p.phase) {
+    case 'downloading':
+      return `firmware: downloading ${p.percent ?? 0} %`;
+    case 'installing':
+      return 'firmware: installing';
+    case 'rebooting':
+      return 'firmware: rebooting, waiting for the device to come back';
+    case 'back':
+      return `firmware: back on ${p.version ?? ''}`;
+  }
+}
+
+/**
+ * `firmware check` / `firmware update` through the device's one owner (src/connection/device.ts),
+ * which detects the scheme again when the device comes back from its update.
+ */
+async function runFirmware(options: ConnectionOptions, plan: { verb: 'firmware check' | 'firmware update' }, io: CliIo): Promise<unknown> {
+  const device = new TapoDevice(options);
+  try {
+    if (plan.verb === 'firmware check') return await device.checkFirmware();
+    return await device.updateFirmware({ onProgress: (p) => io.stderr(`${firmwareLine(p)}\n`) });
+  } finally {
+    await device.end();
+  }
 }
 
 /** The command as the user typed it, for the wrong-kind hint. */
@@ -533,7 +576,9 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
 
     let result: unknown;
     try {
-      result = plan.verb === 'probe' ? await probeDevice(options) : await runOnConnection(options, kind, plan);
+      if (plan.verb === 'probe') result = await probeDevice(options);
+      else if (plan.verb === 'firmware check' || plan.verb === 'firmware update') result = await runFirmware(options, plan, io);
+      else result = await runOnConnection(options, kind, plan);
     } catch (e) {
       throw e instanceof WrongKindError ? wrongKind(e, plan) : e;
     }

@@ -279,6 +279,18 @@ export class DeviceConnection extends EventEmitter implements Requester {
   }
 
   /**
+   * Forgets the session and the detected scheme (a forced one stays), so the next login detects
+   * the scheme again from the family's first guess: after a firmware update the device may come
+   * back speaking another scheme (field-issues.md §2). Nothing is sent.
+   */
+  forgetScheme(): void {
+    this.transport?.reset();
+    if (this.forcedScheme !== undefined) return;
+    this.cachedScheme = undefined;
+    this.scheme = undefined;
+  }
+
+  /**
    * Rejects queued and in-flight requests with a `Transport` error "connection closed", closes the
    * transport and its sockets and clears every timer. Later requests reject. Safe to call twice.
    */

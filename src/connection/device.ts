@@ -34,6 +34,8 @@ import { openSmart } from '../devices/plug';
 import type { Plug, Strip } from '../devices/plug';
 import type { Requester, RequestOptions } from '../devices/requester';
 import type { SmartFacts } from '../devices/smart';
+import { checkFirmware, followUpdate, startUpdate } from '../devices/firmware';
+import type { FirmwareCheck, FirmwareProgress, FirmwareUpdateResult } from '../devices/firmware';
 import { streamUrls, takeSnapshot } from '../devices/snapshot';
 import type { MediaFacts, Snapshot, SnapshotSource, StreamName, StreamTarget } from '../devices/snapshot';
 import { TapoError } from '../protocol/errors';
@@ -94,6 +96,20 @@ export interface MovedEvent {
 
 /** Default deadline of an operation (the connection's default). */
 const DEFAULT_TIMEOUT_MS = 10_000;
+
+/** Options of {@link TapoDevice.updateFirmware}. */
+export interface FirmwareUpdateOptions {
+  /** Bound on the whole update in ms, from its start to the device answering again (default 10 minutes). */
+  timeoutMs?: number;
+  /** Pause between polls in ms (default 2 s). */
+  pollMs?: number;
+  /** Deadline of one poll in ms (default 5 s). */
+  requestTimeoutMs?: number;
+  /** Progress reports: downloading (with %), installing, rebooting, back. */
+  onProgress?: (progress: FirmwareProgress) => void;
+  /** Stops following (the device goes on updating). */
+  signal?: AbortSignal;
+}
 
 /** Default deadline of a snapshot, as of a request. */
 const DEFAULT_SNAPSHOT_TIMEOUT_MS = 10_000;
@@ -336,6 +352,34 @@ export class TapoDevice<U extends object = object> extends EventEmitter {
     const scheme = this.connection?.scheme;
     if (scheme === undefined) throw new TapoError('Transport', 'loggedInWithoutScheme', { sent: true });
     return { ...identity, scheme };
+  }
+
+  /** Reads the firmware version and what the TP-Link cloud offers (src/devices/firmware.ts), as one operation. */
+  checkFirmware(options: RunOptions = {}): Promise<FirmwareCheck> {
+    return this.run((verbs) => checkFirmware(verbs.requester, this.options.kind), options);
+  }
+
+  /**
+   * Checks and starts a firmware update as one operation (refused with `firmwareNoUpdate` when none
+   * is available: nothing else is sent; the start is never repeated), then follows it through this
+   * owner's queue to the reboot and the new version: each poll is one short operation, the device
+   * may be unreachable while it reboots, and the login after the reboot detects the scheme again.
+   * Bounded by `timeoutMs` (default 10 minutes) from the start.
+   */
+  async updateFirmware(options: FirmwareUpdateOptions = {}): Promise<FirmwareUpdateResult> {
+    const started = performance.now();
+    const check = await this.run((verbs) => startUpdate(verbs.requester, this.options.kind), options.signal ? { signal: options.signal } : {});
+    return followUpdate(
+      {
+        step: (operation, timeoutMs) => this.run((verbs) => operation(verbs.requester), { timeoutMs, ...(options.signal ? { signal: options.signal } : {}) }),
+        redetect: async () => {
+          this.facts = freshFacts();
+          this.connection?.forgetScheme();
+        },
+        scheme: () => this.connection?.scheme,
+      },
+      { ...options, kind: this.options.kind, from: check.current, startedAt: started },
+    );
   }
 
   /**

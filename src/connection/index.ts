@@ -6,5 +6,5 @@ export type { ProbeResult } from './probe';
 export { createTransport } from './transports';
 export type { TransportFactory } from './transports';
 export { TapoDevice } from './device';
-export type { DeviceVerbs, RunOptions } from './device';
+export type { DeviceVerbs, FirmwareUpdateOptions, RunOptions } from './device';
 export type { DeviceEvent, EventSource, PauseReason, Watch, WatchListener, WatchOptions, WatchStatus } from './watch';

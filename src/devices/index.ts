@@ -8,3 +8,4 @@ export * from './camera';
 export * from './identify';
 export * from './parse';
 export * from './onvif-events';
+export * from './firmware';

@@ -7,7 +7,8 @@
  * its own keys).
  */
 import type { ConnectionState } from '../connection';
-import type { DeviceVerbs, SnapshotOptions } from '../connection/device';
+import type { DeviceVerbs, FirmwareUpdateOptions, SnapshotOptions } from '../connection/device';
+import type { FirmwareCheck, FirmwareUpdateResult } from '../devices/firmware';
 import type { Snapshot, StreamName } from '../devices/snapshot';
 import type { Watch, WatchListener, WatchOptions } from '../connection/watch';
 import { THIRD_PARTY_HINT, isTapoError } from '../protocol/errors';
@@ -262,6 +263,10 @@ export interface DeviceConfigNode extends NodeInstance {
    * after every operation that arrived before it, within one timeout counted from now.
    */
   run<T>(operation: (verbs: DeviceVerbs) => Promise<T>): Promise<T>;
+  /** Reads the firmware version and the offered update (src/devices/firmware.ts). */
+  checkFirmware(): Promise<FirmwareCheck>;
+  /** Starts a firmware update and follows it to the reboot and the new version (never restarted automatically). */
+  updateFirmware(options: FirmwareUpdateOptions): Promise<FirmwareUpdateResult>;
   /** One picture from the camera, through the device's media lane (one stream at a time). */
   snapshot(options?: SnapshotOptions): Promise<Snapshot>;
   /** The camera's RTSP addresses; with the camera account in them only when `withAccount`. */

@@ -5,6 +5,7 @@
  */
 import { parseCameraActions } from '../devices';
 import type { CameraAction } from '../devices';
+import { firmwareAction, performFirmware } from './firmware';
 import { nodeError, attachDevice, findDevice, handleInput, isPlainObject, requireKind } from './shared';
 import type { DeviceConfigNode, Translate } from './shared';
 import type { NodeAPI, NodeDef, NodeInstance, NodeMessage } from './types';
@@ -50,6 +51,12 @@ export default function register(RED: NodeAPI): void {
 
     const run = async (msg: NodeMessage, dev: DeviceConfigNode): Promise<void> => {
       requireKind(dev, 'camera', t);
+      // `{ firmware: "check" | "update" }` (src/nodes/firmware.ts).
+      const firmware = firmwareAction(msg.payload);
+      if (firmware !== undefined) {
+        await performFirmware(this, dev, msg, firmware);
+        return;
+      }
       let actions: CameraAction[];
       if (carriesActions(msg.payload)) {
         actions = parseCameraActions(msg.payload);

@@ -227,6 +227,8 @@ function setupDevice(node: NodeInstance, def: TapoDeviceDef, t: Translate, getNo
     watch: (listener, watchOptions) => device.watch(listener, watchOptions),
     run: (operation) => device.run(operation),
     snapshot: (snapshotOptions) => device.snapshot(snapshotOptions),
+    checkFirmware: () => device.checkFirmware(),
+    updateFirmware: (firmwareOptions) => device.updateFirmware(firmwareOptions),
     streams: (withAccount) => device.streams(withAccount),
     currentStatus: () => status,
     secrets: () => [credentials.password, ...(options.cameraAccount ? [options.cameraAccount.password] : [])],

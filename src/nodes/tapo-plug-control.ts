@@ -12,6 +12,7 @@
 import type { DeviceVerbs } from '../connection/device';
 import { addressed, parsePlugCommand, parsePlugSettingsCommand, runPlugSettings } from '../devices';
 import type { AddressOptions, PlugCommand, PlugInfo, PlugSettingsResult, StripSocket } from '../devices';
+import { firmwareAction, performFirmware } from './firmware';
 import { nodeError, attachDevice, findDevice, handleInput, requireKind } from './shared';
 import type { DeviceConfigNode, Translate } from './shared';
 import type { NodeAPI, NodeDef, NodeInstance, NodeMessage } from './types';
@@ -108,6 +109,12 @@ export default function register(RED: NodeAPI): void {
 
     const run = async (msg: NodeMessage, dev: DeviceConfigNode): Promise<void> => {
       requireKind(dev, 'plug', t);
+      // `{ firmware: "check" | "update" }` (src/nodes/firmware.ts), whatever the configured action.
+      const firmware = firmwareAction(msg.payload);
+      if (firmware !== undefined) {
+        await performFirmware(this, dev, msg, firmware);
+        return;
+      }
       // Everything is validated before the first request leaves.
       const settings = configured === undefined ? parsePlugSettingsCommand(msg.payload) : undefined;
       const command = settings === undefined ? parsePlugCommand(configured ?? msg.payload) : undefined;

@@ -11,6 +11,9 @@
  * - `POST /__sim/detect` `{"type":"motion","active":true}`: a camera detects (or, with
  *   `"active":false`, stops detecting); replies with what `detect()` did.
  * - `POST /__sim/ring`: a doorbell's button is pressed (UDP datagram); replies with where it went.
+ * - `POST /__sim/firmware` `{"version":"1.4.0 Build …","releaseNote":"…","failAtPercent":40,
+ *   "newScheme":"klap","rebootSeconds":1}`: offers a firmware update (logic/firmware.ts; `null`
+ *   withdraws it); `GET /__sim/firmware`: what the update is doing (version, phase, percent).
  * - `POST /__sim/press` `{"socket":2}`: a plug's button is pressed by hand (`socket`: a strip's
  *   socket position); replies with the new relay state.
  * - `POST /__sim/move` `{"host":"127.0.0.3"}`: answers first, then the device moves to that
@@ -49,6 +52,10 @@ export interface ControlTarget {
   press(socket?: number): unknown;
   /** Moves to another address; rejects with an Error saying why not. */
   moveTo(host: string): Promise<void>;
+  /** Offers a firmware update (null/undefined withdraws it); throws an Error saying what is accepted. */
+  offerFirmware(update: unknown): unknown;
+  /** What the firmware update is doing. */
+  firmwareState(): unknown;
 }
 
 /** A control reply plus work to start once the reply has been written (reboot). */
@@ -222,6 +229,7 @@ export async function handleControl(req: SimRequest, target: ControlTarget): Pro
   if (action === 'state' && (req.method === 'GET' || req.method === 'POST')) {
     return { response: reply(200, target.logicState() ?? null) };
   }
+  if (action === 'firmware' && req.method === 'GET') return { response: reply(200, target.firmwareState()) };
   if (req.method !== 'POST') return { response: reply(405, { error: 'use POST' }) };
   let body: unknown;
   try {
@@ -264,6 +272,9 @@ export async function handleControl(req: SimRequest, target: ControlTarget): Pro
           },
         };
       }
+      case 'firmware':
+        target.offerFirmware(body);
+        return { response: reply(200, target.firmwareState()) };
       case 'expire':
         target.expireSessions();
         return { response: reply(200, { ok: true }) };
@@ -288,7 +299,7 @@ export async function handleControl(req: SimRequest, target: ControlTarget): Pro
         };
       }
       default:
-        return { response: reply(404, { error: `unknown action "${action}"; known: faults, expire, migrate, reboot, move, state, detect, ring, press` }) };
+        return { response: reply(404, { error: `unknown action "${action}"; known: faults, expire, migrate, reboot, move, state, detect, ring, press, firmware` }) };
     }
   } catch (err) {
     return { response: reply(400, { error: (err as Error).message }) };

@@ -39,7 +39,8 @@ import { DiscoveryResponder } from './discovery';
 import { loadFixture } from './fixtures';
 import type { LoadedFixture } from './fixtures';
 import { SimLoginGuard } from './guard';
-import { createLogic } from './logic';
+import { createLogic, parseFirmwareUpdate } from './logic';
+import type { SimFirmwareUpdate } from './logic';
 import type { CameraLogic } from './logic/camera';
 import type { PlugLogic } from './logic/plug';
 import { CAMERA_FACTORY_PASSWORD, CAMERA_LEGACY_FACTORY_PASSWORD, OnboardingLogic } from './logic/onboarding';
@@ -162,6 +163,12 @@ export interface StartDeviceOptions {
   onboardingScanKey?: 'device' | 'none';
   /** Onboarding cameras with `onboardingScanKey: 'none'`: a private key (PEM) standing in for the app's static key. */
   onboardingStaticKeyPem?: string;
+  /**
+   * A firmware update the device is offered (logic/firmware.ts): `{version, releaseNote,
+   * failAtPercent?, newScheme?, rebootSeconds?}`. Also set live with `offerFirmware` or
+   * `POST /__sim/firmware`.
+   */
+  firmwareUpdate?: SimFirmwareUpdate;
 }
 
 /** What `detect()` is given. */
@@ -413,6 +420,8 @@ export class SimulatedDevice extends EventEmitter implements ControlTarget {
   private down = false;
   private stopped = false;
   private rebootRequested = false;
+  /** A firmware image downloaded and being installed: the next reboot comes back on it. */
+  private installing: SimFirmwareUpdate | undefined;
 
   /** Builds the device (not listening yet); `startDevice` is the usual entry point. */
   constructor(options: StartDeviceOptions) {
@@ -436,7 +445,13 @@ export class SimulatedDevice extends EventEmitter implements ControlTarget {
       onReboot: () => {
         this.rebootRequested = true;
       },
+      onFirmwareInstall: (update) => {
+        // The download is complete: the device installs it and reboots once this reply is out.
+        this.installing = update;
+        this.rebootRequested = true;
+      },
     });
+    if (options.firmwareUpdate !== undefined) this.offerFirmware(options.firmwareUpdate);
     this.server = createSchemeServer(options.scheme ?? this.fixture.defaultScheme, this.family, options);
     this.cameraAccount = { ...(options.cameraAccount ?? DEFAULT_CAMERA_ACCOUNT) };
     this.ringTarget = { ...(options.ringTarget ?? DEFAULT_RING_TARGET) };
@@ -814,6 +829,27 @@ export class SimulatedDevice extends EventEmitter implements ControlTarget {
     this.emit('moved', host);
   }
 
+  /**
+   * Offers a firmware update (undefined withdraws the offer); checked as `POST /__sim/firmware`
+   * checks it. Throws an Error saying what is accepted.
+   */
+  offerFirmware(update: unknown): SimFirmwareUpdate | undefined {
+    const parsed = update === undefined || update === null ? undefined : parseFirmwareUpdate(update, this.family);
+    this.logic.firmware.offer(parsed);
+    return parsed;
+  }
+
+  /** The firmware version the device reports now. */
+  get firmwareVersion(): string {
+    return this.logic.firmwareVersion();
+  }
+
+  /** What the firmware update is doing, for the control endpoint and tests. */
+  firmwareState(): { version: string; phase: string; percent: number; pending?: SimFirmwareUpdate; installs: number; scheme: SimScheme } {
+    const fw = this.logic.firmware;
+    return { version: this.firmwareVersion, phase: fw.phase, percent: fw.percent, ...(fw.pending !== undefined ? { pending: fw.pending } : {}), installs: fw.installs, scheme: this.scheme };
+  }
+
   /** The logic's state, for the control endpoint. */
   logicState(): unknown {
     return this.logic.state;
@@ -830,6 +866,14 @@ export class SimulatedDevice extends EventEmitter implements ControlTarget {
     this.upAt = this.clock.now() + Math.max(0, downSeconds) * 1000;
     if (!this.down) {
       this.down = true;
+      const image = this.installing;
+      if (image !== undefined) {
+        // Goes down with the new image: it comes back on that version, speaking its scheme.
+        this.installing = undefined;
+        this.logic.applyFirmware(image.version);
+        if (typeof this.fixture.discovery.firmware_version === 'string') this.fixture.discovery.firmware_version = image.version;
+        if (image.newScheme !== undefined && image.newScheme !== this.scheme) this.migrate(image.newScheme);
+      }
       // A rebooting camera forgets its ONVIF subscriptions and stops detecting.
       if (this.family === 'camera') (this.logic as CameraLogic).endDetections();
       this.onvifServer?.dropSubscriptions();
@@ -1037,7 +1081,7 @@ export class SimulatedDevice extends EventEmitter implements ControlTarget {
       if (after !== undefined) after();
       if (this.rebootRequested) {
         this.rebootRequested = false;
-        void this.reboot(LOGIC_REBOOT_SECONDS);
+        void this.reboot(this.installing?.rebootSeconds ?? LOGIC_REBOOT_SECONDS);
       }
     });
   }

@@ -30,6 +30,8 @@
 import { DETECTIONS } from '../detections';
 import type { SimDetectionType } from '../detections';
 import type { DeviceLogic, SimClock, SimJson, SimJsonObject } from '../types';
+import { FirmwareLogic } from './firmware';
+import type { SimFirmwareUpdate } from './firmware';
 import { MethodError, clone, isObject, isUnsafeKey, own } from './json';
 
 const UNSUPPORTED_METHOD = -40106;
@@ -53,6 +55,8 @@ export interface CameraLogicOptions {
   clock: SimClock;
   /** Called when the client reboots the camera (`rebootDevice`). */
   onReboot?: () => void;
+  /** Called when a firmware download completes: the camera installs it and reboots (logic/firmware.ts). */
+  onFirmwareInstall?: (update: SimFirmwareUpdate) => void;
 }
 
 /** A stored pan/tilt preset. */
@@ -182,12 +186,16 @@ export class CameraLogic implements DeviceLogic {
   private rebootCount = 0;
   private detections: CameraDetectionRecord[] = [];
   private readonly activeByType = new Map<SimDetectionType, CameraDetectionRecord>();
+  /** The firmware update (offer, download, install: logic/firmware.ts). */
+  readonly firmware: FirmwareLogic;
 
   /** `data` is a camera fixture dump (method name → captured result). */
   constructor(data: SimJsonObject, options: CameraLogicOptions) {
     this.clock = options.clock;
     this.onReboot = options.onReboot;
     this.captured = clone(data);
+    const onInstall = options.onFirmwareInstall;
+    this.firmware = new FirmwareLogic('camera', { version: () => this.firmwareVersion(), install: (u) => onInstall?.(u) }, this.captured);
 
     for (const [method, value] of Object.entries(this.captured)) {
       if (method === 'discovery_result') continue;
@@ -469,6 +477,10 @@ export class CameraLogic implements DeviceLogic {
       return {};
     }
     if (method === 'searchDetectionList') return this.searchDetectionList(params);
+    // Firmware (logic/firmware.ts): the cloud check, the offer, the state of an update.
+    if (method === 'checkFirmwareVersionByCloud') return {};
+    if (method === 'getFirmwareUpdateStatus') return this.firmware.upgradeStatus();
+    if (method === 'getCloudConfig' && isObject(params.cloud_config) && JSON.stringify(params.cloud_config.name ?? '').includes('upgrade_info')) return this.firmware.upgradeInfo();
     if (method === 'setDeviceAlias') {
       const alias = isObject(params.system) && isObject(params.system.sys) ? params.system.sys.dev_alias : undefined;
       const basic = this.section('device_info', 'basic_info');
@@ -507,6 +519,19 @@ export class CameraLogic implements DeviceLogic {
     const raw = this.rawGetters.get(method);
     if (raw !== undefined) return clone(raw);
     throw new MethodError(UNSUPPORTED_METHOD, `unknown method ${method}`);
+  }
+
+  /** The firmware version in `getDeviceInfo` (`basic_info.sw_version`). */
+  firmwareVersion(): string {
+    const v = this.field('device_info', 'basic_info', 'sw_version');
+    return typeof v === 'string' ? v : '';
+  }
+
+  /** The camera rebooted into `version` (a firmware update: logic/firmware.ts). */
+  applyFirmware(version: string): void {
+    const basic = this.section('device_info', 'basic_info');
+    if (isObject(basic)) basic.sw_version = version;
+    this.firmware.installed();
   }
 
   // ---- module tree -----------------------------------------------------------------------------
@@ -649,6 +674,9 @@ export class CameraLogic implements DeviceLogic {
         this.alarmStartedAt = null;
         this.endDetections();
         this.onReboot?.();
+        return;
+      case 'cloud_config.fw_download':
+        this.firmware.start();
         return;
       case 'msg_alarm.manual_msg_alarm':
         if (a.action === 'start') this.alarmStartedAt = this.clock.now();

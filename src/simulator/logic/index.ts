@@ -5,6 +5,7 @@
 import type { LoadedFixture } from '../fixtures';
 import type { SimClock } from '../types';
 import { CameraLogic } from './camera';
+import type { SimFirmwareUpdate } from './firmware';
 import { PlugLogic } from './plug';
 
 export { CameraLogic, MOVE_STEP, PAN_LIMIT, TILT_LIMIT } from './camera';
@@ -15,6 +16,8 @@ export { DEFAULT_SCHEDULE_PAGE_SIZE, PlugSettingsLogic } from './plug-settings';
 export type { PlugSettingsHost, PlugSettingsState } from './plug-settings';
 export { MANUAL_CLOCK_DEFAULT_START, ManualClock, systemClock } from './clock';
 export { MethodError } from './json';
+export { DOWNLOAD_STEP, FirmwareLogic, parseFirmwareUpdate } from './firmware';
+export type { SimFirmwarePhase, SimFirmwareUpdate } from './firmware';
 
 /** Options for `createLogic`. */
 export interface CreateLogicOptions {
@@ -23,11 +26,16 @@ export interface CreateLogicOptions {
   loadWatts?: number;
   /** Called when the client reboots the device. */
   onReboot?: () => void;
+  /** Called when a firmware download completes (the device installs it and reboots). */
+  onFirmwareInstall?: (update: SimFirmwareUpdate) => void;
 }
 
 /** The logic for a fixture's family. */
 export function createLogic(fixture: LoadedFixture, options: CreateLogicOptions): PlugLogic | CameraLogic {
-  const onReboot = options.onReboot !== undefined ? { onReboot: options.onReboot } : {};
+  const onReboot = {
+    ...(options.onReboot !== undefined ? { onReboot: options.onReboot } : {}),
+    ...(options.onFirmwareInstall !== undefined ? { onFirmwareInstall: options.onFirmwareInstall } : {}),
+  };
   if (fixture.family === 'camera') return new CameraLogic(fixture.data, { clock: options.clock, ...onReboot });
   const loadWatts = options.loadWatts !== undefined ? { loadWatts: options.loadWatts } : {};
   return new PlugLogic(fixture.data, { clock: options.clock, ...loadWatts, ...onReboot });

@@ -12,6 +12,8 @@
  * -1902 (COUNTDOWN_CONFLICT), unknown countdown id -1901.
  */
 import type { DeviceLogic, SimClock, SimJson, SimJsonObject } from '../types';
+import { FirmwareLogic } from './firmware';
+import type { SimFirmwareUpdate } from './firmware';
 import { MethodError, clone, isObject, isUnsafeKey, own } from './json';
 import { PlugSettingsLogic } from './plug-settings';
 import type { PlugSettingsState } from './plug-settings';
@@ -44,6 +46,8 @@ export interface PlugLogicOptions {
   onReboot?: () => void;
   /** Entries per `get_child_device_list` page (strips). Default 10. */
   childPageSize?: number;
+  /** Called when a firmware download completes: the device installs it and reboots (logic/firmware.ts). */
+  onFirmwareInstall?: (update: SimFirmwareUpdate) => void;
 }
 
 /** A countdown rule as tests see it. */
@@ -151,6 +155,8 @@ export class PlugLogic implements DeviceLogic {
   private readonly childOrder: string[] = [];
   /** Auto-off, state after power loss, child lock, overload protection, schedules (plug-settings.ts). */
   private readonly settings: PlugSettingsLogic;
+  /** The firmware update (offer, download, install: logic/firmware.ts). */
+  readonly firmware: FirmwareLogic;
 
   /** `data` is a fixture dump (or one child's entry of `child_devices`). */
   constructor(data: SimJsonObject, options: PlugLogicOptions) {
@@ -160,6 +166,8 @@ export class PlugLogic implements DeviceLogic {
     this.captured = clone(data);
     if (!isObject(this.captured.get_device_info)) throw new Error('plug fixture has no get_device_info');
     this.info = this.captured.get_device_info;
+    const onInstall = options.onFirmwareInstall;
+    this.firmware = new FirmwareLogic('smart', { version: () => this.firmwareVersion(), install: (u) => onInstall?.(u) }, this.captured);
 
     const components = this.componentIds();
     this.settings = new PlugSettingsLogic({ clock: this.clock, components, captured: this.captured, info: this.info });
@@ -280,6 +288,17 @@ export class PlugLogic implements DeviceLogic {
     return { on: this.on };
   }
 
+  /** The firmware version in `get_device_info` (`fw_ver`). */
+  firmwareVersion(): string {
+    return typeof this.info.fw_ver === 'string' ? this.info.fw_ver : '';
+  }
+
+  /** The device rebooted into `version` (a firmware update: logic/firmware.ts). */
+  applyFirmware(version: string): void {
+    this.info.fw_ver = version;
+    this.firmware.installed();
+  }
+
   /** A strip socket's logic, by device id (undefined when unknown). */
   child(deviceId: string): PlugLogic | undefined {
     return this.children.get(deviceId);
@@ -364,6 +383,15 @@ export class PlugLogic implements DeviceLogic {
       case 'device_reboot':
         this.onReboot?.();
         return undefined;
+      case 'get_latest_fw':
+        return this.firmware.latestFw();
+      case 'fw_download':
+        this.firmware.start();
+        return undefined;
+      case 'get_fw_download_state': {
+        const captured = own(this.captured, method);
+        return this.firmware.downloadState(isObject(captured) ? captured : undefined);
+      }
       default:
         if (PlugSettingsLogic.METHODS.has(method)) return this.settings.dispatch(method, params);
         return this.generic(method, params);
