@@ -256,7 +256,7 @@ const PLUG_VERBS = ['info', 'on', 'off', 'toggle', 'energy'] as const;
 type PlugVerb = (typeof PLUG_VERBS)[number];
 
 /** Every command, for the "unknown command" message. */
-const COMMAND_LIST = 'discover, probe, info, on, off, toggle, energy, camera get, camera do, call, firmware check, firmware update';
+const COMMAND_LIST = 'discover, probe, info, on, off, toggle, energy, camera get, camera do, call, firmware check, firmware update, onboard scan|join (as the first argument)';
 
 /** What to do, fully checked before any credential is looked at or anything is sent. */
 type Plan =

@@ -38,7 +38,7 @@ describe('tapo CLI: usage errors come before credentials', () => {
       const run = await tapo(['--kind', kind, '--host', 'h', 'frobnicate']);
       assert.equal(run.code, 2);
       assert.equal(run.stdout, '');
-      assert.match(run.stderr, /^tapo: unknown command "frobnicate"; the commands are discover, probe, info, on, off, toggle, energy, camera get, camera do, call\./);
+      assert.match(run.stderr, /^tapo: unknown command "frobnicate"; the commands are discover, probe, info, on, off, toggle, energy, camera get, camera do, call, firmware check, firmware update, onboard scan\|join \(as the first argument\)\./);
       assert.ok(!/plug command|no password/.test(run.stderr), run.stderr);
     }
   });
