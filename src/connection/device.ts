@@ -19,7 +19,9 @@
  *    address and, if nothing with that MAC answers there, the MAC is searched for. A device found
  *    elsewhere is followed: the connection is rebuilt for the new address (same port, scheme
  *    setting and credentials) and `'moved'` is emitted; the configured `options.host` is never
- *    changed (the flow is the user's), {@link TapoDevice.currentHost} says where the device is.
+ *    changed (the flow is the user's), {@link TapoDevice.currentHost} says where the device is,
+ *    and everything that talks to the device uses it: the connection, snapshots and streams, and
+ *    the event sources (ONVIF subscribes again there, the doorbell ring filter takes the new address).
  *    The failed operation is run once more, within its own deadline, only when nothing it sent
  *    that was not idempotent may have reached the device (DESIGN.md rule 6); otherwise its error
  *    stands and the next operation uses the new address.
@@ -322,6 +324,7 @@ export class TapoDevice<U extends object = object> extends EventEmitter {
       this.followedHost = outcome.to === hostOf(this.options.host) ? undefined : outcome.to;
       this.moves++;
       void this.close();
+      if (!this.watcherStopped) this.watcher?.moved();
       this.emit('moved', { from: outcome.from, to: outcome.to, mac: outcome.mac } satisfies MovedEvent);
     }
     this.emit('located', outcome);
@@ -388,9 +391,13 @@ export class TapoDevice<U extends object = object> extends EventEmitter {
    */
   watch(listener: WatchListener, options: WatchOptions): Watch {
     if (this.watcher === undefined || this.watcherStopped) {
+      const currentHost = (): string => this.currentHost;
       this.watcher = new DeviceWatch({
         kind: this.options.kind,
-        host: this.options.host,
+        // Read at each subscription and ring listener start: the watch follows the device too.
+        get host() {
+          return currentHost();
+        },
         ...(this.options.cameraAccount ? { cameraAccount: this.options.cameraAccount } : {}),
         run: (op, opts) => this.run(op, opts),
       });
