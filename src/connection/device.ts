@@ -14,7 +14,10 @@
  *    operation asks for it twice.
  * 4. The connection's state changes are re-emitted as `'state'` events for status displays.
  * 5. It keeps the device found (locate.ts): the MAC is learnt from the device-info replies the
- *    verbs already read (no request of its own) and kept for the owner's life. When an operation
+ *    verbs already read (no request of its own), or from the answer to the wake-up probe when a
+ *    first failure comes before any such read, and kept for the owner's life (not across a
+ *    restart: a device that moved while Node-RED was down is found again only once it answers at
+ *    the configured address, or the address is changed). When an operation
  *    fails because the device stopped answering at its address, one wake-up probe goes to that
  *    address and, if nothing with that MAC answers there, the MAC is searched for. A device found
  *    elsewhere is followed: the connection is rebuilt for the new address (same port, scheme
@@ -320,6 +323,9 @@ export class TapoDevice<U extends object = object> extends EventEmitter {
 
   /** Acts on a recovery's outcome (once per recovery, see {@link recover}). */
   private apply(outcome: LocateOutcome): LocateOutcome {
+    // The wake-up probe's answer names the MAC: kept when none is known (a device-info reply,
+    // read over the logged-in session, still has the last word).
+    if (outcome.outcome === 'woke' && outcome.mac !== undefined) this.knownMac ??= outcome.mac;
     if (outcome.outcome === 'moved' && !this.ended && this.followedHost !== outcome.to && this.currentHost === outcome.from) {
       this.followedHost = outcome.to === hostOf(this.options.host) ? undefined : outcome.to;
       this.moves++;
