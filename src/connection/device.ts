@@ -14,12 +14,17 @@
  *    operation asks for it twice.
  * 4. The connection's state changes are re-emitted as `'state'` events for status displays.
  * 5. It keeps the device found (locate.ts): the MAC is learnt from the device-info replies the
- *    verbs already read (no request of its own) and kept for the owner's life. When an operation
+ *    verbs already read (no request of its own), or from the answer to the wake-up probe when a
+ *    first failure comes before any such read, and kept for the owner's life (not across a
+ *    restart: a device that moved while Node-RED was down is found again only once it answers at
+ *    the configured address, or the address is changed). When an operation
  *    fails because the device stopped answering at its address, one wake-up probe goes to that
  *    address and, if nothing with that MAC answers there, the MAC is searched for. A device found
  *    elsewhere is followed: the connection is rebuilt for the new address (same port, scheme
  *    setting and credentials) and `'moved'` is emitted; the configured `options.host` is never
- *    changed (the flow is the user's), {@link TapoDevice.currentHost} says where the device is.
+ *    changed (the flow is the user's), {@link TapoDevice.currentHost} says where the device is,
+ *    and everything that talks to the device uses it: the connection, snapshots and streams, and
+ *    the event sources (ONVIF subscribes again there, the doorbell ring filter takes the new address).
  *    The failed operation is run once more, within its own deadline, only when nothing it sent
  *    that was not idempotent may have reached the device (DESIGN.md rule 6); otherwise its error
  *    stands and the next operation uses the new address.
@@ -318,10 +323,14 @@ export class TapoDevice<U extends object = object> extends EventEmitter {
 
   /** Acts on a recovery's outcome (once per recovery, see {@link recover}). */
   private apply(outcome: LocateOutcome): LocateOutcome {
+    // The wake-up probe's answer names the MAC: kept when none is known (a device-info reply,
+    // read over the logged-in session, still has the last word).
+    if (outcome.outcome === 'woke' && outcome.mac !== undefined) this.knownMac ??= outcome.mac;
     if (outcome.outcome === 'moved' && !this.ended && this.followedHost !== outcome.to && this.currentHost === outcome.from) {
       this.followedHost = outcome.to === hostOf(this.options.host) ? undefined : outcome.to;
       this.moves++;
       void this.close();
+      if (!this.watcherStopped) this.watcher?.moved();
       this.emit('moved', { from: outcome.from, to: outcome.to, mac: outcome.mac } satisfies MovedEvent);
     }
     this.emit('located', outcome);
@@ -388,9 +397,13 @@ export class TapoDevice<U extends object = object> extends EventEmitter {
    */
   watch(listener: WatchListener, options: WatchOptions): Watch {
     if (this.watcher === undefined || this.watcherStopped) {
+      const currentHost = (): string => this.currentHost;
       this.watcher = new DeviceWatch({
         kind: this.options.kind,
-        host: this.options.host,
+        // Read at each subscription and ring listener start: the watch follows the device too.
+        get host() {
+          return currentHost();
+        },
         ...(this.options.cameraAccount ? { cameraAccount: this.options.cameraAccount } : {}),
         run: (op, opts) => this.run(op, opts),
       });

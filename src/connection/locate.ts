@@ -9,7 +9,8 @@
  * 1. sends ONE wake-up probe (discovery.md §1, UDP 20002; doorbells answer on 20004, so cameras get
  *    both) to the known address and waits a short while for the answer. An answer from the known
  *    MAC (or any answer while the MAC is not known yet) means the device is there: `woke`, and the
- *    owner tries the connection again once;
+ *    owner tries the connection again once. The answer carries the MAC (discovery.md §2), so an
+ *    owner that did not know it yet (after a restart, before any device-info read) learns it;
  * 2. otherwise, when the device's MAC is known, searches for it: the same probe by unicast to each
  *    candidate address (by default the other 253 hosts of the device's IPv4 /24), a few at a time,
  *    within a total time, stopping at the first answer carrying that MAC: `moved`, or `notFound`.
@@ -51,7 +52,7 @@ export interface LocateOptions {
 
 /** What a recovery found. */
 export type LocateOutcome =
-  | { outcome: 'woke'; host: string }
+  | { outcome: 'woke'; host: string; mac?: string }
   | { outcome: 'moved'; from: string; to: string; mac: string }
   | { outcome: 'notFound'; host: string; mac: string; searched: number }
   | { outcome: 'noMac'; host: string };
@@ -271,7 +272,11 @@ export class Locator {
       this.wakes++;
       const woke = await probeHosts([address], { ports: this.ports, timeoutMs: this.options.wakeWaitMs ?? DEFAULTS.wakeWaitMs, signal, until: () => true });
       const answer = woke[0];
-      if (answer !== undefined && (mac === undefined || answer.mac === undefined || answer.mac === mac)) return { outcome: 'woke', host };
+      if (answer !== undefined && (mac === undefined || answer.mac === undefined || answer.mac === mac)) {
+        // The answer names the MAC (discovery.md §2): an owner that did not know it yet (after a
+        // restart, before any device-info read) learns it here, at no extra cost.
+        return answer.mac !== undefined ? { outcome: 'woke', host, mac: answer.mac } : { outcome: 'woke', host };
+      }
     }
     if (mac === undefined) return { outcome: 'noMac', host };
     const candidates = (this.options.candidates ?? subnetCandidates)(host).filter((c) => c !== address);

@@ -104,7 +104,10 @@ export interface Watch {
 /** What a watcher needs from the device owner. */
 export interface WatchedDevice {
   readonly kind: DeviceKind;
-  /** The configured host, to tell its ring datagrams apart. */
+  /**
+   * Where the device is now (the owner's current host: read again whenever ONVIF subscribes or
+   * the ring listener starts, so both follow the device; see {@link DeviceWatch.moved}).
+   */
   readonly host: string;
   /** Cameras: the camera account, for ONVIF events. */
   readonly cameraAccount?: Credentials;
@@ -189,6 +192,25 @@ export class DeviceWatch {
     if (this.paused !== 'authentication' || this.stopped) return;
     this.paused = undefined;
     this.schedule(0);
+  }
+
+  /**
+   * The owner followed the device to another address ({@link WatchedDevice.host} says where):
+   * a running ONVIF loop is dropped without a word to the old address and subscribes at the new
+   * one (unless privacy mode pauses it: the privacy poll starts it there), ONVIF refused at the old
+   * address is tried again, and the ring listener filters on the new address. Polling goes
+   * through the owner's queue and follows by itself.
+   */
+  moved(): void {
+    if (this.stopped) return;
+    if (this.onvifFailure?.reason === 'onvifPortClosed') this.onvifFailure = undefined;
+    const hadOnvif = this.onvif !== undefined;
+    this.stopOnvif(false);
+    if (hadOnvif && this.paused !== 'privacy' && this.useOnvif()) this.startOnvif();
+    else if (!hadOnvif && this.device.kind === 'camera' && this.useOnvif()) this.schedule(0);
+    this.ring?.stop();
+    this.ring = undefined;
+    this.updateRing();
   }
 
   /** Listens for rings while a listener asks for them (on the port the first one names). */
@@ -411,13 +433,14 @@ export class DeviceWatch {
     events.start();
   }
 
-  private stopOnvif(): void {
+  /** Ends the ONVIF loop, unsubscribing unless the camera left the address (`unsubscribe` false). */
+  private stopOnvif(unsubscribe = true): void {
     const onvif = this.onvif;
     if (onvif === undefined) return;
     this.onvif = undefined;
     clearInterval(onvif.expiry);
     onvif.events.removeAllListeners();
-    void onvif.events.stop().catch(() => undefined);
+    void onvif.events.stop({ unsubscribe }).catch(() => undefined);
   }
 
   private async pollCamera(): Promise<void> {

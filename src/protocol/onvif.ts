@@ -297,16 +297,17 @@ export class OnvifEvents extends EventEmitter<OnvifEventsEventMap> {
   /**
    * Stops: aborts the request in flight, then (after 200 ms, best effort, within 3 s) unsubscribes.
    * Resolves when nothing of this loop is left on the wire; state `stopped`. Safe to call twice;
-   * {@link start} may be called again afterwards.
+   * {@link start} may be called again afterwards. With `unsubscribe: false` nothing more is sent
+   * (the camera left that address: the subscription lapses there by itself).
    */
-  stop(): Promise<void> {
-    this.stopping ??= this.shutdown().finally(() => {
+  stop(options: { unsubscribe?: boolean } = {}): Promise<void> {
+    this.stopping ??= this.shutdown(options.unsubscribe !== false).finally(() => {
       this.stopping = undefined;
     });
     return this.stopping;
   }
 
-  private async shutdown(): Promise<void> {
+  private async shutdown(unsubscribe: boolean): Promise<void> {
     const controller = this.controller;
     this.controller = undefined;
     this.paused = false;
@@ -317,7 +318,7 @@ export class OnvifEvents extends EventEmitter<OnvifEventsEventMap> {
     this.subscription = undefined;
     this.xaddr = undefined;
     const http = this.http;
-    if (subscription !== undefined && http !== undefined && Date.now() < subscription.expiresAt) {
+    if (unsubscribe && subscription !== undefined && http !== undefined && Date.now() < subscription.expiresAt) {
       if (aborted) await sleep(ONVIF_TIMINGS.unsubscribeDelayMs);
       try {
         await this.call(subscription.address, 'Unsubscribe', ONVIF_BODIES.unsubscribe(), undefined, ONVIF_TIMINGS.unsubscribeTimeoutMs);

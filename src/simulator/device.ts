@@ -805,16 +805,18 @@ export class SimulatedDevice extends EventEmitter implements ControlTarget {
    * Moves the device to another address, as a new DHCP lease does: the HTTP(S) port closes on the
    * old address (every connection dropped) and opens with the same number on `host`; the
    * discovery responder follows with its port number. Identity, MAC, sessions and state are kept
-   * (a real device would drop its sessions: they are dropped too). Cameras with ONVIF or RTSP are
-   * refused: those servers are bound for the device's life.
+   * (a real device would drop its sessions: they are dropped too). A camera's ONVIF and RTSP
+   * servers move too, keeping their port numbers (their connections are dropped, ONVIF
+   * subscriptions kept).
    */
   async moveTo(host: string): Promise<void> {
     if (this.stopped) throw new Error('the device is stopped');
-    if (this.onvifServer !== undefined || this.rtspServer !== undefined) throw new Error('a camera with ONVIF or RTSP cannot move');
     if (host === this.host) return;
     this.server.expireSessions();
     const wasListening = this.listener !== undefined;
     await this.closeListener();
+    // A camera's ONVIF and RTSP servers follow it, on the same ports (each only if it was open).
+    await Promise.all([this.onvifServer?.moveTo(host), this.rtspServer?.moveTo(host)]);
     const responder = this.discoveryResponder;
     this.discoveryResponder = undefined;
     if (responder !== undefined) await responder.stop();

@@ -163,6 +163,26 @@ describe('keeping devices found (move, wake-up probe, search)', function () {
     assert.deepEqual({ wakes: o.locateStats.wakes, searches: o.locateStats.searches }, { wakes: 1, searches: 0 });
   });
 
+  it('after a restart (no MAC known), the wake-up probe\'s answer names the MAC; the device moved later is then followed', async () => {
+    const device = await sim('127.0.0.2', PLUG);
+    await device.setFaults({ portClosedUntilProbe: true });
+    const o = owner(device, 'plug', { candidates: () => ['127.0.0.3'], intervalMs: 0 });
+    assert.equal(o.mac, undefined);
+    // A request whose reply names no MAC (as a first action after a restart may be).
+    await o.run((v) => v.requester.request({ method: 'get_energy_usage' }, { idempotent: true }));
+    const last = o.locateStats.last;
+    assert.equal(last?.outcome, 'woke');
+    const fromProbe = last?.outcome === 'woke' ? last.mac : undefined;
+    assert.equal(fromProbe, device.fixture.mac.replace(/[-:]/g, '').toUpperCase(), 'the discovery answer named the MAC');
+    assert.equal(o.mac, fromProbe);
+
+    await device.moveTo('127.0.0.3');
+    const moved = once(o, 'moved');
+    await o.run(async (v) => ((await v.smart()) as Plug).setOn(false));
+    assert.equal(((await moved) as [MovedEvent])[0].to, '127.0.0.3');
+    assert.equal((device.logic as PlugLogic).state.on, false);
+  });
+
   it('a wrong password never probes nor searches', async () => {
     const device = await sim('127.0.0.2', PLUG);
     const empty = await listener('127.0.0.3', device.discoveryPort ?? 0);

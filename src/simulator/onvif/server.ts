@@ -152,8 +152,8 @@ const invalidArg = (reason: string): SoapFault => soapFault('Sender', ['ter:Inva
 export class OnvifServer {
   /** Bound port (the requested one until the first listen; kept across reboots). */
   port: number;
-  /** Bind address. */
-  readonly host: string;
+  /** Bind address (changed by {@link moveTo}). */
+  host: string;
   /** Subscriptions created since start. */
   subscriptionsCreated = 0;
 
@@ -211,6 +211,19 @@ export class OnvifServer {
     this.sockets.clear();
     if (listener === undefined) return Promise.resolve();
     return new Promise((resolve) => listener.close(() => resolve()));
+  }
+
+  /**
+   * The camera got a new address: closes the port (every connection, held pulls included) and,
+   * if it was open, opens the same port on `host`. Subscriptions are kept, as across a reboot of
+   * the port; a client that still pulls at the old address is refused there.
+   */
+  async moveTo(host: string): Promise<void> {
+    if (host === this.host) return;
+    const wasListening = this.listener !== undefined;
+    await this.closeListener();
+    this.host = host;
+    if (wasListening) await this.listen();
   }
 
   /** Forgets every subscription (reboot, fault); pulls held on them get the fault. */

@@ -182,7 +182,7 @@ interface LiveStream {
 export class RtspServer {
   /** Bound port (the requested one until the first listen; kept across reboots). */
   port: number;
-  private readonly host: string;
+  private host: string;
   private readonly target: RtspTarget;
   private readonly ffmpeg: string | undefined;
   private readonly onRequest: (info: RtspRequestInfo) => void;
@@ -254,6 +254,18 @@ export class RtspServer {
     for (const conn of this.connections) this.drop(conn);
     const closed = listener === undefined ? Promise.resolve() : new Promise<void>((resolve) => listener.close(() => resolve()));
     await Promise.all([closed, this.stopProcesses()]);
+  }
+
+  /**
+   * The camera got a new address: closes the port (dropping every connection and stopping ffmpeg)
+   * and, if it was open, binds the same port on `host`.
+   */
+  async moveTo(host: string): Promise<void> {
+    if (host === this.host) return;
+    const wasListening = this.listener !== undefined;
+    await this.closeListener();
+    this.host = host;
+    if (wasListening) await this.listen();
   }
 
   /** Stops for good. */
