@@ -13,7 +13,7 @@ import { Camera } from '../devices/camera';
 import type { CameraAction, CameraSetting } from '../devices/camera';
 import { asksForAll, parseCameraActions, parseCameraReadNames } from '../devices/parse';
 import { SmartDevice } from '../devices/smart';
-import { addressed, metered, openSmart } from '../devices/plug';
+import { addressed, meteredAt, openSmart } from '../devices/plug';
 import { discover } from '../protocol/discovery';
 import { broadcastTargets, parseAddressRange, scanNetwork } from '../protocol/discovery-scan';
 import type { ScanOptions } from '../protocol/discovery-scan';
@@ -338,9 +338,9 @@ async function runPlugVerb(connection: DeviceConnection, verb: PlugVerb, socket:
   const options = { notStrip: 'cliNotStrip', notStripHint: 'cliLeaveOutSocket', stripHint: 'cliStripSocket' } as const;
   if (verb === 'info') return (await addressed(device, socket, false, options)).getInfo();
   if (verb === 'energy') {
-    const target = await addressed(device, socket, false, options);
+    const target = await meteredAt(device, socket, options);
     try {
-      return await metered(target).getEnergyUsage();
+      return await target.getEnergyUsage();
     } catch (e) {
       if (socket === undefined || !(e instanceof TapoError) || e.kind !== 'Unsupported') throw e;
       throw new TapoError('Unsupported', 'cliSocketNoMeter', { params: { socket }, hint: 'cliSocketMeter', sent: e.sent, cause: e });

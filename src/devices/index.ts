@@ -4,6 +4,7 @@ export { checkReply, checkChildReply, isReadRequest, replyError } from './check'
 export * from './smart';
 export * from './plug';
 export * from './plug-settings';
+export * from './switch';
 export * from './camera';
 export * from './identify';
 export * from './parse';

@@ -10,12 +10,17 @@ import { parseSettingChange, runsLast, settableSettings } from './camera-setting
 import type { SettableSetting } from './camera-settings';
 import { checkKeys, describeValue, inputError, isPlainObject, numberValue } from './input';
 import { MAX_COUNTDOWN_SECONDS } from './plug';
+import { parseBrightness } from './switch';
 
 export { describeValue } from './input';
 
-/** What a plug should do. `set` with `delaySeconds` arms a countdown. */
+/**
+ * What a plug should do. `set` with `delaySeconds` arms a countdown; `dim` sets a dimmer's
+ * brightness (src/devices/switch.ts), switching it on or off too when `on` is given.
+ */
 export type PlugCommand =
   | { type: 'set'; on: boolean; delaySeconds?: number }
+  | { type: 'dim'; brightness: number; on?: boolean }
   | { type: 'toggle' }
   | { type: 'status' }
   | { type: 'led'; on: boolean };
@@ -49,7 +54,8 @@ function plugWord(word: string): PlugCommand | undefined {
 
 /**
  * Reads a plug command from `msg.payload`: `true`/`false`, `1`/`0`, `"on"`/`"off"`/`"toggle"`/`"status"`
- * (any case, trimmed), `{on, delay?}`, `{led}` or `{action, delay?}`.
+ * (any case, trimmed), `{on, delay?}`, `{brightness, on?}` (dimmers; no delay with it), `{led}` or
+ * `{action, delay?}`.
  */
 export function parsePlugCommand(payload: unknown): PlugCommand {
   if (typeof payload === 'boolean') return { type: 'set', on: payload };
@@ -71,9 +77,17 @@ export function parsePlugCommand(payload: unknown): PlugCommand {
       return setCommand(cmd.on, delay);
     }
     if ('on' in payload) {
-      checkKeys(payload, ['on', 'delay'], { of: 'plugCommand' });
+      checkKeys(payload, ['on', 'delay', 'brightness'], { of: 'plugCommand' });
       if (typeof payload.on !== 'boolean') throw inputError('plugBoolean', { key: 'on', received: describeValue(payload.on) });
-      return setCommand(payload.on, parseDelay(payload.delay));
+      const delay = parseDelay(payload.delay);
+      if (payload.brightness === undefined) return setCommand(payload.on, delay);
+      const brightness = parseBrightness(payload.brightness);
+      if (delay !== undefined) throw inputError('brightnessNoDelay');
+      return { type: 'dim', brightness, on: payload.on };
+    }
+    if ('brightness' in payload) {
+      checkKeys(payload, ['brightness'], { of: 'plugCommand' });
+      return { type: 'dim', brightness: parseBrightness(payload.brightness) };
     }
     if ('led' in payload) {
       checkKeys(payload, ['led'], { of: 'plugCommand' });

@@ -46,6 +46,8 @@ export interface PlugInfo {
   hasEnergy?: boolean;
   /** Socket position on a strip (1-based), for children only. */
   position?: number;
+  /** Dimmers only (S500D, S505D; `brightness` in `get_device_info`): 1–100. */
+  brightness?: number;
   /**
    * Power strips only, when read through the strip itself: its sockets in position order. The
    * strip has no relay of its own (its sockets are the switchable units), so for a strip `on` is
@@ -165,6 +167,8 @@ export function parsePlugInfo(r: JsonObject, sockets?: readonly StripSocket[]): 
   else if (typeof r.overheat_status === 'string') info.overheated = r.overheat_status !== 'normal';
   const position = num(r.position);
   if (position !== undefined) info.position = position;
+  const brightness = num(r.brightness);
+  if (brightness !== undefined) info.brightness = brightness;
   if (sockets) info.sockets = sockets.map((s) => ({ ...s }));
   return info;
 }
@@ -299,7 +303,7 @@ export class Plug extends SmartDevice {
     const span = checkEnergyRequest(interval, range);
     const startMs = range?.start.getTime();
     await this.requireEnergy();
-    const time = await this.call('get_device_time');
+    const time = await this.deviceTime();
     const offset = (num(time.time_diff) ?? 0) * 60;
     const deviceNow = num(time.timestamp);
     if (span) return this.energyRange(interval, span.from, span.to, offset, deviceNow);
@@ -371,8 +375,13 @@ export class Plug extends SmartDevice {
     return { info: this.infoOf(info ?? (await this.call('get_device_info'))), powerW };
   }
 
+  /** The device clock (`get_device_time`) that energy history windows are aligned to. */
+  protected deviceTime(): Promise<JsonObject> {
+    return this.call('get_device_time');
+  }
+
   /** A {@link PlugInfo} from a `get_device_info` result, with `hasEnergy` when the components are known. */
-  protected infoOf(r: JsonObject): PlugInfo {
+  infoOf(r: JsonObject): PlugInfo {
     const info = parsePlugInfo(r);
     const energy = this.hasComponent('energy_monitoring');
     if (energy !== undefined) info.hasEnergy = energy;
@@ -409,6 +418,14 @@ export class Socket extends Plug {
 
   protected override canBatch(): boolean {
     return false;
+  }
+
+  /**
+   * The strip's clock, asked of the strip itself: a socket keeps none of its own (the P304M's
+   * sockets answer no `get_device_time` in their capture; family.md §5).
+   */
+  protected override deviceTime(): Promise<JsonObject> {
+    return super.call('get_device_time');
   }
 }
 
@@ -509,17 +526,35 @@ export class Strip extends SmartDevice {
    * listed on this connection, else read now). `hint` says how to choose a socket where the user is.
    */
   async switchRefusal(hint: HintKey = 'stripAddressSocket'): Promise<TapoError> {
-    let positions = this.facts.sockets?.map((s) => s.position);
-    if (positions === undefined) {
-      try {
-        positions = (await this.getSockets()).map((s) => s.position);
-      } catch {
-        positions = [];
-      }
-    }
+    const positions = await this.knownPositions();
     return positions.length > 0
       ? new TapoError('Input', 'stripChooseSocket', { params: { positions: positions.join(', ') }, hint, sent: false })
       : new TapoError('Input', 'stripChooseSocketAny', { hint, sent: false });
+  }
+
+  /**
+   * The refusal of an energy reading of the strip as a whole. A strip whose component list has
+   * `energy_monitoring` (P304M, P316M) meters per socket, and the P304M itself answers no energy
+   * method (family.md §5), so the user is asked to choose a socket (`Input`, naming the positions).
+   * A strip without that component (P300) has no meter at all (`Unsupported`).
+   */
+  async energyRefusal(hint: HintKey = 'stripAddressSocket'): Promise<TapoError> {
+    if (this.hasComponent('energy_monitoring') !== true) return noEnergyMeter();
+    const positions = await this.knownPositions();
+    return positions.length > 0
+      ? new TapoError('Input', 'stripEnergyChooseSocket', { params: { positions: positions.join(', ') }, hint, sent: false })
+      : new TapoError('Input', 'stripEnergyChooseSocketAny', { hint, sent: false });
+  }
+
+  /** The socket positions listed on this connection, else read now (none when the read fails). */
+  private async knownPositions(): Promise<number[]> {
+    const known = this.facts.sockets?.map((s) => s.position);
+    if (known !== undefined) return known;
+    try {
+      return (await this.getSockets()).map((s) => s.position);
+    } catch {
+      return [];
+    }
   }
 
   private socketObject(deviceId: string): Socket {
@@ -690,6 +725,18 @@ function noEnergyMeter(): TapoError {
 export function metered(device: Plug | Strip): Plug {
   if (device instanceof Strip) throw noEnergyMeter();
   return device;
+}
+
+/**
+ * The plug (or socket `socket` of a strip) whose meter to read, checked before any energy method
+ * is sent: a socket given for a device without sockets, or a socket the strip does not have, is
+ * refused as by {@link addressed}; a strip as a whole by {@link Strip.energyRefusal} (choose a
+ * socket when its sockets are metered, no meter otherwise).
+ */
+export async function meteredAt(device: Plug | Strip, socket: string | number | undefined, options: AddressOptions): Promise<Plug> {
+  const target = await addressed(device, socket, false, options);
+  if (target instanceof Strip) throw await target.energyRefusal(options.stripHint);
+  return target;
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
- * `tapo-plug-control`: switches a plug (or one socket of a strip) on, off, toggles it, arms a
- * countdown, sets its LED or reads its status, then answers the state read back AFTER the action.
+ * `tapo-plug-control`: switches a plug, a wall switch (or one socket of a strip) on, off, toggles
+ * it, arms a countdown, sets a dimmer's brightness, sets its LED or reads its status, then answers
+ * the state read back AFTER the action.
  *
  * A power strip has no relay of its own: switching it without a socket is refused before anything
  * is sent (whether the device is a strip is learnt once per connection, from the component list
@@ -10,7 +11,7 @@
  * are read first and answer the settings read back; a strip's settings are per socket.
  */
 import type { DeviceVerbs } from '../connection/device';
-import { addressed, parsePlugCommand, parsePlugSettingsCommand, runPlugSettings } from '../devices';
+import { addressed, parsePlugCommand, parsePlugSettingsCommand, runPlugSettings, setBrightness } from '../devices';
 import type { AddressOptions, PlugCommand, PlugInfo, PlugSettingsResult, StripSocket } from '../devices';
 import { firmwareAction, performFirmware } from './firmware';
 import { nodeError, attachDevice, findDevice, handleInput, requireKind } from './shared';
@@ -38,6 +39,8 @@ export interface PlugControlResult {
   countdown?: { on: boolean; delaySeconds: number };
   /** A power strip read as a whole: its sockets (then `on` means at least one socket is on). */
   sockets?: StripSocket[];
+  /** Dimmers (S500D, S505D): brightness 1–100. */
+  brightness?: number;
 }
 
 const CONFIG_ACTIONS = ['on', 'off', 'toggle', 'status'];
@@ -76,6 +79,12 @@ async function perform(verbs: DeviceVerbs, socket: string | number | undefined, 
       }
       break;
     }
+    case 'dim': {
+      // Refused before anything is set when the device does not dim (its component list, known once per connection).
+      const plug = await addressed(device, socket, true, ADDRESS_OPTIONS);
+      info = await setBrightness(plug, command.on === undefined ? { brightness: command.brightness } : { brightness: command.brightness, on: command.on });
+      break;
+    }
     case 'toggle':
       info = await (await addressed(device, socket, true, ADDRESS_OPTIONS)).toggle();
       break;
@@ -95,6 +104,7 @@ async function perform(verbs: DeviceVerbs, socket: string | number | undefined, 
   };
   if (countdown) result.countdown = countdown;
   if (info.sockets) result.sockets = info.sockets;
+  if (info.brightness !== undefined) result.brightness = info.brightness;
   return result;
 }
 

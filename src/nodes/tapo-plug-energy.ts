@@ -1,5 +1,6 @@
 /**
- * `tapo-plug-energy`: reads a plug's energy meter. Summary mode answers today's and this month's
+ * `tapo-plug-energy`: reads a plug's energy meter, or one socket's of a metered power strip
+ * (P304M, P316M: Socket setting or `msg.socket`, as in tapo-plug-control). Summary mode answers today's and this month's
  * figures (W, Wh, minutes); history mode answers hourly, daily or monthly buckets (Wh), for the
  * device's current window or a chosen range. It can poll on its own every N seconds, without an
  * inject node. Polling never repeats what repeating cannot fix: after a rejected password or a
@@ -8,8 +9,8 @@
  * error (no energy meter, a setting the device refuses) it stops until the next deploy; and a
  * configuration it cannot work with (a camera device, an invalid timeout) never starts it.
  */
-import { checkEnergyRequest, metered } from '../devices';
-import type { EnergyInterval } from '../devices';
+import { checkEnergyRequest, meteredAt } from '../devices';
+import type { AddressOptions, EnergyInterval } from '../devices';
 import type { DeviceVerbs } from '../connection/device';
 import type { ErrorKind } from '../protocol/errors';
 import {
@@ -25,6 +26,7 @@ import {
   requireKind,
 } from './shared';
 import type { DeviceConfigNode, Translate } from './shared';
+import { socketOf } from './tapo-plug-control';
 import type { NodeAPI, NodeDef, NodeInstance, NodeMessage } from './types';
 
 /** Summary, or one history interval. */
@@ -36,7 +38,12 @@ export interface PlugEnergyDef extends NodeDef {
   mode?: string;
   /** Poll period in seconds; 0 or empty = no polling. */
   poll?: number | string;
+  /** Strip socket (P304M, P316M): position, device id or name; empty for a single plug. */
+  socket?: string;
 }
+
+/** How this node words a socket for a plug, and a strip read as a whole (tapo-device catalog keys), as tapo-plug-control does. */
+const ADDRESS_OPTIONS: AddressOptions = { notStrip: 'notStripNode', stripHint: 'stripHintNode' };
 
 /** One resolved request: what to read and, for history, the window. */
 export interface EnergyRequest {
@@ -99,9 +106,13 @@ export function energyRequest(payload: unknown, configured: EnergyMode, t: Trans
   return request;
 }
 
-/** Reads what `request` asks for and returns the payload to send. */
-async function readEnergy(verbs: DeviceVerbs, request: EnergyRequest): Promise<unknown> {
-  const plug = metered(await verbs.smart());
+/**
+ * Reads what `request` asks for and returns the payload to send: of the plug, or of socket
+ * `socket` of a metered strip (each method wrapped in `control_child`). A socket the strip does not
+ * have, a socket for a plug, and a strip as a whole are refused before any energy method is sent.
+ */
+async function readEnergy(verbs: DeviceVerbs, socket: string | number | undefined, request: EnergyRequest): Promise<unknown> {
+  const plug = await meteredAt(await verbs.smart(), socket, ADDRESS_OPTIONS);
   if (request.mode === 'summary') {
     const usage = await plug.getEnergyUsage();
     return {
@@ -255,9 +266,10 @@ export default function register(RED: NodeAPI): void {
     const run = async (msg: NodeMessage, dev: DeviceConfigNode): Promise<void> => {
       requireKind(dev, 'plug', t);
       const request = energyRequest(msg.payload, configured, t);
+      const socket = socketOf(msg.socket, def.socket, t);
       // A range the device cannot answer is refused before anything is sent.
       if (request.mode !== 'summary') checkEnergyRequest(request.mode, request.start ? { start: request.start, ...(request.end ? { end: request.end } : {}) } : undefined);
-      msg.payload = await dev.run((verbs) => readEnergy(verbs, request));
+      msg.payload = await dev.run((verbs) => readEnergy(verbs, socket, request));
       if (msg.topic === undefined || msg.topic === '') msg.topic = dev.label;
     };
 

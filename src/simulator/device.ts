@@ -88,6 +88,8 @@ export interface StartDeviceOptions {
   password?: string;
   /** Load on an energy-monitoring plug, in watts. */
   loadWatts?: number;
+  /** Metered strips (P304M): load per socket while on, in watts, by position (index 0 = socket 1); default `loadWatts`. */
+  socketLoadWatts?: readonly number[];
   /** Device clock (default the real clock). */
   clock?: SimClock;
   /**
@@ -442,6 +444,7 @@ export class SimulatedDevice extends EventEmitter implements ControlTarget {
     this.logic = createLogic(this.fixture, {
       clock: this.clock,
       ...(options.loadWatts !== undefined ? { loadWatts: options.loadWatts } : {}),
+      ...(options.socketLoadWatts !== undefined ? { socketLoadWatts: options.socketLoadWatts } : {}),
       onReboot: () => {
         this.rebootRequested = true;
       },

@@ -130,7 +130,7 @@ const SCRUBBED_CHILD = /^SCRUBBED_CHILD_DEVICE_ID_(\d+)$/;
 /**
  * A dump with its placeholders replaced by realistic values derived from `name` alone, so that a
  * fixture always gives the same device. Names read like "Kitchen plug (P110)" (a room picked by
- * a hash, the kind, the model) and "Socket 2" for a strip's sockets, the location is the room,
+ * a hash, the kind — plug, power strip, switch (`SMART.TAPOSWITCH`) or camera —, the model) and "Socket 2" for a strip's sockets, the location is the room,
  * SSIDs "TP-Link_3F2A"; an all-zero id becomes as many hex digits of a SHA-256 of the fixture
  * name and the key (the same id wherever the key appears; a camera's `dev_id` is its
  * `device_id`); a MAC keeps its captured TP-Link OUI and gets three derived bytes (a strip's
@@ -146,7 +146,10 @@ export function unmaskFixture(name: string, data: SimJsonObject, family: SimFami
   const room = ROOMS[Number.parseInt(hex('room', 8), 16) % ROOMS.length] as string;
   const list = data.get_child_device_list;
   const strip = isObject(list) && Array.isArray(list.child_device_list) && list.child_device_list.length > 0;
-  const nickname = `${room} ${family === 'camera' ? 'camera' : strip ? 'power strip' : 'plug'} (${model})`;
+  const info = data.get_device_info;
+  const wallSwitch = isObject(info) && typeof info.type === 'string' && info.type.includes('SWITCH');
+  const kind = family === 'camera' ? 'camera' : strip ? 'power strip' : wallSwitch ? 'switch' : 'plug';
+  const nickname = `${room} ${kind} (${model})`;
   const stripId = hex('device_id:40', 40);
 
   const text = (value: string, key: string, holder: SimJsonObject, index: number | undefined): string | undefined => {

@@ -17,6 +17,9 @@ const ALL = [
   'P115(EU)_1.0_1.2.3',
   'P115(US)_1.0_1.1.3',
   'P300(EU)_1.0_1.0.15',
+  'P304M(UK)_1.0_1.0.3',
+  'S500D(US)_1.0_1.0.5',
+  'S505D(US)_1.0_1.1.0',
   'TC70_3.0_1.3.11',
 ];
 
@@ -48,6 +51,9 @@ describe('simulator fixtures', () => {
       'P110(EU)_1.0_1.2.3': ['smart', 'P110', 'passthrough'],
       'P100(US)_1.0.0_1.1.3': ['smart', 'P100', 'passthrough'],
       'P300(EU)_1.0_1.0.15': ['smart', 'P300', 'klap'],
+      'P304M(UK)_1.0_1.0.3': ['smart', 'P304M', 'klap'],
+      'S500D(US)_1.0_1.0.5': ['smart', 'S500D', 'passthrough'],
+      'S505D(US)_1.0_1.1.0': ['smart', 'S505D', 'klap'],
       'C210_2.0_1.3.11': ['camera', 'C210', 'camera-secure'],
       'C101(US)_5.0_1.4.3': ['camera', 'C101', 'tpap'],
       'TC70_3.0_1.3.11': ['camera', 'TC70', 'camera-secure'],

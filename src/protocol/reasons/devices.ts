@@ -55,7 +55,7 @@ export const DEVICE_REASONS = {
   delayOnlyOnOff: 'A delay applies only to the actions "on" and "off".',
   plugBoolean: 'Plug "__key__" must be true or false; got __received__.',
   plugCommandUnreadable:
-    'Cannot read a plug command from __received__; accepted: true/false, 1/0, "on", "off", "toggle", "status", {on: boolean, delay?: seconds}, {led: boolean} or {action: "on"|"off"|"toggle"|"status", delay?: seconds}.',
+    'Cannot read a plug command from __received__; accepted: true/false, 1/0, "on", "off", "toggle", "status", {on: boolean, delay?: seconds}, {brightness: 1 to 100, on?: boolean} (dimmers), {led: boolean} or {action: "on"|"off"|"toggle"|"status", delay?: seconds}.',
   cameraNamesUnreadable:
     'Cannot read camera setting names from __received__; send a name, a comma-separated list or an array of names (__settings__) or "all".',
   cameraSettingNamesUnknown: 'Unknown camera setting __names__; accepted: __settings__, all.',

@@ -20,23 +20,24 @@ import { PLUG_SETTINGS_HINTS, PLUG_SETTINGS_REASONS } from './plug-settings';
 import { PROTOCOL_HINTS, PROTOCOL_REASONS } from './protocol';
 import { SCAN_HINTS, SCAN_REASONS, SCAN_STATUSES } from './scan';
 import { SNAPSHOT_HINTS, SNAPSHOT_REASONS, SNAPSHOT_STATUSES } from './snapshot';
+import { SWITCH_HINTS, SWITCH_REASONS, SWITCH_STATUSES } from './switch';
 import type { ReasonParams } from './format';
 
 export { fillIn, placeholders } from './format';
 export type { ReasonParams } from './format';
 
 /** English text of every reason. */
-export const REASONS = { ...CODE_REASONS, ...CORE_REASONS, ...PROTOCOL_REASONS, ...MEDIA_REASONS, ...SNAPSHOT_REASONS, ...DEVICE_REASONS, ...LOCATE_REASONS, ...SCAN_REASONS, ...CAMERA_CATALOGUE_REASONS, ...ONBOARDING_REASONS, ...PLUG_SETTINGS_REASONS, ...FIRMWARE_REASONS, ...CLI_REASONS } as const;
+export const REASONS = { ...CODE_REASONS, ...CORE_REASONS, ...PROTOCOL_REASONS, ...MEDIA_REASONS, ...SNAPSHOT_REASONS, ...DEVICE_REASONS, ...LOCATE_REASONS, ...SCAN_REASONS, ...CAMERA_CATALOGUE_REASONS, ...ONBOARDING_REASONS, ...PLUG_SETTINGS_REASONS, ...SWITCH_REASONS, ...FIRMWARE_REASONS, ...CLI_REASONS } as const;
 /** A reason key. */
 export type ReasonKey = keyof typeof REASONS;
 
 /** English text of every hint. */
-export const HINTS = { ...CORE_HINTS, ...PROTOCOL_HINTS, ...MEDIA_HINTS, ...SNAPSHOT_HINTS, ...DEVICE_HINTS, ...LOCATE_HINTS, ...SCAN_HINTS, ...CAMERA_CATALOGUE_HINTS, ...ONBOARDING_HINTS, ...PLUG_SETTINGS_HINTS, ...FIRMWARE_HINTS, ...CLI_HINTS } as const;
+export const HINTS = { ...CORE_HINTS, ...PROTOCOL_HINTS, ...MEDIA_HINTS, ...SNAPSHOT_HINTS, ...DEVICE_HINTS, ...LOCATE_HINTS, ...SCAN_HINTS, ...CAMERA_CATALOGUE_HINTS, ...ONBOARDING_HINTS, ...PLUG_SETTINGS_HINTS, ...SWITCH_HINTS, ...FIRMWARE_HINTS, ...CLI_HINTS } as const;
 /** A hint key. */
 export type HintKey = keyof typeof HINTS;
 
 /** Short statuses of reasons that say what to do better than their kind's status (a node's red status). */
-export const STATUSES: Partial<Record<ReasonKey, string>> = { ...CODE_STATUSES, ...SNAPSHOT_STATUSES, ...DEVICE_STATUSES, ...SCAN_STATUSES, ...FIRMWARE_STATUSES };
+export const STATUSES: Partial<Record<ReasonKey, string>> = { ...CODE_STATUSES, ...SNAPSHOT_STATUSES, ...DEVICE_STATUSES, ...SCAN_STATUSES, ...SWITCH_STATUSES, ...FIRMWARE_STATUSES };
 
 /** True when `key` names a reason. */
 export function isReasonKey(key: string): key is ReasonKey {

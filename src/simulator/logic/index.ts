@@ -17,6 +17,7 @@ export type { PlugSettingsHost, PlugSettingsState } from './plug-settings';
 export { MANUAL_CLOCK_DEFAULT_START, ManualClock, systemClock } from './clock';
 export { MethodError } from './json';
 export { DOWNLOAD_STEP, FirmwareLogic, parseFirmwareUpdate } from './firmware';
+export { MAX_BRIGHTNESS, MIN_BRIGHTNESS } from './switch';
 export type { SimFirmwarePhase, SimFirmwareUpdate } from './firmware';
 
 /** Options for `createLogic`. */
@@ -24,6 +25,8 @@ export interface CreateLogicOptions {
   clock: SimClock;
   /** Watts drawn by an energy-monitoring plug while on (default 60). Ignored for cameras. */
   loadWatts?: number;
+  /** Metered strips (P304M): watts per socket while on, by position (index 0 = socket 1); default `loadWatts`. */
+  socketLoadWatts?: readonly number[];
   /** Called when the client reboots the device. */
   onReboot?: () => void;
   /** Called when a firmware download completes (the device installs it and reboots). */
@@ -37,6 +40,9 @@ export function createLogic(fixture: LoadedFixture, options: CreateLogicOptions)
     ...(options.onFirmwareInstall !== undefined ? { onFirmwareInstall: options.onFirmwareInstall } : {}),
   };
   if (fixture.family === 'camera') return new CameraLogic(fixture.data, { clock: options.clock, ...onReboot });
-  const loadWatts = options.loadWatts !== undefined ? { loadWatts: options.loadWatts } : {};
+  const loadWatts = {
+    ...(options.loadWatts !== undefined ? { loadWatts: options.loadWatts } : {}),
+    ...(options.socketLoadWatts !== undefined ? { socketLoadWatts: options.socketLoadWatts } : {}),
+  };
   return new PlugLogic(fixture.data, { clock: options.clock, ...loadWatts, ...onReboot });
 }

@@ -1,5 +1,6 @@
 /**
- * The functional side of a SMART plug or power strip (P100, P110, P115, P300 …), behind whatever
+ * The functional side of a SMART plug, power strip or wall switch (P100, P110, P115, P300, P304M,
+ * S500D … ; dimmer brightness in ./switch.ts), behind whatever
  * transport the simulated device speaks. Follows ../shared/protocol/methods-plug.md.
  *
  * Every method the fixture captured answers with its captured `result` (a deep copy), overlaid
@@ -17,6 +18,7 @@ import type { SimFirmwareUpdate } from './firmware';
 import { MethodError, clone, isObject, isUnsafeKey, own } from './json';
 import { PlugSettingsLogic } from './plug-settings';
 import type { PlugSettingsState } from './plug-settings';
+import { checkBrightness, isDimmable } from './switch';
 
 const UNKNOWN_METHOD = -1002;
 const JSON_DECODE_FAIL = -1003;
@@ -42,6 +44,13 @@ export interface PlugLogicOptions {
   clock: SimClock;
   /** Watts drawn while the relay is on (energy-monitoring models only). Default 60. */
   loadWatts?: number;
+  /**
+   * Metered strips (P304M): watts drawn by each socket while on, by position (index 0 = socket 1).
+   * A socket not listed draws `loadWatts`.
+   */
+  socketLoadWatts?: readonly number[];
+  /** Set by a strip on the logic of each of its sockets. */
+  socket?: boolean;
   /** Called when the client asks the device to reboot (`device_reboot`). */
   onReboot?: () => void;
   /** Entries per `get_child_device_list` page (strips). Default 10. */
@@ -84,6 +93,8 @@ export interface PlugState {
   monthRuntimeMin: number;
   /** Strips only, in the order the device lists them. */
   children?: PlugChildState[];
+  /** Dimmers only (S500D, S505D): brightness 1…100. */
+  brightness?: number;
 }
 
 interface CountdownRule {
@@ -132,6 +143,8 @@ export class PlugLogic implements DeviceLogic {
   private readonly info: SimJsonObject;
   private readonly hasRelay: boolean;
   private readonly energyCapable: boolean;
+  private readonly dimmable: boolean;
+  private readonly isSocket: boolean;
   private readonly tzOffsetMs: number;
 
   private on: boolean;
@@ -171,9 +184,13 @@ export class PlugLogic implements DeviceLogic {
 
     const components = this.componentIds();
     this.settings = new PlugSettingsLogic({ clock: this.clock, components, captured: this.captured, info: this.info });
-    this.energyCapable = components.has('energy_monitoring');
-    this.countdownSupported = components.has('countdown') || isObject(this.captured.get_countdown_rules);
     this.hasRelay = typeof this.info.device_on === 'boolean';
+    // A strip as a whole meters nothing of its own unless it was captured answering (the P304M
+    // lists energy_monitoring but its dump has no get_energy_usage; family.md §5): its sockets do.
+    this.energyCapable = components.has('energy_monitoring') && (this.hasRelay || isObject(this.captured.get_energy_usage));
+    this.dimmable = isDimmable(components);
+    this.isSocket = options.socket === true;
+    this.countdownSupported = components.has('countdown') || isObject(this.captured.get_countdown_rules);
 
     const now = this.clock.now();
     const timeDiff = num(this.info.time_diff, isObject(this.captured.get_device_time) ? num(this.captured.get_device_time.time_diff) : 0);
@@ -214,7 +231,17 @@ export class PlugLogic implements DeviceLogic {
         const dump: SimJsonObject = isObject(fromDump) ? clone(fromDump) : {};
         if (!isObject(dump.get_device_info) && listedInfo !== undefined) dump.get_device_info = clone(listedInfo);
         if (!isObject(dump.get_device_info)) continue;
-        this.children.set(id, new PlugLogic(dump, { clock: this.clock, ...(this.onReboot !== undefined ? { onReboot: this.onReboot } : {}) }));
+        const position = num(dump.get_device_info.position);
+        const load = options.socketLoadWatts?.[position - 1] ?? options.loadWatts;
+        this.children.set(
+          id,
+          new PlugLogic(dump, {
+            clock: this.clock,
+            socket: true,
+            ...(load !== undefined ? { loadWatts: load } : {}),
+            ...(this.onReboot !== undefined ? { onReboot: this.onReboot } : {}),
+          }),
+        );
         this.childOrder.push(id);
       }
     }
@@ -238,6 +265,7 @@ export class PlugLogic implements DeviceLogic {
       todayRuntimeMin: Math.floor(today.runtime / 60_000),
       monthRuntimeMin: Math.floor(month.runtime / 60_000),
     };
+    if (this.dimmable && typeof this.info.brightness === 'number') s.brightness = this.info.brightness;
     if (this.childOrder.length > 0) {
       s.children = this.childOrder.map((id) => {
         const child = this.children.get(id)!;
@@ -470,6 +498,8 @@ export class PlugLogic implements DeviceLogic {
         defaults = this.settings.defaultStatesOf(v);
       } else if (k === 'device_on') {
         if (!this.hasRelay || typeof v !== 'boolean') throw new MethodError(PARAMS_ERROR, 'device_on must be boolean');
+      } else if (k === 'brightness' && this.dimmable) {
+        checkBrightness(v);
       } else if (k === 'nickname') {
         nickname = typeof v === 'string' ? decodeBase64Text(v) : undefined;
         if (nickname === undefined) throw new MethodError(PARAMS_ERROR, 'nickname must be base64');
@@ -486,6 +516,9 @@ export class PlugLogic implements DeviceLogic {
   }
 
   private deviceTime(): SimJsonObject {
+    // A strip's socket keeps no clock of its own unless one was captured (the P304M's sockets were
+    // not; the strip answers for them) [inferred from the fixture].
+    if (this.isSocket && !isObject(this.captured.get_device_time)) throw new MethodError(UNKNOWN_METHOD, 'get_device_time: ask the strip');
     const captured = isObject(this.captured.get_device_time) ? clone(this.captured.get_device_time) : {};
     captured.timestamp = Math.floor(this.clock.now() / 1000);
     captured.time_diff = this.tzOffsetMs / 60_000;
@@ -763,7 +796,9 @@ export class PlugLogic implements DeviceLogic {
     out.month_runtime = Math.floor(month.runtime / 60_000);
     out.today_energy = Math.floor(today.energy / WMS_PER_WH);
     out.month_energy = Math.floor(month.energy / WMS_PER_WH);
-    out.current_power = this.on ? Math.round(this.loadWatts * 1000) : 0;
+    // The P304M's sockets leave current_power out (get_current_power, in W, has it; family.md §5).
+    const captured = this.captured.get_energy_usage;
+    if (!isObject(captured) || Object.hasOwn(captured, 'current_power')) out.current_power = this.on ? Math.round(this.loadWatts * 1000) : 0;
     out.local_time = this.localTime(now);
     return out;
   }
