@@ -146,7 +146,11 @@ export function unmaskFixture(name: string, data: SimJsonObject, family: SimFami
   const room = ROOMS[Number.parseInt(hex('room', 8), 16) % ROOMS.length] as string;
   const list = data.get_child_device_list;
   const strip = isObject(list) && Array.isArray(list.child_device_list) && list.child_device_list.length > 0;
-  const nickname = `${room} ${family === 'camera' ? 'camera' : strip ? 'power strip' : 'plug'} (${model})`;
+  const info = data.get_device_info;
+  const bulb = isObject(info) && typeof info.type === 'string' && /BULB/i.test(info.type);
+  const lightStrip = bulb && JSON.stringify(data.component_nego ?? null).includes('"light_strip"');
+  const kind = family === 'camera' ? 'camera' : strip ? 'power strip' : lightStrip ? 'light strip' : bulb ? 'bulb' : 'plug';
+  const nickname = `${room} ${kind} (${model})`;
   const stripId = hex('device_id:40', 40);
 
   const text = (value: string, key: string, holder: SimJsonObject, index: number | undefined): string | undefined => {

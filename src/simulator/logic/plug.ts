@@ -15,6 +15,8 @@ import type { DeviceLogic, SimClock, SimJson, SimJsonObject } from '../types';
 import { FirmwareLogic } from './firmware';
 import type { SimFirmwareUpdate } from './firmware';
 import { MethodError, clone, isObject, isUnsafeKey, own } from './json';
+import { LightLogic } from './light';
+import type { LightSimState } from './light';
 import { PlugSettingsLogic } from './plug-settings';
 import type { PlugSettingsState } from './plug-settings';
 
@@ -157,6 +159,8 @@ export class PlugLogic implements DeviceLogic {
   private readonly settings: PlugSettingsLogic;
   /** The firmware update (offer, download, install: logic/firmware.ts). */
   readonly firmware: FirmwareLogic;
+  /** Bulbs and light strips: brightness, colour, effects, gradual on/off (logic/light.ts). */
+  private readonly light: LightLogic | undefined;
 
   /** `data` is a fixture dump (or one child's entry of `child_devices`). */
   constructor(data: SimJsonObject, options: PlugLogicOptions) {
@@ -174,6 +178,8 @@ export class PlugLogic implements DeviceLogic {
     this.energyCapable = components.has('energy_monitoring');
     this.countdownSupported = components.has('countdown') || isObject(this.captured.get_countdown_rules);
     this.hasRelay = typeof this.info.device_on === 'boolean';
+    const versions = this.componentVersions();
+    this.light = LightLogic.isLight(this.info, versions) ? new LightLogic(this.captured, this.info, versions) : undefined;
 
     const now = this.clock.now();
     const timeDiff = num(this.info.time_diff, isObject(this.captured.get_device_time) ? num(this.captured.get_device_time.time_diff) : 0);
@@ -252,6 +258,11 @@ export class PlugLogic implements DeviceLogic {
   get settingsState(): PlugSettingsState {
     this.settle();
     return this.settings.state;
+  }
+
+  /** Live light state (bulbs and light strips only) for assertions. */
+  get lightState(): LightSimState | undefined {
+    return this.light?.state;
   }
 
   /** Changes the load drawn while on (energy from now on uses the new figure). */
@@ -393,6 +404,7 @@ export class PlugLogic implements DeviceLogic {
         return this.firmware.downloadState(isObject(captured) ? captured : undefined);
       }
       default:
+        if (this.light !== undefined && LightLogic.METHODS.has(method)) return this.light.dispatch(method, params);
         if (PlugSettingsLogic.METHODS.has(method)) return this.settings.dispatch(method, params);
         return this.generic(method, params);
     }
@@ -424,6 +436,17 @@ export class PlugLogic implements DeviceLogic {
       }
     }
     for (const [k, v] of Object.entries(params)) target[k] = clone(v);
+  }
+
+  private componentVersions(): Map<string, number> {
+    const out = new Map<string, number>();
+    const nego = this.captured.component_nego;
+    if (isObject(nego) && Array.isArray(nego.component_list)) {
+      for (const c of nego.component_list) {
+        if (isObject(c) && typeof c.id === 'string') out.set(c.id, typeof c.ver_code === 'number' ? c.ver_code : 0);
+      }
+    }
+    return out;
   }
 
   private componentIds(): Set<string> {
@@ -464,9 +487,12 @@ export class PlugLogic implements DeviceLogic {
     if (keys.length === 0) throw new MethodError(PARAMS_ERROR, 'set_device_info needs params');
     let nickname: string | undefined;
     let defaults: SimJsonObject | undefined;
+    const applyLight = this.light?.prepare(params);
     for (const k of keys) {
       const v = params[k];
-      if (k === 'default_states') {
+      if (applyLight !== undefined && LightLogic.KEYS.has(k)) {
+        continue;
+      } else if (k === 'default_states') {
         defaults = this.settings.defaultStatesOf(v);
       } else if (k === 'device_on') {
         if (!this.hasRelay || typeof v !== 'boolean') throw new MethodError(PARAMS_ERROR, 'device_on must be boolean');
@@ -477,7 +503,9 @@ export class PlugLogic implements DeviceLogic {
         throw new MethodError(PARAMS_ERROR, `set_device_info: unsupported field ${k}`);
       }
     }
+    applyLight?.();
     for (const [k, v] of Object.entries(params)) {
+      if (applyLight !== undefined && LightLogic.KEYS.has(k)) continue;
       if (k === 'device_on') this.setRelay(v === true, this.clock.now());
       else if (k === 'nickname') this.nickname = nickname!;
       else if (k === 'default_states') this.info.default_states = defaults!;
