@@ -35,6 +35,8 @@ import { EventEmitter } from 'node:events';
 import { Camera } from '../devices/camera';
 import type { CameraFacts } from '../devices/camera';
 import { identify } from '../devices/identify';
+import { openLight } from '../devices/light';
+import type { Light } from '../devices/light';
 import { openSmart } from '../devices/plug';
 import type { Plug, Strip } from '../devices/plug';
 import type { Requester, RequestOptions } from '../devices/requester';
@@ -60,6 +62,8 @@ export interface DeviceVerbs {
   readonly requester: Requester;
   /** The SMART device as what it is: a plug, or a power strip (learnt once per connection). */
   smart(): Promise<Plug | Strip>;
+  /** The SMART device as a bulb or light strip; refused (Input) when it is not one (learnt once per connection). */
+  light(): Promise<Light>;
   /** The camera verbs. */
   camera(): Camera;
 }
@@ -558,6 +562,11 @@ function verbsFor(requester: Requester, facts: DeviceFacts): DeviceVerbs {
     requester,
     smart: async () => {
       const device = await openSmart(requester, facts.terminalUuid !== undefined ? { facts: facts.smart, terminalUuid: facts.terminalUuid } : { facts: facts.smart });
+      facts.terminalUuid ??= device.terminalUuid;
+      return device;
+    },
+    light: async () => {
+      const device = await openLight(requester, facts.terminalUuid !== undefined ? { facts: facts.smart, terminalUuid: facts.terminalUuid } : { facts: facts.smart });
       facts.terminalUuid ??= device.terminalUuid;
       return device;
     },

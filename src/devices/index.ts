@@ -3,6 +3,7 @@ export * from './requester';
 export { checkReply, checkChildReply, isReadRequest, replyError } from './check';
 export * from './smart';
 export * from './plug';
+export * from './light';
 export * from './plug-settings';
 export * from './switch';
 export * from './camera';

@@ -14,6 +14,7 @@
 import { randomUUID } from 'node:crypto';
 import { TapoError, errorFromCode } from '../protocol/errors';
 import type { JsonObject, JsonValue } from '../protocol/types';
+import type { LightFacts } from './light';
 import type { Requester } from './requester';
 import { arr, checkReply, isReadMethod, malformed, num, obj, replyError, replyFailure, responseFor, str } from './check';
 
@@ -29,6 +30,8 @@ export interface SmartFacts {
   sockets?: { position: number; deviceId: string }[];
   /** What was learnt about each socket of a strip, by child id. */
   children?: Map<string, SmartFacts>;
+  /** Whether the device is a bulb or light strip, and its model (to say so); undefined until learnt (light.ts). */
+  light?: LightFacts;
 }
 
 /** One method of a batch. */
@@ -186,6 +189,11 @@ export class SmartDevice {
       if (info !== undefined) return info;
     }
     return this.call('get_device_info');
+  }
+
+  /** Keeps a `get_device_info` result read in this operation for its next {@link deviceInfo}. */
+  protected prime(info: JsonObject): void {
+    this.primedInfo = info;
   }
 
   /** True unless the LED rule is `never` (the LED may still be dark in night mode). */

@@ -299,6 +299,8 @@ export function fail(node: NodeInstance, device: DeviceConfigNode, err: unknown,
 export interface InputHooks {
   /** Called as each message arrives, before it is checked (e.g. to resume a paused poll). */
   onMessage?: () => void;
+  /** The status to show after a message succeeded (default: the device's connection status). */
+  successStatus?: (msg: NodeMessage) => NodeStatus | undefined;
 }
 
 /**
@@ -334,7 +336,7 @@ export function handleInput(
     Promise.resolve()
       .then(() => operation(msg, device))
       .then(() => {
-        if (!closed) node.status(device.currentStatus());
+        if (!closed) node.status(hooks.successStatus?.(msg) ?? device.currentStatus());
         send(msg);
       })
       .then(

@@ -148,7 +148,9 @@ export function unmaskFixture(name: string, data: SimJsonObject, family: SimFami
   const strip = isObject(list) && Array.isArray(list.child_device_list) && list.child_device_list.length > 0;
   const info = data.get_device_info;
   const wallSwitch = isObject(info) && typeof info.type === 'string' && info.type.includes('SWITCH');
-  const kind = family === 'camera' ? 'camera' : strip ? 'power strip' : wallSwitch ? 'switch' : 'plug';
+  const bulb = isObject(info) && typeof info.type === 'string' && /BULB/i.test(info.type);
+  const lightStrip = bulb && JSON.stringify(data.component_nego ?? null).includes('"light_strip"');
+  const kind = family === 'camera' ? 'camera' : strip ? 'power strip' : wallSwitch ? 'switch' : lightStrip ? 'light strip' : bulb ? 'bulb' : 'plug';
   const nickname = `${room} ${kind} (${model})`;
   const stripId = hex('device_id:40', 40);
 

@@ -42,6 +42,7 @@ const root = path.resolve(__dirname, '../..');
 const PALETTE_LABELS: Record<string, string> = {
   'tapo-plug-control': 'plug switch',
   'tapo-plug-energy': 'plug energy',
+  'tapo-light': 'light',
   'tapo-camera-get': 'camera read',
   'tapo-camera-do': 'camera action',
   'tapo-event': 'events',

@@ -43,6 +43,7 @@ export const root = path.resolve(__dirname, '../..');
 export const nodeModules: unknown[] = [
   'tapo-device',
   'tapo-plug-control',
+  'tapo-light',
   'tapo-plug-energy',
   'tapo-camera-get',
   'tapo-camera-do',

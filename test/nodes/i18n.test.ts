@@ -15,7 +15,7 @@ import { ERROR_KINDS } from '../../src/protocol/errors';
 import { HINTS, REASONS, STATUSES } from '../../src/protocol/reasons';
 
 const root = path.resolve(__dirname, '../..');
-const TYPES = ['tapo-device', 'tapo-plug-control', 'tapo-plug-energy', 'tapo-camera-get', 'tapo-camera-do', 'tapo-event'];
+const TYPES = ['tapo-device', 'tapo-plug-control', 'tapo-plug-energy', 'tapo-light', 'tapo-camera-get', 'tapo-camera-do', 'tapo-event'];
 const ACTION_TYPES = TYPES.filter((type) => type !== 'tapo-device');
 
 /**
@@ -42,6 +42,7 @@ const PREFIXES: Record<string, string[]> = {
   'tapo-camera-get.mode.': ['snapshot', 'rtsp'],
   'tapo-camera-get.setting.': ['deviceInfo', 'privacyMode', 'led', 'motionDetection', 'personDetection', 'nightVision', 'alarm', 'presets', 'sdCard', 'time', 'connection', 'wan', 'videoQuality', 'imageFlip', 'targetTracking', 'mediaEncryption', 'diagnoseMode', 'components', 'userId'],
   'tapo-plug-control.nodeLabel.action.': ['payload', 'on', 'off', 'toggle', 'status'],
+  'tapo-light.nodeLabel.action.': ['payload', 'on', 'off', 'toggle', 'status'],
   'tapo-plug-energy.nodeLabel.mode.': ['summary', 'hourly', 'daily', 'monthly'],
   'tapo-camera-do.nodeLabel.change.': ['privacyMode', 'led', 'motionDetection', 'personDetection', 'nightVision', 'alarm', 'imageFlip', 'targetTracking', 'mediaEncryption', 'move', 'step', 'preset', 'savePreset', 'deletePreset', 'reboot', 'raw'],
   'tapo-event.event.': ['motion', 'person', 'vehicle', 'pet', 'lineCross', 'intrusion', 'tamper', 'babyCry', 'ring', 'on', 'off', 'power'],

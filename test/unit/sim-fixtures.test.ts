@@ -10,6 +10,10 @@ const ALL = [
   'C210(EU)_2.0_1.4.3',
   'C210_2.0_1.3.11',
   'D130(US)_1.0_1.1.9',
+  'L510E(US)_3.0_1.1.2',
+  'L530E(EU)_3.0_1.1.0',
+  'L900-5(EU)_1.0_1.1.0',
+  'L930-5(EU)_1.0_1.2.5',
   'P100(US)_1.0.0_1.1.3',
   'P100(US)_1.0.0_1.4.0',
   'P110(EU)_1.0_1.2.3',
@@ -58,6 +62,8 @@ describe('simulator fixtures', () => {
       'C101(US)_5.0_1.4.3': ['camera', 'C101', 'tpap'],
       'TC70_3.0_1.3.11': ['camera', 'TC70', 'camera-secure'],
       'D130(US)_1.0_1.1.9': ['camera', 'D130', 'camera-secure'],
+      'L510E(US)_3.0_1.1.2': ['smart', 'L510', 'klap'],
+      'L930-5(EU)_1.0_1.2.5': ['smart', 'L930', 'klap'],
     };
     for (const [name, [family, model, scheme]] of Object.entries(expected)) {
       const f = loadFixture(name);

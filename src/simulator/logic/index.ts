@@ -12,6 +12,8 @@ export { CameraLogic, MOVE_STEP, PAN_LIMIT, TILT_LIMIT } from './camera';
 export type { CameraLogicOptions, CameraPreset, CameraState } from './camera';
 export { DEFAULT_CHILD_PAGE_SIZE, DEFAULT_LOAD_WATTS, PlugLogic } from './plug';
 export type { PlugChildState, PlugCountdownState, PlugLogicOptions, PlugState } from './plug';
+export { LightLogic } from './light';
+export type { LightSimState } from './light';
 export { DEFAULT_SCHEDULE_PAGE_SIZE, PlugSettingsLogic } from './plug-settings';
 export type { PlugSettingsHost, PlugSettingsState } from './plug-settings';
 export { MANUAL_CLOCK_DEFAULT_START, ManualClock, systemClock } from './clock';

@@ -16,6 +16,8 @@ import type { DeviceLogic, SimClock, SimJson, SimJsonObject } from '../types';
 import { FirmwareLogic } from './firmware';
 import type { SimFirmwareUpdate } from './firmware';
 import { MethodError, clone, isObject, isUnsafeKey, own } from './json';
+import { LightLogic } from './light';
+import type { LightSimState } from './light';
 import { PlugSettingsLogic } from './plug-settings';
 import type { PlugSettingsState } from './plug-settings';
 import { checkBrightness, isDimmable } from './switch';
@@ -170,6 +172,8 @@ export class PlugLogic implements DeviceLogic {
   private readonly settings: PlugSettingsLogic;
   /** The firmware update (offer, download, install: logic/firmware.ts). */
   readonly firmware: FirmwareLogic;
+  /** Bulbs and light strips: brightness, colour, effects, gradual on/off (logic/light.ts). */
+  private readonly light: LightLogic | undefined;
 
   /** `data` is a fixture dump (or one child's entry of `child_devices`). */
   constructor(data: SimJsonObject, options: PlugLogicOptions) {
@@ -191,6 +195,8 @@ export class PlugLogic implements DeviceLogic {
     this.dimmable = isDimmable(components);
     this.isSocket = options.socket === true;
     this.countdownSupported = components.has('countdown') || isObject(this.captured.get_countdown_rules);
+    const versions = this.componentVersions();
+    this.light = LightLogic.isLight(this.info, versions) ? new LightLogic(this.captured, this.info, versions) : undefined;
 
     const now = this.clock.now();
     const timeDiff = num(this.info.time_diff, isObject(this.captured.get_device_time) ? num(this.captured.get_device_time.time_diff) : 0);
@@ -280,6 +286,11 @@ export class PlugLogic implements DeviceLogic {
   get settingsState(): PlugSettingsState {
     this.settle();
     return this.settings.state;
+  }
+
+  /** Live light state (bulbs and light strips only) for assertions. */
+  get lightState(): LightSimState | undefined {
+    return this.light?.state;
   }
 
   /** Changes the load drawn while on (energy from now on uses the new figure). */
@@ -421,6 +432,7 @@ export class PlugLogic implements DeviceLogic {
         return this.firmware.downloadState(isObject(captured) ? captured : undefined);
       }
       default:
+        if (this.light !== undefined && LightLogic.METHODS.has(method)) return this.light.dispatch(method, params);
         if (PlugSettingsLogic.METHODS.has(method)) return this.settings.dispatch(method, params);
         return this.generic(method, params);
     }
@@ -452,6 +464,17 @@ export class PlugLogic implements DeviceLogic {
       }
     }
     for (const [k, v] of Object.entries(params)) target[k] = clone(v);
+  }
+
+  private componentVersions(): Map<string, number> {
+    const out = new Map<string, number>();
+    const nego = this.captured.component_nego;
+    if (isObject(nego) && Array.isArray(nego.component_list)) {
+      for (const c of nego.component_list) {
+        if (isObject(c) && typeof c.id === 'string') out.set(c.id, typeof c.ver_code === 'number' ? c.ver_code : 0);
+      }
+    }
+    return out;
   }
 
   private componentIds(): Set<string> {
@@ -492,9 +515,12 @@ export class PlugLogic implements DeviceLogic {
     if (keys.length === 0) throw new MethodError(PARAMS_ERROR, 'set_device_info needs params');
     let nickname: string | undefined;
     let defaults: SimJsonObject | undefined;
+    const applyLight = this.light?.prepare(params);
     for (const k of keys) {
       const v = params[k];
-      if (k === 'default_states') {
+      if (applyLight !== undefined && LightLogic.KEYS.has(k)) {
+        continue;
+      } else if (k === 'default_states') {
         defaults = this.settings.defaultStatesOf(v);
       } else if (k === 'device_on') {
         if (!this.hasRelay || typeof v !== 'boolean') throw new MethodError(PARAMS_ERROR, 'device_on must be boolean');
@@ -507,7 +533,9 @@ export class PlugLogic implements DeviceLogic {
         throw new MethodError(PARAMS_ERROR, `set_device_info: unsupported field ${k}`);
       }
     }
+    applyLight?.();
     for (const [k, v] of Object.entries(params)) {
+      if (applyLight !== undefined && LightLogic.KEYS.has(k)) continue;
       if (k === 'device_on') this.setRelay(v === true, this.clock.now());
       else if (k === 'nickname') this.nickname = nickname!;
       else if (k === 'default_states') this.info.default_states = defaults!;
