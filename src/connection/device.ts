@@ -34,6 +34,8 @@ import { openSmart } from '../devices/plug';
 import type { Plug, Strip } from '../devices/plug';
 import type { Requester, RequestOptions } from '../devices/requester';
 import type { SmartFacts } from '../devices/smart';
+import { openHub } from '../devices/hub';
+import type { Hub, HubFacts, SmartHub } from '../devices/hub';
 import { checkFirmware, followUpdate, startUpdate } from '../devices/firmware';
 import type { FirmwareCheck, FirmwareProgress, FirmwareUpdateResult } from '../devices/firmware';
 import { streamUrls, takeSnapshot } from '../devices/snapshot';
@@ -57,6 +59,8 @@ export interface DeviceVerbs {
   smart(): Promise<Plug | Strip>;
   /** The camera verbs. */
   camera(): Camera;
+  /** The hub (H100 on the SMART protocol, H200 on the camera protocol), or undefined when the device is not a hub (learnt once per connection). */
+  hub(): Promise<Hub | undefined>;
 }
 
 /** Options of {@link TapoDevice.run}. */
@@ -124,6 +128,8 @@ const PRIVACY_CHECK_MS = 2_000;
 interface DeviceFacts {
   smart: SmartFacts;
   camera: CameraFacts;
+  /** Whether the device is a hub, and its children's positions. */
+  hub: HubFacts;
   /** The SMART terminal id used by every envelope of this connection. */
   terminalUuid: string | undefined;
 }
@@ -258,7 +264,7 @@ export class TapoDevice<U extends object = object> extends EventEmitter {
       const jobOptions: RequestOptions = { timeoutMs: attempt === 0 ? total : Math.max(1, deadline - performance.now()) };
       if (options.signal) jobOptions.signal = options.signal;
       try {
-        return await connection.exclusive((requester) => operation(verbsFor(this.tracked(requester, track), facts)), jobOptions);
+        return await connection.exclusive((requester) => operation(verbsFor(this.tracked(requester, track), facts, this.options.kind)), jobOptions);
       } catch (e) {
         if (attempt > 0 || !(e instanceof TapoError) || options.signal?.aborted === true) throw e;
         // Rule 6: run it again only when nothing that may have acted would be done twice.
@@ -536,12 +542,17 @@ function within<T>(promise: Promise<T>, ms: number, signal: AbortSignal | undefi
 }
 
 function freshFacts(): DeviceFacts {
-  return { smart: {}, camera: {}, terminalUuid: undefined };
+  return { smart: {}, camera: {}, hub: {}, terminalUuid: undefined };
 }
 
 /** The verbs of one operation: device objects over its requester, sharing the connection's facts. */
-function verbsFor(requester: Requester, facts: DeviceFacts): DeviceVerbs {
+function verbsFor(requester: Requester, facts: DeviceFacts, kind: ConnectionOptions['kind']): DeviceVerbs {
   return {
+    hub: async () => {
+      const hub = await openHub(requester, kind, facts.hub, facts.terminalUuid !== undefined ? { facts: facts.smart, terminalUuid: facts.terminalUuid } : { facts: facts.smart });
+      if (hub !== undefined && hub.protocol === 'smart') facts.terminalUuid ??= (hub as SmartHub).device.terminalUuid;
+      return hub;
+    },
     requester,
     smart: async () => {
       const device = await openSmart(requester, facts.terminalUuid !== undefined ? { facts: facts.smart, terminalUuid: facts.terminalUuid } : { facts: facts.smart });
