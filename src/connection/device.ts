@@ -34,8 +34,8 @@ import { openSmart } from '../devices/plug';
 import type { Plug, Strip } from '../devices/plug';
 import type { Requester, RequestOptions } from '../devices/requester';
 import type { SmartFacts } from '../devices/smart';
-import { openHub } from '../devices/hub';
-import type { Hub, HubFacts, SmartHub } from '../devices/hub';
+import { SmartHub, notHub, openHub } from '../devices/hub';
+import type { Hub, HubFacts } from '../devices/hub';
 import { checkFirmware, followUpdate, startUpdate } from '../devices/firmware';
 import type { FirmwareCheck, FirmwareProgress, FirmwareUpdateResult } from '../devices/firmware';
 import { streamUrls, takeSnapshot } from '../devices/snapshot';
@@ -61,6 +61,8 @@ export interface DeviceVerbs {
   camera(): Camera;
   /** The hub (H100 on the SMART protocol, H200 on the camera protocol), or undefined when the device is not a hub (learnt once per connection). */
   hub(): Promise<Hub | undefined>;
+  /** The hub, or an `Input` error (`notHub`, unsent beyond what told it apart) when the device is not one. */
+  requireHub(): Promise<Hub>;
 }
 
 /** Options of {@link TapoDevice.run}. */
@@ -547,11 +549,17 @@ function freshFacts(): DeviceFacts {
 
 /** The verbs of one operation: device objects over its requester, sharing the connection's facts. */
 function verbsFor(requester: Requester, facts: DeviceFacts, kind: ConnectionOptions['kind']): DeviceVerbs {
+  const hub = async (): Promise<Hub | undefined> => {
+    const found = await openHub(requester, kind, facts.hub, facts.terminalUuid !== undefined ? { facts: facts.smart, terminalUuid: facts.terminalUuid } : { facts: facts.smart });
+    if (found instanceof SmartHub) facts.terminalUuid ??= found.device.terminalUuid;
+    return found;
+  };
   return {
-    hub: async () => {
-      const hub = await openHub(requester, kind, facts.hub, facts.terminalUuid !== undefined ? { facts: facts.smart, terminalUuid: facts.terminalUuid } : { facts: facts.smart });
-      if (hub !== undefined && hub.protocol === 'smart') facts.terminalUuid ??= (hub as SmartHub).device.terminalUuid;
-      return hub;
+    hub,
+    requireHub: async () => {
+      const found = await hub();
+      if (found === undefined) throw notHub(facts.hub);
+      return found;
     },
     requester,
     smart: async () => {

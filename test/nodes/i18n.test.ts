@@ -15,7 +15,7 @@ import { ERROR_KINDS } from '../../src/protocol/errors';
 import { HINTS, REASONS, STATUSES } from '../../src/protocol/reasons';
 
 const root = path.resolve(__dirname, '../..');
-const TYPES = ['tapo-device', 'tapo-plug-control', 'tapo-plug-energy', 'tapo-camera-get', 'tapo-camera-do', 'tapo-event'];
+const TYPES = ['tapo-device', 'tapo-plug-control', 'tapo-plug-energy', 'tapo-camera-get', 'tapo-camera-do', 'tapo-event', 'tapo-sensor'];
 const ACTION_TYPES = TYPES.filter((type) => type !== 'tapo-device');
 
 /**
