@@ -10,6 +10,9 @@ const ALL = [
   'C210(EU)_2.0_1.4.3',
   'C210_2.0_1.3.11',
   'D130(US)_1.0_1.1.9',
+  'H100(AU)_1.0_1.5.23',
+  'H100(EU)_1.0_1.5.5',
+  'H200(US)_1.0_1.3.6',
   'P100(US)_1.0.0_1.1.3',
   'P100(US)_1.0.0_1.4.0',
   'P110(EU)_1.0_1.2.3',
@@ -52,6 +55,9 @@ describe('simulator fixtures', () => {
       'C101(US)_5.0_1.4.3': ['camera', 'C101', 'tpap'],
       'TC70_3.0_1.3.11': ['camera', 'TC70', 'camera-secure'],
       'D130(US)_1.0_1.1.9': ['camera', 'D130', 'camera-secure'],
+      'H100(EU)_1.0_1.5.5': ['smart', 'H100', 'passthrough'],
+      'H100(AU)_1.0_1.5.23': ['smart', 'H100', 'klap'],
+      'H200(US)_1.0_1.3.6': ['camera', 'H200', 'camera-secure'],
     };
     for (const [name, [family, model, scheme]] of Object.entries(expected)) {
       const f = loadFixture(name);
