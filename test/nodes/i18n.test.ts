@@ -44,7 +44,7 @@ const PREFIXES: Record<string, string[]> = {
   'tapo-plug-control.nodeLabel.action.': ['payload', 'on', 'off', 'toggle', 'status'],
   'tapo-plug-energy.nodeLabel.mode.': ['summary', 'hourly', 'daily', 'monthly'],
   'tapo-camera-do.nodeLabel.change.': ['privacyMode', 'led', 'motionDetection', 'personDetection', 'nightVision', 'alarm', 'imageFlip', 'targetTracking', 'mediaEncryption', 'move', 'step', 'preset', 'savePreset', 'deletePreset', 'reboot', 'raw'],
-  'tapo-event.event.': ['motion', 'person', 'vehicle', 'pet', 'lineCross', 'intrusion', 'tamper', 'babyCry', 'ring', 'on', 'off', 'power'],
+  'tapo-event.event.': ['motion', 'person', 'vehicle', 'pet', 'lineCross', 'intrusion', 'tamper', 'babyCry', 'ring', 'on', 'off', 'power', 'open', 'close', 'keepOpen', 'water', 'dry', 'click', 'doubleClick', 'rotate', 'lowBattery', 'temperature', 'humidity'],
 };
 
 type Catalog = Record<string, unknown>;
