@@ -11,6 +11,7 @@ import { startDevice } from '../../src/simulator';
 import type { SimulatedDevice } from '../../src/simulator';
 import { PASSWORD, PLUG_USER, collect, creds, deviceNode, helper, next, nodeModules, root, statusWhere, statuses } from './harness';
 import type { CaughtError, FlowNode, Msg } from './harness';
+import type { ChimeLogic } from '../../src/simulator/logic/chime';
 
 const clock = { now: (): number => Date.UTC(2024, 5, 15, 12, 0, 0) };
 const sensorModule = require(path.join(root, 'nodes', 'tapo-sensor.js')) as unknown;
@@ -143,5 +144,52 @@ describe('nodes: hubs (tapo-sensor, tapo-event)', function () {
     device.hubChildren!.trigger('Front door', 'open');
     device.hubChildren!.trigger('Desk button', 'click');
     assert.equal((await got).topic, 'click');
+  });
+
+  describe('D100C chime through tapo-plug-control', () => {
+    function controlFlow(dev: FlowNode): FlowNode[] {
+      return [
+        { id: 'tab', type: 'tab', label: 'test' },
+        dev,
+        { id: 'ctl', z: 'tab', type: 'tapo-plug-control', name: '', device: 'dev', action: 'payload', socket: '', wires: [['out']] },
+        { id: 'out', z: 'tab', type: 'helper' },
+        { id: 'catcher', z: 'tab', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
+        { id: 'caught', z: 'tab', type: 'helper' },
+      ];
+    }
+
+    it('{chime: "ring"} rings it; {chime: {ring, sound, volume, duration}} with those', async () => {
+      sim = await startDevice({ fixture: 'D100C(US)_1.0_1.1.3', clock, password: PASSWORD });
+      await helper.load(modules, controlFlow(deviceNode(`127.0.0.1:${sim.port}`, 'plug')), creds(PLUG_USER, PASSWORD));
+      const logic = sim.logic as ChimeLogic;
+      let got = next(helper.getNode('out'));
+      helper.getNode('ctl').receive({ payload: { chime: 'ring' } });
+      assert.deepEqual((await got).payload, { rang: true, model: 'D100C' });
+      assert.equal(logic.state.rings.length, 1);
+      got = next(helper.getNode('out'));
+      helper.getNode('ctl').receive({ payload: { chime: { ring: true, sound: 'Phone Ring', volume: 7, duration: 10 } } });
+      await got;
+      assert.deepEqual(logic.state.rings.map((r) => [r.sound, r.volume, r.duration]), [[undefined, undefined, undefined], ['Phone Ring', '7', 10]]);
+    });
+
+    it('a volume out of range is refused before anything is sent; a plug is not a chime and is not rung', async () => {
+      sim = await startDevice({ fixture: 'D100C(US)_1.0_1.1.3', clock, password: PASSWORD });
+      await helper.load(modules, controlFlow(deviceNode(`127.0.0.1:${sim.port}`, 'plug')), creds(PLUG_USER, PASSWORD));
+      let caught = next(helper.getNode('caught'));
+      helper.getNode('ctl').receive({ payload: { chime: { ring: true, volume: 20 } } });
+      assert.equal(((await caught).error as CaughtError).cause?.kind, 'Input');
+      assert.equal(sim.httpRequestCount, 0);
+      await helper.unload();
+      await sim.stop();
+      sim = await startDevice({ fixture: 'H100(EU)_1.0_1.5.5', clock, password: PASSWORD });
+      await helper.load(modules, controlFlow(deviceNode(`127.0.0.1:${sim.port}`, 'plug')), creds(PLUG_USER, PASSWORD));
+      const spy = sinon.spy(sim.logic, 'handle');
+      caught = next(helper.getNode('caught'));
+      helper.getNode('ctl').receive({ payload: { chime: 'ring' } });
+      const error = (await caught).error as CaughtError;
+      assert.match(error.message, /notChime/);
+      assert.ok(!spy.getCalls().some((c) => JSON.stringify(c.args[0]).includes('play_alarm')), 'the hub siren was not set off');
+      spy.restore();
+    });
   });
 });
