@@ -41,6 +41,8 @@ import { openSmart } from '../devices/plug';
 import type { Plug, Strip } from '../devices/plug';
 import type { Requester, RequestOptions } from '../devices/requester';
 import type { SmartFacts } from '../devices/smart';
+import { SmartHub, notHub, openHub } from '../devices/hub';
+import type { Hub, HubFacts } from '../devices/hub';
 import { checkFirmware, followUpdate, startUpdate } from '../devices/firmware';
 import type { FirmwareCheck, FirmwareProgress, FirmwareUpdateResult } from '../devices/firmware';
 import { streamUrls, takeSnapshot } from '../devices/snapshot';
@@ -66,6 +68,10 @@ export interface DeviceVerbs {
   light(): Promise<Light>;
   /** The camera verbs. */
   camera(): Camera;
+  /** The hub (H100 on the SMART protocol, H200 on the camera protocol), or undefined when the device is not a hub (learnt once per connection). */
+  hub(): Promise<Hub | undefined>;
+  /** The hub, or an `Input` error (`notHub`, unsent beyond what told it apart) when the device is not one. */
+  requireHub(): Promise<Hub>;
 }
 
 /** Options of {@link TapoDevice.run}. */
@@ -133,6 +139,8 @@ const PRIVACY_CHECK_MS = 2_000;
 interface DeviceFacts {
   smart: SmartFacts;
   camera: CameraFacts;
+  /** Whether the device is a hub, and its children's positions. */
+  hub: HubFacts;
   /** The SMART terminal id used by every envelope of this connection. */
   terminalUuid: string | undefined;
 }
@@ -267,7 +275,7 @@ export class TapoDevice<U extends object = object> extends EventEmitter {
       const jobOptions: RequestOptions = { timeoutMs: attempt === 0 ? total : Math.max(1, deadline - performance.now()) };
       if (options.signal) jobOptions.signal = options.signal;
       try {
-        return await connection.exclusive((requester) => operation(verbsFor(this.tracked(requester, track), facts)), jobOptions);
+        return await connection.exclusive((requester) => operation(verbsFor(this.tracked(requester, track), facts, this.options.kind)), jobOptions);
       } catch (e) {
         if (attempt > 0 || !(e instanceof TapoError) || options.signal?.aborted === true) throw e;
         // Rule 6: run it again only when nothing that may have acted would be done twice.
@@ -553,12 +561,23 @@ function within<T>(promise: Promise<T>, ms: number, signal: AbortSignal | undefi
 }
 
 function freshFacts(): DeviceFacts {
-  return { smart: {}, camera: {}, terminalUuid: undefined };
+  return { smart: {}, camera: {}, hub: {}, terminalUuid: undefined };
 }
 
 /** The verbs of one operation: device objects over its requester, sharing the connection's facts. */
-function verbsFor(requester: Requester, facts: DeviceFacts): DeviceVerbs {
+function verbsFor(requester: Requester, facts: DeviceFacts, kind: ConnectionOptions['kind']): DeviceVerbs {
+  const hub = async (): Promise<Hub | undefined> => {
+    const found = await openHub(requester, kind, facts.hub, facts.terminalUuid !== undefined ? { facts: facts.smart, terminalUuid: facts.terminalUuid } : { facts: facts.smart });
+    if (found instanceof SmartHub) facts.terminalUuid ??= found.device.terminalUuid;
+    return found;
+  };
   return {
+    hub,
+    requireHub: async () => {
+      const found = await hub();
+      if (found === undefined) throw notHub(facts.hub);
+      return found;
+    },
     requester,
     smart: async () => {
       const device = await openSmart(requester, facts.terminalUuid !== undefined ? { facts: facts.smart, terminalUuid: facts.terminalUuid } : { facts: facts.smart });

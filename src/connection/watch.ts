@@ -27,6 +27,8 @@ import { listenForRings } from './ring';
 import { ONVIF_PORT, OnvifEvents } from '../protocol/onvif';
 import { OnvifEventState } from '../devices/onvif-events';
 import type { Credentials } from '../protocol/types';
+import { HubEvents } from './hub-watch';
+import type { HubChildRef } from './hub-watch';
 
 /** Where an event came from. */
 export type EventSource = 'onvif' | 'poll' | 'udp';
@@ -52,6 +54,12 @@ export interface DeviceEvent {
   state?: boolean;
   /** The device's model, once the watcher has read it. */
   model?: string;
+  /** Hubs: the child the event is about (hub-watch.ts). */
+  child?: HubChildRef;
+  /** Hubs: a button's rotation in degrees (signed, as the device gave it). */
+  degrees?: number;
+  /** Hubs: the child's battery in %, with `lowBattery` where the model reports it. */
+  battery?: number;
 }
 
 /** Why a source is paused. */
@@ -148,6 +156,8 @@ export class DeviceWatch {
   /** Stops the ring listener, while one runs; and its port. */
   private ring: { port: number; stop: () => void } | undefined;
   private polledOnce = false;
+  /** Hubs: their children's events (hub-watch.ts); learns on the first poll whether the device is one. */
+  private readonly hubEvents = new HubEvents();
 
   constructor(private readonly device: WatchedDevice) {}
 
@@ -266,7 +276,9 @@ export class DeviceWatch {
     this.busy = true;
     let next = this.periodMs();
     try {
-      if (this.device.kind === 'camera' && this.useOnvif()) {
+      if (this.hubEvents.isHub !== false && (await this.pollHub())) {
+        // A hub: its children's events (hub-watch.ts).
+      } else if (this.device.kind === 'camera' && this.useOnvif()) {
         // ONVIF brings the events; a slow poll only follows privacy mode, to pause and resume it.
         await this.pollPrivacy();
         next = Math.max(next, ONVIF_PRIVACY_POLL_MS);
@@ -358,6 +370,16 @@ export class DeviceWatch {
       }
     }
     this.deliver(report, changes);
+  }
+
+  /** Polls a hub's children; false when the device turned out not to be a hub. */
+  private async pollHub(): Promise<boolean> {
+    const read = await this.hubEvents.poll((op, opts) => this.device.run(op, opts));
+    if (read === undefined) return false;
+    if (this.paused === 'locked') this.paused = undefined;
+    if (read.model !== undefined) this.model = read.model;
+    this.deliver(read.report, read.changes);
+    return true;
   }
 
   /** True when camera events should come over ONVIF: a camera account, no listener asking for polling, and no failure for good. */

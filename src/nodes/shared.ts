@@ -285,7 +285,8 @@ export interface DeviceConfigNode extends NodeInstance {
 }
 
 /** What an action node does with one message: sets `msg.payload` (and friends) or throws. */
-export type Operation = (msg: NodeMessage, device: DeviceConfigNode) => Promise<void>;
+/** One message's work; it may resolve with the status to show instead of the device's (e.g. a low battery in yellow). */
+export type Operation = (msg: NodeMessage, device: DeviceConfigNode) => Promise<void | NodeStatus>;
 
 /** Reports a failure once: red status on the node (text by kind), then `done(err)`. Never sends. */
 export function fail(node: NodeInstance, device: DeviceConfigNode, err: unknown, done: DoneFn): void {
@@ -335,8 +336,8 @@ export function handleInput(
     };
     Promise.resolve()
       .then(() => operation(msg, device))
-      .then(() => {
-        if (!closed) node.status(hooks.successStatus?.(msg) ?? device.currentStatus());
+      .then((status) => {
+        if (!closed) node.status(status ?? hooks.successStatus?.(msg) ?? device.currentStatus());
         send(msg);
       })
       .then(

@@ -4,16 +4,19 @@
  * it (src/connection/watch.ts) with one source per device whatever the number of event nodes; this
  * node chooses which events it wants and how it reports them:
  *
- * - `msg.topic`: the event (`motion`, `person`, … `ring`, `on`/`off`, `power`);
+ * - `msg.topic`: the event (`motion`, `person`, … `ring`, `on`/`off`, `power`; hub children:
+ *   `open`/`close`, `keepOpen`, `water`/`dry`, `click`, `doubleClick`, `rotate`, `lowBattery`);
  * - `msg.payload`: true/false for a start/end where the source reports both, else true, or the new
  *   value (power in W; for `on`/`off` the relay state);
- * - `msg.event`: the details (source, raw type, time as the device gave it, socket, threshold);
+ * - `msg.event`: the details (source, raw type, time as the device gave it, socket, threshold; for
+ *   a hub's child: `child` {position, id, name, model}, a rotation's `degrees`, `battery`);
  * - `msg.device`: name, model (when known) and host.
  *
  * Output on change only (default) or on every report; optionally the current state once after
  * deploy. The status shows the last event and how long ago, or why the source is paused.
  */
 import { DOORBELL_RING_PORT } from '../connection/ring';
+import { HUB_EVENTS } from '../connection/hub-watch';
 import type { DeviceEvent, Watch, WatchStatus } from '../connection/watch';
 import { attachDevice, errorText, errorFacts, findDevice, nodeError } from './shared';
 import type { DeviceConfigNode, Translate } from './shared';
@@ -23,8 +26,10 @@ import type { NodeAPI, NodeDef, NodeInstance, NodeMessage, NodeStatus } from './
 export const CAMERA_EVENTS = ['motion', 'person', 'vehicle', 'pet', 'lineCross', 'intrusion', 'tamper', 'babyCry', 'ring'] as const;
 /** The events a plug or strip can report. */
 export const PLUG_EVENTS = ['on', 'off', 'power'] as const;
+/** The events of a hub's children (H100 configured as a plug, H200 as a camera); `motion` is among the camera events. */
+export { HUB_EVENTS };
 /** Every event name the node accepts. */
-export const EVENT_NAMES: readonly string[] = [...CAMERA_EVENTS, ...PLUG_EVENTS];
+export const EVENT_NAMES: readonly string[] = [...CAMERA_EVENTS, ...PLUG_EVENTS, ...HUB_EVENTS];
 
 /** The node's properties as saved in the flow. */
 export interface EventDef extends NodeDef {
@@ -125,7 +130,8 @@ export default function register(RED: NodeAPI): void {
         return;
       }
       if (last !== undefined) {
-        const what = last.event.socket !== undefined ? `${last.event.topic} #${last.event.socket}` : last.event.topic;
+        const where = last.event.socket ?? last.event.child?.position;
+        const what = where !== undefined ? `${last.event.topic} #${where}` : last.event.topic;
         setStatus({ fill: 'green', shape: 'dot', text: t('status.last', { event: what, ago: ago(t, Date.now() - last.at), source: last.event.source }) });
         return;
       }
@@ -138,6 +144,9 @@ export default function register(RED: NodeAPI): void {
       if (event.socket !== undefined) details.socket = event.socket;
       if (event.threshold !== undefined) details.threshold = event.threshold;
       if (event.direction !== undefined) details.direction = event.direction;
+      if (event.child !== undefined) details.child = { position: event.child.position, id: event.child.deviceId, name: event.child.nickname, model: event.child.model };
+      if (event.degrees !== undefined) details.degrees = event.degrees;
+      if (event.battery !== undefined) details.battery = event.battery;
       if (event.state === true) details.state = true;
       const msg: NodeMessage = {
         topic: event.topic,
@@ -167,7 +176,8 @@ export default function register(RED: NodeAPI): void {
       node.on('close', (_removed: boolean, done: () => void) => done());
       return;
     }
-    const kindEvents: readonly string[] = device.kind === 'camera' ? CAMERA_EVENTS : PLUG_EVENTS;
+    // A hub is configured as a plug (H100) or a camera (H200): its children's events come on top.
+    const kindEvents: readonly string[] = device.kind === 'camera' ? [...CAMERA_EVENTS, ...HUB_EVENTS] : [...PLUG_EVENTS, 'motion', ...HUB_EVENTS];
     // Rings are listened for when asked for by name: a UDP port is bound for them (events.md §4).
     const ringPort = device.kind === 'camera' && wanted.includes('ring') ? Number(def.ringPort ?? DOORBELL_RING_PORT) || DOORBELL_RING_PORT : undefined;
     const events = new Set(wanted.length > 0 ? wanted.filter((e) => kindEvents.includes(e)) : kindEvents);

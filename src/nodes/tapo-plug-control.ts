@@ -13,6 +13,7 @@
 import type { DeviceVerbs } from '../connection/device';
 import { addressed, parsePlugCommand, parsePlugSettingsCommand, runPlugSettings, setBrightness } from '../devices';
 import type { AddressOptions, PlugCommand, PlugInfo, PlugSettingsResult, StripSocket } from '../devices';
+import { chimeAction, ringChime } from '../devices/chime';
 import { firmwareAction, performFirmware } from './firmware';
 import { nodeError, attachDevice, findDevice, handleInput, requireKind } from './shared';
 import type { DeviceConfigNode, Translate } from './shared';
@@ -119,6 +120,12 @@ export default function register(RED: NodeAPI): void {
 
     const run = async (msg: NodeMessage, dev: DeviceConfigNode): Promise<void> => {
       requireKind(dev, 'plug', t);
+      // `{ chime: "ring" }` (a D100C; src/devices/chime.ts), whatever the configured action.
+      const chime = chimeAction(msg.payload);
+      if (chime !== undefined) {
+        msg.payload = await dev.run((verbs) => ringChime(verbs.requester, chime));
+        return;
+      }
       // `{ firmware: "check" | "update" }` (src/nodes/firmware.ts), whatever the configured action.
       const firmware = firmwareAction(msg.payload);
       if (firmware !== undefined) {

@@ -8,7 +8,7 @@
  *            [--ring-target HOST:PORT] [--fixture …]
  *   tapo-sim --config devices.json      (a JSON array of StartDeviceOptions)
  *   tapo-sim --list                     (bundled fixture names)
- *   tapo-sim trigger --port N [--host H] EVENT [--end] [--socket N]
+ *   tapo-sim trigger --port N [--host H] EVENT [--end] [--socket N] [--child N]
  *                                       (an event on a running simulator, from another shell)
  *
  * Options after a `--fixture` apply to that fixture. `--discovery-port N` makes that device answer
@@ -39,6 +39,7 @@ import { DETECTION_TYPES } from './detections';
 import { startDevices } from './device';
 import type { SimulatedDevice, StartDeviceOptions } from './device';
 import { listFixtures } from './fixtures';
+import { CHILD_TRIGGERS } from './logic/hub';
 import { STREAM8_FORMS } from './media/rfc2435';
 import type { Stream8Form } from './media/rfc2435';
 import type { SimScheme } from './types';
@@ -48,7 +49,7 @@ export interface TriggerPlan {
   host: string;
   port: number;
   /** The control action: `/__sim/<action>`. */
-  action: 'detect' | 'ring' | 'press';
+  action: 'detect' | 'ring' | 'press' | 'trigger-child';
   /** The JSON body. */
   body: Record<string, unknown>;
 }
@@ -84,7 +85,7 @@ export const USAGE = [
   '                [--camera-account USER:PASS] [--ring-target HOST:PORT] [--onboarding] [--fixture ...]',
   '       tapo-sim --config FILE.json   (array of device options)',
   '       tapo-sim --list',
-  '       tapo-sim trigger --port N [--host H] EVENT [--end] [--socket N]',
+  '       tapo-sim trigger --port N [--host H] EVENT [--end] [--socket N] [--child N]',
   `schemes: ${SIM_SCHEMES.join(', ')}`,
   'options after a --fixture apply to that device; --discovery-port N answers UDP discovery on',
   'port N of its --host (0 = any free port, 20002 = the real one; one device per host and port);',
@@ -97,7 +98,8 @@ export const USAGE = [
   '(a camera in AP mode: admin with the factory password, scanApList/connectAp/getConnectStatus;',
   'a plug unbound: blank credentials, set_qs_info); the network "Home" joins with tapo-sim-wifi',
   `trigger: sends EVENT to the device running on --port: ${DETECTION_TYPES.join(', ')} (--end`,
-  'ends it), ring (doorbells), press (plugs; --socket N on a strip)',
+  'ends it), ring (doorbells), press (plugs; --socket N on a strip); hubs: --child N (position, id or',
+  `name) with ${CHILD_TRIGGERS.join(', ')}`,
 ].join('\n');
 
 type DeviceOptionKey = Exclude<keyof StartDeviceOptions, 'fixture' | 'clock'>;
@@ -220,6 +222,7 @@ function parseTriggerArgs(argv: readonly string[]): CliPlan {
   let event: string | undefined;
   let end = false;
   let socket: number | undefined;
+  let child: string | undefined;
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i] as string;
     const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
@@ -236,8 +239,18 @@ function parseTriggerArgs(argv: readonly string[]): CliPlan {
     else if (flag === '--port') port = readInteger(takeValue(), flag, 1, 65535);
     else if (flag === '--end') end = true;
     else if (flag === '--socket') socket = readInteger(takeValue(), flag, 1, 64);
+    else if (flag === '--child') child = readText(takeValue(), flag);
     else if (!arg.startsWith('-') && event === undefined) event = arg;
     else throw new CliUsageError(`trigger: unknown option "${arg}"; try --help`);
+  }
+  if (port === undefined && child !== undefined) throw new CliUsageError("trigger needs --port: the hub's port (its JSON line says it)");
+  if (child !== undefined) {
+    if (event === undefined || !(CHILD_TRIGGERS as readonly string[]).includes(event)) {
+      throw new CliUsageError(`trigger --child needs an event: one of ${CHILD_TRIGGERS.join(', ')}${event === undefined ? '' : `, got "${event}"`}`);
+    }
+    if (end || socket !== undefined) throw new CliUsageError('--end and --socket are not for hub children');
+    const key: string | number = /^\d+$/.test(child) ? Number(child) : child;
+    return { kind: 'trigger', trigger: { host, port: port as number, action: 'trigger-child', body: { child: key, event } } };
   }
   const events = [...DETECTION_TYPES, 'ring', 'press'];
   if (port === undefined) throw new CliUsageError("trigger needs --port: the device's port (its JSON line says it)");

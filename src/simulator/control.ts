@@ -16,6 +16,11 @@
  *   withdraws it); `GET /__sim/firmware`: what the update is doing (version, phase, percent).
  * - `POST /__sim/press` `{"socket":2}`: a plug's button is pressed by hand (`socket`: a strip's
  *   socket position); replies with the new relay state.
+ * - `POST /__sim/trigger-child` `{"child":2,"event":"open"}`: a hub's child (position, device id or
+ *   name) senses something: motion, clear, open, close, water, dry, click, double-click,
+ *   rotate-left, rotate-right; its trigger log and state move together (logic/hub.ts).
+ * - `POST /__sim/child` `{"child":1,"battery":5,"low":true,"temperature":30.5,"humidity":40}`:
+ *   sets a hub child's battery, low-battery flag, temperature or humidity.
  * - `POST /__sim/move` `{"host":"127.0.0.3"}`: answers first, then the device moves to that
  *   address (a new DHCP lease): same port, identity, MAC and state; nothing listens on the old one.
  *
@@ -23,6 +28,8 @@
  */
 import { isIP } from 'node:net';
 import type { SimDetectionType } from './detections';
+import { CHILD_TRIGGERS } from './logic/hub';
+import type { ChildTrigger, SimChildChange } from './logic/hub';
 import { STREAM8_FORMS } from './media/rfc2435';
 import type { Stream8Form } from './media/rfc2435';
 import type { SimFaults, SimRequest, SimResponse, SimScheme } from './types';
@@ -50,6 +57,10 @@ export interface ControlTarget {
   ring(): Promise<unknown>;
   /** A plug's button is pressed; throws an Error saying why not. */
   press(socket?: number): unknown;
+  /** A hub child's event; throws an Error saying why not. */
+  triggerChild(child: string | number, event: ChildTrigger): unknown;
+  /** Sets a hub child's battery or readings; throws an Error saying why not. */
+  setChild(child: string | number, change: SimChildChange): unknown;
   /** Moves to another address; rejects with an Error saying why not. */
   moveTo(host: string): Promise<void>;
   /** Offers a firmware update (null/undefined withdraws it); throws an Error saying what is accepted. */
@@ -259,6 +270,34 @@ export async function handleControl(req: SimRequest, target: ControlTarget): Pro
           throw new Error('press takes {} for a plug, or {"socket": a socket position from 1} for a strip');
         }
         return { response: reply(200, target.press(socket as number | undefined)) };
+      }
+      case 'trigger-child': {
+        const child = isObject(body) ? body.child : undefined;
+        const event = isObject(body) ? body.event : undefined;
+        if (
+          !isObject(body) ||
+          Object.keys(body).some((k) => k !== 'child' && k !== 'event') ||
+          !(typeof child === 'string' || (typeof child === 'number' && Number.isSafeInteger(child))) ||
+          typeof event !== 'string' ||
+          !(CHILD_TRIGGERS as readonly string[]).includes(event)
+        ) {
+          throw new Error(`trigger-child takes {"child": a position, device id or name, "event": one of ${CHILD_TRIGGERS.join(', ')}}`);
+        }
+        return { response: reply(200, target.triggerChild(child, event as ChildTrigger)) };
+      }
+      case 'child': {
+        const child = isObject(body) ? body.child : undefined;
+        const keys = ['child', 'battery', 'low', 'temperature', 'humidity'];
+        const numbers = isObject(body) && ['battery', 'temperature', 'humidity'].every((k) => body[k] === undefined || (typeof body[k] === 'number' && Number.isFinite(body[k])));
+        if (!isObject(body) || Object.keys(body).some((k) => !keys.includes(k)) || !(typeof child === 'string' || typeof child === 'number') || !numbers || (body.low !== undefined && typeof body.low !== 'boolean')) {
+          throw new Error('child takes {"child": a position, device id or name, "battery": 0-100, "low": true or false, "temperature": a number, "humidity": a number}');
+        }
+        const change: SimChildChange = {};
+        if (typeof body.battery === 'number') change.battery = body.battery;
+        if (typeof body.low === 'boolean') change.low = body.low;
+        if (typeof body.temperature === 'number') change.temperature = body.temperature;
+        if (typeof body.humidity === 'number') change.humidity = body.humidity;
+        return { response: reply(200, target.setChild(child, change)) };
       }
       case 'move': {
         const host = isObject(body) ? body.host : undefined;

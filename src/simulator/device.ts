@@ -43,6 +43,8 @@ import { createLogic, parseFirmwareUpdate } from './logic';
 import type { SimFirmwareUpdate } from './logic';
 import type { CameraLogic } from './logic/camera';
 import type { PlugLogic } from './logic/plug';
+import { CameraHubLogic, HubLogic } from './logic/hub';
+import type { ChildTrigger, SimChildChange, SimChildState, SimHubChildren } from './logic/hub';
 import { CAMERA_FACTORY_PASSWORD, CAMERA_LEGACY_FACTORY_PASSWORD, OnboardingLogic } from './logic/onboarding';
 import type { SimAccessPoint } from './logic/onboarding';
 import { CameraLegacySchemeServer, CameraSecureSchemeServer } from './schemes/camera';
@@ -729,6 +731,30 @@ export class SimulatedDevice extends EventEmitter implements ControlTarget {
     if (this.family !== 'smart') throw new Error(`${this.model} is a camera: it has no relay button to press`);
     if (this.down) throw new Error('the device is rebooting');
     return (this.logic as PlugLogic).press(socket);
+  }
+
+  /**
+   * A hub's children (logic/hub.ts): undefined for any other device. Tests script sensor events
+   * with `hubChildren.trigger(child, event)` and batteries with `hubChildren.set(child, {…})`.
+   */
+  get hubChildren(): SimHubChildren | undefined {
+    const logic = this.logic as PlugLogic | CameraLogic | HubLogic | CameraHubLogic;
+    return logic instanceof HubLogic || logic instanceof CameraHubLogic ? logic.hub : undefined;
+  }
+
+  /** A hub child's event (control endpoint `trigger-child`); throws when this is not a hub or the child cannot do it. */
+  triggerChild(child: string | number, event: ChildTrigger): SimChildState {
+    const hub = this.hubChildren;
+    if (hub === undefined) throw new Error(`${this.model} is not a hub: it has no children to trigger`);
+    if (this.down) throw new Error('the device is rebooting');
+    return hub.trigger(child, event);
+  }
+
+  /** Sets a hub child's battery, low flag, temperature or humidity (control endpoint `child`). */
+  setChild(child: string | number, change: SimChildChange): SimChildState {
+    const hub = this.hubChildren;
+    if (hub === undefined) throw new Error(`${this.model} is not a hub: it has no children`);
+    return hub.set(child, change);
   }
 
   /** The camera's last alarm as discovery reports it, or undefined (not a camera, or none kept). */

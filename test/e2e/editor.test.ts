@@ -46,6 +46,7 @@ const PALETTE_LABELS: Record<string, string> = {
   'tapo-camera-get': 'camera read',
   'tapo-camera-do': 'camera action',
   'tapo-event': 'events',
+  'tapo-sensor': 'hub sensors',
 };
 const OUR_PALETTE_TYPES = Object.keys(PALETTE_LABELS);
 const EXAMPLE = '01 - Plug on, off and toggle';

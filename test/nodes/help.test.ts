@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 const root = path.resolve(__dirname, '../..');
-const ACTION_TYPES = ['tapo-plug-control', 'tapo-plug-energy', 'tapo-light', 'tapo-camera-get', 'tapo-camera-do'];
+const ACTION_TYPES = ['tapo-plug-control', 'tapo-plug-energy', 'tapo-light', 'tapo-camera-get', 'tapo-camera-do', 'tapo-sensor'];
 
 function help(type: string): string {
   const text = fs.readFileSync(path.join(root, 'nodes/locales/en-US', `${type}.html`), 'utf8');

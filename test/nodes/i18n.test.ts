@@ -15,7 +15,7 @@ import { ERROR_KINDS } from '../../src/protocol/errors';
 import { HINTS, REASONS, STATUSES } from '../../src/protocol/reasons';
 
 const root = path.resolve(__dirname, '../..');
-const TYPES = ['tapo-device', 'tapo-plug-control', 'tapo-plug-energy', 'tapo-light', 'tapo-camera-get', 'tapo-camera-do', 'tapo-event'];
+const TYPES = ['tapo-device', 'tapo-plug-control', 'tapo-plug-energy', 'tapo-light', 'tapo-camera-get', 'tapo-camera-do', 'tapo-event', 'tapo-sensor'];
 const ACTION_TYPES = TYPES.filter((type) => type !== 'tapo-device');
 
 /**
@@ -45,7 +45,7 @@ const PREFIXES: Record<string, string[]> = {
   'tapo-light.nodeLabel.action.': ['payload', 'on', 'off', 'toggle', 'status'],
   'tapo-plug-energy.nodeLabel.mode.': ['summary', 'hourly', 'daily', 'monthly'],
   'tapo-camera-do.nodeLabel.change.': ['privacyMode', 'led', 'motionDetection', 'personDetection', 'nightVision', 'alarm', 'imageFlip', 'targetTracking', 'mediaEncryption', 'move', 'step', 'preset', 'savePreset', 'deletePreset', 'reboot', 'raw'],
-  'tapo-event.event.': ['motion', 'person', 'vehicle', 'pet', 'lineCross', 'intrusion', 'tamper', 'babyCry', 'ring', 'on', 'off', 'power'],
+  'tapo-event.event.': ['motion', 'person', 'vehicle', 'pet', 'lineCross', 'intrusion', 'tamper', 'babyCry', 'ring', 'on', 'off', 'power', 'open', 'close', 'keepOpen', 'water', 'dry', 'click', 'doubleClick', 'rotate', 'lowBattery', 'temperature', 'humidity'],
 };
 
 type Catalog = Record<string, unknown>;

@@ -9,7 +9,11 @@ const ALL = [
   'C101(US)_5.0_1.4.3',
   'C210(EU)_2.0_1.4.3',
   'C210_2.0_1.3.11',
+  'D100C(US)_1.0_1.1.3',
   'D130(US)_1.0_1.1.9',
+  'H100(AU)_1.0_1.5.23',
+  'H100(EU)_1.0_1.5.5',
+  'H200(US)_1.0_1.3.6',
   'L510E(US)_3.0_1.1.2',
   'L530E(EU)_3.0_1.1.0',
   'L900-5(EU)_1.0_1.1.0',
@@ -64,6 +68,9 @@ describe('simulator fixtures', () => {
       'D130(US)_1.0_1.1.9': ['camera', 'D130', 'camera-secure'],
       'L510E(US)_3.0_1.1.2': ['smart', 'L510', 'klap'],
       'L930-5(EU)_1.0_1.2.5': ['smart', 'L930', 'klap'],
+      'H100(EU)_1.0_1.5.5': ['smart', 'H100', 'passthrough'],
+      'H100(AU)_1.0_1.5.23': ['smart', 'H100', 'klap'],
+      'H200(US)_1.0_1.3.6': ['camera', 'H200', 'camera-secure'],
     };
     for (const [name, [family, model, scheme]] of Object.entries(expected)) {
       const f = loadFixture(name);

@@ -137,6 +137,19 @@ describe('tapo-sim CLI', () => {
       ];
       for (const [argv, message] of cases) assert.throws(() => parseCliArgs(argv), (err: unknown) => err instanceof CliUsageError && message.test(err.message), argv.join(' '));
     });
+
+    it('reads `trigger --child`: a hub child (position or name) and its event', () => {
+      assert.deepEqual(parseCliArgs(['trigger', '--port', '19080', '--child', '2', 'open']), {
+        kind: 'trigger',
+        trigger: { host: '127.0.0.1', port: 19080, action: 'trigger-child', body: { child: 2, event: 'open' } },
+      });
+      assert.deepEqual(parseCliArgs(['trigger', '--port', '19080', '--child', 'Desk button', 'rotate-left']), {
+        kind: 'trigger',
+        trigger: { host: '127.0.0.1', port: 19080, action: 'trigger-child', body: { child: 'Desk button', event: 'rotate-left' } },
+      });
+      assert.throws(() => parseCliArgs(['trigger', '--port', '1', '--child', '1', 'person']), /trigger --child needs an event: one of motion, clear, open/);
+      assert.throws(() => parseCliArgs(['trigger', '--child', '1', 'open']), /trigger needs --port/);
+    });
   });
 
   describe('main', () => {
@@ -221,6 +234,33 @@ describe('tapo-sim CLI', () => {
       }
       const gone = await main(['trigger', '--port', String(plug.port), 'press'], { stdout: () => undefined, stderr: () => undefined });
       assert.equal(gone, 1);
+    });
+
+    it('trigger --child advances a hub child (H100 over HTTP, H200 over HTTPS); an event the child cannot have exits 1', async () => {
+      const h100 = await startDevice({ fixture: 'H100(EU)_1.0_1.5.5' });
+      const h200 = await startDevice({ fixture: 'H200(US)_1.0_1.3.6' });
+      try {
+        const run = async (argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> => {
+          const out: string[] = [];
+          const err: string[] = [];
+          const code = await main(argv, { stdout: (l) => out.push(l), stderr: (l) => err.push(l) });
+          return { code, out, err };
+        };
+        const before = h100.hubChildren!.state.find((c) => c.model === 'T110')!;
+        const open = await run(['trigger', '--port', String(h100.port), '--child', String(before.position), 'open']);
+        assert.equal(open.code, 0, open.err.join('\n'));
+        assert.equal(JSON.parse(open.out[0]!).open, true);
+        assert.equal(h100.hubChildren!.state.find((c) => c.model === 'T110')!.lastLogId, (JSON.parse(open.out[0]!) as { lastLogId: number }).lastLogId);
+        assert.ok((JSON.parse(open.out[0]!) as { lastLogId: number }).lastLogId > before.lastLogId);
+        const turned = await run(['trigger', '--port', String(h200.port), '--child', 'Front door', 'open']);
+        assert.equal(turned.code, 0, turned.err.join('\n'));
+        assert.equal(h200.hubChildren!.state[2]?.open, true);
+        const refused = await run(['trigger', '--port', String(h100.port), '--child', 'Front door', 'click']);
+        assert.equal(refused.code, 1);
+        assert.match(refused.err[0] ?? '', /a T110 takes open, close/);
+      } finally {
+        await Promise.all([h100.stop(), h200.stop()]);
+      }
     });
 
     it('exits 2 with one line on bad options or an unknown fixture, and lists fixtures', async () => {

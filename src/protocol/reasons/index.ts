@@ -13,6 +13,7 @@ import { CORE_HINTS, CORE_REASONS } from './core';
 import { DEVICE_HINTS, DEVICE_REASONS, DEVICE_STATUSES } from './devices';
 import { FIRMWARE_HINTS, FIRMWARE_REASONS, FIRMWARE_STATUSES } from './firmware';
 import { fillIn } from './format';
+import { HUB_HINTS, HUB_REASONS, HUB_STATUSES } from './hub';
 import { LIGHT_HINTS, LIGHT_REASONS } from './light';
 import { LOCATE_HINTS, LOCATE_REASONS } from './locate';
 import { MEDIA_HINTS, MEDIA_REASONS } from './media';
@@ -28,17 +29,17 @@ export { fillIn, placeholders } from './format';
 export type { ReasonParams } from './format';
 
 /** English text of every reason. */
-export const REASONS = { ...CODE_REASONS, ...CORE_REASONS, ...PROTOCOL_REASONS, ...MEDIA_REASONS, ...SNAPSHOT_REASONS, ...DEVICE_REASONS, ...LOCATE_REASONS, ...SCAN_REASONS, ...CAMERA_CATALOGUE_REASONS, ...ONBOARDING_REASONS, ...PLUG_SETTINGS_REASONS, ...SWITCH_REASONS, ...FIRMWARE_REASONS, ...LIGHT_REASONS, ...CLI_REASONS } as const;
+export const REASONS = { ...CODE_REASONS, ...CORE_REASONS, ...PROTOCOL_REASONS, ...MEDIA_REASONS, ...SNAPSHOT_REASONS, ...DEVICE_REASONS, ...LOCATE_REASONS, ...SCAN_REASONS, ...CAMERA_CATALOGUE_REASONS, ...ONBOARDING_REASONS, ...PLUG_SETTINGS_REASONS, ...SWITCH_REASONS, ...FIRMWARE_REASONS, ...LIGHT_REASONS, ...HUB_REASONS, ...CLI_REASONS } as const;
 /** A reason key. */
 export type ReasonKey = keyof typeof REASONS;
 
 /** English text of every hint. */
-export const HINTS = { ...CORE_HINTS, ...PROTOCOL_HINTS, ...MEDIA_HINTS, ...SNAPSHOT_HINTS, ...DEVICE_HINTS, ...LOCATE_HINTS, ...SCAN_HINTS, ...CAMERA_CATALOGUE_HINTS, ...ONBOARDING_HINTS, ...PLUG_SETTINGS_HINTS, ...SWITCH_HINTS, ...FIRMWARE_HINTS, ...LIGHT_HINTS, ...CLI_HINTS } as const;
+export const HINTS = { ...CORE_HINTS, ...PROTOCOL_HINTS, ...MEDIA_HINTS, ...SNAPSHOT_HINTS, ...DEVICE_HINTS, ...LOCATE_HINTS, ...SCAN_HINTS, ...CAMERA_CATALOGUE_HINTS, ...ONBOARDING_HINTS, ...PLUG_SETTINGS_HINTS, ...SWITCH_HINTS, ...FIRMWARE_HINTS, ...LIGHT_HINTS, ...HUB_HINTS, ...CLI_HINTS } as const;
 /** A hint key. */
 export type HintKey = keyof typeof HINTS;
 
 /** Short statuses of reasons that say what to do better than their kind's status (a node's red status). */
-export const STATUSES: Partial<Record<ReasonKey, string>> = { ...CODE_STATUSES, ...SNAPSHOT_STATUSES, ...DEVICE_STATUSES, ...SCAN_STATUSES, ...SWITCH_STATUSES, ...FIRMWARE_STATUSES };
+export const STATUSES: Partial<Record<ReasonKey, string>> = { ...CODE_STATUSES, ...SNAPSHOT_STATUSES, ...DEVICE_STATUSES, ...SCAN_STATUSES, ...SWITCH_STATUSES, ...FIRMWARE_STATUSES, ...HUB_STATUSES };
 
 /** True when `key` names a reason. */
 export function isReasonKey(key: string): key is ReasonKey {

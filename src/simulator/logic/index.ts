@@ -6,10 +6,16 @@ import type { LoadedFixture } from '../fixtures';
 import type { SimClock } from '../types';
 import { CameraLogic } from './camera';
 import type { SimFirmwareUpdate } from './firmware';
+import { ChimeLogic } from './chime';
+import { CameraHubLogic, HubLogic, isHubFixture } from './hub';
 import { PlugLogic } from './plug';
 
 export { CameraLogic, MOVE_STEP, PAN_LIMIT, TILT_LIMIT } from './camera';
 export type { CameraLogicOptions, CameraPreset, CameraState } from './camera';
+export { ChimeLogic } from './chime';
+export type { ChimeState, SimChimeRing } from './chime';
+export { CHILD_TRIGGERS, CameraHubLogic, HUB_CHILD_PAGE_SIZE, HubLogic, ROTATION_STEP_DEG, SimHubChildren } from './hub';
+export type { ChildTrigger, HubState, SimChildChange, SimChildState } from './hub';
 export { DEFAULT_CHILD_PAGE_SIZE, DEFAULT_LOAD_WATTS, PlugLogic } from './plug';
 export type { PlugChildState, PlugCountdownState, PlugLogicOptions, PlugState } from './plug';
 export { LightLogic } from './light';
@@ -41,10 +47,13 @@ export function createLogic(fixture: LoadedFixture, options: CreateLogicOptions)
     ...(options.onReboot !== undefined ? { onReboot: options.onReboot } : {}),
     ...(options.onFirmwareInstall !== undefined ? { onFirmwareInstall: options.onFirmwareInstall } : {}),
   };
-  if (fixture.family === 'camera') return new CameraLogic(fixture.data, { clock: options.clock, ...onReboot });
+  const hub = isHubFixture(fixture.data, fixture.discovery);
+  if (fixture.family === 'camera') return hub ? new CameraHubLogic(fixture.data, { clock: options.clock, ...onReboot }) : new CameraLogic(fixture.data, { clock: options.clock, ...onReboot });
   const loadWatts = {
     ...(options.loadWatts !== undefined ? { loadWatts: options.loadWatts } : {}),
     ...(options.socketLoadWatts !== undefined ? { socketLoadWatts: options.socketLoadWatts } : {}),
   };
+  if (hub) return new HubLogic(fixture.data, { clock: options.clock, ...onReboot });
+  if (fixture.discovery.device_type === 'SMART.TAPOCHIME') return new ChimeLogic(fixture.data, { clock: options.clock, ...onReboot });
   return new PlugLogic(fixture.data, { clock: options.clock, ...loadWatts, ...onReboot });
 }
