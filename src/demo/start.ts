@@ -27,7 +27,7 @@ export interface DemoDevice {
   sim: StartDeviceOptions;
 }
 
-/** The demo's devices: a metering plug with a realistic load, a legacy plug, and two cameras. */
+/** The demo's devices: a metering plug with a realistic load, a legacy plug, two cameras, a colour bulb and a hub with its sensors. */
 export const DEMO_DEVICES: readonly DemoDevice[] = [
   {
     configId: 'tapo_demo_plug',
@@ -44,6 +44,14 @@ export const DEMO_DEVICES: readonly DemoDevice[] = [
   {
     configId: 'tapo_demo_camera_tpap',
     sim: { fixture: 'C101(US)_5.0_1.4.3', scheme: 'tpap', port: 18444, onvifPort: 18021, rtspPort: 18555, cameraAccount: { ...DEFAULT_CAMERA_ACCOUNT } },
+  },
+  {
+    configId: 'tapo_demo_light',
+    sim: { fixture: 'L530E(EU)_3.0_1.1.0', scheme: 'klap', port: 18083 },
+  },
+  {
+    configId: 'tapo_demo_hub',
+    sim: { fixture: 'H100(AU)_1.0_1.5.23', scheme: 'klap', port: 18084 },
   },
 ];
 
@@ -348,11 +356,13 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
   ready.catch(() => undefined);
   const exited = new Promise<number>((resolve) => child.once('exit', (code) => resolve(code ?? 0)));
   const stopMotion = options.scriptedMotion === false ? () => undefined : scriptMotion(byConfigId[DEMO_MOTION.configId]);
+  const stopHub = options.scriptedMotion === false ? () => undefined : scriptHub(byConfigId[DEMO_HUB.configId]);
 
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopped ??= (async () => {
       stopMotion();
+      stopHub();
       if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGINT');
         await new Promise<void>((resolve) => {
@@ -372,6 +382,48 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
   };
   const base = `http://127.0.0.1:${options.uiPort}`;
   return { fresh, devices, byConfigId, editorUrl: `${base}/`, dashboardUrl: `${base}/dashboard`, ready, stop, exited, log: () => output };
+}
+
+/**
+ * What the demo's hub does by itself: its front door (the T110) opens every `everyMs` for
+ * `openMs`, and the living room's temperature (the T310) drifts by a tenth of a degree a minute
+ * between 19 and 23 °C, so the contact example and the temperature chart have something to show.
+ */
+export const DEMO_HUB: Readonly<{ configId: string; door: string; climate: string; everyMs: number; openMs: number }> = {
+  configId: 'tapo_demo_hub',
+  door: 'Front door',
+  climate: 'Living room climate',
+  everyMs: 90_000,
+  openMs: 10_000,
+};
+
+/** Starts {@link DEMO_HUB} on `hub`; returns the function that stops it. */
+export function scriptHub(hub: SimulatedDevice | undefined, script: typeof DEMO_HUB = DEMO_HUB): () => void {
+  if (hub === undefined) return () => undefined;
+  let close: NodeJS.Timeout | undefined;
+  let temperature = 21;
+  let step = 0.1;
+  const safely = (act: () => void): void => {
+    try {
+      act();
+    } catch {
+      // The hub stopped: nothing to do.
+    }
+  };
+  const door = setInterval(() => {
+    safely(() => hub.triggerChild(script.door, 'open'));
+    close = setTimeout(() => safely(() => hub.triggerChild(script.door, 'close')), script.openMs);
+  }, script.everyMs);
+  const climate = setInterval(() => {
+    if (temperature + step > 23 || temperature + step < 19) step = -step;
+    temperature = Math.round((temperature + step) * 10) / 10;
+    safely(() => hub.setChild(script.climate, { temperature }));
+  }, 60_000);
+  return () => {
+    clearInterval(door);
+    clearInterval(climate);
+    if (close !== undefined) clearTimeout(close);
+  };
 }
 
 /**
@@ -413,7 +465,8 @@ async function main(): Promise<void> {
   const motionCamera = demo.byConfigId[DEMO_MOTION.configId]?.model ?? 'camera';
   process.stdout.write(
     `ONVIF camera account: "${DEMO_CAMERA_ACCOUNT.username}" / "${DEMO_CAMERA_ACCOUNT.password}"; ` +
-      `the ${motionCamera} detects motion every minute (${DEMO_MOTION.lastsMs / 1000} s).\n`,
+      `the ${motionCamera} detects motion every minute (${DEMO_MOTION.lastsMs / 1000} s); ` +
+      `the hub's "${DEMO_HUB.door}" opens every ${DEMO_HUB.everyMs / 1000} s.\n`,
   );
   let stopping = false;
   const stop = async (code: number): Promise<void> => {

@@ -224,7 +224,7 @@ describe('example flows', () => {
   it('there are the examples of the issues, numbered in order', () => {
     assert.deepEqual(
       examples.map((e) => e.file.slice(0, 2)),
-      ['01', '02', '03', '04', '05', '06', '07', '08'],
+      ['01', '02', '03', '04', '05', '06', '07', '08', '09', '10'],
     );
     for (const e of examples) assert.match(e.file, /^\d\d - [^/]+\.json$/);
   });
@@ -681,6 +681,56 @@ describe('example flows', () => {
       assert.equal(hall.state.privacyMode, true);
       const error = await widgetSends('tapo_ex06_left', buttonPayload('tapo_ex06_left'), 'tapo_ex06_last_error');
       assert.match(String(error.payload), /-64324/);
+    });
+
+    it('09 switches the hall light on, warm white at 80 %, when the hub reports the door open', async () => {
+      await load('09');
+      const hub = sim.tapo_demo_hub!;
+      const bulb = plug('tapo_demo_light');
+      // The event node's first poll is its baseline: open the door only once the hub has answered it.
+      const until = Date.now() + 10_000;
+      while (hub.requestCount === 0 && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 20));
+      const answer = nextInput('tapo_ex09_debug', 20_000);
+      hub.triggerChild('Front door', 'open');
+      const state = record((await answer).payload);
+      assert.deepEqual([state.on, state.brightness, state.colorTemp], [true, 80, 2700]);
+      assert.equal(bulb.state.on, true);
+      // The test inject does the same by hand.
+      const offAnswer = nextInput('tapo_ex09_debug');
+      helper.getNode('tapo_ex09_light')!.receive({ payload: { on: false } });
+      await offAnswer;
+      assert.equal(bulb.state.on, false);
+      const again = await click('tapo_ex09_test', 'tapo_ex09_debug');
+      assert.equal(record(again.payload).on, true);
+    });
+
+    it('10 drives the light from the dashboard, charts the climate and lists every hub sensor', async () => {
+      await load('10');
+      const bulb = plug('tapo_demo_light');
+      // The colour picker (a template widget) sends {on, color}; the state comes back to the widgets.
+      let picked = await widgetSends('tapo_ex10_color', { on: true, color: '#ff0000' }, 'tapo_ex10_color');
+      assert.equal(picked.payload, '#ff0000');
+      assert.deepEqual([bulb.state.on, bulb.lightState?.hue, bulb.lightState?.saturation], [true, 0, 100]);
+      picked = await widgetSends('tapo_ex10_brightness', 40, 'tapo_ex10_brightness');
+      assert.equal(picked.payload, 40);
+      assert.equal(bulb.lightState?.brightness, 40);
+      const off = await widgetSends('tapo_ex10_light_switch', false, 'tapo_ex10_light_switch');
+      assert.equal(off.payload, false);
+      assert.equal(bulb.state.on, false);
+      // The climate: one point per series on the chart.
+      const chart = helper.getNode('tapo_ex10_chart')!;
+      const points: Msg[] = [];
+      const two = new Promise<void>((resolve) => chart.on('input', (m: Msg) => (points.push(m), points.length === 2 && resolve())));
+      helper.getNode('tapo_ex10_climate_read')!.receive({});
+      await two;
+      assert.deepEqual(points.map((m) => m.topic), ['Temperature (°C)', 'Humidity (%)']);
+      assert.ok(points.every((m) => typeof m.payload === 'number'));
+      // Every sensor of the hub, one row each.
+      const table = await click('tapo_ex10_sensors_read', 'tapo_ex10_table');
+      const rows = table.payload as Record<string, unknown>[];
+      assert.equal(rows.length, 6);
+      assert.ok(rows.some((r) => r.sensor === 'Front door' && r.reading === 'closed'));
+      assert.ok(rows.some((r) => r.sensor === 'Living room climate' && /°C/.test(String(r.reading))));
     });
 
     it('08 saves a JPEG file and feeds the dashboard image on a detection, on the button and on the inject', async () => {
