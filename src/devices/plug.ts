@@ -593,8 +593,12 @@ export async function openSmart(requester: Requester, options: SmartOptions = {}
     // component_nego and get_device_info in one batch (SmartDevice.deviceInfo), learnt on the way.
     const r = await new Probe(requester, { ...options, facts }).info();
     facts.strip = facts.components ? hasChildren(facts.components) : typeof r.device_on !== 'boolean';
+    facts.hub = typeof r.type === 'string' && /HUB/i.test(r.type);
     primedInfo = r;
   }
+  // A hub lists children too, but they are sensors: nothing here switches or meters them
+  // (family.md §1: `type` containing HUB is tested first).
+  if (facts.hub === true) throw new TapoError('Input', 'hubNotPlug', { hint: 'hubUseSensorNode', sent: primedInfo !== undefined });
   const next: SmartOptions = { ...options, facts };
   if (primedInfo !== undefined) next.primedInfo = primedInfo;
   return facts.strip ? new Strip(requester, next) : new Plug(requester, next);

@@ -26,6 +26,8 @@ export interface SmartFacts {
   batching?: boolean;
   /** Whether the device is a power strip addressed as a whole; undefined until learnt. */
   strip?: boolean;
+  /** Whether the device is a hub (its children are sensors, not sockets); learnt with `strip`. */
+  hub?: boolean;
   /** A strip's sockets by position and by id, from the last child list read (ids never change). */
   sockets?: { position: number; deviceId: string }[];
   /** What was learnt about each socket of a strip, by child id. */

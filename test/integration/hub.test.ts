@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import sinon from 'sinon';
 import { TapoDevice } from '../../src/connection/device';
+import { TapoError } from '../../src/protocol/errors';
 import { HubEvents } from '../../src/connection/hub-watch';
 import type { DeviceEvent } from '../../src/connection/watch';
 import type { HubChild } from '../../src/devices/hub';
@@ -90,6 +91,16 @@ describe('integration: hubs', function () {
       );
       assert.deepEqual(rec.methods, ['get_child_device_list']);
       rec.restore();
+    });
+
+    it('a plug node on a hub is refused clearly (a hub switches and meters nothing), and nothing is switched', async () => {
+      const [, o] = await start('H100(EU)_1.0_1.5.5');
+      for (let i = 0; i < 2; i++) {
+        await assert.rejects(
+          o.run(async (v) => v.smart()),
+          (e: unknown) => e instanceof TapoError && e.kind === 'Input' && e.reason === 'hubNotPlug' && e.hintKey === 'hubUseSensorNode',
+        );
+      }
     });
 
     it('flags a low battery', async () => {

@@ -12,10 +12,12 @@ export const HUB_REASONS = {
   chimeBadAction: 'chime takes "ring" (or an object {"ring": true, "sound", "volume", "duration"}), not __value__',
   chimeBadVolume: 'the chime volume is a whole number from 1 to 15, not __value__',
   chimeBadDuration: 'the chime duration is 0 (once) or a whole number of seconds from 5 to 30, not __value__',
+  hubNotPlug: 'this device is a hub: it has no relay or meter of its own, and its children are sensors, not sockets',
 } as const;
 
 /** English hints of hubs. */
 export const HUB_HINTS = {
+  hubUseSensorNode: 'Read its sensors with a hub sensors (tapo-sensor) node and their events with an events node.',
   hubChooseChild: 'Set Child in the node, or msg.child, to one of the listed positions, ids or names; leave both empty to read every child.',
   hubRenameChildren: 'Give the children different names in the Tapo app, or address them by position.',
   hubPickHub: 'Pick the tapo-device of an H100 (kind plug) or H200 (kind camera) hub.',
@@ -23,6 +25,7 @@ export const HUB_HINTS = {
 
 /** Short statuses of these reasons (a node's red status). */
 export const HUB_STATUSES = {
+  hubNotPlug: 'a hub: use hub sensors',
   notHub: 'not a hub',
   noSuchChild: 'no such child',
   noChildren: 'no children',
