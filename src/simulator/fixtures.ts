@@ -150,7 +150,12 @@ export function unmaskFixture(name: string, data: SimJsonObject, family: SimFami
   const wallSwitch = isObject(info) && typeof info.type === 'string' && info.type.includes('SWITCH');
   const bulb = isObject(info) && typeof info.type === 'string' && /BULB/i.test(info.type);
   const lightStrip = bulb && JSON.stringify(data.component_nego ?? null).includes('"light_strip"');
-  const kind = family === 'camera' ? 'camera' : strip ? 'power strip' : wallSwitch ? 'switch' : lightStrip ? 'light strip' : bulb ? 'bulb' : 'plug';
+  const camInfo = isObject(data.getDeviceInfo) && isObject(data.getDeviceInfo.device_info) ? data.getDeviceInfo.device_info.basic_info : undefined;
+  const type = isObject(info) && typeof info.type === 'string' ? info.type : isObject(camInfo) && typeof camInfo.device_type === 'string' ? camInfo.device_type : '';
+  // family.md §1: a HUB type is a hub before anything else (it lists children too); a chime is a chime.
+  const hub = /HUB/i.test(type);
+  const chime = /CHIME/i.test(type);
+  const kind = hub ? 'hub' : chime ? 'chime' : family === 'camera' ? 'camera' : strip ? 'power strip' : wallSwitch ? 'switch' : lightStrip ? 'light strip' : bulb ? 'bulb' : 'plug';
   const nickname = `${room} ${kind} (${model})`;
   const stripId = hex('device_id:40', 40);
 

@@ -272,7 +272,7 @@ describe('Flow Library scorecard (node-red-dev validate rules, offline)', () => 
       assert.ok(files.length > 0, 'no examples/');
       const used = new Set(files.flatMap((f) => readJson<{ type: string }[]>(f).map((n) => n.type)));
       const needed = Object.entries(definitions).filter(([, d]) => d.category !== 'config').map(([t]) => t);
-      assert.equal(needed.length, 5);
+      assert.equal(needed.length, 7);
       assert.deepEqual(needed.filter((t) => !used.has(t)), []);
     });
   });

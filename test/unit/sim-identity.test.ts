@@ -80,7 +80,7 @@ describe('simulated devices have realistic names and ids', () => {
       const fixture = loadFixture(name);
       const { info } = deviceInfo(name);
       const nickname = fixture.family === 'camera' ? String(info.device_alias) : Buffer.from(String(info.nickname), 'base64').toString('utf8');
-      assert.match(nickname, new RegExp(`^[A-Z][a-z]+( [a-z]+)? (plug|power strip|switch|camera) \\(${fixture.model.replace(/[()]/g, '\\$&')}\\)$`), name);
+      assert.match(nickname, new RegExp(`^[A-Z][a-z]+( [a-z]+)? (plug|power strip|switch|camera|bulb|light strip|hub|chime) \\(${fixture.model.replace(/[()]/g, '\\$&')}\\)$`), name);
       const id = String(fixture.family === 'camera' ? info.dev_id : info.device_id);
       assert.match(id, /^[0-9A-F]{40}$/, name);
       const captured = JSON.parse(fs.readFileSync(fixture.path, 'utf8')) as SimJsonObject;
