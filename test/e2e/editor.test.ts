@@ -212,6 +212,25 @@ describe('browser: editor and dashboard (headless Chromium)', function () {
     assert.equal(fs.readFileSync(path.join(dir, file)).subarray(0, 2).toString('hex'), 'ffd8');
   });
 
+  it("the dashboard's colour picker colours the simulated bulb; the hub's sensors fill their table (example 10)", async () => {
+    const bulb = demo!.byConfigId.tapo_demo_light!.logic as PlugLogic;
+    await page.goto(`${demo!.dashboardUrl}/home`);
+    const picker = page.locator('#nrdb-ui-widget-tapo_ex10_color input[type="color"]');
+    await picker.waitFor({ state: 'visible' });
+    // A colour input's value is set and its change event fired, as a user's pick does.
+    await page.evaluate(
+      "(() => { const i = document.querySelector('#nrdb-ui-widget-tapo_ex10_color input[type=\\'color\\']'); i.value = '#00ff00'; i.dispatchEvent(new Event('change', { bubbles: true })); })()",
+    );
+    await waitUntil(() => bulb.state.on === true && bulb.lightState?.hue === 120 && bulb.lightState?.saturation === 100, 'the simulated bulb to turn green', 20_000);
+    // The state the bulb reports comes back to the page: the switch shows it on.
+    await page.waitForFunction("document.querySelector('#nrdb-ui-widget-tapo_ex10_light_switch input[type=\"checkbox\"]')?.checked === true", undefined, { timeout: 20_000 });
+    // The sensors table is filled by the hub sensors node (every 30 s, first after 3 s).
+    const table = page.locator('#nrdb-ui-widget-tapo_ex10_table');
+    await table.getByText('Front door').waitFor({ state: 'visible', timeout: 30_000 });
+    await table.getByText('Living room climate').waitFor({ state: 'visible' });
+    await page.screenshot({ path: artifact('e2e-3c-lights-and-sensors.png'), fullPage: true });
+  });
+
   it('Scan network lists the devices that answer in a range; Use fills the host; Add selected adds config nodes', async () => {
     // A loopback /29 of this test's own (127.A.B.0), so runs on this host do not meet on port 20002.
     const net = `127.${16 + Math.floor(Math.random() * 200)}.${1 + Math.floor(Math.random() * 250)}`;
