@@ -20,11 +20,11 @@
  * burst, or a device that is really gone, costs one search a minute). Authentication failures
  * never start one (DESIGN.md rule 6: no retry loops on credentials).
  */
-import { generateKeyPair } from 'node:crypto';
-import * as dgram from 'node:dgram';
 import { lookup } from 'node:dns/promises';
 import { isIPv4 } from 'node:net';
-import { buildDiscoveryProbe, DISCOVERY_PORT, DISCOVERY_PORT_DOORBELL, discoveryProbePayload, parseDiscoveryReply } from '../protocol/discovery-cipher';
+import { DISCOVERY_PORT, DISCOVERY_PORT_DOORBELL } from '../protocol/discovery-cipher';
+import { scanNetwork } from '../protocol/discovery-scan';
+import type { ScannedDevice } from '../protocol/discovery-scan';
 import { isGroupAddress } from '../protocol/discovery';
 import type { TapoError } from '../protocol/errors';
 import { isNetworkFailure } from '../protocol/http';
@@ -80,7 +80,8 @@ export interface ProbeHostsOptions {
 }
 
 const DEFAULTS = { wakeWaitMs: 1500, searchMs: 4000, concurrency: 32, attempts: 2, intervalMs: 60_000 } as const;
-const BURST_GAP_MS = 10;
+/** The probe key's size: the answer's encrypted part is never read here, so the smallest the devices take. */
+const PROBE_KEY_BITS = 1024;
 
 /** `48-22-54-AB-CD-EF`, `48:22:54:ab:cd:ef` and `482254abcdef` all read `482254ABCDEF`; undefined for anything else. */
 export function normalizeMac(value: unknown): string | undefined {
@@ -120,95 +121,36 @@ export function subnetCandidates(host: string): string[] {
   return out;
 }
 
-let probePacket: Promise<Buffer> | undefined;
-
-/** The probe, with a 1024-bit RSA key made once per process (only needed for `encrypt_info`, which this never reads). */
-function sharedProbe(): Promise<Buffer> {
-  probePacket ??= new Promise<Buffer>((resolve, reject) => {
-    generateKeyPair('rsa', { modulusLength: 1024 }, (err, publicKey) => {
-      if (err) {
-        probePacket = undefined;
-        reject(err);
-        return;
-      }
-      const pem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
-      resolve(buildDiscoveryProbe({ payload: discoveryProbePayload(pem) }));
-    });
-  });
-  return probePacket;
-}
-
 /**
  * Sends the discovery probe by unicast to each of `hosts` on each of `ports` (IPv4 addresses
  * only; group addresses are dropped), `concurrency` at a time, and resolves with the answers
- * that came from those hosts within `timeoutMs` (or as soon as `until` accepts one). Never
- * rejects: a socket failure ends the probing with what was heard.
+ * that came from those hosts within `timeoutMs` (or as soon as `until` accepts one): the network
+ * scan's sweep (src/protocol/discovery-scan.ts) with a 1024-bit probe key (the answer's
+ * `encrypt_info` is never read here). Never rejects: a failure ends the probing with nothing heard.
  */
 export async function probeHosts(hosts: readonly string[], options: ProbeHostsOptions): Promise<ProbeAnswer[]> {
   const targets = hosts.filter((h) => isIPv4(h) && !isGroupAddress(h));
   if (targets.length === 0 || options.ports.length === 0) return [];
-  let packet: Buffer;
+  const wanted = new Set(targets);
+  const answerOf = (d: ScannedDevice): ProbeAnswer => ({ address: d.ip, mac: normalizeMac(d.mac) });
+  const until = options.until;
   try {
-    packet = await sharedProbe();
+    const found = await scanNetwork({
+      addresses: targets,
+      ports: options.ports,
+      timeoutMs: options.timeoutMs,
+      attempts: Math.max(1, options.attempts ?? 1),
+      burst: Math.max(1, options.concurrency ?? DEFAULTS.concurrency),
+      rsaKeyBits: PROBE_KEY_BITS,
+      ...(options.signal !== undefined ? { signal: options.signal } : {}),
+      ...(until !== undefined ? { until: (d: ScannedDevice) => wanted.has(d.ip) && until(answerOf(d)) } : {}),
+    });
+    const byAddress = new Map<string, ProbeAnswer>();
+    for (const d of found) if (wanted.has(d.ip) && !byAddress.has(d.ip)) byAddress.set(d.ip, answerOf(d));
+    return [...byAddress.values()];
   } catch {
     return [];
   }
-  const wanted = new Set(targets);
-  const concurrency = Math.max(1, options.concurrency ?? DEFAULTS.concurrency);
-  const attempts = Math.max(1, options.attempts ?? 1);
-  const answers = new Map<string, ProbeAnswer>();
-  const socket = dgram.createSocket('udp4');
-  const timers = new Set<NodeJS.Timeout>();
-  return new Promise<ProbeAnswer[]>((resolve) => {
-    let done = false;
-    const finish = (): void => {
-      if (done) return;
-      done = true;
-      for (const timer of timers) clearTimeout(timer);
-      options.signal?.removeEventListener('abort', finish);
-      socket.close(() => resolve([...answers.values()]));
-    };
-    const later = (ms: number, fn: () => void): void => {
-      const timer = setTimeout(() => {
-        timers.delete(timer);
-        fn();
-      }, ms);
-      timers.add(timer);
-    };
-    socket.on('error', finish);
-    socket.on('message', (msg, rinfo) => {
-      if (done || !wanted.has(rinfo.address) || answers.has(rinfo.address)) return;
-      let mac: string | undefined;
-      try {
-        mac = normalizeMac(parseDiscoveryReply(msg).result.mac);
-      } catch {
-        return; // not a discovery answer
-      }
-      const answer = { address: rinfo.address, mac };
-      answers.set(rinfo.address, answer);
-      if (options.until?.(answer) === true) finish();
-    });
-    if (options.signal?.aborted) {
-      finish();
-      return;
-    }
-    options.signal?.addEventListener('abort', finish, { once: true });
-    later(options.timeoutMs, finish);
-    const sends: { host: string; port: number }[] = [];
-    for (const host of targets) for (const port of options.ports) sends.push({ host, port });
-    const round = options.timeoutMs / attempts;
-    for (let attempt = 0; attempt < attempts; attempt++) {
-      for (let i = 0; i < sends.length; i += concurrency) {
-        const burst = sends.slice(i, i + concurrency);
-        later(attempt * round + (i / concurrency) * BURST_GAP_MS, () => {
-          for (const { host, port } of burst) {
-            if (done || answers.has(host)) continue;
-            socket.send(packet, port, host, () => undefined);
-          }
-        });
-      }
-    }
-  });
 }
 
 /**

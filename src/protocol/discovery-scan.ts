@@ -53,6 +53,8 @@ export interface ScanOptions {
   bindAddress?: string;
   /** Ends the scan early; it then rejects with a `Transport` error. */
   signal?: AbortSignal;
+  /** Ends the scan as soon as it returns true for an answer: the scan then resolves with what it found so far. */
+  until?: (device: ScannedDevice) => boolean;
 }
 
 /** One device that answered a scan. */
@@ -337,6 +339,7 @@ export async function scanNetwork(options: ScanOptions): Promise<ScannedDevice[]
       if (read.kind === 'plug' && read.encryptType === 'TPAP') device.thirdPartyOff = true;
       const id = deviceKey(device);
       if (!found.has(id)) found.set(id, device);
+      if (options.until?.(device) === true) finish();
     });
 
     const total = datagrams.length * checked.attempts;

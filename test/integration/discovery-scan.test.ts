@@ -75,6 +75,24 @@ describe('network scan against simulators on 127.0.0.x', function () {
     assert.equal(t.thirdPartyOff, true);
   });
 
+  it('until: the scan ends at the first answer it accepts, with what it found so far', async () => {
+    const plug = await start({ host: '127.0.0.2', fixture: 'P110(UK)_1.0_1.3.0', scheme: 'klap', discoveryPort: 0 });
+    const port = plug.discoveryPort ?? 0;
+    await start({ host: '127.0.0.3', fixture: 'C210(EU)_2.0_1.4.3', scheme: 'camera-secure', username: 'admin', discoveryPort: port });
+    const seen: string[] = [];
+    const found = await scanNetwork({
+      addresses: parseAddressRange('127.0.0.2-127.0.0.3'),
+      ports: [port],
+      timeoutMs: 3000,
+      rsaKeyBits: 1024,
+      until: (d) => (seen.push(d.ip), true),
+    });
+    assert.equal(found.length, 1, 'one answer accepted, the scan ended there');
+    assert.deepEqual(found.map((d) => d.ip), seen);
+    // Without until, both answer.
+    assert.equal((await scanNetwork({ addresses: parseAddressRange('127.0.0.2-127.0.0.3'), ports: [port], timeoutMs: 800, rsaKeyBits: 1024 })).length, 2);
+  });
+
   it('a sweep where nothing answers resolves with an empty list', async () => {
     const plug = await start({ host: '127.0.0.2', fixture: 'P110(UK)_1.0_1.3.0', scheme: 'klap', discoveryPort: 0 });
     const port = plug.discoveryPort ?? 0;
