@@ -23,7 +23,7 @@
 import { lookup } from 'node:dns/promises';
 import { isIPv4 } from 'node:net';
 import { DISCOVERY_PORT, DISCOVERY_PORT_DOORBELL } from '../protocol/discovery-cipher';
-import { scanNetwork } from '../protocol/discovery-scan';
+import { scanNetwork, sharedProbeKey } from '../protocol/discovery-scan';
 import type { ScannedDevice } from '../protocol/discovery-scan';
 import { isGroupAddress } from '../protocol/discovery';
 import type { TapoError } from '../protocol/errors';
@@ -176,6 +176,8 @@ export class Locator {
     this.kind = kind;
     this.options = options;
     this.now = options.now ?? (() => performance.now());
+    // The probe key, ready before the device ever fails: a recovery then starts sending at once.
+    sharedProbeKey(PROBE_KEY_BITS).catch(() => undefined);
   }
 
   /**

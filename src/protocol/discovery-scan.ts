@@ -20,6 +20,7 @@ import { isIPv4 } from 'node:net';
 import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
 import { DISCOVERY_PORT, DISCOVERY_PORT_DOORBELL, parseDiscoveryReply } from './discovery-cipher';
 import { buildResult, generateProbeKey, intToIpv4, ipv4ToInt, probeFor, subnetBroadcast } from './discovery';
+import type { ProbeKey } from './discovery';
 import { TapoError } from './errors';
 import type { HintKey, ReasonKey } from './reasons';
 import type { DeviceKind, SchemeName } from './types';
@@ -247,6 +248,23 @@ function errnoCode(e: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
+/** Probe keys by size, made once per process: the key only lets the device encrypt its answer to us. */
+const probeKeys = new Map<number, Promise<ProbeKey>>();
+
+/**
+ * The probe key of `bits` for this process (made on first use; a failure is forgotten so the next
+ * call tries again). Callers that will need one soon may call it early to have it ready.
+ */
+export function sharedProbeKey(bits: number): Promise<ProbeKey> {
+  let key = probeKeys.get(bits);
+  if (key === undefined) {
+    key = generateProbeKey(bits);
+    probeKeys.set(bits, key);
+    key.catch(() => probeKeys.delete(bits));
+  }
+  return key;
+}
+
 /**
  * Sends the discovery probe to every target on every port from one socket and resolves, at the
  * deadline, with every device that answered (de-duplicated by MAC, in the order they answered;
@@ -260,7 +278,7 @@ export async function scanNetwork(options: ScanOptions): Promise<ScannedDevice[]
   const checked = checkOptions(options);
   const { signal } = options;
   if (signal?.aborted) throw new TapoError('Transport', 'scanCancelled', { sent: false, cause: signal.reason });
-  const key = await generateProbeKey(checked.rsaKeyBits);
+  const key = await sharedProbeKey(checked.rsaKeyBits);
   const probe = probeFor(key);
   const useBroadcast = checked.broadcast.length > 0;
   const datagrams: { address: string; port: number }[] = [];
