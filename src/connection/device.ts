@@ -566,8 +566,11 @@ function freshFacts(): DeviceFacts {
 
 /** The verbs of one operation: device objects over its requester, sharing the connection's facts. */
 function verbsFor(requester: Requester, facts: DeviceFacts, kind: ConnectionOptions['kind']): DeviceVerbs {
+  /** The connection's SMART facts, with the terminal id once one was made (every envelope shares it). */
+  const smartOptions = (): { facts: SmartFacts; terminalUuid?: string } =>
+    facts.terminalUuid !== undefined ? { facts: facts.smart, terminalUuid: facts.terminalUuid } : { facts: facts.smart };
   const hub = async (): Promise<Hub | undefined> => {
-    const found = await openHub(requester, kind, facts.hub, facts.terminalUuid !== undefined ? { facts: facts.smart, terminalUuid: facts.terminalUuid } : { facts: facts.smart });
+    const found = await openHub(requester, kind, facts.hub, smartOptions());
     if (found instanceof SmartHub) facts.terminalUuid ??= found.device.terminalUuid;
     return found;
   };
@@ -580,12 +583,12 @@ function verbsFor(requester: Requester, facts: DeviceFacts, kind: ConnectionOpti
     },
     requester,
     smart: async () => {
-      const device = await openSmart(requester, facts.terminalUuid !== undefined ? { facts: facts.smart, terminalUuid: facts.terminalUuid } : { facts: facts.smart });
+      const device = await openSmart(requester, smartOptions());
       facts.terminalUuid ??= device.terminalUuid;
       return device;
     },
     light: async () => {
-      const device = await openLight(requester, facts.terminalUuid !== undefined ? { facts: facts.smart, terminalUuid: facts.terminalUuid } : { facts: facts.smart });
+      const device = await openLight(requester, smartOptions());
       facts.terminalUuid ??= device.terminalUuid;
       return device;
     },

@@ -23,9 +23,9 @@
 import { lookup } from 'node:dns/promises';
 import { isIPv4 } from 'node:net';
 import { DISCOVERY_PORT, DISCOVERY_PORT_DOORBELL } from '../protocol/discovery-cipher';
-import { scanNetwork, sharedProbeKey } from '../protocol/discovery-scan';
+import { scanNetwork } from '../protocol/discovery-scan';
 import type { ScannedDevice } from '../protocol/discovery-scan';
-import { isGroupAddress } from '../protocol/discovery';
+import { isGroupAddress, sharedProbeKey } from '../protocol/discovery';
 import type { TapoError } from '../protocol/errors';
 import { isNetworkFailure } from '../protocol/http';
 import type { DeviceKind } from '../protocol/types';

@@ -507,11 +507,15 @@ export async function openHub(requester: Requester, kind: 'plug' | 'camera', hub
       learn(hubFacts, str(basic.device_type) ?? '', str(basic.device_model) ?? '');
     } else {
       const components = smart.facts.components;
-      if (components && !components.has('child_device') && !components.has('control_child')) {
+      if (smart.facts.hub !== undefined) {
+        // openSmart already read the device info on this connection and learnt what it is.
+        hubFacts.isHub = smart.facts.hub;
+      } else if (components && !components.has('child_device') && !components.has('control_child')) {
         hubFacts.isHub = false;
       } else {
         const r = await new HubSmartDevice(requester, smart).info();
         learn(hubFacts, str(r.type) ?? '', str(r.model) ?? '');
+        if (hubFacts.isHub !== undefined) smart.facts.hub = hubFacts.isHub;
       }
     }
   }

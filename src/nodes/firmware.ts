@@ -5,15 +5,10 @@
  * shows its progress in the node status and answers ONE message `{from, to, scheme, durationSeconds}`
  * once the device is back on the new version (or fails through the node's one error path).
  */
-import { parseFirmwareAction, parseFirmwarePoll, parseFirmwareTimeout } from '../devices/firmware';
+import { parseFirmwarePoll, parseFirmwareTimeout } from '../devices/firmware';
 import type { FirmwareProgress } from '../devices/firmware';
 import type { DeviceConfigNode, Translate } from './shared';
 import type { NodeInstance, NodeMessage } from './types';
-
-/** True when the message asks for a firmware action (parsing errors are thrown as `Input`). */
-export function firmwareAction(payload: unknown): 'check' | 'update' | undefined {
-  return parseFirmwareAction(payload);
-}
 
 /** The node status of one progress report (keys `firmware.*` of the tapo-device catalog, shared by both nodes). */
 export function progressStatus(t: Translate, p: FirmwareProgress): { fill: 'blue' | 'green'; shape: 'dot' | 'ring'; text: string } {

@@ -5,7 +5,8 @@
  */
 import { parseCameraActions } from '../devices';
 import type { CameraAction } from '../devices';
-import { firmwareAction, performFirmware } from './firmware';
+import { parseFirmwareAction } from '../devices/firmware';
+import { performFirmware } from './firmware';
 import { nodeError, attachDevice, findDevice, handleInput, isPlainObject, requireKind } from './shared';
 import type { DeviceConfigNode, Translate } from './shared';
 import type { NodeAPI, NodeDef, NodeInstance, NodeMessage } from './types';
@@ -52,7 +53,7 @@ export default function register(RED: NodeAPI): void {
     const run = async (msg: NodeMessage, dev: DeviceConfigNode): Promise<void> => {
       requireKind(dev, 'camera', t);
       // `{ firmware: "check" | "update" }` (src/nodes/firmware.ts).
-      const firmware = firmwareAction(msg.payload);
+      const firmware = parseFirmwareAction(msg.payload);
       if (firmware !== undefined) {
         await performFirmware(this, dev, msg, firmware);
         return;

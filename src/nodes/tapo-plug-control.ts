@@ -14,7 +14,8 @@ import type { DeviceVerbs } from '../connection/device';
 import { addressed, parsePlugCommand, parsePlugSettingsCommand, runPlugSettings, setBrightness } from '../devices';
 import type { AddressOptions, PlugCommand, PlugInfo, PlugSettingsResult, StripSocket } from '../devices';
 import { chimeAction, ringChime } from '../devices/chime';
-import { firmwareAction, performFirmware } from './firmware';
+import { parseFirmwareAction } from '../devices/firmware';
+import { performFirmware } from './firmware';
 import { nodeError, attachDevice, findDevice, handleInput, requireKind } from './shared';
 import type { DeviceConfigNode, Translate } from './shared';
 import type { NodeAPI, NodeDef, NodeInstance, NodeMessage } from './types';
@@ -127,7 +128,7 @@ export default function register(RED: NodeAPI): void {
         return;
       }
       // `{ firmware: "check" | "update" }` (src/nodes/firmware.ts), whatever the configured action.
-      const firmware = firmwareAction(msg.payload);
+      const firmware = parseFirmwareAction(msg.payload);
       if (firmware !== undefined) {
         await performFirmware(this, dev, msg, firmware);
         return;

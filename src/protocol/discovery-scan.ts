@@ -19,8 +19,7 @@ import * as dgram from 'node:dgram';
 import { isIPv4 } from 'node:net';
 import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
 import { DISCOVERY_PORT, DISCOVERY_PORT_DOORBELL, parseDiscoveryReply } from './discovery-cipher';
-import { buildResult, generateProbeKey, intToIpv4, ipv4ToInt, probeFor, subnetBroadcast } from './discovery';
-import type { ProbeKey } from './discovery';
+import { buildResult, intToIpv4, ipv4ToInt, probeFor, sharedProbeKey, subnetBroadcast } from './discovery';
 import { TapoError } from './errors';
 import type { HintKey, ReasonKey } from './reasons';
 import type { DeviceKind, SchemeName } from './types';
@@ -246,23 +245,6 @@ function deviceKey(device: ScannedDevice): string {
 function errnoCode(e: unknown): string | undefined {
   const code = (e as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : undefined;
-}
-
-/** Probe keys by size, made once per process: the key only lets the device encrypt its answer to us. */
-const probeKeys = new Map<number, Promise<ProbeKey>>();
-
-/**
- * The probe key of `bits` for this process (made on first use; a failure is forgotten so the next
- * call tries again). Callers that will need one soon may call it early to have it ready.
- */
-export function sharedProbeKey(bits: number): Promise<ProbeKey> {
-  let key = probeKeys.get(bits);
-  if (key === undefined) {
-    key = generateProbeKey(bits);
-    probeKeys.set(bits, key);
-    key.catch(() => probeKeys.delete(bits));
-  }
-  return key;
 }
 
 /**

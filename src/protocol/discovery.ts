@@ -131,6 +131,23 @@ export function generateProbeKey(bits: number): Promise<ProbeKey> {
   });
 }
 
+/** Probe keys by size, made once per process: the key only lets the device encrypt its answer to us. */
+const probeKeys = new Map<number, Promise<ProbeKey>>();
+
+/**
+ * The probe key of `bits` for this process (made on first use; a failure is forgotten so the next
+ * call tries again). Callers that will need one soon may call it early to have it ready.
+ */
+export function sharedProbeKey(bits: number): Promise<ProbeKey> {
+  let key = probeKeys.get(bits);
+  if (key === undefined) {
+    key = generateProbeKey(bits);
+    probeKeys.set(bits, key);
+    key.catch(() => probeKeys.delete(bits));
+  }
+  return key;
+}
+
 async function resolveHost(host: string): Promise<{ address: string; family: 4 | 6 }> {
   try {
     const found = await lookup(host);
@@ -242,7 +259,7 @@ export async function discover(host: string, options: DiscoverOptions = {}): Pro
       });
     };
 
-    void Promise.all([resolveHost(host), generateProbeKey(rsaKeyBits)]).then(
+    void Promise.all([resolveHost(host), sharedProbeKey(rsaKeyBits)]).then(
       ([target, key]) => {
         if (settled) return;
         if (isGroupAddress(target.address)) {
